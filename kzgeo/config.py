@@ -1,0 +1,18 @@
+"""Where things are: the project's folders and the configurable corpus folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
+GEODATA_DIR = PROJECT_ROOT / "geodata"
+BUILD_DIR = PROJECT_ROOT / "build"
+CORPUS_ENV_VAR = "KZGEO_CORPUS"
+
+
+def corpus_dir(explicit: str | os.PathLike | None = None) -> Path:
+    """Return the corpus folder: ``explicit``, else ``$KZGEO_CORPUS``, else ``corpus/``."""
+    chosen = explicit or os.environ.get(CORPUS_ENV_VAR) or DEFAULT_CORPUS_DIR
+    return Path(chosen).expanduser()
