@@ -56,10 +56,6 @@ def geometry_of(layers, feature_id: str):
     return get_feature(layers, feature_id)["geometry"]
 
 
-def country(layers, feature_id: str):
-    return geometry_of(layers, feature_id)
-
-
 # --- contract ---------------------------------------------------------------------------------
 
 
@@ -149,16 +145,16 @@ def timed(function) -> float:
 
 
 def test_baikonur_lies_inside_kazakhstan(layers):
-    assert country(layers, "kazakhstan").contains(geometry_of(layers, "baikonur"))
+    assert geometry_of(layers, "kazakhstan").contains(geometry_of(layers, "baikonur"))
     assert get_feature(layers, "baikonur")["lease_until"] == 2050
 
 
 @pytest.mark.parametrize("where", ["novorossiysk", "cpc-marine-terminal"])
 def test_novorossiysk_and_the_cpc_terminal_are_on_russias_black_sea_coast(layers, cities, where):
     point = city_point(cities, where) if where in GEONAMES else geometry_of(layers, where)
-    russia = country(layers, "russia")
+    russia = geometry_of(layers, "russia")
     assert distance_km(point, russia) < 1  # in Russia (display polygon, ~5 km generalisation)
-    coast = russia.boundary.difference(country(layers, "ukraine").buffer(0.01))
+    coast = russia.boundary.difference(geometry_of(layers, "ukraine").buffer(0.01))
     assert distance_km(point, coast) < 8
     assert 36.5 < point.x < 39 and 43.5 < point.y < 45.5  # the Black Sea coast, not the Caspian
 
@@ -170,7 +166,7 @@ def test_the_astrakhan_crossing_lies_on_the_kz_ru_border(layers):
 
 
 def test_oil_fields_and_test_ranges_are_in_kazakhstan(layers):
-    kazakhstan = country(layers, "kazakhstan")
+    kazakhstan = geometry_of(layers, "kazakhstan")
     for site in ["tengiz", "karachaganak", "sary-shagan", "emba", "taysoygan"]:
         assert kazakhstan.contains(geometry_of(layers, site)), site
     assert distance_km(geometry_of(layers, "kashagan"), kazakhstan) < 150  # offshore field
@@ -231,7 +227,10 @@ def test_kazakhstans_other_borders_are_derived(layers, border_id):
     border = get_feature(layers, border_id)
     assert border["length_measured_km"] > 300
     assert border["geometry"].geom_type in {"LineString", "MultiLineString"}
-    assert distance_km(border["geometry"].representative_point(), country(layers, "kazakhstan")) < 1
+    assert (
+        distance_km(border["geometry"].representative_point(), geometry_of(layers, "kazakhstan"))
+        < 1
+    )
 
 
 # --- alliances --------------------------------------------------------------------------------
@@ -249,8 +248,10 @@ def test_alliances_are_the_union_of_their_members(layers, alliance_id, members):
     assert alliance["kind"] == "alliance"
     assert set(alliance["members"]) == members
     for member in members:
-        assert alliance["geometry"].contains(country(layers, member).representative_point())
-    assert not alliance["geometry"].contains(country(layers, "uzbekistan").representative_point())
+        assert alliance["geometry"].contains(geometry_of(layers, member).representative_point())
+    assert not alliance["geometry"].contains(
+        geometry_of(layers, "uzbekistan").representative_point()
+    )
 
 
 def test_csto_records_armenias_frozen_participation(layers):
