@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import tomllib
+from functools import lru_cache
+from pathlib import Path
 from typing import NamedTuple
 
 
@@ -22,3 +26,60 @@ THEMES: tuple[Theme, ...] = (
 )
 
 THEME_IDS: tuple[str, ...] = tuple(theme.id for theme in THEMES)
+
+
+# --------------------------------------------------------------------------- theme lexicon
+LEXICON_PATH = Path(__file__).resolve().parent / "data" / "themes.toml"
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+
+
+class Lexicon(NamedTuple):
+    """One theme's keywords: whole words, word prefixes and compound heads (suffixes)."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+
+
+@lru_cache(maxsize=2)
+def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, Lexicon]:
+    """Return the theme lexicon (theme id -> Lexicon) from ``kzgeo/data/themes.toml``."""
+    with path.open("rb") as fh:
+        table = tomllib.load(fh)
+    unknown = set(table) - set(THEME_IDS)
+    if unknown:
+        raise ValueError(f"theme lexicon has unknown theme ids: {sorted(unknown)}")
+    return {
+        theme: Lexicon(
+            frozenset(w.lower() for w in row.get("words", ())),
+            tuple(p.lower() for p in row.get("prefixes", ())),
+            tuple(s.lower() for s in row.get("suffixes", ())),
+        )
+        for theme, row in table.items()
+    }
+
+
+@lru_cache(maxsize=4096)
+def themes_of(text: str | None) -> tuple[str, ...]:
+    """Return the theme ids whose keywords occur in ``text``, in THEMES order.
+
+    >>> themes_of("Die Pipeline Baku–Tiflis–Ceyhan und OVKS-Truppen an der Grenze.")
+    ('energy', 'security', 'territory')
+    >>> themes_of(""), themes_of(None)
+    ((), ())
+    """
+    if not text:
+        return ()
+    lexicon = load_lexicon()
+    tokens = set()
+    for m in _TOKEN.finditer(text.lower()):
+        tok = m.group(0)
+        tokens.add(tok)
+        tokens.update(tok.split("-"))
+    found = set()
+    for theme, lex in lexicon.items():
+        if tokens & lex.words or any(
+            t.startswith(lex.prefixes) or t.endswith(lex.suffixes) for t in tokens
+        ):
+            found.add(theme)
+    return tuple(t for t in THEME_IDS if t in found)

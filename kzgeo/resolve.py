@@ -1,0 +1,366 @@
+"""Resolve mentions to gazetteer entries, attach quotes and themes: articles -> Geoparse.
+
+Each mention's candidates are scored with priors (curated features and countries first, then
+population), the region the corpus is about (the post-Soviet space, China and their neighbours),
+countries co-mentioned in the same article and sentence cues (a "Grenzübergang" makes
+"Astrachan" the Astrakhan border crossing). The best candidate wins; the others are kept with
+their score and the reason they lost, so a user can see why.
+
+Policy (documented in kzgeo/data/README.md): metonyms resolve to the place — "Washington" meaning
+the US government is Washington D.C., "der Kreml" is Moscow. Only mentions of kind "place" make
+places and quotes; adjectives, demonyms and compounds are resolved and listed in ``mentions``
+with a lower confidence but never create a place on their own.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from types import SimpleNamespace
+from typing import Any
+
+from kzgeo.gazetteer import FOCUS_COUNTRIES, AliasRef, Entry, Gazetteer, population_prior
+from kzgeo.recognize import Mention, find_mentions
+from kzgeo.themes import THEME_IDS, themes_of
+
+# Score contributions (behaviour as a table).
+QUALITY_SCORE = {"curated": 1.0, "country": 1.0, "geonames-name": 0.5, "geonames-alt": 0.2}
+POPULATION_WEIGHT = 1.5
+FOCUS_BONUS = 0.8  # the candidate lies in the region this corpus is about
+COMENTION_BONUS = 0.7  # the candidate's country is named elsewhere in the article
+CUE_BONUS = 2.0  # a cue word of the candidate is in the sentence
+MIN_SCORE = 1.0  # below this the best candidate is too weak: the mention stays unresolved
+TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
+KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
+LAYER_PRECISION = {
+    "pipeline": "schematic", "border": "exact", "site": "exact", "crossing": "exact",
+    "oil-field": "exact", "alliance": "country",
+}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A scored candidate of one mention and why it won or lost."""
+
+    id: str
+    score: float
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the candidate as a plain dict."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A sentence that mentions a place, with where it stands and what it is about."""
+
+    article_id: str
+    title: str
+    outlet: str
+    author: str | None
+    date: str | None  # ISO date
+    text: str
+    start: int  # sentence offsets in the cleaned article text
+    end: int
+    mention_start: int
+    mention_end: int
+    surface: str
+    themes: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the quote as a plain dict (themes as a list)."""
+        d = asdict(self)
+        d["themes"] = list(self.themes)
+        return d
+
+
+@dataclass(frozen=True)
+class ResolvedMention:
+    """One mention with its resolution (a row of the mentions CSV)."""
+
+    article_id: str | None
+    surface: str
+    start: int
+    end: int
+    sentence: str
+    sentence_start: int
+    sentence_end: int
+    place_id: str | None  # None when no candidate was good enough
+    kind: str  # place, adjective, demonym, compound
+    confidence: float
+    precision: str | None
+    rejected: tuple[Candidate, ...] = ()
+    note: str = ""
+    reason: str = ""  # why the chosen candidate won
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the mention as a plain dict (rejected candidates as dicts)."""
+        d = asdict(self)
+        d["rejected"] = [c.to_dict() for c in self.rejected]
+        return d
+
+    def to_row(self) -> dict[str, Any]:
+        """Return a flat dict for CSV: rejected candidates as 'id (score): reason; ...'."""
+        d = self.to_dict()
+        d["rejected"] = "; ".join(f"{c.id} ({c.score:.2f}): {c.reason}" for c in self.rejected)
+        return d
+
+
+@dataclass
+class Place:
+    """A resolved place with every quote that mentions it."""
+
+    id: str
+    name: str
+    name_de: str | None
+    names: list[str]  # the surface forms seen, most frequent first
+    kind: str  # city, country, region, historic-country, pipeline, border, site, ...
+    precision: str
+    confidence: float
+    lat: float | None  # None where a geodata layer owns the geometry
+    lon: float | None
+    layer: bool
+    country: str | None
+    themes: list[str]
+    quotes: list[Quote]
+    mention_count: int
+    rejected: list[dict[str, Any]] = field(default_factory=list)  # candidates it beat
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the place as a plain dict (quotes as dicts)."""
+        d = asdict(self)
+        d["quotes"] = [q.to_dict() for q in self.quotes]
+        return d
+
+
+@dataclass
+class Geoparse:
+    """The result of geoparsing a corpus: places with quotes, and every resolved mention."""
+
+    places: list[Place]
+    mentions: list[ResolvedMention]
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the geoparse as a plain dict."""
+        return {
+            "places": [p.to_dict() for p in self.places],
+            "mentions": [m.to_dict() for m in self.mentions],
+        }
+
+    def place(self, place_id: str) -> Place | None:
+        """Return the place with ``place_id`` or None."""
+        return next((p for p in self.places if p.id == place_id), None)
+
+
+# --------------------------------------------------------------------------- scoring
+def precision_of(entry: Entry) -> str:
+    """Return how exact an entry's geometry is (exact, city, region, country, schematic)."""
+    if entry.layer:
+        return LAYER_PRECISION.get(entry.kind, "exact")
+    return entry.precision
+
+
+def _article_countries(mentions: list[Mention], gazetteer: Gazetteer) -> frozenset[str]:
+    """Return ISO codes of countries named (or named by adjective) in the article."""
+    out = set()
+    for m in mentions:
+        if len(m.candidates) == 1:
+            e = gazetteer.get(m.candidates[0])
+            if e is not None and e.kind == "country":
+                out.add(e.country)
+    return frozenset(out)
+
+
+def score_candidates(
+    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+) -> list[Candidate]:
+    """Return the mention's candidates scored, best first (ineligible ones score -inf)."""
+    refs = [AliasRef._make(r) for r in gazetteer.aliases.get(mention.alias, ()) if r[0] >= 0]
+    lowered = sentence.lower()
+    best_ref: dict[int, AliasRef] = {}
+    for r in refs:
+        old = best_ref.get(r.entry)
+        if old is None or QUALITY_SCORE[r.quality] > QUALITY_SCORE[old.quality]:
+            best_ref[r.entry] = r
+    out = []
+    for idx, ref in best_ref.items():
+        e = gazetteer.entries[idx]
+        parts = []
+        score = e.priority + QUALITY_SCORE[ref.quality]
+        bonus = f" +{e.priority:g} {e.source}" if e.priority else ""
+        parts.append(f"{ref.quality} alias{bonus}")
+        if e.population:
+            pop = POPULATION_WEIGHT * population_prior(e.population)
+            score += pop
+            parts.append(f"population {e.population:,} +{pop:.2f}")
+        if e.country in FOCUS_COUNTRIES:
+            score += FOCUS_BONUS
+            parts.append(f"in focus region ({e.country})")
+        if e.country in countries and e.kind != "country":
+            score += COMENTION_BONUS
+            parts.append(f"{e.country} named in the article")
+        cue = next((c for c in e.cues if c in lowered), None)
+        if cue:
+            score += CUE_BONUS
+            parts.append(f"cue '{cue}' in sentence")
+        elif e.requires_cue:
+            score = -math.inf
+            parts.append("needs a cue in the sentence (" + ", ".join(e.cues[:3]) + ", ...)")
+        out.append(Candidate(e.id, round(score, 3), "; ".join(parts)))
+    out.sort(key=lambda c: (-c.score, c.id))
+    return out
+
+
+def _confidence(cands: list[Candidate], kind: str, quality: str) -> float:
+    finite = [c.score for c in cands if c.score > -math.inf]
+    if not finite:
+        return 0.0
+    top = max(finite)
+    z = sum(math.exp((s - top) / TEMPERATURE) for s in finite)
+    conf = (1.0 / z) * KIND_WEIGHT.get(kind, 0.5)
+    if quality == "geonames-alt":
+        conf *= 0.85
+    return round(min(1.0, conf), 3)
+
+
+def resolve_mention(
+    mention: Mention, text: str, countries: frozenset[str], gazetteer: Gazetteer
+) -> ResolvedMention:
+    """Resolve one mention: pick the best candidate and keep the others with reasons."""
+    sentence = text[mention.sentence_start : mention.sentence_end]
+    cands = score_candidates(mention, sentence, countries, gazetteer)
+    best = cands[0] if cands and cands[0].score > -math.inf else None
+    note = mention.note
+    if best is not None and best.score < MIN_SCORE:
+        note = f"best candidate {best.id} too weak ({best.score:.2f} < {MIN_SCORE})"
+        best = None
+    rejected = tuple(
+        c if c.score > -math.inf else Candidate(c.id, 0.0, c.reason)
+        for c in (cands[1:] if best is not None else cands)
+    )
+    entry = gazetteer.get(best.id) if best else None
+    quality = _quality(mention, best.id if best else None, gazetteer)
+    return ResolvedMention(
+        article_id=mention.article_id, surface=mention.surface, start=mention.start,
+        end=mention.end, sentence=sentence, sentence_start=mention.sentence_start,
+        sentence_end=mention.sentence_end, place_id=best.id if best else None,
+        kind=mention.kind, confidence=_confidence(cands, mention.kind, quality) if best else 0.0,
+        precision=precision_of(entry) if entry else None, rejected=rejected, note=note,
+        reason=best.reason if best else "",
+    )
+
+
+def _quality(mention: Mention, entry_id: str | None, gazetteer: Gazetteer) -> str:
+    if entry_id is None:
+        return "geonames-alt"
+    idx = gazetteer.index(entry_id)
+    quals = [r[2] for r in gazetteer.aliases.get(mention.alias, ()) if r[0] == idx]
+    return max(quals, key=lambda q: QUALITY_SCORE[q], default="geonames-alt")
+
+
+# --------------------------------------------------------------------------- geoparse
+def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]:
+    """Return the resolved mentions of one article, in text order."""
+    text = article.text or ""
+    mentions = find_mentions(article, gazetteer)
+    countries = _article_countries(mentions, gazetteer)
+    return [resolve_mention(m, text, countries, gazetteer) for m in mentions]
+
+
+def geoparse(articles: Iterable[Any], gazetteer: Gazetteer) -> Geoparse:
+    """Geoparse articles into places (with quotes and themes) and resolved mentions.
+
+    >>> geoparse([], None).places
+    []
+    """
+    t0 = time.perf_counter()
+    all_mentions: list[ResolvedMention] = []
+    by_place: dict[str, list[tuple[Any, ResolvedMention]]] = defaultdict(list)
+    for article in articles:
+        for rm in resolve_article(article, gazetteer):
+            all_mentions.append(rm)
+            if rm.kind == "place" and rm.place_id is not None:
+                by_place[rm.place_id].append((article, rm))
+    places = [_make_place(pid, items, gazetteer) for pid, items in by_place.items()]
+    places.sort(key=lambda p: (-p.mention_count, p.id))
+    return Geoparse(places, all_mentions, round(time.perf_counter() - t0, 4))
+
+
+def _iso(date: Any) -> str | None:
+    return date.isoformat() if hasattr(date, "isoformat") else (str(date) if date else None)
+
+
+def _make_place(pid: str, items: list[tuple[Any, ResolvedMention]], gaz: Gazetteer) -> Place:
+    entry = gaz.get(pid)
+    quotes: list[Quote] = []
+    seen: set[tuple[str, int, int]] = set()
+    seen_text: set[str] = set()
+    names = Counter()
+    rejected: dict[str, dict[str, Any]] = {}
+    for article, rm in items:
+        names[" ".join(rm.surface.split())] += 1
+        for c in rm.rejected:
+            r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
+                                           "reason": c.reason})
+            r["count"] += 1
+        key = (article.id, rm.sentence_start, rm.sentence_end)
+        norm_text = " ".join(rm.sentence.split())
+        if key in seen or norm_text in seen_text:
+            continue  # identical sentences are not repeated for one place
+        seen.add(key)
+        seen_text.add(norm_text)
+        quotes.append(Quote(
+            article_id=article.id, title=article.title, outlet=article.outlet,
+            author=article.author, date=_iso(article.date), text=rm.sentence,
+            start=rm.sentence_start, end=rm.sentence_end, mention_start=rm.start,
+            mention_end=rm.end, surface=rm.surface, themes=themes_of(rm.sentence),
+        ))
+    themes = {t for q in quotes for t in q.themes}
+    if not entry.layer:
+        themes.update(entry.themes)
+    return Place(
+        id=pid, name=entry.name, name_de=entry.name_de,
+        names=[n for n, _ in names.most_common()], kind=entry.kind,
+        precision=precision_of(entry),
+        confidence=round(sum(rm.confidence for _, rm in items) / len(items), 3),
+        lat=None if entry.layer else entry.lat, lon=None if entry.layer else entry.lon,
+        layer=entry.layer, country=entry.country,
+        themes=[t for t in THEME_IDS if t in themes], quotes=quotes,
+        mention_count=len(items),
+        rejected=sorted(rejected.values(), key=lambda r: (-r["count"], r["id"])),
+    )
+
+
+# --------------------------------------------------------------------------- explain
+def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
+    """Return a readable account of each mention, its resolution and rejected candidates."""
+    if text_or_article is None:
+        return ""
+    article = text_or_article
+    if isinstance(text_or_article, str):
+        article = SimpleNamespace(id="text", title="", outlet="", author=None, date=None,
+                                  text=text_or_article)
+    text = article.text or ""
+    lines = [f"# {article.id}: {getattr(article, 'title', '')}".rstrip(": ")]
+    mentions = find_mentions(article, gazetteer, include_rejected=True)
+    countries = _article_countries(mentions, gazetteer)
+    for m in mentions:
+        head = f"{m.start:>6}-{m.end:<6} {m.surface!r:32} {m.kind:9}"
+        if m.kind in {"name", "person"}:
+            lines.append(f"{head} -> not a place: {m.note}")
+            continue
+        rm = resolve_mention(m, text, countries, gazetteer)
+        extra = " (metonym)" if m.metonym else (" (overlay phrase)" if m.overlay else "")
+        target = rm.place_id or "UNRESOLVED"
+        lines.append(f"{head} -> {target} conf={rm.confidence:.2f} "
+                     f"precision={rm.precision}{extra}" + (f"  [{rm.note}]" if rm.note else ""))
+        if rm.reason:
+            lines.append(f"{'':>14}because {rm.reason}")
+        for c in rm.rejected[:5]:
+            lines.append(f"{'':>14}rejected {c.id} ({c.score:.2f}): {c.reason}")
+    return "\n".join(lines)
