@@ -134,6 +134,8 @@ def scan(text: str, gazetteer: Gazetteer) -> list[tuple[int, int, str, tuple[Ali
         elif prev == "-" and s >= 2 and ntext[s - 2].isalpha():
             before = _word_before(ntext, s - 1)
             if before.lower() not in directions:
+                if " " in key:
+                    continue  # "Sowjet-Republik Kasachstan" is not "Republik Kasachstan"
                 flag = "compound-tail"
         o_start, o_end = norm.to_original(s), norm.to_original(end - 1) + 1
         surface = text[o_start:o_end]

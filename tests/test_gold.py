@@ -1,0 +1,108 @@
+"""Score the geoparser against the hand-annotated gold set (tests/gold/places.toml)."""
+
+from __future__ import annotations
+
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kzgeo.config import DEFAULT_CORPUS_DIR
+from kzgeo.corpus import load_corpus
+from kzgeo.gazetteer import load_gazetteer
+from kzgeo.resolve import geoparse
+
+GOLD_PATH = Path(__file__).parent / "gold" / "places.toml"
+TARGET_PRECISION = 0.95
+TARGET_RECALL = 0.90
+
+
+def read_gold(path: Path = GOLD_PATH) -> dict[str, Counter]:
+    """Return gold place mentions: article id -> Counter of (surface, place id)."""
+    with path.open("rb") as fh:
+        table = tomllib.load(fh)
+    return {
+        row["id"]: Counter({(surface, pid): n for surface, pid, n in row["places"]})
+        for row in table["article"]
+    }
+
+
+def _squeeze(s: str) -> str:
+    return " ".join(s.split())
+
+
+def system_mentions(result) -> dict[str, Counter]:
+    """Return the system's place mentions in the gold's shape."""
+    out: dict[str, Counter] = {}
+    for m in result.mentions:
+        if m.kind == "place" and m.place_id is not None:
+            out.setdefault(m.article_id, Counter())[(_squeeze(m.surface), m.place_id)] += 1
+    return out
+
+
+def score(gold: dict[str, Counter], system: dict[str, Counter]) -> dict[str, float]:
+    """Return precision/recall of mentions (by surface) and resolutions (surface + id), and of
+    the set of places (ids)."""
+    tp_m = tp_r = n_gold = n_sys = 0
+    for art in set(gold) | set(system):
+        g, s = gold.get(art, Counter()), system.get(art, Counter())
+        g_surf, s_surf = Counter(), Counter()
+        for (surface, _), n in g.items():
+            g_surf[surface] += n
+        for (surface, _), n in s.items():
+            s_surf[surface] += n
+        tp_m += sum((g_surf & s_surf).values())
+        tp_r += sum((g & s).values())
+        n_gold += sum(g.values())
+        n_sys += sum(s.values())
+    gold_ids = {pid for c in gold.values() for _, pid in c}
+    sys_ids = {pid for c in system.values() for _, pid in c}
+    return {
+        "gold": n_gold, "system": n_sys,
+        "mention_precision": tp_m / n_sys if n_sys else 1.0,
+        "mention_recall": tp_m / n_gold if n_gold else 1.0,
+        "resolved_precision": tp_r / n_sys if n_sys else 1.0,
+        "resolved_recall": tp_r / n_gold if n_gold else 1.0,
+        "places_gold": len(gold_ids), "places_system": len(sys_ids),
+        "place_precision": len(gold_ids & sys_ids) / len(sys_ids) if sys_ids else 1.0,
+        "place_recall": len(gold_ids & sys_ids) / len(gold_ids) if gold_ids else 1.0,
+        "spurious_places": sorted(sys_ids - gold_ids), "missed_places": sorted(gold_ids - sys_ids),
+    }
+
+
+@pytest.fixture(scope="module")
+def evaluation():
+    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
+    result = geoparse(articles, load_gazetteer())
+    gold = read_gold()
+    system = system_mentions(result)
+    return gold, system, score(gold, system), {a.id for a in articles}
+
+
+def test_gold_covers_every_article(evaluation):
+    gold, _, _, article_ids = evaluation
+    assert set(gold) == article_ids
+
+
+def test_gold_scores(evaluation):
+    gold, system, s, _ = evaluation
+    print(f"\n{'':24}{'precision':>10}{'recall':>8}   (gold {s['gold']}, system {s['system']})")
+    for what in ("mention", "resolved"):
+        print(f"{what + ' mentions':24}{s[what + '_precision']:>10.3f}{s[what + '_recall']:>8.3f}")
+    print(f"{'places':24}{s['place_precision']:>10.3f}{s['place_recall']:>8.3f}"
+          f"   (gold {s['places_gold']}, system {s['places_system']})")
+    for art in sorted(set(gold) | set(system)):
+        g, sy = gold.get(art, Counter()), system.get(art, Counter())
+        for key in sorted(set(g) | set(sy)):
+            if g[key] != sy[key]:
+                print(f"  {art}: {key[0]!r} -> {key[1]}: gold {g[key]}, system {sy[key]}")
+    assert s["mention_precision"] >= TARGET_PRECISION
+    assert s["mention_recall"] >= TARGET_RECALL
+    assert s["resolved_precision"] >= TARGET_PRECISION
+    assert s["resolved_recall"] >= TARGET_RECALL
+
+
+def test_no_place_the_text_does_not_mention(evaluation):
+    _, _, s, _ = evaluation
+    assert s["spurious_places"] == []
