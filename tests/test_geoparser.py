@@ -1,0 +1,390 @@
+"""Recognition, resolution, quotes and themes on real sentences of the bundled corpus."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+from kzgeo.config import DEFAULT_CORPUS_DIR
+from kzgeo.corpus import load_corpus
+from kzgeo.gazetteer import load_gazetteer
+from kzgeo.recognize import find_mentions
+from kzgeo.resolve import explain, geoparse
+from kzgeo.sentences import split_sentences
+from kzgeo.themes import THEME_IDS, themes_of
+
+
+@pytest.fixture(scope="module")
+def gaz():
+    return load_gazetteer()
+
+
+@pytest.fixture(scope="module")
+def articles():
+    return {a.id: a for a in load_corpus(DEFAULT_CORPUS_DIR).articles}
+
+
+@pytest.fixture(scope="module")
+def result(articles, gaz):
+    return geoparse(list(articles.values()), gaz)
+
+
+def resolved_at(result, article, snippet: str, surface: str):
+    """Return the resolved mentions of ``surface`` inside the first occurrence of ``snippet``."""
+    start = article.text.index(snippet)
+    end = start + len(snippet)
+    return [m for m in result.mentions
+            if m.article_id == article.id and start <= m.start < end
+            and " ".join(m.surface.split()) == surface]
+
+
+# --------------------------------------------------------------------------- German forms
+FORMS = [
+    # (article, snippet from the real text, surface, kind, place id)
+    ("rnd-2022-09-xi-kasachstan", "mit Kasachstans Präsident Tokajew", "Kasachstans", "place",
+     "kazakhstan"),
+    ("ipg-2024-04-vermittler-gesucht", "Könnte Astanas Fähigkeit", "Astanas", "place", "astana"),
+    ("rnd-2022-09-xi-kasachstan", "Russlands Präsident Wladimir Putin", "Russlands", "place",
+     "russia"),
+    ("rnd-2022-09-xi-kasachstan", "So lässt sich Kasachstan nicht zu Moskaus Verbündeten",
+     "Moskaus", "place", "moscow"),
+    ("portnikov-2025-07-01", "über die Pipeline Baku–Tiflis–Ceyhan auszuweiten",
+     "Baku–Tiflis–Ceyhan", "place", "btc-pipeline"),
+    ("rnd-2022-09-xi-kasachstan", "bei einem Treffen mit Putin in St. Petersburg",
+     "St. Petersburg", "place", "saint-petersburg"),
+    ("ipg-2024-04-vermittler-gesucht", "Internationalen Wirtschaftsforum in St. Petersburg",
+     "St. Petersburg", "place", "saint-petersburg"),
+    ("portnikov-2025-04-15", "und davor Sankt Petersburg", "Sankt Petersburg", "place",
+     "saint-petersburg"),
+    ("portnikov-2025-04-15", "auf dem St. Petersburger Internationalen Wirtschaftsforum",
+     "St. Petersburger", "adjective", "saint-petersburg"),
+    ("portnikov-2025-04-19", "beim Petersburger internationalen Wirtschaftsforum",
+     "Petersburger", "adjective", "saint-petersburg"),
+    ("rnd-2022-09-xi-kasachstan", "aus Moskauer Sicht", "Moskauer", "adjective", "moscow"),
+    ("rnd-2022-09-xi-kasachstan", "Laut dem kasachischen Außenministerium", "kasachischen",
+     "adjective", "kazakhstan"),
+    ("rnd-2022-09-xi-kasachstan", "verlaufen 90 Prozent der kasachischen Lieferstränge über "
+     "russisches Territorium", "russisches", "adjective", "russia"),
+    ("rnd-2022-09-xi-kasachstan", "stellen die Russen die größte", "Russen", "demonym", "russia"),
+    ("rnd-2022-09-xi-kasachstan", "wie viele Kasachen", "Kasachen", "demonym", "kazakhstan"),
+    ("portnikov-2025-04-10", "Als der Pskower Journalist", "Pskower", "adjective", "pskov"),
+    ("karenina-2022-01-risiko", "in Weißrussland:", "Weißrussland", "place", "belarus"),
+    ("watson-2022-09-kalte-schulter", "auch Armenien und Kirgistan angehören", "Kirgistan",
+     "place", "kyrgyzstan"),
+    ("portnikov-2025-11-16", "Natürlich wird man in Kirgisistan", "Kirgisistan", "place",
+     "kyrgyzstan"),
+    ("portnikov-2025-11-16", "als die Russische Föderation", "Russische Föderation", "place",
+     "russia"),
+    ("portnikov-2025-11-16", "Die Volksrepublik China wird", "Volksrepublik China", "place",
+     "china"),
+    ("portnikov-2025-11-16", "dem Präsidenten der Vereinigten Staaten, Donald Trump",
+     "Vereinigten Staaten", "place", "united-states"),
+    ("ipg-2024-04-vermittler-gesucht", "Russland, USA) und", "USA", "place", "united-states"),
+    ("karenina-2022-01-risiko", "Multivektor-Außenpolitik von Nur-Sultan", "Nur-Sultan", "place",
+     "astana"),
+    ("portnikov-2025-11-16", "mit Nachitschewan verbinden", "Nachitschewan", "place",
+     "nakhchivan-autonomous-republic"),
+    ("portnikov-2025-11-16", "sondern auch im Südkaukasus", "Südkaukasus", "place",
+     "south-caucasus"),
+    ("portnikov-2025-04-15", "Unabhängigkeitsreferendum von Tatarstan", "Tatarstan", "place",
+     "tatarstan"),
+    ("portnikov-2025-04-15", "auf dem Territorium der Tuwa", "Tuwa", "place", "tuva"),
+    ("portnikov-2025-04-15", "Bewohnern der Gebiete Luhansk, Donezk, Cherson und "
+     "Saporischschja", "Saporischschja", "place", "zaporizhzhia-oblast"),
+    ("portnikov-2025-04-15", "Bewohnern der Gebiete Luhansk, Donezk, Cherson und "
+     "Saporischschja", "Cherson", "place", "kherson-oblast"),
+    ("rnd-2022-09-xi-kasachstan", "die Separatistenrepubliken Donezk und Luhansk", "Donezk",
+     "place", "donetsk-oblast"),
+    ("portnikov-2025-04-15", "Auf der von Russland besetzten Krim", "Krim", "place", "crimea"),
+    ("watson-2022-09-kalte-schulter", "Konfliktes in der Ostukraine", "Ostukraine", "place",
+     "eastern-ukraine"),
+    ("watson-2022-09-kalte-schulter", "«Nordkasachstan ist russisches Land.»", "Nordkasachstan",
+     "place", "north-kazakhstan"),
+    ("portnikov-2025-04-10", "in der Zeit von 2014 bis 2022", "", "none", ""),
+    ("rnd-2022-09-xi-kasachstan", "dem von Russland angeführten Militärbündnis OKVS", "OKVS",
+     "place", "csto"),
+    ("karenina-2022-01-risiko", "Friedenstruppe der ODKB", "ODKB", "place", "csto"),
+    ("ipg-2024-04-vermittler-gesucht", "Mitglieder der Eurasischen Wirtschaftsunion (EAEU)",
+     "Eurasischen Wirtschaftsunion", "place", "eaeu"),
+    ("ipg-2024-04-vermittler-gesucht", "Mitglieder der Eurasischen Wirtschaftsunion (EAEU)",
+     "EAEU", "place", "eaeu"),
+    ("rnd-2022-09-xi-kasachstan", "Weltraumbahnhof in Baikonur", "Baikonur", "place", "baikonur"),
+    ("ipg-2024-04-vermittler-gesucht", "den Weltraumbahnhof Kosmodrom Baikonur",
+     "Kosmodrom Baikonur", "place", "baikonur"),
+    ("rnd-2022-09-xi-kasachstan", "Schwarzmeer-Hafenstadt Noworossijsk", "Noworossijsk", "place",
+     "novorossiysk"),
+    ("rnd-2022-09-xi-kasachstan", "bei der Gaspipeline Nord Stream", "Nord Stream", "place",
+     "nord-stream"),
+    ("portnikov-2025-07-01", "Beziehungen zu Aşgabat", "Aşgabat", "place", "ashgabat"),
+    ("karenina-2022-01-risiko", "wie zuletzt in Minsk und Eriwan", "Eriwan", "place", "yerevan"),
+    ("ipg-2024-04-vermittler-gesucht", "forderte Astana Kiew auf", "Kiew", "place", "kyiv"),
+    ("portnikov-2025-05-19", "Sadykow in Kyiv", "Kyiv", "place", "kyiv"),
+    ("portnikov-2025-11-16", "in Taschkent war", "Taschkent", "place", "tashkent"),
+    ("rnd-2022-09-xi-kasachstan", "Annährung an Peking", "Peking", "place", "beijing"),
+]
+
+
+@pytest.mark.parametrize(("article_id", "snippet", "surface", "kind", "place_id"), FORMS)
+def test_german_forms(result, articles, article_id, snippet, surface, kind, place_id):
+    article = articles[article_id]
+    if kind == "none":  # a control row: the snippet holds no mention at all
+        start = article.text.index(snippet)
+        assert not [m for m in result.mentions if m.article_id == article_id
+                    and start <= m.start < start + len(snippet)]
+        return
+    found = resolved_at(result, article, snippet, surface)
+    assert found, f"{surface!r} not found in {snippet!r}"
+    assert (found[0].kind, found[0].place_id) == (kind, place_id)
+    assert article.text[found[0].start:found[0].end] == found[0].surface
+
+
+# --------------------------------------------------------------------------- traps
+TRAPS = [
+    # (article, snippet, surface that must NOT be a place mention, why)
+    ("rnd-2022-09-xi-kasachstan", "Russlands Präsident Wladimir Putin", "Wladimir",
+     "first name, not the city of Vladimir"),
+    ("karenina-2022-01-risiko", "Weißrusslands langjähriger Führer Alexander Lukaschenko",
+     "Alexander", "first name"),
+    ("ipg-2024-04-vermittler-gesucht", "stellvertretenden Außenminister Roman Vasilenko", "Roman",
+     "first name, a town in Romania"),
+    ("ipg-2024-04-vermittler-gesucht", "Gespräche im Normandie-Format", "Normandie",
+     "a diplomatic format, not Normandy"),
+    ("portnikov-2025-04-15", "dem Wunsch des Kreml-Ribbentrop entgegengesetzt", "Kreml",
+     "a nickname for Lavrov"),
+    ("portnikov-2025-11-16", "setzt offenbar nun die Trump-Administration", "Trump",
+     "an administration"),
+    ("rnd-2022-09-xi-kasachstan", "vom Zentrum für Osteuropa- und internationale Studien",
+     "Osteuropa", "part of an institute's name"),
+    ("ipg-2024-04-vermittler-gesucht", "Zusammenarbeit in Europa (OSZE)", "Europa",
+     "part of the OSCE's name"),
+    ("rnd-2022-09-xi-kasachstan", "Die OKVS-Truppen haben", "OKVS",
+     "hyphen compound: kind compound"),
+    ("portnikov-2025-07-01", "nicht im Sinne der Kreml-Wünsche gestalten", "Kreml",
+     "hyphen compound"),
+    ("ipg-2024-04-vermittler-gesucht", "Rolle im Ukraine-Krieg", "Ukraine", "hyphen compound"),
+    ("rnd-2022-09-xi-kasachstan", "die Lage wieder in den Griff", "Lage", "common word"),
+    ("portnikov-2025-07-01", "in eine unangenehme Lage bringen", "Lage", "common word"),
+    ("ipg-2024-04-vermittler-gesucht", "im Mai 2023", "Mai", "month"),
+    ("rnd-2022-09-xi-kasachstan", "Chinas Staats- und Parteichef Xi Jinping", "Jinping",
+     "a person, and a county in China"),
+    ("ipg-2024-04-vermittler-gesucht", "keine Waren habe", "Waren", "common word"),
+    ("portnikov-2025-04-22", "Kasachstan mit dem Blut", "Blut", "common word"),
+    ("portnikov-2025-06-05", "gegen die Völker der Länder", "Völker", "common word"),
+    ("portnikov-2025-06-05", "auf chinesischem Boden", "Boden", "common word"),
+    ("portnikov-2025-07-01", "Damals sprachen", "Damals", "a word (Damal is a town in Turkey)"),
+    ("portnikov-2025-06-05", "Gendarm Eurasiens", "Eurasiens", "a continent is not a place"),
+]
+
+
+@pytest.mark.parametrize(("article_id", "snippet", "surface", "why"), TRAPS)
+def test_traps_are_not_place_mentions(result, articles, article_id, snippet, surface, why):
+    article = articles[article_id]
+    if snippet not in article.text:
+        pytest.skip(f"snippet not in the cleaned text: {snippet!r}")
+    start = article.text.index(snippet)
+    places = [m for m in result.mentions if m.article_id == article_id and m.kind == "place"
+              and start <= m.start < start + len(snippet) and surface in m.surface]
+    assert places == [], why
+
+
+def test_person_names_are_recognised_as_persons(gaz, articles):
+    text = articles["rnd-2022-09-xi-kasachstan"].text
+    persons = [m for m in find_mentions(text, gaz, include_rejected=True) if m.kind == "person"]
+    assert {"Wladimir", "Jinping"} <= {m.surface for m in persons}
+
+
+def test_washington_meaning_the_us_government_is_washington_dc(result, articles):
+    article = articles["portnikov-2025-11-16"]
+    found = resolved_at(result, article, "zwischen Washington, Peking und Moskau", "Washington")
+    assert found[0].place_id == "washington"
+    assert result.place("washington").country == "US"
+
+
+def test_kreml_is_moscow_by_metonymy(result, articles):
+    found = resolved_at(result, articles["rnd-2022-09-xi-kasachstan"],
+                        "der Kreml werde die Separatistenrepubliken", "Kreml")
+    assert found[0].place_id == "moscow"
+
+
+def test_moskau_is_moscow_russia_with_rejected_candidates_inspectable(gaz):
+    text = "In Moscow, Idaho, und in Moskau wurde verhandelt."
+    out = {m.surface: m for m in geoparse([_article(text)], gaz).mentions}
+    assert out["Moskau"].place_id == "moscow"
+    assert out["Moscow"].place_id == "moscow"
+    assert any(c.id == "moscow-us" for c in out["Moscow"].rejected)
+    assert all(c.reason for c in out["Moscow"].rejected)
+
+
+def test_petersburg_is_saint_petersburg_russia(gaz):
+    m = geoparse([_article("Tokajew traf Putin in St. Petersburg.")], gaz).mentions[0]
+    assert m.place_id == "saint-petersburg"
+    assert "st-petersburg" in {c.id for c in m.rejected}  # St. Petersburg, Florida lost
+
+
+def test_astrachan_is_the_crossing_only_near_a_border_crossing(gaz, result, articles):
+    found = resolved_at(result, articles["watson-2022-09-kalte-schulter"],
+                        "Grenzübergang in die kasachische Region Astrachan", "Astrachan")
+    assert found[0].place_id == "astrakhan-crossing"
+    plain = geoparse([_article("Der Zug fuhr gestern nach Astrachan an der Wolga.")], gaz)
+    assert plain.mentions[0].place_id == "astrakhan"
+    assert "astrakhan-crossing" in {c.id for c in plain.mentions[0].rejected}
+
+
+def test_geneva_in_an_organisation_phrase_is_a_place(result, articles):
+    found = resolved_at(result, articles["ipg-2024-04-vermittler-gesucht"],
+                        "UN-Büros in Genf", "Genf")
+    assert found[0].place_id == "geneva"
+
+
+# --------------------------------------------------------------------------- places and quotes
+@pytest.mark.parametrize(
+    ("place_id", "snippet"),
+    [
+        ("baikonur", "Weltraumbahnhof in Baikonur"),
+        ("novorossiysk", "Schwarzmeer-Hafenstadt Noworossijsk"),
+        ("almaty", "in der Stadt Almaty"),
+        ("astana", "die Hauptstadt Astana besucht"),
+        ("astrakhan-crossing", "Grenzübergang in die kasachische Region Astrachan"),
+        ("btc-pipeline", "Baku–Tiflis–Ceyhan"),
+        ("kz-ru-border", "Grenze zwischen Russland und Kasachstan"),
+    ],
+)
+def test_anchor_places_with_quotes(result, articles, place_id, snippet):
+    place = result.place(place_id)
+    assert place is not None and place.quotes
+    quote = next(q for q in place.quotes if snippet in q.text)
+    article = articles[quote.article_id]
+    assert article.text[quote.start:quote.end] == quote.text
+    assert quote.start <= quote.mention_start < quote.mention_end <= quote.end
+    assert (quote.title, quote.outlet, quote.date) == (
+        article.title, article.outlet, article.date.isoformat())
+    assert quote.author == article.author
+
+
+def test_layer_places_leave_geometry_to_the_layers(result):
+    assert (result.place("baikonur").lat, result.place("baikonur").lon) == (None, None)
+    assert result.place("almaty").lat == pytest.approx(43.25, abs=0.1)
+    assert result.place("btc-pipeline").precision == "schematic"
+    assert result.place("crimea").precision == "region"
+    assert result.place("kazakhstan").precision == "country"
+
+
+def test_identical_sentences_are_not_repeated_for_a_place(result):
+    for place in result.places:
+        keys = [(q.article_id, q.start, q.end) for q in place.quotes]
+        texts = [" ".join(q.text.split()) for q in place.quotes]
+        assert len(keys) == len(set(keys)) and len(texts) == len(set(texts)), place.id
+
+
+def test_adjectives_do_not_create_places(gaz):
+    r = geoparse([_article("Die iranische Delegation und syrische Vertreter kamen.")], gaz)
+    assert r.places == []
+    assert {m.kind for m in r.mentions} == {"adjective"}
+    assert all(m.confidence < 0.7 for m in r.mentions)
+
+
+def test_confidence_and_precision_on_every_resolved_mention(result):
+    for m in result.mentions:
+        if m.place_id is not None:
+            assert 0 < m.confidence <= 1 and m.precision in {
+                "exact", "city", "region", "country", "schematic"}
+
+
+def test_themes_of_quotes_and_places(result):
+    btc = result.place("btc-pipeline")
+    assert "energy" in btc.themes
+    assert set(btc.themes) == {t for q in btc.quotes for t in q.themes}
+    assert "migration" in result.place("astrakhan-crossing").themes
+    assert "security" in result.place("csto").themes
+    assert all(set(p.themes) <= set(THEME_IDS) for p in result.places)
+
+
+@pytest.mark.parametrize(
+    ("sentence", "theme"),
+    [
+        ("die Lieferung kasachischen Erdöls über die Pipeline Baku–Tiflis–Ceyhan", "energy"),
+        ("rief Tokajew die OKVS zu Hilfe, die mit 2500 Soldaten in Kasachstan einrückte",
+         "security"),
+        ("Chinas Parteichef Xi Jinping wird am Mittwoch zum Staatsbesuch erwartet", "diplomacy"),
+        ("rund 100'000 Russen flüchteten vor der Teilmobilisierung über die Grenze", "migration"),
+        ("annektierte Wladimir Putin die ukrainische Krim", "territory"),
+        ("Russland ist einer der fünf Hauptinvestoren in Kasachstan", "economy"),
+        ("dass Lukman Achmedjarow festgenommen wurde", "rights"),
+    ],
+)
+def test_theme_lexicon(sentence, theme):
+    assert theme in themes_of(sentence)
+
+
+def test_to_dict_is_json_serialisable(result):
+    data = json.loads(json.dumps(result.to_dict(), ensure_ascii=False))
+    assert data["places"] and data["mentions"]
+    assert set(result.mentions[0].to_row()) >= {
+        "article_id", "surface", "start", "end", "sentence", "place_id", "kind", "confidence",
+        "rejected"}
+
+
+def test_geoparse_is_pure(articles, gaz, result):
+    again = geoparse(list(articles.values()), gaz)
+    assert again.to_dict() == result.to_dict()
+
+
+def test_geoparse_time(articles, gaz):
+    t0 = time.perf_counter()
+    r = geoparse(list(articles.values()), gaz)
+    seconds = time.perf_counter() - t0
+    size = sum(len(a.text) for a in articles.values())
+    print(f"\ngeoparse: {len(articles)} articles, {size / 1e3:.0f} kB, {len(r.mentions)} mentions,"
+          f" {len(r.places)} places in {seconds:.3f} s")
+
+
+def test_explain_lists_resolution_and_rejections(gaz):
+    out = explain("Wladimir Putin traf Tokajew in Moskau, nicht in Moscow, Idaho.", gaz)
+    assert "'Wladimir'" in out and "not a place" in out
+    assert "-> moscow" in out and "rejected moscow-us" in out
+    assert explain(None, gaz) == "" and "# text" in explain("", gaz)
+
+
+# --------------------------------------------------------------------------- sentences
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Das gilt z. B. für Astana. Dann kam er.", ["Das gilt z. B. für Astana.", "Dann kam er."]),
+        ("Das heißt, d. h. die Lage. Neu.", ["Das heißt, d. h. die Lage.", "Neu."]),
+        ("In Kasachstan leben ca. 275.000 Uiguren. Sie", ["In Kasachstan leben ca. 275.000 "
+                                                          "Uiguren.", "Sie"]),
+        ("Treffen in St. Petersburg im Juni. Danach", ["Treffen in St. Petersburg im Juni.",
+                                                       "Danach"]),
+        ("Haus Nr. 5 brennt. Dr. Meier kam.", ["Haus Nr. 5 brennt.", "Dr. Meier kam."]),
+        ("Am 5. Januar bat er. Am 9. Mai nicht.", ["Am 5. Januar bat er.", "Am 9. Mai nicht."]),
+        ("Seit dem 19. Jahrhundert gibt es sie. Gut.", ["Seit dem 19. Jahrhundert gibt es sie.",
+                                                        "Gut."]),
+        ("Im Januar fand die 21. Runde statt. Dass", ["Im Januar fand die 21. Runde statt.",
+                                                      "Dass"]),
+        ("mit 7 644 Kilometern und 3,5 Millionen. Ende", ["mit 7 644 Kilometern und 3,5 Millionen.",
+                                                          "Ende"]),
+        ("Er sagte: „Wir bleiben.“ Dann ging er.", ["Er sagte: „Wir bleiben.“", "Dann ging er."]),
+        ("«Ukraine, wir stehen dir bei.» Gut so.", ["«Ukraine, wir stehen dir bei.»", "Gut so."]),
+        ("George W. Bush sagte es. Punkt.", ["George W. Bush sagte es.", "Punkt."]),
+        ("Erster Absatz ohne Punkt\n\nZweiter Absatz.", ["Erster Absatz ohne Punkt",
+                                                         "Zweiter Absatz."]),
+        ("", []),
+    ],
+)
+def test_sentence_splitting(text, sentences):
+    assert [text[a:b] for a, b in split_sentences(text)] == sentences
+
+
+def test_every_mention_lies_inside_its_sentence(result, articles):
+    for m in result.mentions:
+        assert m.sentence_start <= m.start < m.end <= m.sentence_end
+        assert articles[m.article_id].text[m.sentence_start:m.sentence_end] == m.sentence
+
+
+def _article(text: str):
+    """Return a minimal article-like record for a plain test string."""
+    from types import SimpleNamespace
+
+    return SimpleNamespace(id="t", title="t", outlet="o", author=None, date=None, text=text)
