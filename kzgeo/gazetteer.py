@@ -29,7 +29,7 @@ from kzgeo.ids import country_id, slugify
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -54,10 +54,23 @@ _TRANSLIT = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O"
                            "œ": "oe", "þ": "th", "ð": "d", "ʼ": "", "ʻ": "", "’": "", "'": ""})
 
 # --------------------------------------------------------------------------- normalisation
-_FOLD = {ord(c): "-" for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"}
-_FOLD.update({ord(c): "'" for c in "\u2019\u02bc\u2018\u00b4`"})
-_FOLD.update({ord(c): " " for c in "\n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"})
-_SQUEEZE = re.compile(r"[ \n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003]{2,}|\u00ad")
+_FOLD_PAIRS: tuple[tuple[str, str], ...] = (
+    *((c, "-") for c in "\u2010\u2011\u2012\u2013\u2014\u2015\u2212"),
+    *((c, "'") for c in "\u2019\u02bc\u2018\u00b4`"),
+    *((c, " ") for c in "\n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"),
+)
+_SQUEEZE = re.compile(r" {2,}")
+_SQUEEZE_SOFT = re.compile(r" {2,}|\u00ad")  # soft hyphens vanish as well, when there are any
+# Punctuation that may stand right before a word: blanked (same length) so that every word
+# start in the normalised text follows a space and alias keys can carry a leading space.
+WORD_START_MARKS = "„“”\"«»‹›‚([{/:;,!?*"
+
+
+def _blank_marks(text: str) -> str:
+    for mark in WORD_START_MARKS:  # str.replace runs in C; faster than str.translate here
+        if mark in text:
+            text = text.replace(mark, " ")
+    return text
 
 
 def fold(text: str) -> str:
@@ -71,7 +84,10 @@ def fold(text: str) -> str:
     lowered = text.lower()
     if len(lowered) != len(text):  # a few characters (İ) lowercase to two
         lowered = "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
-    return lowered.translate(_FOLD)
+    for src, dst in _FOLD_PAIRS:  # str.replace runs in C; most characters are absent
+        if src in lowered:
+            lowered = lowered.replace(src, dst)
+    return lowered
 
 
 @dataclass(frozen=True)
@@ -89,24 +105,27 @@ class Normalized:
 
 
 def normalize(text: str | None) -> Normalized:
-    """Fold ``text`` and squeeze whitespace runs to one space, keeping an offset map.
+    """Fold ``text``, squeeze space runs to one space and blank word-start punctuation.
 
-    >>> n = normalize("Sankt  \\n Petersburg")
+    The result has an offset map back to ``text``.
+
+    >>> n = normalize("Sankt  \\n „Petersburg“")
     >>> n.text, n.to_original(5), n.to_original(n.text.index("p"))
-    ('sankt petersburg', 5, 9)
+    ('sankt  petersburg ', 5, 10)
     >>> normalize(None).text
     ''
     """
     if not text:
         return Normalized("")
     folded = fold(text)
-    if not _SQUEEZE.search(folded):
-        return Normalized(folded)
+    squeeze = _SQUEEZE_SOFT if "\u00ad" in folded else _SQUEEZE
+    if "  " not in folded and squeeze is _SQUEEZE:
+        return Normalized(_blank_marks(folded))
     parts: list[str] = []
     breaks: list[int] = []
     shifts: list[int] = []
     last = removed = 0
-    for m in _SQUEEZE.finditer(folded):
+    for m in squeeze.finditer(folded):
         a, b = m.span()
         keep = "" if folded[a] == "\u00ad" else " "
         parts.append(folded[last:a])
@@ -116,16 +135,17 @@ def normalize(text: str | None) -> Normalized:
         shifts.append(removed)
         last = b
     parts.append(folded[last:])
-    return Normalized("".join(parts), tuple(breaks), tuple(shifts))
+    squeezed = _blank_marks("".join(parts))
+    return Normalized(squeezed, tuple(breaks), tuple(shifts))
 
 
 def normalize_alias(alias: str) -> str:
-    """Return the lookup key of an alias (folded, single spaces).
+    """Return the lookup key of an alias (folded, word-start punctuation blanked, single spaces).
 
-    >>> normalize_alias("  Baku–Tiflis–Ceyhan ")
-    'baku-tiflis-ceyhan'
+    >>> normalize_alias("  Baku–Tiflis–Ceyhan "), normalize_alias("Washington, D.C.")
+    ('baku-tiflis-ceyhan', 'washington d.c.')
     """
-    return " ".join(fold(alias).split())
+    return " ".join(_blank_marks(fold(alias)).split())
 
 
 # --------------------------------------------------------------------------- data model
@@ -172,7 +192,6 @@ class Gazetteer:
     input_hash: str
     first_names: frozenset[str] = frozenset()
     person_titles: frozenset[str] = frozenset()
-    direction_prefixes: tuple[str, ...] = ()
     stop_surfaces: frozenset[str] = frozenset()  # inflected GeoNames hits that are words
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
@@ -211,11 +230,15 @@ class Gazetteer:
         return [self.entries[r.entry] for r in refs if r.entry >= 0]
 
 
-def build_automaton(aliases: dict[str, tuple[AliasRef, ...]]) -> ahocorasick.Automaton:
-    """Return an Aho-Corasick automaton whose keys are the alias keys (value: the key)."""
+def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
+    """Return an Aho-Corasick automaton over " " + each alias key (value: the key).
+
+    The leading space anchors every match at a word start of the normalised text, so the scan
+    never reports the thousands of aliases that occur inside longer words.
+    """
     auto = ahocorasick.Automaton()
     for key in aliases:
-        auto.add_word(key, key)
+        auto.add_word(" " + key, key)
     auto.make_automaton()
     return auto
 
@@ -495,7 +518,6 @@ def build_gazetteer() -> Gazetteer:
         input_hash=input_hash(),
         first_names=frozenset(normalize_alias(n) for n in traps["first_names"]),
         person_titles=frozenset(traps["person_titles"]),
-        direction_prefixes=tuple(traps["direction_prefixes"]),
         stop_surfaces=frozenset(b.stop_surfaces),
     )
 
@@ -507,7 +529,7 @@ def _dump(gaz: Gazetteer) -> bytes:
         "entries": [tuple(e) for e in gaz.entries],
         "aliases": gaz.aliases,
         "first_names": sorted(gaz.first_names), "person_titles": sorted(gaz.person_titles),
-        "direction_prefixes": gaz.direction_prefixes, "automaton": gaz.automaton,
+        "automaton": gaz.automaton,
         "stop_surfaces": sorted(gaz.stop_surfaces),
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
@@ -526,7 +548,7 @@ def _load(blob: bytes) -> Gazetteer:
         aliases=p["aliases"],  # raw tuples; Gazetteer.refs() wraps them on demand
         input_hash=p["input_hash"],
         first_names=frozenset(p["first_names"]), person_titles=frozenset(p["person_titles"]),
-        direction_prefixes=tuple(p["direction_prefixes"]), automaton=p["automaton"],
+        automaton=p["automaton"],
         stop_surfaces=frozenset(p["stop_surfaces"]),
     )
 

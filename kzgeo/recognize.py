@@ -24,13 +24,14 @@ REJECTED_KINDS = frozenset({"name", "person"})
 NOUN_SUFFIXES = ("es", "s", "'s", "'", "")
 ADJECTIVE_SUFFIXES = ("em", "en", "er", "es", "e", "")
 EXACT_SUFFIXES = ("",)
+_SUFFIX_STARTS = frozenset(s[0] for s in NOUN_SUFFIXES + ADJECTIVE_SUFFIXES if s)
 _SUFFIXES_BY_KIND = {
     "place": NOUN_SUFFIXES, "metonym": NOUN_SUFFIXES, "overlay": EXACT_SUFFIXES,
     "adjective": ADJECTIVE_SUFFIXES, "demonym": EXACT_SUFFIXES, "name": NOUN_SUFFIXES,
 }
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Mention:
     """A recognised surface form: where it is, what kind it is, which entries it may mean."""
 
@@ -66,12 +67,12 @@ def _squeezed(s: str) -> str:
     return " ".join(s.translate({0x2013: "-", 0x2014: "-", 0x2011: "-", 0x2010: "-"}).split())
 
 
-def _case_ok(ref: AliasRef, original: str) -> bool:
-    if ref.case == "any":
+def _case_ok(case: str, form: str, original: str) -> bool:
+    if case == "any":
         return True
-    if ref.case == "cap":
+    if case == "cap":
         return original[:1].isupper()
-    return _squeezed(original[: len(original)]).startswith(_squeezed(ref.form))
+    return _squeezed(original).startswith(_squeezed(form))
 
 
 def _word_after(text: str, pos: int) -> str:
@@ -97,62 +98,97 @@ def _word_before(ntext: str, pos: int) -> str:
     return ntext[j + 1 : i + 1]
 
 
-def scan(text: str, gazetteer: Gazetteer) -> list[tuple[int, int, str, tuple[AliasRef, ...], str]]:
-    """Return raw hits (start, end, alias key, refs, flag) in original offsets, overlaps kept.
+@dataclass(frozen=True, slots=True)
+class KeyInfo:
+    """What the recogniser needs to know about one alias key (computed once per key)."""
 
-    ``flag`` is "" for a free-standing word, "compound-head" when a hyphen follows
-    ("Kreml-Wünsche") and "compound-tail" when a hyphen precedes ("UN-Genf").
+    refs: tuple[AliasRef, ...]
+    kinds: frozenset[str]
+    suffixes: tuple[str, ...]
+    ids: tuple[str, ...]
+    geonames_only: bool
+    overlay: bool
+    metonym: bool
+    case_free: bool  # no ref needs an exact-case check
+
+
+def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
+    """Return the (cached) KeyInfo of an alias key."""
+    cache = gazetteer.__dict__.setdefault("_key_info", {})
+    info = cache.get(key)
+    if info is None:
+        refs = tuple(map(AliasRef._make, gazetteer.aliases[key]))
+        kinds = frozenset(r.kind for r in refs)
+        if "adjective" in kinds:
+            suffixes = ADJECTIVE_SUFFIXES
+        elif kinds & {"place", "metonym", "name"}:
+            suffixes = NOUN_SUFFIXES
+        else:
+            suffixes = EXACT_SUFFIXES
+        info = cache[key] = KeyInfo(
+            refs=refs, kinds=kinds, suffixes=suffixes, ids=_ids(refs, gazetteer),
+            geonames_only=all(r.quality.startswith("geonames") for r in refs),
+            overlay=kinds == {"overlay"}, metonym="metonym" in kinds,
+            case_free=all(r.case != "exact" for r in refs),
+        )
+    return info
+
+
+def _ids(refs: tuple[AliasRef, ...], gazetteer: Gazetteer) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(gazetteer.entries[r.entry].id for r in refs if r.entry >= 0))
+
+
+def scan(text: str, gazetteer: Gazetteer) -> list[tuple]:
+    """Return raw hits (start, end, alias key, refs, flag, KeyInfo), original offsets, overlaps
+    kept.
+
+    The automaton's keys start with a space, so every hit starts a word. ``flag`` is "" for a
+    free-standing word and "compound-head" when a hyphen follows ("Kreml-Wünsche").
     """
     norm = normalize(text)
-    ntext = norm.text
+    ntext = " " + norm.text  # positions below are in ntext; norm offsets are one less
     nlen = len(ntext)
-    aliases = gazetteer.aliases
-    directions = gazetteer.direction_prefixes
     stops = gazetteer.stop_surfaces
+    cache = gazetteer.__dict__.setdefault("_key_info", {})
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
-        s = last - len(key) + 1
-        prev = ntext[s - 1] if s else " "
-        if prev.isalnum():
-            continue
         e = last + 1
-        raw = aliases[key]
-        kinds = {r[1] for r in raw}
-        suffixes = ADJECTIVE_SUFFIXES if "adjective" in kinds else (
-            NOUN_SUFFIXES if kinds & {"place", "metonym", "name"} else EXACT_SUFFIXES)
-        end = -1
-        for suf in suffixes:
-            k = e + len(suf)
-            if ntext.startswith(suf, e) and (k >= nlen or not ntext[k].isalnum()):
-                end = k
-                break
-        if end < 0:
+        info = cache.get(key) or key_info(key, gazetteer)
+        if e < nlen and ntext[e].isalnum():  # the word goes on: an inflection, or no match
+            if ntext[e] not in _SUFFIX_STARTS:
+                continue
+            end = -1
+            for suf in info.suffixes:
+                k = e + len(suf)
+                if suf and ntext.startswith(suf, e) and (k >= nlen or not ntext[k].isalnum()):
+                    end = k
+                    break
+            if end < 0:
+                continue
+        else:
+            end = e
+        s = e - len(key)
+        o_start, o_end = norm.to_original(s - 1), norm.to_original(end - 2) + 1
+        surface = text[o_start:o_end]
+        if info.case_free and surface[0].isupper():
+            refs = info.refs
+        else:
+            refs = tuple(r for r in info.refs if _case_ok(r.case, r.form, surface))
+            if not refs:
+                continue
+        if info.geonames_only and ntext[s:end] in stops:
             continue
         flag = ""
-        if end < nlen - 1 and ntext[end] == "-" and ntext[end + 1].isalpha():
+        if ntext[end : end + 1] == "-" and ntext[end + 1 : end + 2].isalpha():
             flag = "compound-head"
-        elif prev == "-" and s >= 2 and ntext[s - 2].isalpha():
-            before = _word_before(ntext, s - 1)
-            if before.lower() not in directions:
-                if " " in key:
-                    continue  # "Sowjet-Republik Kasachstan" is not "Republik Kasachstan"
-                flag = "compound-tail"
-        o_start, o_end = norm.to_original(s), norm.to_original(end - 1) + 1
-        surface = text[o_start:o_end]
-        refs = tuple(r for r in map(AliasRef._make, raw) if _case_ok(r, surface))
-        if refs and all(r.quality.startswith("geonames") for r in refs) and (
-            ntext[s:end] in stops
-        ):
-            continue
-        if refs:
-            hits.append((o_start, o_end, key, refs, flag))
+        hits.append((o_start, o_end, key, refs, flag, info))
     return hits
 
 
 def _select(hits: list) -> tuple[list, list]:
     """Split hits into overlays and a leftmost-longest non-overlapping selection of the rest."""
-    overlays = [h for h in hits if all(r.kind == "overlay" for r in h[3])]
-    rest = sorted((h for h in hits if not all(r.kind == "overlay" for r in h[3])),
+    overlays = [h for h in hits if h[3][0].kind == "overlay"]  # overlay keys hold only those
+    rest = sorted((h for h in hits if h[3][0].kind != "overlay"),
                   key=lambda h: (h[0], -(h[1] - h[0])))
     chosen = []
     reach = -1
@@ -163,22 +199,23 @@ def _select(hits: list) -> tuple[list, list]:
     return overlays, chosen
 
 
-def _kind(text: str, hit: tuple, gazetteer: Gazetteer, ntext_before: str) -> tuple[str, str]:
+def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
     """Return (kind, note) of a selected hit."""
-    start, end, key, refs, flag = hit
-    kinds = {r.kind for r in refs}
+    start, end, key, refs, flag, info = hit
+    kinds = info.kinds if len(refs) == len(info.refs) else {r.kind for r in refs}
     if "name" in kinds:
         return "name", "part of a non-place term"
     if flag:
         return "compound", f"{flag} of a hyphenated compound"
     if key in gazetteer.first_names and _word_after(text, end)[:1].isupper():
         return "person", "first name followed by a capitalised word"
-    if ntext_before in gazetteer.first_names:
-        return "person", "follows a first name"
-    if ntext_before in gazetteer.person_titles and kinds <= {"place"} and all(
-        r.quality.startswith("geonames") for r in refs
-    ):
-        return "person", "follows a person title"
+    if info.geonames_only:  # curated and country names are never persons
+        window = fold(text[max(0, start - 40) : start])
+        before = _word_before(window, len(window))
+        if before in gazetteer.first_names:
+            return "person", "follows a first name"
+        if before in gazetteer.person_titles and kinds <= {"place"}:
+            return "person", "follows a person title"
     if kinds & {"place", "metonym"}:
         return "place", ""
     if "adjective" in kinds:
@@ -202,28 +239,26 @@ def find_mentions(
         return []
     hits = scan(text, gazetteer)
     overlays, chosen = _select(hits)
+    kept = []
+    for hit in chosen:
+        kind, note = _kind(text, hit, gazetteer)
+        if kind not in REJECTED_KINDS or include_rejected:
+            kept.append((hit, kind, note, False))
+    kept.extend((hit, "place", "", True) for hit in overlays)
+    kept.sort(key=lambda k: (k[0][0], -k[0][1]))
     spans = split_sentences(text)
     out: list[Mention] = []
-    for hit in chosen:
-        start, end, key, refs, _flag = hit
-        window = fold(text[max(0, start - 40) : start])
-        before = _word_before(window, len(window))
-        kind, note = _kind(text, hit, gazetteer, before)
-        if kind in REJECTED_KINDS and not include_rejected:
-            continue
-        out.append(_mention(text, hit, kind, note, spans, article_id, gazetteer))
-    for hit in overlays:
-        out.append(_mention(text, hit, "place", "", spans, article_id, gazetteer, overlay=True))
-    out.sort(key=lambda m: (m.start, -m.end))
+    i, n = 0, len(spans)
+    for (start, end, key, refs, _flag, info), kind, note, overlay in kept:
+        while i + 1 < n and spans[i + 1][0] <= start:  # mentions come in text order
+            i += 1
+        s_start, s_end = spans[i] if n else (start, start)
+        if s_start > start:  # before the first sentence (leading whitespace only)
+            s_start, s_end = sentence_at(spans, start)
+        out.append(Mention(
+            surface=text[start:end], start=start, end=end, kind=kind, alias=key,
+            candidates=info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
+            sentence_start=s_start, sentence_end=s_end, article_id=article_id,
+            metonym=info.metonym, overlay=overlay, note=note,
+        ))
     return out
-
-
-def _mention(text, hit, kind, note, spans, article_id, gazetteer, overlay=False) -> Mention:
-    start, end, key, refs, _flag = hit
-    ids = tuple(dict.fromkeys(gazetteer.entries[r.entry].id for r in refs if r.entry >= 0))
-    s_start, s_end = sentence_at(spans, start)
-    return Mention(
-        surface=text[start:end], start=start, end=end, kind=kind, alias=key, candidates=ids,
-        sentence_start=s_start, sentence_end=s_end, article_id=article_id,
-        metonym=any(r.kind == "metonym" for r in refs), overlay=overlay, note=note,
-    )
