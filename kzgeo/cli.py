@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NamedTuple
 
 from kzgeo.config import CORPUS_ENV_VAR, corpus_dir
@@ -32,6 +33,53 @@ def run_articles(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_export(args: argparse.Namespace) -> int:
+    """Write the GeoJSON of everything the map can show (and the mentions CSV)."""
+    from kzgeo.index import export_files, index_corpus
+
+    index = index_corpus(corpus_dir(args.corpus))
+    for warning in index.corpus.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    csv_path = Path(args.csv) if args.csv else None
+    export_files(index, Path(args.out), csv_path)
+    features = index.collection["features"]
+    quoted = sum(1 for feature in features if feature["properties"]["quotes"])
+    print(
+        f"wrote {args.out}: {len(features)} features, {quoted} with quotes, "
+        f"from {len(index.corpus.articles)} articles"
+        + (f"; mentions in {args.csv}" if csv_path else "")
+    )
+    return 0
+
+
+def run_geoparse(args: argparse.Namespace) -> int:
+    """Print each article's place mentions and how they were resolved."""
+    from kzgeo.gazetteer import load_gazetteer
+    from kzgeo.resolve import explain, geoparse
+
+    gazetteer = load_gazetteer()
+    if args.text is not None:
+        print(explain(args.text, gazetteer))
+        return 0
+    articles = load_reporting(args.corpus).articles
+    if args.article:
+        articles = tuple(a for a in articles if a.id == args.article)
+        if not articles:
+            print(f"error: no article with id '{args.article}'", file=sys.stderr)
+            return 2
+    if args.explain:
+        for article in articles:
+            print(f"== {article.id}: {article.title}")
+            print(explain(article, gazetteer))
+        return 0
+    for place in geoparse(articles, gazetteer).places:
+        print(
+            f"{place.id:32} {place.kind:16} {place.precision:10} "
+            f"{place.confidence:.2f}  {place.mention_count:4}  {', '.join(place.names[:4])}"
+        )
+    return 0
+
+
 class Command(NamedTuple):
     name: str
     help: str
@@ -45,8 +93,35 @@ def add_articles_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_export_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("out", metavar="OUT.geojson", help="where to write the GeoJSON")
+    parser.add_argument("--csv", metavar="OUT.csv", help="also write every mention as CSV")
+
+
+def add_geoparse_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--explain",
+        action="store_true",
+        help="show every mention with the candidates it rejected and why",
+    )
+    parser.add_argument("--article", metavar="ID", help="only this article")
+    parser.add_argument("--text", help="geoparse this text instead of the corpus (explained)")
+
+
 COMMANDS: list[Command] = [
     Command("articles", "list the articles of the corpus", run_articles, add_articles_arguments),
+    Command(
+        "export",
+        "write a GeoJSON FeatureCollection (EPSG:4326) of every place, layer and quote",
+        run_export,
+        add_export_arguments,
+    ),
+    Command(
+        "geoparse",
+        "list the resolved places (with --explain: every decision)",
+        run_geoparse,
+        add_geoparse_arguments,
+    ),
 ]
 
 

@@ -11,10 +11,8 @@ import bisect
 import gc
 import hashlib
 import math
-import os
 import pickle
 import re
-import tempfile
 import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +23,7 @@ from typing import NamedTuple
 import ahocorasick
 
 from kzgeo.config import BUILD_DIR
+from kzgeo.files import write_atomic
 from kzgeo.ids import country_id, slugify
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -555,16 +554,7 @@ def _load(blob: bytes) -> Gazetteer:
 
 def write_artifact(gaz: Gazetteer, path: Path = ARTIFACT_PATH) -> Path:
     """Write the gazetteer atomically (temp file + os.replace) and return the path."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".gazetteer-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(_dump(gaz))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomic(path, _dump(gaz))
 
 
 def read_artifact(path: Path = ARTIFACT_PATH) -> tuple[str, Gazetteer] | None:
