@@ -80,6 +80,22 @@ def run_geoparse(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_add(args: argparse.Namespace) -> int:
+    """Add an article file to the corpus folder and its manifest."""
+    from kzgeo.ingest import IngestError, add_to_corpus
+
+    folder = corpus_dir(args.corpus)
+    try:
+        article = add_to_corpus(
+            args.file, folder, args.title, args.outlet, args.date, args.author, args.language
+        )
+    except IngestError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"added {article.id} ({len(article.text):,} chars) to {folder}: {article.source_file}")
+    return 0
+
+
 class Command(NamedTuple):
     name: str
     help: str
@@ -108,6 +124,17 @@ def add_geoparse_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--text", help="geoparse this text instead of the corpus (explained)")
 
 
+def add_add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", metavar="FILE", help="the article: .txt, .md or .html (UTF-8)")
+    parser.add_argument("--title", required=True, help="the article's headline")
+    parser.add_argument("--outlet", required=True, help="newspaper, site or broadcaster")
+    parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="publication date")
+    parser.add_argument("--author", help="the author, if known")
+    parser.add_argument(
+        "--language", choices=("de", "en"), help="language of the text (default: guessed)"
+    )
+
+
 COMMANDS: list[Command] = [
     Command("articles", "list the articles of the corpus", run_articles, add_articles_arguments),
     Command(
@@ -121,6 +148,12 @@ COMMANDS: list[Command] = [
         "list the resolved places (with --explain: every decision)",
         run_geoparse,
         add_geoparse_arguments,
+    ),
+    Command(
+        "add",
+        "add an article file (.txt, .md, .html) to the corpus and its manifest",
+        run_add,
+        add_add_arguments,
     ),
 ]
 
