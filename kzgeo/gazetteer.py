@@ -28,7 +28,7 @@ from kzgeo.ids import country_id, slugify
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -40,6 +40,9 @@ GLOBAL_MIN_POPULATION = 15000
 FOCUS_MIN_POPULATION = 1000
 MIN_POPULATION_COMMON_WORD = 100_000  # a GeoNames name that is a German word needs a big city
 MIN_POPULATION_COMMON_NAME = 200_000  # a city's own name that is also a German word
+# In English text a GeoNames-only name that is an English word ("Split", "Bath", "Sale") is a
+# place only when some city of that name is this large; stoplist_en.txt lists larger ones.
+MIN_POPULATION_COMMON_WORD_EN = 250_000
 # GeoNames alternate names are noisy (transliterations, old names, other places' names): keep them
 # for big cities anywhere and for mid-sized towns in the focus region only.
 MIN_POPULATION_ALTERNATES = 100_000
@@ -192,6 +195,8 @@ class Gazetteer:
     first_names: frozenset[str] = frozenset()
     person_titles: frozenset[str] = frozenset()
     stop_surfaces: frozenset[str] = frozenset()  # inflected GeoNames hits that are words
+    # language -> more stop surfaces that apply only in text of that language ("en": "Split")
+    language_stops: dict[str, frozenset[str]] = field(default_factory=dict)
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -243,7 +248,9 @@ def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
 
 
 # --------------------------------------------------------------------------- inputs
-GAZETTEER_DATA_FILES = ("countries.toml", "features.toml", "stoplist.txt", "traps.toml")
+GAZETTEER_DATA_FILES = (
+    "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
+)
 
 
 def _data_files() -> list[Path]:
@@ -330,6 +337,14 @@ def _country_points() -> dict[str, tuple[float, float]]:
     return {iso: tuple(row["point"]) for iso, row in table.items() if "point" in row}
 
 
+# Which mention kind the alias lists of a country in countries.toml give (German, English).
+COUNTRY_ALIAS_KINDS: tuple[tuple[str, str], ...] = (
+    ("names", "place"), ("names_en", "place"),
+    ("adjectives", "adjective"), ("adjectives_en", "adjective"),
+    ("demonyms", "demonym"), ("demonyms_en", "demonym"),
+)
+
+
 def _add_countries(b: _Builder, gc_countries: dict, capitals: dict) -> None:
     from babel import Locale
 
@@ -337,6 +352,7 @@ def _add_countries(b: _Builder, gc_countries: dict, capitals: dict) -> None:
     en = Locale("en").territories
     extra = read_table("countries.toml")
     points = _country_points()
+    kinds = dict(COUNTRY_ALIAS_KINDS)
     for iso, row in sorted(gc_countries.items()):
         try:
             cid = country_id(iso)
@@ -353,13 +369,10 @@ def _add_countries(b: _Builder, gc_countries: dict, capitals: dict) -> None:
         i = b.add_entry(e)
         for form in {de.get(iso), en.get(iso), row["name"]} - {None}:
             b.add_alias(form, i, "place", "country")
-        more = extra.get(iso, {})
-        for form in more.get("names", []):
-            b.add_alias(form, i, "place", "country")
-        for stem in more.get("adjectives", []):
-            b.add_alias(stem, i, "adjective", "country")
-        for form in more.get("demonyms", []):
-            b.add_alias(form, i, "demonym", "country")
+        for key, forms in extra.get(iso, {}).items():
+            if key in kinds:
+                for form in forms:
+                    b.add_alias(form, i, kinds[key], "country")
 
 
 def _add_curated(b: _Builder) -> None:
@@ -469,6 +482,39 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
                     b.stop_surfaces.add(key + suffix)
 
 
+def _english_words():
+    """Return simplemma's English word-form dictionary."""
+    from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
+
+    return DefaultDictionaryFactory().get_dictionary("en")
+
+
+def english_stops(
+    aliases: dict[str, list[AliasRef]], entries: list[Entry], words, listed: frozenset[str]
+) -> frozenset[str]:
+    """Return the GeoNames-only alias keys that are not places in English text.
+
+    A key is stopped when it is listed in stoplist_en.txt, or when one of its forms is an
+    English word (lower case in ``words``) and no city of that name (its primary GeoNames
+    name) has MIN_POPULATION_COMMON_WORD_EN inhabitants; its plural (+s) is stopped with it.
+    """
+    stops = set(listed)
+    for key, refs in aliases.items():
+        if not refs or not all(r.quality.startswith("geonames") for r in refs):
+            continue
+        if not any(r.form.lower() in words for r in refs):
+            continue
+        if any(
+            r.quality == "geonames-name"
+            and entries[r.entry].population >= MIN_POPULATION_COMMON_WORD_EN
+            for r in refs
+        ):
+            continue
+        stops.add(key)
+        stops.update(key + "s" for r in refs if (r.form + "s").lower() in words)
+    return frozenset(stops)
+
+
 def _add_alias_rows(b: _Builder) -> None:
     for row in read_table("features.toml").get("alias", []):
         i = b.by_id[row["target"]]
@@ -511,6 +557,9 @@ def build_gazetteer() -> Gazetteer:
     _add_alias_rows(b)
     _add_traps(b)
     traps = read_table("traps.toml")
+    en_stops = english_stops(
+        b.aliases, b.entries, _english_words(), read_stoplist(DATA_DIR / "stoplist_en.txt")
+    )
     return Gazetteer(
         entries=tuple(b.entries),
         aliases={k: tuple(tuple(r) for r in v) for k, v in b.aliases.items()},
@@ -518,6 +567,7 @@ def build_gazetteer() -> Gazetteer:
         first_names=frozenset(normalize_alias(n) for n in traps["first_names"]),
         person_titles=frozenset(traps["person_titles"]),
         stop_surfaces=frozenset(b.stop_surfaces),
+        language_stops={"en": en_stops},
     )
 
 
@@ -530,6 +580,7 @@ def _dump(gaz: Gazetteer) -> bytes:
         "first_names": sorted(gaz.first_names), "person_titles": sorted(gaz.person_titles),
         "automaton": gaz.automaton,
         "stop_surfaces": sorted(gaz.stop_surfaces),
+        "language_stops": {lang: sorted(keys) for lang, keys in gaz.language_stops.items()},
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -549,6 +600,7 @@ def _load(blob: bytes) -> Gazetteer:
         first_names=frozenset(p["first_names"]), person_titles=frozenset(p["person_titles"]),
         automaton=p["automaton"],
         stop_surfaces=frozenset(p["stop_surfaces"]),
+        language_stops={lang: frozenset(keys) for lang, keys in p["language_stops"].items()},
     )
 
 

@@ -1,4 +1,4 @@
-"""Recognise place mentions in German text: one Aho-Corasick scan, then cheap per-hit rules.
+"""Recognise place mentions in German or English text: an Aho-Corasick scan, then per-hit rules.
 
 The scan runs over a folded copy of the text (lower case, unified dashes and spaces) with an
 offset map back to the original. Each hit must sit on word boundaries, may carry a German
@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from kzgeo.gazetteer import AliasRef, Gazetteer, fold, normalize
-from kzgeo.sentences import sentence_at, split_sentences
+from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
 # Mention kinds. Only "place" counts as a place mention; the others are kept for inspection.
 PLACE_KINDS = frozenset({"place"})
@@ -61,6 +61,21 @@ def _text_and_id(article_or_text: Any) -> tuple[str, str | None]:
     if isinstance(article_or_text, str):
         return article_or_text, None
     return article_or_text.text or "", getattr(article_or_text, "id", None)
+
+
+def language_of(article_or_text: Any) -> str:
+    """Return the article's language code; plain strings and unset languages are German."""
+    return getattr(article_or_text, "language", None) or DEFAULT_LANGUAGE
+
+
+def stops_for(gazetteer: Gazetteer, language: str) -> frozenset[str]:
+    """Return the stop surfaces of GeoNames-only hits in ``language`` (cached per gazetteer)."""
+    cache = gazetteer.__dict__.setdefault("_stops_by_language", {})
+    stops = cache.get(language)
+    if stops is None:
+        extra = gazetteer.language_stops.get(language, frozenset())
+        stops = cache[language] = gazetteer.stop_surfaces | extra
+    return stops
 
 
 def _squeezed(s: str) -> str:
@@ -138,17 +153,18 @@ def _ids(refs: tuple[AliasRef, ...], gazetteer: Gazetteer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(gazetteer.entries[r.entry].id for r in refs if r.entry >= 0))
 
 
-def scan(text: str, gazetteer: Gazetteer) -> list[tuple]:
+def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> list[tuple]:
     """Return raw hits (start, end, alias key, refs, flag, KeyInfo), original offsets, overlaps
     kept.
 
     The automaton's keys start with a space, so every hit starts a word. ``flag`` is "" for a
-    free-standing word and "compound-head" when a hyphen follows ("Kreml-Wünsche").
+    free-standing word and "compound-head" when a hyphen follows ("Kreml-Wünsche"). GeoNames-only
+    hits that are common words of ``language`` (its stop surfaces) are left out.
     """
     norm = normalize(text)
     ntext = " " + norm.text  # positions below are in ntext; norm offsets are one less
     nlen = len(ntext)
-    stops = gazetteer.stop_surfaces
+    stops = stops_for(gazetteer, language)
     cache = gazetteer.__dict__.setdefault("_key_info", {})
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
@@ -230,6 +246,7 @@ def find_mentions(
 
     Kinds: place, adjective, demonym, compound; with ``include_rejected`` also name (a place
     inside a non-place term) and person (a first name or a surname that is a town somewhere).
+    An article's ``language`` picks the sentence splitter and the common-word stop list.
 
     >>> find_mentions(None, None)
     []
@@ -237,7 +254,8 @@ def find_mentions(
     text, article_id = _text_and_id(article_or_text)
     if not text:
         return []
-    hits = scan(text, gazetteer)
+    language = language_of(article_or_text)
+    hits = scan(text, gazetteer, language)
     overlays, chosen = _select(hits)
     kept = []
     for hit in chosen:
@@ -246,7 +264,7 @@ def find_mentions(
             kept.append((hit, kind, note, False))
     kept.extend((hit, "place", "", True) for hit in overlays)
     kept.sort(key=lambda k: (k[0][0], -k[0][1]))
-    spans = split_sentences(text)
+    spans = split_sentences(text, language)
     out: list[Mention] = []
     i, n = 0, len(spans)
     for (start, end, key, refs, _flag, info), kind, note, overlay in kept:

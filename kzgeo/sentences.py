@@ -1,4 +1,8 @@
-"""Split German text into sentences: (start, end) offsets that survive abbreviations and dates."""
+"""Split text into sentences: (start, end) offsets that survive abbreviations and dates.
+
+German is the default; each article language with a table in ``kzgeo/data/sentences.toml``
+(German, English) has its own abbreviations and ordinal rules.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +11,35 @@ import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 TABLES_PATH = Path(__file__).resolve().parent / "data" / "sentences.toml"
-with TABLES_PATH.open("rb") as _fh:
-    _TABLES = tomllib.load(_fh)
-# Abbreviations that end in a full stop without ending the sentence (lowercase, without the dot).
-ABBREVIATIONS: frozenset[str] = frozenset(_TABLES["abbreviations"])
-# Words after "<number>." that make the number an ordinal, not a sentence end.
-ORDINAL_FOLLOWERS: frozenset[str] = frozenset(_TABLES["ordinal_followers"])
+DEFAULT_LANGUAGE = "de"
+
+
+class SplitRules(NamedTuple):
+    """What a full stop may follow without ending a sentence, in one language."""
+
+    abbreviations: frozenset[str]  # lowercase, without the dot ("z", "st", "u.s")
+    ordinal_followers: frozenset[str]  # "<number>." before these is an ordinal ("9. Mai")
+
+
+def load_split_rules(path: Path = TABLES_PATH) -> dict[str, SplitRules]:
+    """Return the sentence splitting rules per language from ``path``."""
+    with path.open("rb") as fh:
+        tables = tomllib.load(fh)
+    return {
+        language: SplitRules(
+            frozenset(table["abbreviations"]), frozenset(table["ordinal_followers"])
+        )
+        for language, table in tables.items()
+    }
+
+
+SPLIT_RULES: dict[str, SplitRules] = load_split_rules()
+# The German tables (kept under their old names).
+ABBREVIATIONS: frozenset[str] = SPLIT_RULES[DEFAULT_LANGUAGE].abbreviations
+ORDINAL_FOLLOWERS: frozenset[str] = SPLIT_RULES[DEFAULT_LANGUAGE].ordinal_followers
 _CLOSERS = "\"'“”»«›‹’)]"
 _OPENERS = "\"„“«»‹›‚'(["
 # One pass finds paragraph breaks and candidate sentence ends: terminal punctuation, optional
@@ -29,24 +54,30 @@ _NEXT_WORD = re.compile(r"\s*([\w\-]+)")
 
 
 @lru_cache(maxsize=256)
-def split_sentences(text: str | None) -> tuple[tuple[int, int], ...]:
+def split_sentences(text: str | None, language: str | None = None) -> tuple[tuple[int, int], ...]:
     """Return the (start, end) offsets of the sentences of ``text``, whitespace trimmed.
+
+    ``language`` picks the abbreviation table (German when None or without a table).
 
     >>> t = "Das ist z. B. am 9. Mai in St. Petersburg. Dann kam „Er sagt: Ja.“ Ende."
     >>> [t[a:b] for a, b in split_sentences(t)]
     ['Das ist z. B. am 9. Mai in St. Petersburg.', 'Dann kam „Er sagt: Ja.“', 'Ende.']
+    >>> e = "Mr. Tokayev met U.S. envoys in Astana, e.g. Dr. Smith. Then he left."
+    >>> [e[a:b] for a, b in split_sentences(e, "en")]
+    ['Mr. Tokayev met U.S. envoys in Astana, e.g. Dr. Smith.', 'Then he left.']
     >>> split_sentences(""), split_sentences(None)
     ((), ())
     """
     if not text:
         return ()
+    rules = SPLIT_RULES.get(language or DEFAULT_LANGUAGE) or SPLIT_RULES[DEFAULT_LANGUAGE]
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
         if m.lastgroup == "para":
             _append(spans, text, start, m.start())
             start = m.end()
-        elif _is_boundary(text, m.start(), m.end()):
+        elif _is_boundary(text, m.start(), m.end(), rules):
             _append(spans, text, start, m.end())
             start = m.end()
     _append(spans, text, start, len(text))
@@ -62,7 +93,7 @@ def _append(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:
         spans.append((a, b))
 
 
-def _is_boundary(text: str, dot: int, after: int) -> bool:
+def _is_boundary(text: str, dot: int, after: int, rules: SplitRules) -> bool:
     """Tell whether the punctuation at ``text[dot:after]`` ends a sentence."""
     if text[dot] != ".":
         return True
@@ -71,13 +102,14 @@ def _is_boundary(text: str, dot: int, after: int) -> bool:
     before = text[max(0, dot - 40) : dot].rsplit(None, 1)
     word = before[-1].lstrip(_OPENERS) if before else ""
     lowered = word.lower()
-    if lowered in ABBREVIATIONS or lowered.rsplit(".", 1)[-1] in ABBREVIATIONS:
+    abbreviations = rules.abbreviations
+    if lowered in abbreviations or lowered.rsplit(".", 1)[-1] in abbreviations:
         return False
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "George W. Bush"
     if word.isdigit():
         nxt = _NEXT_WORD.match(text, after)
-        if nxt and nxt.group(1).lower() in ORDINAL_FOLLOWERS:
+        if nxt and nxt.group(1).lower() in rules.ordinal_followers:
             return False
     return True
 
