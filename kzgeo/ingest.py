@@ -310,18 +310,27 @@ def guess_metadata(text: str, html: str | bytes | None = None) -> dict[str, Any]
     """Return a guess of title, outlet, author, date and language to prefill a form.
 
     Keys: ``title`` (str), ``outlet`` (str), ``author`` (str or None), ``date`` (date or None),
-    ``language`` ("de" or "en"). What the HTML page declares wins over what the text suggests.
+    ``language`` ("de" or "en"). What the HTML page declares wins; then the corpus' header rules
+    (column headers, bylines); then the first line as a headline and the first date written.
 
     >>> meta = guess_metadata("Aktau wächst\\n\\n16.11.2025 – Der Hafen von Aktau wächst.")
     >>> meta["title"], meta["date"], meta["language"], meta["outlet"]
     ('Aktau wächst', datetime.date(2025, 11, 16), 'de', '')
+    >>> guess_metadata("")["title"], guess_metadata("")["date"]
+    ('', None)
     """
     declared = html_metadata(html) if html else {}
+    section = merge_sections(segment_file(text, "guess")[0]) if (text or "").strip() else Section()
+    header = section.header
     return {
-        "title": declared.get("title") or guess_title_line(text),
+        "title": declared.get("title")
+        or header.get("title")
+        or guess_title_line(section.first_lines[0] if section.first_lines else ""),
         "outlet": declared.get("outlet") or "",
-        "author": declared.get("author"),
-        "date": declared.get("date") or guess_date(text),
+        "author": declared.get("author") or header.get("author"),
+        "date": declared.get("date")
+        or parse_day_month_year(header.get("date"))
+        or guess_date(text),
         "language": guess_language(text),
     }
 
@@ -522,12 +531,12 @@ def check_loads_back(text: str, file_name: str, entry: dict[str, Any], article: 
         path = Path(tmp) / file_name
         path.write_text(text, encoding="utf-8")
         loaded, _removed, warnings = load_file(path, [entry])
-    if warnings:
-        raise IngestError("The corpus loader would not take the text as is: " + "; ".join(warnings))
     if len(loaded) != 1:
         raise IngestError(
             f"The text splits into {len(loaded)} articles at column headers; add them one by one."
         )
+    if warnings:
+        raise IngestError("The corpus loader would not take the text as is: " + "; ".join(warnings))
     if loaded[0] != article:
         raise IngestError("The corpus loader reads the text back differently; not added.")
 
