@@ -20,7 +20,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, NamedTuple
 
 from kzgeo.gazetteer import FOCUS_COUNTRIES, AliasRef, Entry, Gazetteer, population_prior
 from kzgeo.recognize import Mention, find_mentions
@@ -228,30 +228,92 @@ def _confidence(cands: list[Candidate], kind: str, quality: str) -> float:
     return round(min(1.0, conf), 3)
 
 
-def resolve_mention(
-    mention: Mention, text: str, countries: frozenset[str], gazetteer: Gazetteer
-) -> ResolvedMention:
-    """Resolve one mention: pick the best candidate and keep the others with reasons."""
-    sentence = text[mention.sentence_start : mention.sentence_end]
+class Resolution(NamedTuple):
+    """What resolving depends on only through the memo key: the outcome for one mention."""
+
+    place_id: str | None
+    confidence: float
+    precision: str | None
+    rejected: tuple[Candidate, ...]
+    reason: str
+    weak_note: str | None  # set when the best candidate scored below MIN_SCORE
+
+
+def _score_inputs(alias: str, gazetteer: Gazetteer) -> tuple[tuple[str | None, bool, tuple], ...]:
+    """Return (country, is-not-a-country, cues) of each entry an alias names (cached)."""
+    cache = gazetteer.__dict__.setdefault("_score_inputs", {})
+    rows = cache.get(alias)
+    if rows is None:
+        entries = dict.fromkeys(r[0] for r in gazetteer.aliases.get(alias, ()) if r[0] >= 0)
+        rows = cache[alias] = tuple(
+            (e.country, e.kind != "country", e.cues)
+            for e in map(gazetteer.entries.__getitem__, entries)
+        )
+    return rows
+
+
+def resolution_key(
+    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+) -> tuple:
+    """Return everything ``score_candidates`` reads of a mention and its context, as a key.
+
+    The alias fixes the candidates and their priors; per candidate only the co-mention bonus
+    and the first cue found in the sentence vary.
+    """
+    flags: list = []
+    lowered = None
+    for country, not_country, cues in _score_inputs(mention.alias, gazetteer):
+        flags.append(not_country and country in countries)
+        if cues:
+            if lowered is None:
+                lowered = sentence.lower()
+            flags.append(next((c for c in cues if c in lowered), None))
+    return (mention.alias, mention.kind, tuple(flags))
+
+
+def resolve_candidates(
+    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+) -> Resolution:
+    """Pick the best candidate of a mention and keep the others with their reasons."""
     cands = score_candidates(mention, sentence, countries, gazetteer)
     best = cands[0] if cands and cands[0].score > -math.inf else None
-    note = mention.note
+    weak_note = None
     if best is not None and best.score < MIN_SCORE:
-        note = f"best candidate {best.id} too weak ({best.score:.2f} < {MIN_SCORE})"
+        weak_note = f"best candidate {best.id} too weak ({best.score:.2f} < {MIN_SCORE})"
         best = None
     rejected = tuple(
         c if c.score > -math.inf else Candidate(c.id, 0.0, c.reason)
         for c in (cands[1:] if best is not None else cands)
     )
-    entry = gazetteer.get(best.id) if best else None
-    quality = _quality(mention, best.id if best else None, gazetteer)
+    if best is None:
+        return Resolution(None, 0.0, None, rejected, "", weak_note)
+    quality = _quality(mention, best.id, gazetteer)
+    return Resolution(
+        best.id, _confidence(cands, mention.kind, quality),
+        precision_of(gazetteer.get(best.id)), rejected, best.reason, weak_note,
+    )
+
+
+def resolve_mention(
+    mention: Mention, text: str, countries: frozenset[str], gazetteer: Gazetteer
+) -> ResolvedMention:
+    """Resolve one mention: pick the best candidate and keep the others with reasons.
+
+    Outcomes are memoised per gazetteer on ``resolution_key``: the same alias with the same
+    co-mentioned countries and cues resolves the same way, so it is scored once.
+    """
+    sentence = text[mention.sentence_start : mention.sentence_end]
+    memo = gazetteer.__dict__.setdefault("_resolutions", {})
+    key = resolution_key(mention, sentence, countries, gazetteer)
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = resolve_candidates(mention, sentence, countries, gazetteer)
     return ResolvedMention(
         article_id=mention.article_id, surface=mention.surface, start=mention.start,
         end=mention.end, sentence=sentence, sentence_start=mention.sentence_start,
-        sentence_end=mention.sentence_end, place_id=best.id if best else None,
-        kind=mention.kind, confidence=_confidence(cands, mention.kind, quality) if best else 0.0,
-        precision=precision_of(entry) if entry else None, rejected=rejected, note=note,
-        reason=best.reason if best else "",
+        sentence_end=mention.sentence_end, place_id=found.place_id, kind=mention.kind,
+        confidence=found.confidence, precision=found.precision, rejected=found.rejected,
+        note=found.weak_note or mention.note, reason=found.reason,
     )
 
 
@@ -279,11 +341,31 @@ def geoparse(articles: Iterable[Any], gazetteer: Gazetteer) -> Geoparse:
     []
     """
     t0 = time.perf_counter()
+    articles = list(articles)
+    resolved = [resolve_article(article, gazetteer) for article in articles]
+    return assemble(articles, resolved, gazetteer, t0)
+
+
+def assemble(
+    articles: list[Any],
+    resolved: list[list[ResolvedMention]],
+    gazetteer: Gazetteer,
+    started: float | None = None,
+) -> Geoparse:
+    """Return the Geoparse of articles whose mentions are resolved (one list per article).
+
+    Places and their quotes are made here, in article order, so resolving the articles in
+    separate processes and assembling once gives exactly the single-process result.
+
+    >>> assemble([], [], None).mentions
+    []
+    """
+    t0 = time.perf_counter() if started is None else started
     all_mentions: list[ResolvedMention] = []
     by_place: dict[str, list[tuple[Any, ResolvedMention]]] = defaultdict(list)
-    for article in articles:
-        for rm in resolve_article(article, gazetteer):
-            all_mentions.append(rm)
+    for article, mentions in zip(articles, resolved, strict=True):
+        all_mentions.extend(mentions)
+        for rm in mentions:
             if rm.kind == "place" and rm.place_id is not None:
                 by_place[rm.place_id].append((article, rm))
     places = [_make_place(pid, items, gazetteer) for pid, items in by_place.items()]

@@ -59,6 +59,30 @@ def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, Lexicon]:
     }
 
 
+@lru_cache(maxsize=1 << 16)
+def chunk_themes(chunk: str) -> frozenset[str]:
+    """Return the themes with a keyword hit in one lower-cased, white-space-free chunk of text.
+
+    Tokens never span white space, so a text's themes are the union of its chunks' themes;
+    chunks repeat far more than sentences do, so this is the cached unit.
+
+    >>> sorted(chunk_themes("„gas-grenze“,"))
+    ['energy', 'territory']
+    >>> chunk_themes("2024")
+    frozenset()
+    """
+    tokens = set()
+    for tok in _TOKEN.findall(chunk):
+        tokens.add(tok)
+        tokens.update(tok.split("-"))
+    return frozenset(
+        theme
+        for theme, lex in load_lexicon().items()
+        if tokens & lex.words
+        or any(t.startswith(lex.prefixes) or t.endswith(lex.suffixes) for t in tokens)
+    )
+
+
 @lru_cache(maxsize=4096)
 def themes_of(text: str | None) -> tuple[str, ...]:
     """Return the theme ids whose keywords occur in ``text``, in THEMES order.
@@ -70,16 +94,5 @@ def themes_of(text: str | None) -> tuple[str, ...]:
     """
     if not text:
         return ()
-    lexicon = load_lexicon()
-    tokens = set()
-    for m in _TOKEN.finditer(text.lower()):
-        tok = m.group(0)
-        tokens.add(tok)
-        tokens.update(tok.split("-"))
-    found = set()
-    for theme, lex in lexicon.items():
-        if tokens & lex.words or any(
-            t.startswith(lex.prefixes) or t.endswith(lex.suffixes) for t in tokens
-        ):
-            found.add(theme)
+    found = frozenset().union(*map(chunk_themes, text.lower().split()))
     return tuple(t for t in THEME_IDS if t in found)
