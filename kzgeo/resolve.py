@@ -382,17 +382,21 @@ def _make_place(pid: str, items: list[tuple[Any, ResolvedMention]], gaz: Gazette
     quotes: list[Quote] = []
     seen: set[tuple[str, int, int]] = set()
     seen_text: set[str] = set()
-    names = Counter()
-    rejected: dict[str, dict[str, Any]] = {}
+    surfaces: Counter[str] = Counter()  # raw surfaces, first seen first
+    rejected_lists: dict[int, list] = {}  # resolutions share their rejected tuples: count them
     for article, rm in items:
-        names[" ".join(rm.surface.split())] += 1
-        for c in rm.rejected:
-            r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
-                                           "reason": c.reason})
-            r["count"] += 1
+        surfaces[rm.surface] += 1
+        if rm.rejected:
+            seen_list = rejected_lists.get(id(rm.rejected))
+            if seen_list is None:
+                rejected_lists[id(rm.rejected)] = [rm.rejected, 1]
+            else:
+                seen_list[1] += 1
         key = (article.id, rm.sentence_start, rm.sentence_end)
+        if key in seen:
+            continue
         norm_text = " ".join(rm.sentence.split())
-        if key in seen or norm_text in seen_text:
+        if norm_text in seen_text:
             continue  # identical sentences are not repeated for one place
         seen.add(key)
         seen_text.add(norm_text)
@@ -402,6 +406,15 @@ def _make_place(pid: str, items: list[tuple[Any, ResolvedMention]], gaz: Gazette
             start=rm.sentence_start, end=rm.sentence_end, mention_start=rm.start,
             mention_end=rm.end, surface=rm.surface, themes=themes_of(rm.sentence),
         ))
+    names: Counter[str] = Counter()
+    for surface, count in surfaces.items():
+        names[" ".join(surface.split())] += count
+    rejected: dict[str, dict[str, Any]] = {}
+    for candidates, count in rejected_lists.values():
+        for c in candidates:
+            r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
+                                           "reason": c.reason})
+            r["count"] += count
     themes = {t for q in quotes for t in q.themes}
     if not entry.layer:
         themes.update(entry.themes)

@@ -59,12 +59,15 @@ def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, Lexicon]:
     }
 
 
-@lru_cache(maxsize=1 << 16)
+_CHUNK_THEMES: dict[str, frozenset[str]] = {}  # chunk -> themes, filled by themes_of
+MAX_CACHED_CHUNKS = 200_000
+
+
 def chunk_themes(chunk: str) -> frozenset[str]:
     """Return the themes with a keyword hit in one lower-cased, white-space-free chunk of text.
 
     Tokens never span white space, so a text's themes are the union of its chunks' themes;
-    chunks repeat far more than sentences do, so this is the cached unit.
+    chunks repeat far more than sentences do, so ``themes_of`` caches them per chunk.
 
     >>> sorted(chunk_themes("„gas-grenze“,"))
     ['energy', 'territory']
@@ -94,5 +97,13 @@ def themes_of(text: str | None) -> tuple[str, ...]:
     """
     if not text:
         return ()
-    found = frozenset().union(*map(chunk_themes, text.lower().split()))
-    return tuple(t for t in THEME_IDS if t in found)
+    chunks = text.lower().split()
+    found = list(map(_CHUNK_THEMES.get, chunks))  # a dict lookup per chunk, in C
+    if None in found:
+        if len(_CHUNK_THEMES) > MAX_CACHED_CHUNKS:
+            _CHUNK_THEMES.clear()
+        for i, (chunk, themes) in enumerate(zip(chunks, found, strict=True)):
+            if themes is None:
+                found[i] = _CHUNK_THEMES[chunk] = chunk_themes(chunk)
+    union = frozenset().union(*found)
+    return tuple(t for t in THEME_IDS if t in union)
