@@ -63,6 +63,11 @@ _CHUNK_THEMES: dict[str, frozenset[str]] = {}  # chunk -> themes, filled by them
 MAX_CACHED_CHUNKS = 200_000
 
 
+def clear_chunk_cache() -> None:
+    """Forget the cached themes of text chunks (for cold-start measurements)."""
+    _CHUNK_THEMES.clear()
+
+
 def chunk_themes(chunk: str) -> frozenset[str]:
     """Return the themes with a keyword hit in one lower-cased, white-space-free chunk of text.
 

@@ -1,0 +1,592 @@
+"""Benchmark the whole path at scale: gazetteer, geoparse against a bare scan, index, the app.
+
+A corpus scaled by N is made from the real articles' cleaned sentences (split with
+``kzgeo.sentences``), recombined into N times as many articles of the real articles' lengths
+and written as files plus a manifest, so the real loader is measured. Each synthetic sentence
+copy carries a bracketed 4-digit tag ("[0417] ...") so quotes stay distinct as in new text
+(identical sentences are quoted once per place, which would hide the cost of quotes).
+Every figure is the median of ``repeat`` runs; targets are a table (``TARGETS``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kzgeo.config import CORPUS_ENV_VAR, PROJECT_ROOT
+from kzgeo.corpus import Article, load_corpus
+from kzgeo.gazetteer import ARTIFACT_PATH, build_gazetteer, input_hash, normalize, read_artifact
+from kzgeo.sentences import split_sentences
+
+DEFAULT_SCALES: tuple[int, ...] = (1, 100, 2000)
+DEFAULT_REPEAT = 3
+APP_PATH = PROJECT_ROOT / "app.py"
+APP_TIMEOUT_S = 900.0
+CLICK_PLACE = "almaty"  # the rerun after a click: ?place=<id>, as the app's links do
+SEED = 6
+
+
+class Target(NamedTuple):
+    """A target for one figure: at one scale (None: every scale), ``op`` against ``limit``."""
+
+    figure: str
+    scale: int | None
+    op: str  # "<" or ">="
+    limit: float
+
+
+TARGETS: tuple[Target, ...] = (
+    Target("gazetteer_load_s", None, "<", 0.5),
+    Target("geoparse_mb_s", None, ">=", 5.0),
+    Target("geoparse_vs_scan", None, "<", 5.0),
+    Target("index_s", 2000, "<", 10.0),
+    Target("app_first_s", None, "<", 2.0),
+    Target("app_rerun_s", None, "<", 0.2),
+    Target("map_mb", 1, "<", 2.0),
+    Target("map_mb", 2000, "<", 5.0),
+    Target("server_peak_mb", 2000, "<", 500.0),
+)
+
+# figure -> (label, format) for the table; the order of this table is the order of the rows.
+FIGURES: dict[str, tuple[str, str]] = {
+    "gazetteer_build_s": ("gazetteer build (s)", "{:.2f}"),
+    "gazetteer_load_s": ("gazetteer load (s)", "{:.3f}"),
+    "articles": ("articles", "{:,.0f}"),
+    "text_mb": ("text (MB, UTF-8)", "{:.2f}"),
+    "mentions": ("mentions (all kinds)", "{:,.0f}"),
+    "place_mentions": ("place mentions", "{:,.0f}"),
+    "places": ("distinct places", "{:,.0f}"),
+    "quotes": ("quotes (distinct per place)", "{:,.0f}"),
+    "geoparse_s": ("geoparse, 1 process (s)", "{:.2f}"),
+    "geoparse_mb_s": ("geoparse (MB/s, 1 process)", "{:.2f}"),
+    "geoparse_articles_s": ("geoparse (articles/s, 1 process)", "{:,.0f}"),
+    "scan_mb_s": ("bare Aho-Corasick scan (MB/s)", "{:.2f}"),
+    "geoparse_vs_scan": ("geoparse time / scan time", "{:.1f}x"),
+    "index_load_s": ("index: load corpus (s)", "{:.2f}"),
+    "index_geoparse_s": ("index: geoparse, all cores (s)", "{:.2f}"),
+    "index_build_s": ("index: layers + build_index (s)", "{:.2f}"),
+    "index_s": ("index build total (s)", "{:.2f}"),
+    "features": ("index features", "{:,.0f}"),
+    "app_first_s": ("app first render (s)", "{:.2f}"),
+    "app_rerun_s": ("app rerun after a click (s)", "{:.3f}"),
+    "map_mb": ("map payload (MB)", "{:.2f}"),
+    "server_peak_mb": ("server peak memory (MB)", "{:.0f}"),
+}
+
+
+@dataclass
+class Report:
+    """What a benchmark run measured: machine, parameters, figures per scale, notes."""
+
+    machine: dict[str, Any]
+    params: dict[str, Any]
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)  # scale ("-": none) -> ...
+    notes: list[str] = field(default_factory=list)
+
+    def put(self, scale: int | None, figure: str, value: Any) -> None:
+        """Record one figure (a number, or a string saying why it is not available)."""
+        self.figures.setdefault("-" if scale is None else str(scale), {})[figure] = value
+
+
+# --------------------------------------------------------------------------- machine, timing
+def machine_info() -> dict[str, Any]:
+    """Return the cores, CPU model and Python version of this machine."""
+    cpu = "unknown"
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def median_time(run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = None) -> float:
+    """Return the median wall time of ``run()`` over ``repeat`` runs (``setup`` untimed)."""
+    times = []
+    for _ in range(max(1, repeat)):
+        if setup is not None:
+            setup()
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------- synthetic corpus
+def sentence_pool(articles: Sequence[Article]) -> list[str]:
+    """Return every cleaned sentence of ``articles``, in order.
+
+    >>> sentence_pool([])
+    []
+    """
+    return [a.text[s:e] for a in articles for s, e in split_sentences(a.text)]
+
+
+def synthetic_articles(
+    articles: Sequence[Article], scale: int, seed: int = SEED
+) -> Iterator[tuple[dict, str]]:
+    """Yield (manifest entry, text) for ``scale`` times as many articles as ``articles``.
+
+    Each mirrors a real article's length and metadata; its paragraphs are 2-6 random sentences
+    of the real ones, each tagged "[dddd] " so that copies of a sentence are distinct quotes.
+    """
+    pool = sentence_pool(articles)
+    rng = random.Random(seed * 1_000_003 + scale)
+    for number in range(scale * len(articles)):
+        model = articles[number % len(articles)]
+        paragraphs: list[str] = []
+        size = 0
+        while size < len(model.text):
+            count = rng.randint(2, 6)
+            paragraph = " ".join(f"[{rng.randrange(10_000):04d}] {rng.choice(pool)}"
+                                 for _ in range(count))
+            paragraphs.append(paragraph)
+            size += len(paragraph) + 2
+        entry = {
+            "id": f"syn-{number:06d}",
+            "file": f"syn-{number:06d}.txt",
+            "title": f"Synthetic article {number} (after {model.id})",
+            "outlet": model.outlet,
+            "language": model.language,
+        }
+        entry.update({k: v for k, v in (("author", model.author), ("date", model.date)) if v})
+        yield entry, "\n\n".join(paragraphs)
+
+
+def write_corpus(articles: Sequence[Article], scale: int, folder: Path) -> Path:
+    """Write the synthetic corpus for ``scale`` as text files plus manifest.toml into ``folder``."""
+    import tomli_w
+
+    folder.mkdir(parents=True, exist_ok=True)
+    entries = []
+    for entry, text in synthetic_articles(articles, scale):
+        (folder / entry["file"]).write_text(text, encoding="utf-8")
+        entries.append(entry)
+    (folder / "manifest.toml").write_text(tomli_w.dumps({"article": entries}), encoding="utf-8")
+    return folder
+
+
+# --------------------------------------------------------------------------- measurements
+def fresh_gazetteer() -> Any:
+    """Return the gazetteer read from its artifact, with empty per-process caches."""
+    found = read_artifact(ARTIFACT_PATH)
+    if found is None or found[0] != input_hash():
+        from kzgeo.gazetteer import load_gazetteer
+
+        return load_gazetteer(rebuild=True)
+    return found[1]
+
+
+def clear_text_caches() -> None:
+    """Empty the caches a long-running process fills while geoparsing (sentences, themes)."""
+    from kzgeo import themes
+
+    split_sentences.cache_clear()
+    themes.themes_of.cache_clear()
+    themes.clear_chunk_cache()
+
+
+def scan_all(articles: Sequence[Article], gazetteer: Any) -> int:
+    """Run the bare Aho-Corasick scan (fold + automaton, no rules) and return the hit count."""
+    automaton = gazetteer.automaton
+    hits = 0
+    for article in articles:
+        for _ in automaton.iter(" " + normalize(article.text).text):
+            hits += 1
+    return hits
+
+
+def measure_gazetteer(report: Report, repeat: int) -> None:
+    """Record the gazetteer build time and the time to load its artifact (fresh each time)."""
+    report.put(None, "gazetteer_build_s", median_time(build_gazetteer, min(repeat, 3)))
+    fresh_gazetteer()  # (re)build the artifact first if it is stale
+    report.put(None, "gazetteer_load_s", median_time(fresh_gazetteer, repeat))
+
+
+def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, workers: int | None):
+    """Record corpus size, single-process geoparse, bare scan and the index build at ``scale``."""
+    from kzgeo.index import build_index, geoparse_parallel
+    from kzgeo.layers import load_layers
+    from kzgeo.resolve import geoparse
+
+    articles = load_corpus(folder).articles
+    mb = sum(len(a.text.encode("utf-8")) for a in articles) / 1e6
+    report.put(scale, "articles", len(articles))
+    report.put(scale, "text_mb", mb)
+    state: dict[str, Any] = {}
+
+    def cold() -> None:
+        state.pop("parsed", None)
+        state["gazetteer"] = fresh_gazetteer()
+        clear_text_caches()
+
+    def single() -> None:
+        state["parsed"] = geoparse(articles, state["gazetteer"])
+
+    seconds = median_time(single, repeat, cold)
+    parsed = state.pop("parsed")
+    report.put(scale, "mentions", len(parsed.mentions))
+    report.put(scale, "place_mentions", sum(p.mention_count for p in parsed.places))
+    report.put(scale, "places", len(parsed.places))
+    report.put(scale, "quotes", sum(len(p.quotes) for p in parsed.places))
+    del parsed
+    scan_seconds = median_time(lambda: scan_all(articles, state["gazetteer"]), repeat)
+    report.put(scale, "geoparse_s", seconds)
+    report.put(scale, "geoparse_mb_s", mb / seconds)
+    report.put(scale, "geoparse_articles_s", len(articles) / seconds)
+    report.put(scale, "scan_mb_s", mb / scan_seconds)
+    report.put(scale, "geoparse_vs_scan", seconds / scan_seconds)
+    articles = ()
+
+    stages: dict[str, list[float]] = {"load": [], "geoparse": [], "build": []}
+    for _ in range(max(1, repeat)):
+        cold()
+        t0 = time.perf_counter()
+        corpus = load_corpus(folder)
+        t1 = time.perf_counter()
+        parsed = geoparse_parallel(corpus.articles, workers, state["gazetteer"])
+        t2 = time.perf_counter()
+        collection = build_index(parsed, load_layers())
+        t3 = time.perf_counter()
+        for stage, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            stages[stage].append(seconds)
+        features = len(collection["features"])
+        del corpus, parsed, collection
+    report.put(scale, "index_load_s", statistics.median(stages["load"]))
+    report.put(scale, "index_geoparse_s", statistics.median(stages["geoparse"]))
+    report.put(scale, "index_build_s", statistics.median(stages["build"]))
+    totals = [sum(run) for run in zip(*stages.values(), strict=True)]
+    report.put(scale, "index_s", statistics.median(totals))
+    report.put(scale, "features", features)
+    state.clear()
+
+
+@contextlib.contextmanager
+def environment(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a block."""
+    old = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in old.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+@contextlib.contextmanager
+def capture_maps(maps: list) -> Iterator[None]:
+    """Record every folium map the app hands to ``st_folium`` while the block runs."""
+    import streamlit_folium
+
+    original = streamlit_folium.st_folium
+
+    def recording(fig: Any, *args: Any, **kwargs: Any) -> Any:
+        maps.append(fig)
+        return original(fig, *args, **kwargs)
+
+    streamlit_folium.st_folium = recording
+    try:
+        yield
+    finally:
+        streamlit_folium.st_folium = original
+
+
+def run_app_once(folder: Path, maps: list) -> tuple[float, float]:
+    """Return the seconds of a first render (caches empty) and of a rerun after a click."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    with environment(**{CORPUS_ENV_VAR: str(folder)}), capture_maps(maps):
+        app = AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S)
+        start = time.perf_counter()
+        app.run()
+        first = time.perf_counter() - start
+        if app.exception:
+            raise RuntimeError(f"the app raised: {app.exception[0].message}")
+        app.query_params["place"] = CLICK_PLACE
+        start = time.perf_counter()
+        app.run()
+        rerun = time.perf_counter() - start
+        if app.exception:
+            raise RuntimeError(f"the app raised on rerun: {app.exception[0].message}")
+    return first, rerun
+
+
+def map_payload_mb(maps: list) -> float:
+    """Return the size of the HTML of the last map the app drew (what st_folium sends)."""
+    if not maps:
+        raise RuntimeError("the app drew no map through st_folium")
+    return len(maps[-1].get_root().render().encode("utf-8")) / 1e6
+
+
+def measure_app(report: Report, scale: int, folder: Path, repeat: int) -> None:
+    """Record the app's first render, rerun after a click and map payload at ``scale``."""
+    maps: list = []
+    runs = [run_app_once(folder, maps) for _ in range(max(1, repeat))]
+    report.put(scale, "app_first_s", statistics.median(first for first, _ in runs))
+    report.put(scale, "app_rerun_s", statistics.median(rerun for _, rerun in runs))
+    report.put(scale, "map_mb", map_payload_mb(maps))
+
+
+def read_peak_mb(pid: int) -> float:
+    """Return a process's peak resident memory (VmHWM in /proc/<pid>/status) in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc status")
+
+
+def chromium_path() -> str | None:
+    """Return Debian's Chromium (or $KZGEO_CHROMIUM) when installed."""
+    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
+    return candidate if Path(candidate).is_file() else None
+
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+
+def render_in_browser(url: str, timeout_s: float) -> None:
+    """Open ``url`` in headless Chromium and wait until the Streamlit script has run."""
+    from playwright.sync_api import sync_playwright
+
+    executable = chromium_path()
+    if executable is None:
+        raise RuntimeError("no Chromium to load the page")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url, timeout=timeout_s * 1000)
+            page.wait_for_function(
+                """() => {const app = document.querySelector('[data-testid="stApp"]');
+                          return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                                 && document.querySelector('[data-testid="stMainBlockContainer"]')
+                                 && !document.querySelector('[data-testid="stStatusWidget"]');}""",
+                timeout=timeout_s * 1000,
+            )
+        finally:
+            browser.close()
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def measure_server(report: Report, scale: int, folder: Path) -> None:
+    """Record the peak memory of a real ``streamlit run app.py`` after a page render."""
+    port = free_port()
+    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port),
+           "--server.address", "127.0.0.1", "--server.headless", "true",
+           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    env = {**os.environ, CORPUS_ENV_VAR: str(folder)}
+    with tempfile.TemporaryFile() as log:
+        server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log,
+                                  stderr=subprocess.STDOUT)
+        try:
+            url = f"http://127.0.0.1:{port}"
+            wait_healthy(url, server, 60.0)
+            render_in_browser(url, APP_TIMEOUT_S)
+            report.put(scale, "server_peak_mb", read_peak_mb(server.pid))
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait(timeout=15)
+
+
+def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
+    """Poll the server's health endpoint until it answers ok."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {server.returncode}")
+        with contextlib.suppress(OSError), urllib.request.urlopen(
+            f"{url}/_stcore/health", timeout=2
+        ) as response:
+            if response.status == 200:
+                return
+        time.sleep(0.25)
+    raise RuntimeError(f"streamlit not healthy after {timeout_s:.0f} s")
+
+
+def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):
+    """Run ``measure``; if it fails, record each of ``figures`` as 'n/a (reason)'."""
+    try:
+        measure()
+    except Exception as error:  # noqa: BLE001 - a broken app must not lose the other figures
+        reason = f"n/a ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
+        for figure in figures:
+            report.figures.setdefault(str(scale), {}).setdefault(figure, reason)
+
+
+# --------------------------------------------------------------------------- targets, table
+def target_status(value: Any, target: Target) -> str:
+    """Return MET or MISSED for a number against a target ('n/a' for anything else).
+
+    >>> target_status(0.3, Target("x", None, "<", 0.5)), target_status(4.0, TARGETS[1])
+    ('MET', 'MISSED')
+    >>> target_status("n/a (no app)", TARGETS[0])
+    'n/a'
+    """
+    if not isinstance(value, int | float):
+        return "n/a"
+    met = value < target.limit if target.op == "<" else value >= target.limit
+    return "MET" if met else "MISSED"
+
+
+def target_for(figure: str, scale: str) -> Target | None:
+    """Return the target of a figure at a scale ('-' for scale-free figures), if any."""
+    return next(
+        (t for t in TARGETS if t.figure == figure and (t.scale is None or str(t.scale) == scale)),
+        None,
+    )
+
+
+def result_rows(report: Report) -> list[dict[str, Any]]:
+    """Return one row per (figure, scale): value, target and MET/MISSED."""
+    rows = []
+    for figure in FIGURES:
+        for scale, values in report.figures.items():
+            if figure not in values:
+                continue
+            target = target_for(figure, scale)
+            value = values[figure]
+            rows.append({
+                "figure": figure, "scale": scale, "value": value,
+                "target": f"{target.op} {target.limit:g}" if target else "",
+                "status": target_status(value, target) if target else "",
+            })
+    return rows
+
+
+def describe_target(target: Target) -> str:
+    """Return a target as text, e.g. '< 10 at N=2000'.
+
+    >>> describe_target(Target("index_s", 2000, "<", 10.0)), describe_target(TARGETS[1])
+    ('< 10 at N=2000', '>= 5')
+    """
+    return f"{target.op} {target.limit:g}" + (f" at N={target.scale}" if target.scale else "")
+
+
+def format_table(report: Report) -> str:
+    """Return the figures as a Markdown table: a row per figure, a column per scale."""
+    scales = [s for s in report.figures if s != "-"] or ["-"]
+    head = ["figure", *(f"N={s}" for s in scales), "target", "status"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for figure, (label, fmt) in FIGURES.items():
+        if figure in report.figures.get("-", {}):
+            where = ["-"]
+            cells = [_cell(report.figures["-"][figure], fmt)] + [""] * (len(scales) - 1)
+        else:
+            where = [s for s in scales if figure in report.figures.get(s, {})]
+            cells = [_cell(report.figures.get(s, {}).get(figure), fmt) for s in scales]
+        if not where:
+            continue
+        checks = [(s, t) for s in where for t in [target_for(figure, s)] if t]
+        targets = "; ".join(dict.fromkeys(describe_target(t) for _, t in checks))
+        status = ", ".join(
+            ("" if s == "-" else f"N={s}: ") + target_status(report.figures[s][figure], t)
+            for s, t in checks
+        )
+        lines.append("| " + " | ".join([label, *cells, targets, status]) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: Any, fmt: str) -> str:
+    if value is None:
+        return ""
+    return fmt.format(value) if isinstance(value, int | float) else str(value)
+
+
+# --------------------------------------------------------------------------- run
+def run_bench(
+    corpus_folder: Path,
+    scales: Sequence[int] = DEFAULT_SCALES,
+    repeat: int = DEFAULT_REPEAT,
+    workers: int | None = None,
+    app_scales: Sequence[int] | None = None,
+    server: bool = True,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Report:
+    """Run the benchmark over the real corpus in ``corpus_folder`` and return the report.
+
+    ``app_scales`` defaults to the smallest and largest scale; ``[]`` skips the app.
+    """
+    scales = sorted(set(scales))
+    app_scales = sorted(set(app_scales if app_scales is not None else (scales[0], scales[-1])))
+    report = Report(machine_info(), {
+        "scales": scales, "repeat": repeat, "workers": workers or os.cpu_count(),
+        "app_scales": app_scales, "corpus": str(corpus_folder), "seed": SEED,
+    })
+    real = load_corpus(corpus_folder).articles
+    progress("gazetteer: build and load")
+    measure_gazetteer(report, repeat)
+    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-") as temp:
+        for scale in scales:
+            folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}")
+            progress(f"N={scale}: geoparse, scan and index")
+            measure_geoparse(report, scale, folder, repeat, workers)
+            if scale in app_scales:
+                progress(f"N={scale}: app (AppTest)")
+                attempt(report, scale, ("app_first_s", "app_rerun_s", "map_mb"),
+                        lambda s=scale, f=folder: measure_app(report, s, f, repeat))
+                if server:
+                    progress(f"N={scale}: app server memory (streamlit run + Chromium)")
+                    attempt(report, scale, ("server_peak_mb",),
+                            lambda s=scale, f=folder: measure_server(report, s, f))
+    return report
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    """Return the report as plain data for JSON, with the per-figure target rows."""
+    data = asdict(report)
+    data["rows"] = result_rows(report)
+    data["targets"] = [t._asdict() for t in TARGETS]
+    return data
+
+
+def write_json(report: Report, path: Path) -> Path:
+    """Write the report as JSON to ``path``."""
+    path.write_text(json.dumps(report_dict(report), indent=2, ensure_ascii=False) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def describe_machine(machine: dict[str, Any]) -> str:
+    """Return one line naming the machine a report ran on.
+
+    >>> describe_machine({"nproc": 2, "cpu": "AMD EPYC", "python": "3.11.7"})
+    '2 cores (nproc), AMD EPYC, Python 3.11.7'
+    """
+    return f"{machine['nproc']} cores (nproc), {machine['cpu']}, Python {machine['python']}"

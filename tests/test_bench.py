@@ -1,0 +1,99 @@
+"""The benchmark runs end to end at a small scale; the parallel geoparse equals the serial one."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from kzgeo import bench
+from kzgeo.cli import main
+from kzgeo.config import DEFAULT_CORPUS_DIR
+from kzgeo.corpus import load_corpus
+from kzgeo.gazetteer import load_gazetteer
+from kzgeo.index import geoparse_parallel, split_chunks
+from kzgeo.resolve import geoparse
+
+
+@pytest.fixture(scope="module")
+def articles():
+    return load_corpus(DEFAULT_CORPUS_DIR).articles
+
+
+def test_parallel_geoparse_equals_single_process_on_the_real_corpus(articles):
+    gazetteer = load_gazetteer()
+    single = geoparse(articles, gazetteer).to_dict()
+    parallel = geoparse_parallel(articles, workers=2, gazetteer=gazetteer, min_chars=0).to_dict()
+
+    assert parallel == single  # same places, same quotes in the same order, same mentions
+    assert [p["id"] for p in parallel["places"]] == [p["id"] for p in single["places"]]
+    assert len(parallel["mentions"]) > 500
+
+
+@pytest.mark.parametrize(
+    ("sizes", "chunks"),
+    [([], 4), ([7], 4), ([1] * 10, 3), ([100, 1, 1, 1, 1], 2), ([3, 9, 2, 8, 5, 5], 8)],
+)
+def test_chunks_cover_every_article_once_in_order(sizes, chunks):
+    ranges = split_chunks(sizes, chunks)
+
+    assert [i for r in ranges for i in r] == list(range(len(sizes)))
+    assert len(ranges) <= max(chunks, 0) and all(len(r) for r in ranges)
+
+
+def test_synthetic_corpus_goes_through_the_real_loader(articles, tmp_path):
+    folder = bench.write_corpus(articles, 2, tmp_path / "scale-2")
+    loaded = load_corpus(folder)
+
+    assert len(loaded.articles) == 2 * len(articles)
+    assert not loaded.warnings and not loaded.duplicates
+    pool = set(bench.sentence_pool(articles))
+    first = loaded.articles[0].text.split("\n\n")[0]
+    assert first.startswith("[") and any(sentence in first for sentence in pool)
+
+
+def test_bench_cli_writes_every_figure_and_prints_the_table(tmp_path, capsys):
+    out = tmp_path / "bench.json"
+
+    assert main(["bench", "--scale", "1", "--scale", "3", "--repeat", "1", "--json", str(out)]) == 0
+
+    printed = capsys.readouterr().out
+    data = json.loads(out.read_text(encoding="utf-8"))
+    assert data["machine"]["nproc"] >= 1 and data["machine"]["python"] == sys.version.split()[0]
+    assert set(data["figures"]) == {"-", "1", "3"}
+    scale_free = {"gazetteer_build_s", "gazetteer_load_s"}
+    assert set(data["figures"]["-"]) == scale_free
+    for scale in ("1", "3"):
+        assert set(data["figures"][scale]) == set(bench.FIGURES) - scale_free, scale
+        for figure, value in data["figures"][scale].items():  # a number, or why not
+            assert isinstance(value, int | float) or value.startswith("n/a ("), (figure, value)
+    assert data["figures"]["3"]["articles"] == 3 * data["figures"]["1"]["articles"]
+    statuses = {row["status"] for row in data["rows"]}
+    assert statuses <= {"", "MET", "MISSED", "n/a"}
+    for label, _ in bench.FIGURES.values():
+        assert f"| {label} |" in printed
+    assert "| figure | N=1 | N=3 | target | status |" in printed
+
+
+def test_a_failing_app_is_reported_not_raised():
+    report = bench.Report(bench.machine_info(), {})
+
+    def broken() -> None:
+        raise RuntimeError("app.py is missing\nmore detail")
+
+    bench.attempt(report, 1, ("app_first_s", "map_mb"), broken)
+
+    assert report.figures["1"] == {
+        "app_first_s": "n/a (RuntimeError: app.py is missing)",
+        "map_mb": "n/a (RuntimeError: app.py is missing)",
+    }
+    assert "| app first render (s) | n/a (RuntimeError: app.py is missing) |" in (
+        bench.format_table(report)
+    )
+
+
+def test_targets_name_known_figures():
+    assert {t.figure for t in bench.TARGETS} <= set(bench.FIGURES)
+    assert Path(bench.APP_PATH).name == "app.py"
