@@ -96,6 +96,27 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_bench(args: argparse.Namespace) -> int:
+    """Benchmark the whole path on synthetic corpora; print the table (and write JSON)."""
+    from kzgeo import bench
+
+    report = bench.run_bench(
+        corpus_dir(args.corpus),
+        scales=args.scale or bench.DEFAULT_SCALES,
+        repeat=args.repeat,
+        workers=args.workers,
+        app_scales=[] if args.no_app else args.app_scale,
+        server=not args.no_server,
+        progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
+    )
+    print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
+          f"median of {args.repeat} run(s)")
+    print(bench.format_table(report))
+    if args.json:
+        print(f"wrote {bench.write_json(report, Path(args.json))}")
+    return 0
+
+
 class Command(NamedTuple):
     name: str
     help: str
@@ -135,6 +156,21 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--scale", type=int, action="append", metavar="N",
+                        help="corpus scale factor, repeatable (default: 1, 100, 2000)")
+    parser.add_argument("--repeat", type=int, default=3, metavar="R",
+                        help="runs per figure; the median is reported (default: 3)")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
+    parser.add_argument("--workers", type=int, metavar="W",
+                        help="processes for the index build (default: every core)")
+    parser.add_argument("--app-scale", type=int, action="append", metavar="N",
+                        help="scales to measure the app at (default: smallest and largest)")
+    parser.add_argument("--no-app", action="store_true", help="skip the app figures")
+    parser.add_argument("--no-server", action="store_true",
+                        help="skip the server memory figure (streamlit run + Chromium)")
+
+
 COMMANDS: list[Command] = [
     Command("articles", "list the articles of the corpus", run_articles, add_articles_arguments),
     Command(
@@ -154,6 +190,12 @@ COMMANDS: list[Command] = [
         "add an article file (.txt, .md, .html) to the corpus and its manifest",
         run_add,
         add_add_arguments,
+    ),
+    Command(
+        "bench",
+        "benchmark gazetteer, geoparse, index build and app on corpora scaled N times",
+        run_bench,
+        add_bench_arguments,
     ),
 ]
 
