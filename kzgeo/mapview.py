@@ -1,0 +1,208 @@
+"""Build the folium map: country outlines as the offline base, optional tiles, vendored assets.
+
+Small functions over data; the app adds layers (markers, pipelines, borders, ...) as folium
+elements through ``build_map(..., overlays=...)``. Nothing here needs the internet: the base is
+the bundled country GeoJSON, tile layers are opt-in, and every JS/CSS link points at
+``static/vendor/`` (see ``kzgeo.assets``).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import folium
+import folium.plugins
+
+from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
+
+MAP_CENTER: tuple[float, float] = (48.0, 68.0)
+MAP_ZOOM = 4
+MAP_BACKGROUND = "#dfe9ee"  # the sea, where no tiles are drawn
+
+ATTRIBUTION = (
+    'Borders: <a href="https://www.naturalearthdata.com/">Natural Earth</a> (public domain)'
+    ' · Places: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)'
+)
+
+
+class TileOption(NamedTuple):
+    """An optional tile layer (needs internet): URL template, attribution and label."""
+
+    url: str
+    attr: str
+    label: str
+
+
+_OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
+TILE_OPTIONS: tuple[TileOption, ...] = (
+    TileOption("https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_ATTR,
+               "OpenStreetMap (online)"),
+    TileOption("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+               f'{_OSM_ATTR} &copy; <a href="https://carto.com/attributions">CARTO</a>',
+               "CartoDB Positron (online)"),
+)
+
+COUNTRY_STYLE: dict[str, Any] = {
+    "fillColor": "#f4f1e8",
+    "fillOpacity": 1.0,
+    "color": "#7a7a7a",
+    "weight": 0.8,
+}
+# Per-country overrides by ISO 3166-1 alpha-2 code: the focus of the corpus stands out.
+COUNTRY_STYLE_BY_ISO: dict[str, dict[str, Any]] = {
+    "KZ": {"fillColor": "#d6ecf2", "color": "#00799A", "weight": 1.6},
+}
+COUNTRY_HIGHLIGHT: dict[str, Any] = {"weight": 2.2, "color": "#00566e"}
+GRATICULE_STYLE: dict[str, Any] = {"color": "#9fb6c1", "weight": 0.6, "dashArray": "2 4"}
+
+
+def style_country(feature: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the Leaflet path style of a country feature.
+
+    >>> style_country({"properties": {"iso_a2": "KZ"}})["color"]
+    '#00799A'
+    >>> style_country({"properties": {}}) == COUNTRY_STYLE
+    True
+    """
+    iso = (feature.get("properties") or {}).get("iso_a2")
+    return {**COUNTRY_STYLE, **COUNTRY_STYLE_BY_ISO.get(iso, {})}
+
+
+def label_field(features: Sequence[Mapping[str, Any]], preferred: Sequence[str]) -> str | None:
+    """Return the first of ``preferred`` that every feature has as a property, else None.
+
+    >>> label_field([{"properties": {"name": "Kazakhstan", "name_de": "Kasachstan"}}],
+    ...             ("name_de", "name"))
+    'name_de'
+    >>> label_field([{"properties": {"name": "A"}}, {"properties": {}}], ("name",)) is None
+    True
+    >>> label_field([], ("name",)) is None
+    True
+    """
+    if not features:
+        return None
+    for key in preferred:
+        if all(key in (f.get("properties") or {}) for f in features):
+            return key
+    return None
+
+
+def graticule(step: int = 10, bounds: tuple[int, int, int, int] = (20, 0, 80, 150)) -> dict:
+    """Return meridians and parallels every ``step`` degrees within (south, west, north, east).
+
+    >>> g = graticule(30, (0, 0, 60, 60))
+    >>> [f["properties"]["name"] for f in g["features"]]
+    ['0° E', '30° E', '60° E', '0° N', '30° N', '60° N']
+    """
+    south, west, north, east = bounds
+    meridians = [
+        _line(f"{lon}° E", [[lon, lat] for lat in range(south, north + 1, step)])
+        for lon in range(west, east + 1, step)
+    ]
+    parallels = [
+        _line(f"{lat}° N", [[lon, lat] for lon in range(west, east + 1, step)])
+        for lat in range(south, north + 1, step)
+    ]
+    return {"type": "FeatureCollection", "features": meridians + parallels}
+
+
+def _line(name: str, coords: list[list[int]]) -> dict:
+    """Return a graticule LineString feature."""
+    return {
+        "type": "Feature",
+        "properties": {"id": f"graticule-{name}", "name": name, "kind": "graticule"},
+        "geometry": {"type": "LineString", "coordinates": coords},
+    }
+
+
+def read_geojson(path: Path) -> dict | None:
+    """Read a GeoJSON file; return None when it does not exist."""
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> folium.Map:
+    """Return an empty map (no tiles) centred on Central Asia, with a sea-coloured background."""
+    m = folium.Map(
+        location=list(center),
+        zoom_start=zoom,
+        tiles=None,
+        min_zoom=2,
+        max_zoom=12,
+        control_scale=True,
+        world_copy_jump=True,
+    )
+    m.get_root().header.add_child(
+        folium.Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
+        name="kzgeo_background",
+    )
+    return m
+
+
+def countries_layer(countries: Any) -> folium.GeoJson:
+    """Return the country outlines (GeoJSON mapping or GeoDataFrame) as a styled layer."""
+    features = _features(countries)
+    field = label_field(features, ("name_de", "name"))
+    return folium.GeoJson(
+        countries,
+        name="Countries",
+        style_function=style_country,
+        highlight_function=lambda _feature: COUNTRY_HIGHLIGHT,
+        tooltip=folium.GeoJsonTooltip(fields=[field], labels=False) if field else None,
+        control=False,
+        attribution=ATTRIBUTION,
+    )
+
+
+def graticule_layer() -> folium.GeoJson:
+    """Return the fallback base: a graticule, drawn when no country data is available."""
+    return folium.GeoJson(
+        graticule(),
+        name="Graticule",
+        style_function=lambda _feature: GRATICULE_STYLE,
+        control=False,
+        attribution=ATTRIBUTION,
+    )
+
+
+def tile_layers(options: Iterable[TileOption] = TILE_OPTIONS) -> list[folium.TileLayer]:
+    """Return the optional tile layers, each hidden until switched on in the layer control."""
+    return [
+        folium.TileLayer(o.url, attr=o.attr, name=o.label, overlay=True, show=False,
+                         control=True, subdomains="abcd", max_zoom=19)
+        for o in options
+    ]
+
+
+def _features(data: Any) -> list[Mapping[str, Any]]:
+    """Return the features of a GeoJSON mapping or of anything with ``__geo_interface__``."""
+    geo = data.__geo_interface__ if hasattr(data, "__geo_interface__") else data
+    return list((geo or {}).get("features", []))
+
+
+def build_map(
+    countries: Any = None,
+    *,
+    overlays: Sequence[folium.map.Layer] = (),
+    tiles: Iterable[TileOption] = TILE_OPTIONS,
+    center: tuple[float, float] = MAP_CENTER,
+    zoom: int = MAP_ZOOM,
+    asset_url: str = STATIC_VENDOR_URL,
+) -> folium.Map:
+    """Build the map: country outlines (else a graticule), overlays, opt-in tiles, local assets.
+
+    ``countries`` is a GeoJSON FeatureCollection mapping or a GeoDataFrame (EPSG:4326);
+    ``asset_url`` is where ``static/vendor/`` is served.
+    """
+    m = new_map(center, zoom)
+    base = countries_layer(countries) if _features(countries) else graticule_layer()
+    base.add_to(m)
+    for layer in [*tile_layers(tiles), *overlays]:
+        layer.add_to(m)
+    folium.plugins.Fullscreen(title="Full screen", title_cancel="Exit full screen").add_to(m)
+    folium.LayerControl(collapsed=True).add_to(m)
+    return localize_assets(m, asset_url)
