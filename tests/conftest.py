@@ -1,0 +1,299 @@
+"""Shared fixtures: real Streamlit servers and a headless Chromium that may not leave the machine.
+
+Browser tests (``@pytest.mark.browser``) use:
+
+- ``streamlit_app``: base URL of a server running ``app.py`` on the project's ``corpus/``.
+- ``start_streamlit(corpus=DIR, env={...})``: start (or reuse) a server for another corpus folder;
+  returns its base URL. All servers stop at the end of the session.
+- ``app_page``: an ``AppPage`` (a fresh page plus its request/console log, offline guard and
+  screenshot helper) -- ``app_page.open(streamlit_app)``, ``app_page.map_frame``, ...
+- ``browser`` / ``page`` / ``browser_log``: the lower-level pieces.
+
+Chromium is Debian's (``/usr/bin/chromium`` or ``$KZGEO_CHROMIUM``), driven by the playwright
+package; browser tests are skipped when it is missing. Every request to a host other than
+localhost is aborted and recorded, so a test can assert the app works offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
+DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
+LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+LOCAL_SCHEMES = frozenset({"data", "blob", "about", "chrome-error"})
+MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+SERVER_START_TIMEOUT = 40.0
+
+
+# --- Streamlit servers --------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    """Return a TCP port that is free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class StreamlitServer:
+    """A running ``streamlit run app.py`` and where its output goes."""
+
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log_tail(self, chars: int = 4000) -> str:
+        """Return the end of the server's output."""
+        with contextlib.suppress(OSError):
+            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
+        return ""
+
+    def stop(self) -> None:
+        """Terminate the server (kill it if it does not stop)."""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def answers_ok(url: str) -> bool:
+    """Tell whether ``url`` answers 200 right now."""
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def wait_healthy(server: StreamlitServer, timeout: float = SERVER_START_TIMEOUT) -> None:
+    """Poll ``/_stcore/health`` until it answers ok; fail with the server log otherwise."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
+        if answers_ok(f"{server.url}/_stcore/health"):
+            return
+        time.sleep(0.25)
+    server.stop()
+    pytest.fail(f"streamlit did not become healthy in {timeout:.0f}s:\n{server.log_tail()}")
+
+
+def launch_streamlit(corpus: Path, env: dict[str, str] | None = None) -> StreamlitServer:
+    """Start ``app.py`` on a free port with ``KZGEO_CORPUS=corpus``; return once it is healthy."""
+    port = free_port()
+    ARTIFACTS_DIR.mkdir(exist_ok=True)
+    log_path = ARTIFACTS_DIR / f"streamlit-{port}.log"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", "app.py",
+        "--server.port", str(port),
+        "--server.address", "127.0.0.1",
+        "--server.headless", "true",
+        "--server.fileWatcherType", "none",
+        "--browser.gatherUsageStats", "false",
+    ]
+    full_env = {**os.environ, "KZGEO_CORPUS": str(corpus), "PYTHONUNBUFFERED": "1", **(env or {})}
+    with log_path.open("w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            cmd, cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
+        )
+    server = StreamlitServer(f"http://127.0.0.1:{port}", process, log_path)
+    wait_healthy(server)
+    return server
+
+
+@pytest.fixture(scope="session")
+def start_streamlit() -> Iterator[Callable[..., str]]:
+    """Return ``start(corpus=None, env=None) -> base URL``; one server per (corpus, env)."""
+    servers: dict[tuple, StreamlitServer] = {}
+
+    def start(corpus: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> str:
+        folder = Path(corpus) if corpus is not None else DEFAULT_CORPUS
+        key = (str(folder.resolve()), tuple(sorted((env or {}).items())))
+        if key not in servers or servers[key].process.poll() is not None:
+            servers[key] = launch_streamlit(folder, env)
+        return servers[key].url
+
+    yield start
+    for server in servers.values():
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+def streamlit_app(start_streamlit: Callable[..., str]) -> str:
+    """Return the base URL of the app serving the project's own corpus."""
+    return start_streamlit()
+
+
+# --- Browser -------------------------------------------------------------------------------------
+
+
+def chromium_path() -> str | None:
+    """Return the Chromium executable to drive: ``$KZGEO_CHROMIUM``, else Debian's chromium."""
+    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
+    return candidate if Path(candidate).is_file() else shutil.which("chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Yield a headless Chromium (Debian's, never a downloaded one); skip if there is none."""
+    executable = chromium_path()
+    if executable is None:
+        pytest.skip("no Chromium: install Debian's chromium or set KZGEO_CHROMIUM")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def is_local(url: str) -> bool:
+    """Tell whether a request URL stays on this machine.
+
+    >>> is_local("http://127.0.0.1:8501/app/static/x.js"), is_local("data:image/png;base64,")
+    (True, True)
+    >>> is_local("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
+    False
+    """
+    parsed = urlparse(url)
+    return parsed.scheme in LOCAL_SCHEMES or (parsed.hostname or "") in LOCAL_HOSTS
+
+
+@dataclass
+class BrowserLog:
+    """What a page did: every request, the external ones (aborted), console errors."""
+
+    requests: list[str] = field(default_factory=list)
+    external: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    console_errors: list[str] = field(default_factory=list)
+
+    def assert_offline(self) -> None:
+        """Fail if any request tried to leave the machine."""
+        assert not self.external, f"requests left the machine: {self.external}"
+
+    def assert_no_console_errors(self, ignore: tuple[str, ...] = ()) -> None:
+        """Fail on console errors / uncaught exceptions, except those containing ``ignore``."""
+        errors = [e for e in self.console_errors if not any(i in e for i in ignore)]
+        assert not errors, f"console errors: {errors}"
+
+
+@pytest.fixture
+def browser_log() -> BrowserLog:
+    """Return an empty log for the ``page`` fixture to fill."""
+    return BrowserLog()
+
+
+@pytest.fixture
+def page(browser, browser_log: BrowserLog):
+    """Yield a fresh page whose requests and console errors go to ``browser_log``.
+
+    Requests to hosts other than localhost are aborted and recorded in ``browser_log.external``.
+    """
+    context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="de-DE")
+
+    def guard(route) -> None:
+        url = route.request.url
+        if is_local(url):
+            route.continue_()
+        else:
+            browser_log.external.append(url)
+            route.abort("blockedbyclient")
+
+    context.route("**/*", guard)
+    context.on("request", lambda request: browser_log.requests.append(request.url))
+    context.on("requestfailed", lambda request: browser_log.failed.append(request.url))
+    context.on(
+        "console",
+        lambda msg: browser_log.console_errors.append(f"{msg.text} @ {msg.location}")
+        if msg.type == "error" else None,
+    )
+    context.on("weberror", lambda error: browser_log.console_errors.append(str(error.error)))
+    pg = context.new_page()
+    pg.set_default_timeout(20_000)
+    yield pg
+    context.close()
+
+
+# --- The app, as a page ---------------------------------------------------------------------------
+
+
+@dataclass
+class AppPage:
+    """The kzgeo app in a browser page, with the helpers browser tests share."""
+
+    page: object  # playwright.sync_api.Page
+    log: BrowserLog
+
+    def open(self, base_url: str, query: str = "") -> AppPage:
+        """Load the app (``query`` like ``"?place=almaty"``) and wait until its script has run."""
+        self.page.goto(f"{base_url}/{query}")
+        self.page.locator('[data-testid="stApp"]').wait_for()
+        self.wait_idle()
+        return self
+
+    def wait_idle(self, timeout: float = 20_000) -> None:
+        """Wait until Streamlit has finished running the script."""
+        self.page.wait_for_function(
+            """() => document.querySelector('[data-testid="stApp"]')
+                       ?.getAttribute('data-test-script-state') === 'notRunning'""",
+            timeout=timeout,
+        )
+
+    @property
+    def map_iframe(self):
+        """Return the locator of the map's iframe element."""
+        return self.page.locator(MAP_FRAME)
+
+    @property
+    def map_frame(self):
+        """Return a frame locator for the inside of the map iframe."""
+        return self.page.frame_locator(MAP_FRAME)
+
+    def wait_for_map(self, min_paths: int = 1, timeout: float = 20_000) -> int:
+        """Wait until the map draws at least ``min_paths`` SVG paths; return how many it drew."""
+        self.map_iframe.wait_for(state="visible", timeout=timeout)
+        paths = self.map_frame.locator(".leaflet-overlay-pane svg path")
+        paths.nth(min_paths - 1).wait_for(state="attached", timeout=timeout)
+        return paths.count()
+
+    def screenshot(self, name: str) -> Path:
+        """Save a full-page screenshot to ``test-artifacts/<name>.png``; return its path."""
+        ARTIFACTS_DIR.mkdir(exist_ok=True)
+        path = ARTIFACTS_DIR / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+
+@pytest.fixture
+def app_page(page, browser_log: BrowserLog) -> AppPage:
+    """Return the app helper around a fresh, offline-guarded page."""
+    return AppPage(page, browser_log)
