@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
@@ -35,3 +37,62 @@ def test_first_screen_lists_articles_and_draws_the_offline_map(streamlit_app, ap
     vendored = [u for u in app_page.log.requests if "/app/static/vendor/" in u]
     assert any(u.endswith("/leaflet.js") for u in vendored), vendored
     assert not app_page.log.failed, f"failed requests: {app_page.log.failed}"
+
+
+@pytest.fixture(scope="module")
+def odd_corpus(tmp_path_factory):
+    """A corpus folder with one real article (no manifest) and one empty file."""
+    folder = tmp_path_factory.mktemp("odd-corpus")
+    source = sorted((Path(__file__).resolve().parent.parent / "corpus").glob("*.txt"))[1]
+    (folder / source.name).write_bytes(source.read_bytes())
+    (folder / "zz_empty.txt").write_text("", encoding="utf-8")
+    return folder
+
+
+def test_corpus_problems_show_as_warnings_with_the_map_still_drawn(
+    start_streamlit, odd_corpus, app_page
+):
+    url = start_streamlit(corpus=odd_corpus)
+    page = app_page.open(url).page
+
+    warning = page.locator('[data-testid="stAlertContentWarning"]')
+    warning.wait_for()
+    assert "zz_empty.txt" in warning.inner_text()
+    assert page.get_by_text("Articles (1)").count() == 1
+    assert app_page.wait_for_map(min_paths=11) > 10
+    app_page.screenshot("odd-corpus")
+    app_page.log.assert_offline()
+    app_page.log.assert_no_console_errors()
+
+
+def test_missing_corpus_folder_is_an_error_message_not_a_traceback(
+    start_streamlit, tmp_path, app_page
+):
+    url = start_streamlit(corpus=tmp_path / "no-such-folder")
+    page = app_page.open(url).page
+
+    error = page.locator('[data-testid="stAlertContentError"]')
+    error.wait_for()
+    assert "KZGEO_CORPUS" in error.inner_text()
+    assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Articles (0)").count() == 1
+    app_page.wait_for_map(min_paths=11)
+    app_page.screenshot("missing-corpus")
+    app_page.log.assert_offline()
+
+
+def test_offline_guard_records_a_tile_request_when_tiles_are_switched_on(streamlit_app, app_page):
+    app_page.open(streamlit_app)
+    app_page.wait_for_map(min_paths=11)
+    frame = app_page.map_frame
+    frame.locator(".leaflet-control-layers").hover()
+    frame.get_by_text("OpenStreetMap (online)").click()
+    frame.locator(".leaflet-tile").first.wait_for(state="attached")
+    for _ in range(50):  # the route handler runs as Playwright dispatches events
+        if any("tile.openstreetmap.org" in u for u in app_page.log.external):
+            break
+        app_page.page.wait_for_timeout(100)
+
+    assert any("tile.openstreetmap.org" in u for u in app_page.log.external)
+    with pytest.raises(AssertionError, match="left the machine"):
+        app_page.log.assert_offline()
