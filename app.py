@@ -1,26 +1,44 @@
-"""kzgeo: the Streamlit front (map of the corpus and its articles). `streamlit run app.py`."""
+"""kzgeo: the Streamlit front. `streamlit run app.py`.
+
+A thin layer of widgets over ``kzgeo``: the index is built once per process (cached), the view
+state lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview``.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
+import html
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 from streamlit_folium import st_folium
 
-from kzgeo import config, mapview
+from kzgeo import config, dashboard, mapview
 from kzgeo.assets import vendor_url_for
-from kzgeo.corpus import Article, CorpusError, CorpusLoad, load_corpus
+from kzgeo.corpus import CorpusError
+from kzgeo.dashboard import ViewState
+from kzgeo.index import CorpusIndex, geojson_text, index_corpus, mention_rows, mentions_csv
+from kzgeo.themes import THEME_IDS, THEMES
 
-COUNTRIES_FILE = config.GEODATA_DIR / "countries.geojson"
 MAP_KEY = "kzgeo_map"
-MAP_HEIGHT = 560
+ALL = ""  # the "no filter" choice of a select box
+MAP_HEIGHT = 600
+THEME_LABELS = {theme.id: theme.label for theme in THEMES}
+THEME_COLOURS = {theme.id: theme.colour for theme in THEMES}
 CREDITS = (
-    "Borders: [Natural Earth](https://www.naturalearthdata.com/) (public domain). "
-    "Places: [GeoNames](https://www.geonames.org/) (CC BY 4.0). "
-    "Map: [Leaflet](https://leafletjs.com/) via folium, served from this app."
+    "Places: [GeoNames](https://www.geonames.org/) (CC BY 4.0). Country outlines: "
+    "[Natural Earth](https://www.naturalearthdata.com/) 1:10m (public domain). Pipelines and "
+    "sites are schematic. Every quote names its article and outlet. Map: Leaflet via folium, "
+    "served from this app."
 )
+PANEL_CSS = """<style>
+.kz-quote {border-left: 3px solid #00799A; padding: 0.2rem 0.6rem; margin: 0.3rem 0 0.6rem 0;}
+.kz-quote mark {background: #ffe08a; padding: 0 0.1rem;}
+.kz-legend {display: inline-block; margin-right: 0.9rem; font-size: 0.85rem;}
+.kz-legend span {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 50%;
+  margin-right: 0.3rem; vertical-align: middle;}
+</style>"""
 
 
 def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
@@ -28,84 +46,403 @@ def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     if not folder.is_dir():
         return ()
     return tuple(
-        (p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in sorted(folder.iterdir())
+        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
+        for p in sorted(folder.iterdir())
         if p.is_file()
     )
 
 
-@st.cache_data(show_spinner="Loading the corpus …")
-def cached_corpus(folder: str, signature: tuple) -> CorpusLoad:
-    """Load the corpus once per folder state (``signature`` only keys the cache)."""
-    return load_corpus(Path(folder))
+@st.cache_resource(show_spinner="Reading and geoparsing the corpus …", max_entries=4)
+def cached_index(folder: str, signature: tuple) -> CorpusIndex:
+    """Build the index once per corpus state, shared by every session (never mutated)."""
+    return index_corpus(Path(folder))
 
 
-@st.cache_data(show_spinner=False)
-def cached_countries(path: str, mtime_ns: int) -> dict | None:
-    """Read the country outlines once per file version."""
-    return mapview.read_geojson(Path(path))
+@st.cache_resource(max_entries=4)
+def cached_catalogue(folder: str, signature: tuple) -> dashboard.Catalogue:
+    """Return the valid ids of the index for URL checks."""
+    index = cached_index(folder, signature)
+    return dashboard.catalogue_of(index.collection, index.corpus.articles)
 
 
-def md_escape(text: str) -> str:
-    """Escape Markdown control characters so titles show literally."""
-    return re.sub(r"([\\`*_{}\[\]<>()#+\-.!|~$])", r"\\\1", text)
+@st.cache_data(max_entries=4, show_spinner=False)
+def dataset_downloads(folder: str, signature: tuple) -> tuple[str, str]:
+    """Return the whole dataset as GeoJSON and mentions CSV text."""
+    index = cached_index(folder, signature)
+    rows = mention_rows(index.parsed, index.corpus.articles)
+    return geojson_text(index.collection), mentions_csv(rows)
 
 
-def format_date(date: dt.date | None) -> str:
-    """Return a date as DD.MM.YYYY, or 'undated'."""
-    return date.strftime("%d.%m.%Y") if date else "undated"
+@st.cache_resource(max_entries=32, show_spinner=False)
+def cached_map_html_inputs(folder: str, signature: tuple, filter_key: tuple) -> tuple:
+    """Return the visible features and their colours for one filter state."""
+    index = cached_index(folder, signature)
+    state = ViewState(*filter_key)
+    visible = dashboard.filter_features(
+        index.collection["features"], state, cached_catalogue(folder, signature)
+    )
+    colours = {
+        f["id"]: THEME_COLOURS.get(dashboard.main_theme(f["properties"]) or "", "#666666")
+        for f in visible
+    }
+    return tuple(visible), colours
 
 
-def show_articles(articles: tuple[Article, ...]) -> None:
+def query_params() -> dict[str, list[str]]:
+    """Return the URL parameters, repeated keys kept."""
+    return {key: st.query_params.get_all(key) for key in st.query_params}
+
+
+def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt.date]) -> None:
+    """On a session's first run, set the widgets from the link it was opened with."""
+    if "initialised" in st.session_state:
+        return
+    state, notices = dashboard.parse_query(query_params(), catalogue)
+    st.session_state.update(
+        initialised=True,
+        notices=notices,
+        place=state.place,
+        themes=list(state.themes),
+        article=state.article or ALL,
+        outlet=state.outlet or ALL,
+        dates=(state.date_from or dates[0], state.date_to or dates[1]),
+        view=(state.lat, state.lon, state.zoom),
+        clicks=0,
+    )
+
+
+def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
+    """Return the view state the widgets hold."""
+    date_from, date_to = st.session_state["dates"]
+    lat, lon, zoom = st.session_state["view"]
+    return ViewState(
+        place=st.session_state["place"],
+        themes=tuple(t for t in THEME_IDS if t in (st.session_state["themes"] or [])),
+        article=st.session_state["article"] or None,
+        outlet=st.session_state["outlet"] or None,
+        date_from=date_from if date_from != dates[0] else None,
+        date_to=date_to if date_to != dates[1] else None,
+        lat=lat,
+        lon=lon,
+        zoom=zoom,
+    )
+
+
+def select_found_place() -> None:
+    """Select the place picked in the search box."""
+    if st.session_state.get("search"):
+        st.session_state["place"] = st.session_state["search"]
+
+
+def show_filters(index: CorpusIndex, dates: tuple[dt.date, dt.date]) -> None:
+    """Draw the sidebar: search, theme toggles, article/outlet and date filters."""
+    articles = {a.id: a for a in index.corpus.articles}
+    with st.sidebar:
+        st.header("Find and filter")
+        features = [f for f in index.collection["features"] if f["properties"]["quotes"]]
+        labels = {f["id"]: search_label(f["properties"]) for f in features}
+        st.selectbox(
+            "Find a place (German or English name)",
+            options=sorted(labels, key=lambda i: labels[i].casefold()),
+            format_func=labels.get,
+            index=None,
+            placeholder="e.g. Moskau, Astana, Baikonur …",
+            key="search",
+            on_change=select_found_place,
+        )
+        st.pills(
+            "Theme layers",
+            options=list(THEME_IDS),
+            selection_mode="multi",
+            format_func=THEME_LABELS.get,
+            key="themes",
+            help="Places and layers tagged with a theme that is switched on are shown.",
+        )
+        st.selectbox(
+            "Article",
+            options=[ALL, *articles],
+            format_func=lambda i: "All articles" if i == ALL else article_label(articles[i]),
+            key="article",
+        )
+        outlets = sorted({a.outlet for a in articles.values()})
+        st.selectbox(
+            "Outlet",
+            options=[ALL, *outlets],
+            format_func=lambda o: "All outlets" if o == ALL else o,
+            key="outlet",
+        )
+        if dates[0] < dates[1]:
+            st.slider(
+                "Publication date",
+                min_value=dates[0],
+                max_value=dates[1],
+                key="dates",
+                format="DD.MM.YYYY",
+            )
+
+
+def search_label(properties: dict) -> str:
+    """Return a search-box label: name, German name and the forms the articles use."""
+    names = dict.fromkeys(
+        n
+        for n in [properties["name"], properties.get("name_de"), *properties.get("names", [])]
+        if n
+    )
+    head, *rest = names
+    return f"{head} ({', '.join(rest[:4])})" if rest else head
+
+
+def article_label(article) -> str:
+    """Return 'title — outlet, date' for an article."""
+    date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
+    return f"{article.title} — {article.outlet}, {date}"
+
+
+def take_map_click(result: dict | None) -> None:
+    """Select the feature the user clicked on the map (every click counts, repeats too)."""
+    if not result:
+        return
+    count = result.get("last_object_clicked_count") or 0
+    drawing = result.get("last_active_drawing") or {}
+    clicked = (drawing.get("properties") or {}).get("id")
+    if count != st.session_state["clicks"] and clicked:
+        st.session_state["clicks"] = count
+        if clicked != st.session_state["place"]:
+            st.session_state["place"] = clicked
+            st.rerun()
+
+
+def show_map(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+    """Draw the map of the visible features and take clicks."""
+    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
+    visible, colours = cached_map_html_inputs(folder, signature, filter_key)
+    countries = {
+        "type": "FeatureCollection",
+        "features": [
+            mapview.slim_feature(f, None)
+            for f in visible
+            if f["properties"]["layer"] == "countries"
+        ],
+    }
+    overlays = mapview.index_layers(
+        [f for f in visible if f["properties"]["layer"] != "countries"], colours
+    )
+    center = (state.lat, state.lon) if state.lat is not None else mapview.MAP_CENTER
+    m = mapview.build_map(
+        countries,
+        overlays=overlays,
+        center=center,
+        zoom=state.zoom or mapview.MAP_ZOOM,
+        asset_url=vendor_url_for(st.get_option("server.baseUrlPath")),
+    )
+    result = st_folium(
+        m,
+        key=MAP_KEY,
+        height=MAP_HEIGHT,
+        use_container_width=True,
+        returned_objects=["last_active_drawing", "last_object_clicked_count"],
+    )
+    take_map_click(result)
+    legend = [(THEME_COLOURS[t], f"{THEME_LABELS[t]} (main theme)") for t in state.themes]
+    legend += [
+        (mapview.FUEL_COLOURS["oil"], "Oil pipeline"),
+        (mapview.FUEL_COLOURS["gas"], "Gas pipeline"),
+        (mapview.LAYER_STYLES["borders"]["color"], "Border"),
+    ]
+    st.markdown(mapview.legend_html(legend), unsafe_allow_html=True)
+    st.caption(
+        f"{sum(1 for f in visible if f['properties']['quotes'])} places and features with "
+        "quotes shown. Circle size: number of mentions. Click anything for its sources."
+    )
+
+
+def show_timeline(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+    """Draw mentions per month for the visible features (or the selected one)."""
+    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
+    visible, _ = cached_map_html_inputs(folder, signature, filter_key)
+    chosen = [f for f in visible if f["id"] == state.place] or list(visible)
+    months = dashboard.mentions_by_month(chosen)
+    if months:
+        what = "the selection" if state.place and chosen[0]["id"] == state.place else "the map"
+        st.markdown(f"**Mentions per month** ({what})")
+        frame = pd.DataFrame(months, columns=["month", "quotes"]).set_index("month")
+        st.bar_chart(frame, height=160, y_label="quotes", x_label="month of publication")
+
+
+def show_panel(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+    """Show the selected feature: what it is, its attributes and every quote, by article."""
+    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
+    visible, _ = cached_map_html_inputs(folder, signature, filter_key)
+    feature = next((f for f in visible if f["id"] == state.place), None)
+    if feature is None and state.place:
+        st.info("The selected place is hidden by the current filters.")
+        feature = index.feature(state.place)
+    if feature is None:
+        show_overview(visible, index.corpus.articles)
+        return
+    properties = feature["properties"]
+    st.subheader(properties["name"])
+    subtitle = [
+        properties.get("name_de") or "",
+        properties["kind"],
+        f"precision: {properties['precision']}",
+    ]
+    st.caption(" · ".join(s for s in subtitle if s and s != properties["name"]))
+    if st.button("Clear selection", key="clear"):
+        st.session_state["place"] = None
+        st.rerun()
+    rows = dashboard.attribute_rows(properties)
+    if rows:
+        st.table(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
+    quotes = properties["quotes"]
+    st.markdown(
+        f"**{len(quotes)} quote(s)**"
+        + (" matching the filters" if dashboard.filters_quotes(state) else "")
+    )
+    for first, group in dashboard.group_quotes(quotes):
+        st.markdown(dashboard.article_group_html(first, group), unsafe_allow_html=True)
+
+
+def show_articles(articles) -> None:
     """List the articles: title, outlet, date."""
     st.subheader(f"Articles ({len(articles)})")
-    with st.container(height=MAP_HEIGHT - 40, border=False):
-        for a in sorted(articles, key=lambda a: a.date or dt.date.min, reverse=True):
-            st.markdown(f"**{md_escape(a.title)}**  \n{md_escape(a.outlet)} · "
-                        f"{format_date(a.date)}")
-
-
-def load_articles() -> tuple[Article, ...]:
-    """Load the configured corpus, reporting problems in the page instead of raising."""
-    folder = config.corpus_dir()
-    try:
-        corpus = cached_corpus(str(folder), folder_signature(folder))
-    except CorpusError as error:
-        st.error(
-            f"The corpus could not be loaded: {error}. Point the environment variable "
-            f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`."
+    for article in sorted(articles, key=lambda a: a.date or dt.date.min, reverse=True):
+        date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
+        st.markdown(
+            f"<strong>{html.escape(article.title)}</strong><br>"
+            f"<small>{html.escape(article.outlet)} · {date}</small>",
+            unsafe_allow_html=True,
         )
-        return ()
-    if corpus.warnings:
-        st.warning(
-            f"{len(corpus.warnings)} problem(s) while loading the corpus:\n\n"
-            + "\n".join(f"- {md_escape(w)}" for w in corpus.warnings)
+
+
+def show_overview(visible: tuple, articles) -> None:
+    """Show what to do, the most mentioned places and the articles when nothing is selected."""
+    st.subheader("Sources")
+    st.write(
+        "Click a place, pipeline, border or country on the map, or find it by name, "
+        "to read every sentence that mentions it."
+    )
+    st.markdown("**Most mentioned**")
+    top = sorted(
+        (f for f in visible if f["properties"]["quotes"]),
+        key=lambda f: -len(f["properties"]["quotes"]),
+    )[:8]
+    for feature in top:
+        if st.button(
+            f"{feature['properties']['name']} · {len(feature['properties']['quotes'])}",
+            key=f"top-{feature['id']}",
+        ):
+            st.session_state["place"] = feature["id"]
+            st.rerun()
+    show_articles(articles)
+
+
+def show_share_and_export(state: ViewState, folder: str, signature: tuple) -> None:
+    """Offer the link of this view and downloads of the view and the whole dataset."""
+    query = dashboard.to_query(state)
+    st.query_params.from_dict(query)
+    base = (getattr(st.context, "url", None) or "").split("?")[0]
+    link = base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    with st.expander("Share this view and export data", expanded=False):
+        st.caption("Copy link (the copy icon is at the right of the box):")
+        st.code(link or "/", language=None)
+        filter_key = (
+            None,
+            state.themes,
+            state.article,
+            state.outlet,
+            state.date_from,
+            state.date_to,
         )
-    return corpus.articles
+        visible, _ = cached_map_html_inputs(folder, signature, filter_key)
+        view = {"type": "FeatureCollection", "features": list(visible)}
+        whole_geojson, whole_csv = dataset_downloads(folder, signature)
+        left, right = st.columns(2)
+        left.download_button(
+            "This view (GeoJSON)",
+            geojson_text(view),
+            "kzgeo-view.geojson",
+            "application/geo+json",
+            on_click="ignore",
+        )
+        left.download_button(
+            "This view's quotes (CSV)",
+            dashboard.quotes_csv(visible),
+            "kzgeo-view-quotes.csv",
+            "text/csv",
+            on_click="ignore",
+        )
+        right.download_button(
+            "Whole dataset (GeoJSON)",
+            whole_geojson,
+            "kzgeo.geojson",
+            "application/geo+json",
+            on_click="ignore",
+        )
+        right.download_button(
+            "All mentions (CSV)", whole_csv, "kzgeo-mentions.csv", "text/csv", on_click="ignore"
+        )
 
 
-def show_map() -> None:
-    """Draw the map with the country outlines (offline; tiles are opt-in)."""
-    mtime = COUNTRIES_FILE.stat().st_mtime_ns if COUNTRIES_FILE.is_file() else 0
-    countries = cached_countries(str(COUNTRIES_FILE), mtime)
-    if countries is None:
-        st.info("Country outlines are not available yet; the map shows a graticule only.")
-    asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
-    m = mapview.build_map(countries, asset_url=asset_url)
-    st_folium(m, key=MAP_KEY, height=MAP_HEIGHT, use_container_width=True, returned_objects=[])
+def show_empty_page() -> None:
+    """Show the base map and an empty article list when there is no corpus to show."""
+    map_col, panel_col = st.columns([3, 2], gap="medium")
+    with map_col:
+        countries = mapview.read_geojson(config.GEODATA_DIR / "countries.geojson")
+        asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
+        st_folium(
+            mapview.build_map(countries, asset_url=asset_url),
+            key=MAP_KEY,
+            height=MAP_HEIGHT,
+            use_container_width=True,
+            returned_objects=[],
+        )
+    with panel_col:
+        show_articles(())
+    st.caption(CREDITS)
 
 
 def main() -> None:
     """Lay out the page."""
     st.set_page_config(page_title="kzgeo", page_icon="🗺️", layout="wide")
+    st.markdown(PANEL_CSS, unsafe_allow_html=True)
     st.title("kzgeo")
-    st.caption("Kazakhstan, Russia, China and Central Asia in German-language reporting.")
-    articles = load_articles()
-    map_col, list_col = st.columns([3, 2], gap="medium")
+    st.caption(
+        "Where German-language reporting on Kazakhstan, Russia, China and Central Asia "
+        "happens, and what the sources actually say."
+    )
+    folder = config.corpus_dir()
+    signature = folder_signature(folder)
+    try:
+        index = cached_index(str(folder), signature)
+    except CorpusError as error:
+        st.error(
+            f"The corpus could not be loaded: {error}. Point the environment variable "
+            f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`."
+        )
+        show_empty_page()
+        return
+    if index.corpus.warnings:
+        st.warning(
+            f"{len(index.corpus.warnings)} problem(s) while loading the corpus:\n\n"
+            + "\n".join(f"- {w}" for w in index.corpus.warnings)
+        )
+    catalogue = cached_catalogue(str(folder), signature)
+    days = [a.date for a in index.corpus.articles if a.date] or [dt.date.today()]
+    dates = (min(days), max(days))
+    initialise_from_url(catalogue, dates)
+    for notice in st.session_state["notices"]:
+        st.info(notice)
+    show_filters(index, dates)
+    state = current_state(dates)
+    map_col, panel_col = st.columns([3, 2], gap="medium")
     with map_col:
-        show_map()
-    with list_col:
-        show_articles(articles)
-    st.caption(CREDITS)
+        show_map(index, state, str(folder), signature)
+        show_timeline(index, state, str(folder), signature)
+    with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
+        show_panel(index, state, str(folder), signature)
+    show_share_and_export(state, str(folder), signature)
+    st.caption(CREDITS + " Outlets: " + ", ".join(sorted(catalogue.outlets)) + ".")
 
 
 main()

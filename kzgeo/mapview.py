@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from html import escape
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -38,11 +39,14 @@ class TileOption(NamedTuple):
 
 _OSM_ATTR = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a>'
 TILE_OPTIONS: tuple[TileOption, ...] = (
-    TileOption("https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_ATTR,
-               "OpenStreetMap (online)"),
-    TileOption("https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
-               f'{_OSM_ATTR} &copy; <a href="https://carto.com/attributions">CARTO</a>',
-               "CartoDB Positron (online)"),
+    TileOption(
+        "https://tile.openstreetmap.org/{z}/{x}/{y}.png", _OSM_ATTR, "OpenStreetMap (online)"
+    ),
+    TileOption(
+        "https://{s}.basemaps.cartocdn.com/light_all/{z}/{x}/{y}{r}.png",
+        f'{_OSM_ATTR} &copy; <a href="https://carto.com/attributions">CARTO</a>',
+        "CartoDB Positron (online)",
+    ),
 )
 
 COUNTRY_STYLE: dict[str, Any] = {
@@ -136,6 +140,8 @@ def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> f
         control_scale=True,
         world_copy_jump=True,
     )
+    # Without tiles folium sets no zoom limits on the map itself; marker clustering needs them.
+    m.options.update(max_zoom=12, min_zoom=2)
     m.get_root().header.add_child(
         folium.Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
         name="kzgeo_background",
@@ -172,8 +178,16 @@ def graticule_layer() -> folium.GeoJson:
 def tile_layers(options: Iterable[TileOption] = TILE_OPTIONS) -> list[folium.TileLayer]:
     """Return the optional tile layers, each hidden until switched on in the layer control."""
     return [
-        folium.TileLayer(o.url, attr=o.attr, name=o.label, overlay=True, show=False,
-                         control=True, subdomains="abcd", max_zoom=19)
+        folium.TileLayer(
+            o.url,
+            attr=o.attr,
+            name=o.label,
+            overlay=True,
+            show=False,
+            control=True,
+            subdomains="abcd",
+            max_zoom=19,
+        )
         for o in options
     ]
 
@@ -206,3 +220,143 @@ def build_map(
     folium.plugins.Fullscreen(title="Full screen", title_cancel="Exit full screen").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     return localize_assets(m, asset_url)
+
+
+# ---------------------------------------------------------------- index layers (dashboard)
+
+# How each index layer is drawn: name in the layer control and Leaflet path style.
+# Adding a layer means adding a row here (and to kzgeo.index.LAYER_ORDER).
+LAYER_STYLES: dict[str, dict[str, Any]] = {
+    "alliances": {
+        "label": "Alliances (EAEU, CSTO)",
+        "color": "#6a51a3",
+        "weight": 1.5,
+        "fillOpacity": 0.08,
+        "dashArray": "6 4",
+    },
+    "borders": {"label": "Kazakhstan's borders", "color": "#b2182b", "weight": 4, "opacity": 0.85},
+    "pipelines": {
+        "label": "Pipelines (schematic)",
+        "color": "#8c510a",
+        "weight": 4,
+        "opacity": 0.9,
+    },
+    "sites": {
+        "label": "Sites",
+        "color": "#252525",
+        "fillColor": "#ffffff",
+        "weight": 2.5,
+        "radius": 7,
+        "fill": True,
+        "fillOpacity": 1.0,
+    },
+    "places": {
+        "label": "Places in the articles",
+        "color": "#ffffff",
+        "weight": 1,
+        "fill": True,
+        "fillOpacity": 0.85,
+    },
+}
+FUEL_COLOURS: dict[str, str] = {"oil": "#8c510a", "gas": "#2166ac"}
+MAP_PROPERTIES = ("id", "name", "name_de", "kind", "layer", "mention_count", "iso_a2")
+
+
+def marker_radius(mention_count: int) -> float:
+    """Return a circle radius in pixels growing with the square root of the mentions.
+
+    >>> marker_radius(1), marker_radius(100), marker_radius(0)
+    (5.5, 19.0, 4.0)
+    """
+    return round(4.0 + 1.5 * max(mention_count, 0) ** 0.5, 1)
+
+
+def slim_feature(feature: Mapping[str, Any], colour: str | None) -> dict[str, Any]:
+    """Return a feature with only what the map needs (quotes stay on the server)."""
+    properties = {key: feature["properties"].get(key) for key in MAP_PROPERTIES}
+    properties["name_de"] = properties["name_de"] or properties["name"]
+    properties["colour"] = colour
+    return {
+        "type": "Feature",
+        "id": feature["id"],
+        "properties": properties,
+        "geometry": feature["geometry"],
+    }
+
+
+def feature_style(layer: str) -> Any:
+    """Return a style function for one index layer (colour and size from the properties)."""
+    base = {key: value for key, value in LAYER_STYLES[layer].items() if key != "label"}
+
+    def style(feature: Mapping[str, Any]) -> dict[str, Any]:
+        properties = feature["properties"]
+        extra: dict[str, Any] = {}
+        if layer == "places":
+            extra = {
+                "fillColor": properties["colour"],
+                "radius": marker_radius(properties["mention_count"] or 0),
+            }
+        elif layer == "pipelines" and properties.get("colour"):
+            extra = {"color": properties["colour"]}
+        return {**base, **extra}
+
+    return style
+
+
+def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map.Layer:
+    """Return one index layer as a clickable folium layer (points clustered where dense)."""
+    tooltip = folium.GeoJsonTooltip(fields=["name", "name_de"], labels=False)
+    is_point = layer in {"places", "sites"}
+    geojson = folium.GeoJson(
+        {"type": "FeatureCollection", "features": list(features)},
+        name=LAYER_STYLES[layer]["label"],
+        style_function=feature_style(layer),
+        highlight_function=lambda _feature: {"weight": 5} if not is_point else {"weight": 3},
+        tooltip=tooltip,
+        marker=folium.CircleMarker() if is_point else None,
+        smooth_factor=1.0,
+    )
+    if layer != "places":
+        return geojson
+    cluster = folium.plugins.MarkerCluster(
+        name=LAYER_STYLES[layer]["label"],
+        options={
+            "maxClusterRadius": 25,
+            "disableClusteringAtZoom": 6,
+            "showCoverageOnHover": False,
+        },
+    )
+    geojson.control = False
+    geojson.add_to(cluster)
+    return cluster
+
+
+def index_layers(
+    features: Sequence[Mapping[str, Any]], colours: Mapping[str, str]
+) -> list[folium.map.Layer]:
+    """Return the folium layers of the visible index features, bottom to top.
+
+    ``colours`` maps a feature id to its marker colour (its main theme's colour).
+    """
+    by_layer: dict[str, list[dict]] = {layer: [] for layer in LAYER_STYLES}
+    for feature in features:
+        layer = feature["properties"]["layer"]
+        if layer in by_layer:
+            colour = colours.get(feature["id"])
+            if layer == "pipelines":
+                colour = FUEL_COLOURS.get(feature["properties"].get("fuel", ""), colour)
+            by_layer[layer].append(slim_feature(feature, colour))
+    return [index_layer(layer, rows) for layer, rows in by_layer.items() if rows]
+
+
+def legend_html(entries: Sequence[tuple[str, str]]) -> str:
+    """Return an HTML legend of (colour, label) rows (labels escaped).
+
+    >>> legend_html([("#d95f02", "Energy <b>")])
+    '<div class="kz-legend"><span style="background:#d95f02"></span>Energy &lt;b&gt;</div>'
+    """
+    return "".join(
+        f'<div class="kz-legend"><span style="background:{escape(colour)}"></span>'
+        f"{escape(label)}</div>"
+        for colour, label in entries
+    )

@@ -1,0 +1,438 @@
+"""The dashboard's logic without Streamlit: view state <-> URL, filters, search, the quote panel.
+
+``app.py`` reads the URL into a ViewState (``parse_query``), filters the index with it
+(``filter_features``), and writes the state back (``to_query``) so a copied link reopens the view.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from kzgeo.themes import THEME_IDS
+
+MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
+# Layers drawn whatever the filters say (the base map).
+BASE_LAYERS = frozenset({"countries"})
+
+
+@dataclass(frozen=True)
+class ViewState:
+    """What the user is looking at: selection, filters and map view."""
+
+    place: str | None = None
+    themes: tuple[str, ...] = THEME_IDS
+    article: str | None = None
+    outlet: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    lat: float | None = None
+    lon: float | None = None
+    zoom: int | None = None
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What valid URL values are: the ids, articles and outlets of the loaded index."""
+
+    feature_ids: frozenset[str]
+    article_ids: frozenset[str]
+    outlets: frozenset[str]
+    article_ids_by_outlet: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+
+def first_value(value: str | Sequence[str] | None) -> str | None:
+    """Return one value of a URL parameter (the first of repeated keys), stripped.
+
+    >>> first_value(["a", "b"]), first_value(" x "), first_value(None), first_value([])
+    ('a', 'x', None, None)
+    """
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        value = value[0] if len(value) else None
+    return value.strip() if value is not None else None
+
+
+def parse_date(text: str) -> dt.date | None:
+    """Return the ISO date in ``text`` or None.
+
+    >>> parse_date("2024-04-22"), parse_date("22.04.2024"), parse_date("2024-13-01")
+    (datetime.date(2024, 4, 22), None, None)
+    """
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def parse_float(text: str, low: float, high: float) -> float | None:
+    """Return ``text`` as a float within [low, high], else None.
+
+    >>> parse_float("48.5", -90, 90), parse_float("nan", -90, 90), parse_float("x", 0, 1)
+    (48.5, None, None)
+    """
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    return number if low <= number <= high else None
+
+
+def parse_query(
+    params: Mapping[str, str | Sequence[str]], catalogue: Catalogue
+) -> tuple[ViewState, list[str]]:
+    """Return the view state a URL asks for, and a notice for each value that was ignored."""
+    notices: list[str] = []
+    values: dict[str, str] = {}
+    for key, raw in params.items():
+        value = first_value(raw)
+        if key not in QUERY_KEYS:
+            notices.append(f"Unknown link parameter '{clip(key)}' ignored.")
+        elif value is None or value == "":
+            continue
+        elif len(value) > MAX_PARAM_CHARS:
+            notices.append(f"Link parameter '{key}' is too long and was ignored.")
+        else:
+            if not isinstance(raw, str) and len(raw) > 1:
+                notices.append(
+                    f"Link parameter '{key}' was given more than once; the first is used."
+                )
+            values[key] = value
+    state = ViewState()
+    if "place" in values:
+        if values["place"] in catalogue.feature_ids:
+            state = replace(state, place=values["place"])
+        else:
+            notices.append(f"No place with id '{clip(values['place'])}'; nothing selected.")
+    if "themes" in values:
+        asked = [t.strip() for t in values["themes"].split(",") if t.strip()]
+        unknown = [t for t in asked if t not in THEME_IDS]
+        if unknown:
+            notices.append(f"Unknown theme(s) ignored: {', '.join(clip(t) for t in unknown)}.")
+        state = replace(state, themes=tuple(t for t in THEME_IDS if t in asked))
+    if "article" in values:
+        if values["article"] in catalogue.article_ids:
+            state = replace(state, article=values["article"])
+        else:
+            notices.append(f"No article with id '{clip(values['article'])}'; showing all.")
+    if "outlet" in values:
+        if values["outlet"] in catalogue.outlets:
+            state = replace(state, outlet=values["outlet"])
+        else:
+            notices.append(f"No outlet '{clip(values['outlet'])}'; showing all.")
+    for key in ("from", "to"):
+        if key in values:
+            date = parse_date(values[key])
+            if date is None:
+                notices.append(f"Link parameter '{key}' is not a date (YYYY-MM-DD); ignored.")
+            else:
+                state = replace(state, **{f"date_{key}": date})
+    view = {
+        "lat": parse_float(values.get("lat", ""), -90, 90),
+        "lon": parse_float(values.get("lon", ""), -180, 180),
+        "zoom": parse_float(values.get("zoom", ""), 1, 18),
+    }
+    if any(key in values for key in view):
+        if None in view.values():
+            notices.append("Map view (lat, lon, zoom) is incomplete or out of range; ignored.")
+        else:
+            state = replace(state, lat=view["lat"], lon=view["lon"], zoom=int(view["zoom"]))
+    return state, notices
+
+
+QUERY_KEYS = frozenset({"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom"})
+
+
+def clip(text: str, limit: int = 40) -> str:
+    """Return ``text`` cut to ``limit`` characters for a notice.
+
+    >>> clip("x" * 50, 5)
+    'xxxxx…'
+    """
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def to_query(state: ViewState) -> dict[str, str]:
+    """Return the URL parameters that reproduce ``state`` (defaults left out).
+
+    >>> to_query(ViewState(place="baikonur", themes=("energy", "security")))
+    {'place': 'baikonur', 'themes': 'energy,security'}
+    >>> to_query(ViewState())
+    {}
+    """
+    query: dict[str, str] = {}
+    if state.place:
+        query["place"] = state.place
+    if tuple(state.themes) != THEME_IDS:
+        query["themes"] = ",".join(state.themes)
+    if state.article:
+        query["article"] = state.article
+    if state.outlet:
+        query["outlet"] = state.outlet
+    if state.date_from:
+        query["from"] = state.date_from.isoformat()
+    if state.date_to:
+        query["to"] = state.date_to.isoformat()
+    if state.lat is not None and state.lon is not None and state.zoom is not None:
+        query.update(lat=f"{state.lat:.4f}", lon=f"{state.lon:.4f}", zoom=str(state.zoom))
+    return query
+
+
+def quote_matches(quote: Mapping[str, Any], state: ViewState, outlet_articles: frozenset) -> bool:
+    """Tell whether a quote passes the article, outlet and date filters."""
+    if state.article and quote["article_id"] != state.article:
+        return False
+    if state.outlet and quote["article_id"] not in outlet_articles:
+        return False
+    date = parse_date(quote.get("date") or "")
+    if state.date_from and (date is None or date < state.date_from):
+        return False
+    return not (state.date_to and (date is None or date > state.date_to))
+
+
+def filters_quotes(state: ViewState) -> bool:
+    """Tell whether any article, outlet or date filter is set."""
+    return bool(state.article or state.outlet or state.date_from or state.date_to)
+
+
+def filter_features(features: Iterable[dict], state: ViewState, catalogue: Catalogue) -> list[dict]:
+    """Return the features the filters leave visible, each with only its matching quotes.
+
+    A feature is visible when one of its themes is switched on (the base country outlines
+    always are); with an article, outlet or date filter, resolved places also need a quote
+    that passes it, while infrastructure layers stay as context.
+    """
+    wanted = set(state.themes)
+    outlet_articles = catalogue.article_ids_by_outlet.get(state.outlet or "", frozenset())
+    visible = []
+    for feature in features:
+        properties = feature["properties"]
+        quotes = [q for q in properties["quotes"] if quote_matches(q, state, outlet_articles)]
+        if properties["layer"] not in BASE_LAYERS:
+            if not wanted & set(properties["themes"]):
+                continue
+            if properties["layer"] == "places" and filters_quotes(state) and not quotes:
+                continue
+        visible.append({**feature, "properties": {**properties, "quotes": quotes}})
+    return visible
+
+
+def main_theme(properties: Mapping[str, Any]) -> str | None:
+    """Return the theme most of a feature's quotes carry (ties by table order), else its first.
+
+    >>> main_theme({"quotes": [{"themes": ["security"]}, {"themes": ["energy", "security"]}],
+    ...             "themes": ["energy", "security"]})
+    'security'
+    >>> main_theme({"quotes": [], "themes": []}) is None
+    True
+    """
+    counts = Counter(theme for quote in properties["quotes"] for theme in quote.get("themes", ()))
+    if counts:
+        return max(THEME_IDS, key=lambda theme: (counts[theme], -THEME_IDS.index(theme)))
+    return properties["themes"][0] if properties["themes"] else None
+
+
+def search_names(features: Iterable[dict], query: str, limit: int = 10) -> list[dict]:
+    """Return features whose name, German name or any alias starts with or contains ``query``.
+
+    Prefix matches come first, then the most mentioned.
+    """
+    needle = query.strip().casefold()
+    if not needle:
+        return []
+    ranked = []
+    for feature in features:
+        properties = feature["properties"]
+        names = [properties.get("name"), properties.get("name_de"), *properties.get("names", [])]
+        folded = [name.casefold() for name in names if name]
+        if any(needle in name for name in folded) or needle == properties["id"]:
+            prefix = any(name.startswith(needle) for name in folded)
+            ranked.append((not prefix, -properties.get("mention_count", 0), feature))
+    ranked.sort(key=lambda row: (row[0], row[1], row[2]["id"]))
+    return [row[2] for row in ranked[:limit]]
+
+
+def highlight(text: str, start: int, end: int) -> str:
+    """Return ``text`` HTML-escaped with the span [start, end) in <mark>.
+
+    >>> highlight("In <Almaty> & Astana", 4, 10)
+    'In &lt;<mark>Almaty</mark>&gt; &amp; Astana'
+    >>> highlight("", 0, 0)
+    ''
+    """
+    start, end = max(0, min(start, len(text))), max(0, min(end, len(text)))
+    return (
+        html.escape(text[:start])
+        + (f"<mark>{html.escape(text[start:end])}</mark>" if end > start else "")
+        + html.escape(text[end:])
+    )
+
+
+def group_quotes(quotes: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping, list[Mapping]]]:
+    """Return quotes grouped by article, newest article first, quotes in text order."""
+    groups: dict[str, list[Mapping]] = defaultdict(list)
+    for quote in quotes:
+        groups[quote["article_id"]].append(quote)
+    ordered = sorted(groups.values(), key=lambda qs: qs[0].get("date") or "", reverse=True)
+    return [(qs[0], sorted(qs, key=lambda q: q["start"])) for qs in ordered]
+
+
+def quote_html(quote: Mapping[str, Any]) -> str:
+    """Return one quote as escaped HTML with the mention highlighted."""
+    offset = quote["start"]
+    return highlight(quote["text"], quote["mention_start"] - offset, quote["mention_end"] - offset)
+
+
+def article_group_html(first: Mapping[str, Any], quotes: Iterable[Mapping[str, Any]]) -> str:
+    """Return one article's quotes as escaped HTML: title, outlet, author, date, sentences."""
+    byline = " · ".join(
+        html.escape(str(part))
+        for part in (first["outlet"], first.get("author"), first.get("date") or "undated")
+        if part
+    )
+    sentences = "".join(f'<div class="kz-quote">{quote_html(q)}</div>' for q in quotes)
+    return (
+        f'<div class="kz-article"><strong>{html.escape(first["title"])}</strong><br>'
+        f"<small>{byline}</small>{sentences}</div>"
+    )
+
+
+QUOTE_COLUMNS = ("id", "name", "kind", "article_id", "title", "outlet", "date", "surface", "text")
+
+
+def quotes_csv(features: Iterable[Mapping[str, Any]]) -> str:
+    """Return one CSV row per quote of ``features``: the feature and the sentence."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(QUOTE_COLUMNS)
+    for feature in features:
+        properties = feature["properties"]
+        for quote in properties["quotes"]:
+            row = {
+                **quote,
+                "id": properties["id"],
+                "name": properties["name"],
+                "kind": properties["kind"],
+            }
+            writer.writerow([row.get(column) or "" for column in QUOTE_COLUMNS])
+    return buffer.getvalue()
+
+
+def mentions_by_month(features: Iterable[dict]) -> list[tuple[str, int]]:
+    """Return (YYYY-MM, number of quotes) for every month from the first quote to the last.
+
+    >>> mentions_by_month([{"properties": {"quotes": [{"date": "2022-01-10"},
+    ...     {"date": "2022-03-01"}, {"date": None}]}}])
+    [('2022-01', 1), ('2022-02', 0), ('2022-03', 1)]
+    >>> mentions_by_month([])
+    []
+    """
+    counts = Counter(
+        quote["date"][:7]
+        for feature in features
+        for quote in feature["properties"]["quotes"]
+        if quote.get("date")
+    )
+    if not counts:
+        return []
+    year, month = (int(part) for part in min(counts).split("-"))
+    last = max(counts)
+    months = []
+    while f"{year:04d}-{month:02d}" <= last:
+        key = f"{year:04d}-{month:02d}"
+        months.append((key, counts.get(key, 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+# Attributes shown in the panel, per layer: (property, label). Behaviour as data.
+ATTRIBUTE_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
+    "pipelines": (
+        ("fuel", "Fuel"),
+        ("status", "Status"),
+        ("operator", "Operator"),
+        ("length_official_km", "Official length (km)"),
+        ("length_measured_km", "Measured length of the drawn route (km)"),
+        ("capacity", "Capacity"),
+        ("start", "Start"),
+        ("end", "End"),
+        ("countries", "Countries"),
+        ("waypoints", "Waypoints"),
+        ("source", "Sources"),
+    ),
+    "borders": (
+        ("countries", "Countries"),
+        ("length_measured_km", "Measured length (km, geodesic, 1:10m data)"),
+        ("length_stated", "Lengths the articles state"),
+        ("length_note", "Why they differ"),
+        ("source", "Source"),
+    ),
+    "sites": (
+        ("country", "Country"),
+        ("note", "Note"),
+        ("location_note", "Location"),
+        ("source", "Source"),
+    ),
+    "alliances": (
+        ("members", "Members"),
+        ("founded", "Founded"),
+        ("note", "Note"),
+        ("source", "Source"),
+    ),
+    "countries": (("iso_a2", "ISO code"), ("note", "Note"), ("source", "Source")),
+    "places": (("country", "Country"), ("confidence", "Geoparser confidence")),
+}
+
+
+def format_value(value: Any) -> str:
+    """Return an attribute value as readable plain text.
+
+    >>> format_value([{"length_km": 7644, "text": "7 644 Kilometer", "source": "IPG"}])
+    '7644 km: “7 644 Kilometer” (IPG)'
+    >>> format_value(["a", "b"]), format_value(1768.0), format_value(None)
+    ('a, b', '1,768', '')
+    """
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value >= 100 else f"{value:g}"
+    if isinstance(value, list):
+        if value and isinstance(value[0], Mapping) and "length_km" in value[0]:
+            return "; ".join(
+                f"{row['length_km']} km: “{row.get('text', '')}” ({row.get('source', '')})"
+                for row in value
+            )
+        return ", ".join(format_value(item) for item in value)
+    if isinstance(value, Mapping):
+        return "; ".join(f"{key}: {format_value(item)}" for key, item in value.items())
+    return str(value)
+
+
+def attribute_rows(properties: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Return (label, text) rows of the attributes shown for a feature of its layer."""
+    rows = ATTRIBUTE_ROWS.get(properties.get("layer", ""), ())
+    return [
+        (label, format_value(properties[key]))
+        for key, label in rows
+        if properties.get(key) not in (None, "", [])
+    ]
+
+
+def catalogue_of(collection: Mapping[str, Any], articles: Iterable[Any]) -> Catalogue:
+    """Return the valid ids of an index and its articles."""
+    by_outlet: dict[str, set[str]] = defaultdict(set)
+    for article in articles:
+        by_outlet[article.outlet].add(article.id)
+    return Catalogue(
+        feature_ids=frozenset(f["id"] for f in collection["features"]),
+        article_ids=frozenset(a for ids in by_outlet.values() for a in ids),
+        outlets=frozenset(by_outlet),
+        article_ids_by_outlet={o: frozenset(ids) for o, ids in by_outlet.items()},
+    )
