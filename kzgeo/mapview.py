@@ -305,7 +305,8 @@ def feature_style(layer: str) -> Any:
 
 def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map.Layer:
     """Return one index layer as a clickable folium layer (points clustered where dense)."""
-    tooltip = folium.GeoJsonTooltip(fields=["name", "name_de"], labels=False)
+    # sticky tooltips follow the mouse and break on clustered markers (Leaflet.markercluster)
+    tooltip = folium.GeoJsonTooltip(fields=["name", "name_de"], labels=False, sticky=False)
     is_point = layer in {"places", "sites"}
     geojson = folium.GeoJson(
         {"type": "FeatureCollection", "features": list(features)},
