@@ -1,0 +1,195 @@
+"""The dashboard's logic: URL state, filters, search, quote rendering, and the app via AppTest."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from kzgeo import dashboard
+from kzgeo.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
+from kzgeo.dashboard import ViewState
+from kzgeo.index import index_corpus
+
+
+@pytest.fixture(scope="module")
+def index():
+    return index_corpus(DEFAULT_CORPUS_DIR)
+
+
+@pytest.fixture(scope="module")
+def catalogue(index):
+    return dashboard.catalogue_of(index.collection, index.corpus.articles)
+
+
+def test_a_view_survives_the_round_trip_through_the_url(catalogue):
+    state = ViewState(
+        place="baikonur",
+        themes=("energy", "security"),
+        article="ipg-2024-04-vermittler-gesucht",
+        date_from=dt.date(2022, 1, 1),
+        date_to=dt.date(2024, 12, 31),
+        lat=48.0,
+        lon=68.0,
+        zoom=5,
+    )
+    parsed, notices = dashboard.parse_query(dashboard.to_query(state), catalogue)
+    assert parsed == state
+    assert notices == []
+
+
+BAD_PARAMETERS = [
+    ({"place": "atlantis"}, "No place with id 'atlantis'"),
+    ({"themes": "energy,wetter"}, "Unknown theme(s) ignored: wetter"),
+    ({"article": "nope"}, "No article with id 'nope'"),
+    ({"outlet": "Bild"}, "No outlet 'Bild'"),
+    ({"from": "2024-02-30"}, "'from' is not a date"),
+    ({"lat": "95", "lon": "10", "zoom": "4"}, "Map view (lat, lon, zoom)"),
+    ({"zoom": "4"}, "Map view (lat, lon, zoom)"),
+    ({"colour": "red"}, "Unknown link parameter 'colour'"),
+    ({"place": "x" * 5000}, "'place' is too long"),
+    ({"place": ["almaty", "astana"]}, "'place' was given more than once"),
+    ({"place": "<script>alert(1)</script>"}, "No place with id '<script>alert(1)</script>'"),
+]
+
+
+@pytest.mark.parametrize(("params", "notice"), BAD_PARAMETERS)
+def test_malformed_link_parameters_are_ignored_with_a_notice(catalogue, params, notice):
+    state, notices = dashboard.parse_query(params, catalogue)
+    assert any(notice in text for text in notices), notices
+    assert state.place in (None, "almaty")
+
+
+def test_theme_filter_hides_layers_without_a_chosen_theme(index, catalogue):
+    state = ViewState(themes=("migration",))
+    visible = dashboard.filter_features(index.collection["features"], state, catalogue)
+    layers = {f["properties"]["layer"] for f in visible}
+    assert "pipelines" not in layers
+    assert any(f["id"] == "astrakhan-crossing" for f in visible)
+    assert all(
+        "migration" in f["properties"]["themes"]
+        for f in visible
+        if f["properties"]["layer"] != "countries"
+    )
+
+
+def test_article_filter_keeps_only_its_quotes_and_places(index, catalogue):
+    state = ViewState(article="watson-2022-09-kalte-schulter")
+    visible = dashboard.filter_features(index.collection["features"], state, catalogue)
+    quotes = [q for f in visible for q in f["properties"]["quotes"]]
+    assert quotes and {q["article_id"] for q in quotes} == {state.article}
+    places = [f for f in visible if f["properties"]["layer"] == "places"]
+    assert places and all(f["properties"]["quotes"] for f in places)
+    assert "novorossiysk" not in {f["id"] for f in places}  # only RND names it
+
+
+def test_date_filter_drops_quotes_outside_the_range(index, catalogue):
+    state = ViewState(date_from=dt.date(2025, 1, 1))
+    visible = dashboard.filter_features(index.collection["features"], state, catalogue)
+    dates = {q["date"] for f in visible for q in f["properties"]["quotes"]}
+    assert dates and min(dates) >= "2025-01-01"
+
+
+def test_filters_never_change_the_shared_index(index, catalogue):
+    before = sum(len(f["properties"]["quotes"]) for f in index.collection["features"])
+    dashboard.filter_features(index.collection["features"], ViewState(themes=()), catalogue)
+    dashboard.filter_features(
+        index.collection["features"], ViewState(article="karenina-2022-01-risiko"), catalogue
+    )
+    assert sum(len(f["properties"]["quotes"]) for f in index.collection["features"]) == before
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Moskau", "moscow"),
+        ("moscow", "moscow"),
+        ("Noworossijsk", "novorossiysk"),
+        ("Tiflis", "btc-pipeline"),
+        ("astana", "astana"),
+        ("Baikonur", "baikonur"),
+    ],
+)
+def test_search_finds_a_place_by_german_or_english_name(index, query, expected):
+    found = dashboard.search_names(index.collection["features"], query)
+    assert found and found[0]["id"] == expected
+
+
+def test_search_with_no_match_or_empty_query_finds_nothing(index):
+    assert dashboard.search_names(index.collection["features"], "Atlantis") == []
+    assert dashboard.search_names(index.collection["features"], "  ") == []
+
+
+def test_quote_html_escapes_the_sentence_and_marks_the_name():
+    quote = {
+        "text": "<b>In</b> Almaty & mehr",
+        "start": 100,
+        "mention_start": 110,
+        "mention_end": 116,
+    }
+    assert dashboard.quote_html(quote) == "&lt;b&gt;In&lt;/b&gt; <mark>Almaty</mark> &amp; mehr"
+
+
+def test_pipeline_attributes_are_shown_with_labels(index):
+    rows = dict(dashboard.attribute_rows(index.feature("btc-pipeline")["properties"]))
+    assert rows["Operator"].startswith("BP")
+    assert rows["Official length (km)"] == "1768"
+    assert rows["End"] == "Ceyhan Marine Terminal"
+    assert "Erzurum" in rows["Waypoints"]
+
+
+def test_timeline_counts_quotes_per_month(index):
+    months = dict(dashboard.mentions_by_month(index.collection["features"]))
+    assert months["2022-09"] > 0 and months["2025-04"] > 0
+    assert months["2023-06"] == 0  # no article from that month
+    total = sum(len(f["properties"]["quotes"]) for f in index.collection["features"])
+    assert sum(months.values()) == total
+
+
+# --- the app's logic paths through Streamlit's AppTest -----------------------------------------
+
+
+def run_app(**params: str) -> AppTest:
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=120)
+    for key, value in params.items():
+        app.query_params[key] = value
+    return app.run()
+
+
+def test_app_opens_a_place_from_the_url():
+    app = run_app(place="novorossiysk")
+    assert not app.exception
+    assert [h.value for h in app.subheader][0] == "Novorossiysk"
+    assert any("Schwarzmeer-Hafenstadt" in m.value for m in app.markdown)
+
+
+def test_app_reports_bad_parameters_and_still_renders():
+    app = run_app(place="atlantis", themes="energy,nonsense")
+    assert not app.exception
+    notices = " ".join(info.value for info in app.info)
+    assert "No place with id 'atlantis'" in notices and "nonsense" in notices
+    assert app.session_state["themes"] == ["energy"]
+    assert "Sources" in [h.value for h in app.subheader]
+
+
+def test_app_with_every_theme_off_shows_only_the_base_map_not_an_error(index):
+    app = run_app()
+    app.session_state["themes"] = []
+    app.run()
+    assert not app.exception
+    countries = sum(
+        1
+        for f in index.collection["features"]
+        if f["properties"]["layer"] == "countries" and f["properties"]["quotes"]
+    )
+    assert f"{countries} places and features with quotes shown." in " ".join(
+        c.value for c in app.caption
+    )
+
+
+def test_app_theme_widget_drives_the_url():
+    app = run_app()
+    app.session_state["themes"] = ["security"]
+    app.run()
+    assert app.query_params["themes"] in ("security", ["security"])
