@@ -19,6 +19,7 @@ from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.index import CorpusIndex, geojson_text, index_corpus, mention_rows, mentions_csv
+from kzgeo.ingest import LANGUAGES, IngestError
 from kzgeo.themes import THEME_IDS, THEMES
 
 MAP_KEY = "kzgeo_map"
@@ -35,6 +36,8 @@ CREDITS = (
 PANEL_CSS = """<style>
 .kz-quote {border-left: 3px solid #00799A; padding: 0.2rem 0.6rem; margin: 0.3rem 0 0.6rem 0;}
 .kz-quote mark {background: #ffe08a; padding: 0 0.1rem;}
+.kz-new {background: #ff2bd6; color: #fff; border-radius: 0.6rem; padding: 0.1rem 0.5rem;
+  font-size: 0.85rem; font-weight: 600;}
 .kz-legend {display: inline-block; margin-right: 0.9rem; font-size: 0.85rem;}
 .kz-legend span {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 50%;
   margin-right: 0.3rem; vertical-align: middle;}
@@ -63,6 +66,14 @@ def cached_catalogue(folder: str, signature: tuple) -> dashboard.Catalogue:
     """Return the valid ids of the index for URL checks."""
     index = cached_index(folder, signature)
     return dashboard.catalogue_of(index.collection, index.corpus.articles)
+
+
+@st.cache_resource(show_spinner="Loading the gazetteer …")
+def cached_gazetteer():
+    """Return the gazetteer for geoparsing the user's own articles (shared, never mutated)."""
+    from kzgeo.gazetteer import load_gazetteer
+
+    return load_gazetteer()
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -132,6 +143,117 @@ def select_found_place() -> None:
     """Select the place picked in the search box."""
     if st.session_state.get("search"):
         st.session_state["place"] = st.session_state["search"]
+
+
+BYO_FIELDS = ("byo_title", "byo_outlet", "byo_date", "byo_language")
+UPLOAD_HELP = "A .txt, .md or .html file (HTML is reduced to its article text)."
+
+
+def prefill(meta: dict, overwrite: bool) -> None:
+    """Put guessed title, outlet, date and language into the form (empty fields only unless
+    ``overwrite``)."""
+    guessed = {
+        "byo_title": meta.get("title") or "",
+        "byo_outlet": meta.get("outlet") or "",
+        "byo_date": meta["date"].isoformat() if meta.get("date") else "",
+        "byo_language": meta.get("language") or LANGUAGES[0],
+    }
+    for key, value in guessed.items():
+        if value and (overwrite or not st.session_state.get(key)):
+            st.session_state[key] = value
+
+
+def on_text_change() -> None:
+    """Guess the metadata of pasted text into the empty fields."""
+    from kzgeo.ingest import guess_metadata
+
+    text = st.session_state.get("byo_text") or ""
+    st.session_state["byo_error"] = None
+    if text.strip():
+        prefill(guess_metadata(text), overwrite=False)
+
+
+def on_upload() -> None:
+    """Read an uploaded file into the text box and guess its metadata (errors are shown)."""
+    upload = st.session_state.get("byo_file")
+    st.session_state["byo_error"] = None
+    if upload is None:
+        return
+    try:
+        text, meta = dashboard.read_upload(upload.getvalue(), upload.name)
+    except IngestError as error:
+        st.session_state["byo_error"] = str(error)
+        return
+    st.session_state["byo_text"] = text
+    prefill(meta, overwrite=True)
+
+
+def map_own_article(index: CorpusIndex) -> None:
+    """Geoparse the form's article and add its places to this session's new features."""
+    state = st.session_state
+    state["byo_error"] = state["byo_done"] = None
+    try:
+        article, features = dashboard.user_article_features(
+            state.get("byo_text") or "",
+            state.get("byo_title") or "",
+            state.get("byo_outlet") or "",
+            state.get("byo_date") or None,
+            state.get("byo_language") or None,
+            cached_gazetteer(),
+            index.collection,
+        )
+    except IngestError as error:
+        state["byo_error"] = str(error)
+        return
+    state["new_features"] = dashboard.merge_new_features(state["new_features"], features)
+    names = ", ".join(f["properties"]["name"] for f in features)
+    state["byo_done"] = (
+        f"“{article.title}”: {len(features)} place(s) on the map, marked new: {names}."
+        if features
+        else f"“{article.title}”: no places found in the text."
+    )
+
+
+def remove_own_articles() -> None:
+    """Forget this session's own articles (and a selection of one of their places)."""
+    st.session_state["new_features"] = []
+    st.session_state["byo_done"] = st.session_state["byo_error"] = None
+    if dashboard.is_new_id(st.session_state.get("place")):
+        st.session_state["place"] = None
+
+
+def show_own_article_form(index: CorpusIndex) -> None:
+    """Draw the sidebar form to paste or upload an article and map it in this session."""
+    st.session_state.setdefault("new_features", [])
+    st.session_state.setdefault("byo_error", None)
+    st.session_state.setdefault("byo_done", None)
+    st.session_state.setdefault("byo_language", LANGUAGES[0])
+    with st.sidebar, st.expander("Add your own article", expanded=False):
+        st.caption(
+            "Paste a German or English article or upload a file; its places appear on the "
+            "map marked new, for this session only (nothing is saved)."
+        )
+        st.file_uploader(
+            "Upload .txt, .md or .html", key="byo_file", on_change=on_upload, help=UPLOAD_HELP
+        )
+        st.text_area("Article text", key="byo_text", height=160, on_change=on_text_change)
+        st.text_input("Title", key="byo_title")
+        st.text_input("Outlet", key="byo_outlet")
+        st.text_input("Date (YYYY-MM-DD)", key="byo_date", placeholder="2025-03-14")
+        st.radio(
+            "Language",
+            options=list(LANGUAGES),
+            format_func={"de": "German", "en": "English"}.get,
+            key="byo_language",
+            horizontal=True,
+        )
+        st.button("Map this article", key="byo_map", on_click=map_own_article, args=(index,))
+        if st.session_state["byo_error"]:
+            st.error(st.session_state["byo_error"])
+        if st.session_state["byo_done"]:
+            st.success(st.session_state["byo_done"])
+        if st.session_state["new_features"]:
+            st.button("Remove my articles", key="byo_remove", on_click=remove_own_articles)
 
 
 def show_filters(index: CorpusIndex, dates: tuple[dt.date, dt.date]) -> None:
@@ -225,7 +347,9 @@ def show_map(index: CorpusIndex, state: ViewState, folder: str, signature: tuple
         ],
     }
     overlays = mapview.index_layers(
-        [f for f in visible if f["properties"]["layer"] != "countries"], colours
+        [f for f in visible if f["properties"]["layer"] != "countries"]
+        + st.session_state.get("new_features", []),
+        colours,
     )
     center = (state.lat, state.lon) if state.lat is not None else mapview.MAP_CENTER
     m = mapview.build_map(
@@ -249,6 +373,8 @@ def show_map(index: CorpusIndex, state: ViewState, folder: str, signature: tuple
         (mapview.FUEL_COLOURS["gas"], "Gas pipeline"),
         (mapview.LAYER_STYLES["borders"]["color"], "Border"),
     ]
+    if st.session_state.get("new_features"):
+        legend.append((mapview.LAYER_STYLES["new"]["fillColor"], "Your article (new)"))
     st.markdown(mapview.legend_html(legend), unsafe_allow_html=True)
     st.caption(
         f"{sum(1 for f in visible if f['properties']['quotes'])} places and features with "
@@ -273,10 +399,11 @@ def show_panel(index: CorpusIndex, state: ViewState, folder: str, signature: tup
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
     visible, _ = cached_map_html_inputs(folder, signature, filter_key)
-    feature = next((f for f in visible if f["id"] == state.place), None)
-    if feature is None and state.place:
+    feature, hidden = dashboard.find_feature(
+        state.place, visible, index.collection["features"], st.session_state["new_features"]
+    )
+    if hidden:
         st.info("The selected place is hidden by the current filters.")
-        feature = index.feature(state.place)
     if feature is None:
         show_overview(visible, index.corpus.articles)
         return
@@ -288,6 +415,11 @@ def show_panel(index: CorpusIndex, state: ViewState, folder: str, signature: tup
         f"precision: {properties['precision']}",
     ]
     st.caption(" · ".join(s for s in subtitle if s and s != properties["name"]))
+    if properties.get("new"):
+        st.markdown(
+            f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>',
+            unsafe_allow_html=True,
+        )
     if st.button("Clear selection", key="clear"):
         st.session_state["place"] = None
         st.rerun()
@@ -434,6 +566,7 @@ def main() -> None:
     for notice in st.session_state["notices"]:
         st.info(notice)
     show_filters(index, dates)
+    show_own_article_form(index)
     state = current_state(dates)
     map_col, panel_col = st.columns([3, 2], gap="medium")
     with map_col:

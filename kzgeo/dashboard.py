@@ -417,7 +417,8 @@ def format_value(value: Any) -> str:
 
 def attribute_rows(properties: Mapping[str, Any]) -> list[tuple[str, str]]:
     """Return (label, text) rows of the attributes shown for a feature of its layer."""
-    rows = ATTRIBUTE_ROWS.get(properties.get("layer", ""), ())
+    layer = properties.get("base_layer") or properties.get("layer", "")  # a new one's own
+    rows = ATTRIBUTE_ROWS.get(layer, ())
     return [
         (label, format_value(properties[key]))
         for key, label in rows
@@ -436,3 +437,146 @@ def catalogue_of(collection: Mapping[str, Any], articles: Iterable[Any]) -> Cata
         outlets=frozenset(by_outlet),
         article_ids_by_outlet={o: frozenset(ids) for o, ids in by_outlet.items()},
     )
+
+
+# ---------------------------------------------------------------- your own article (issue #8)
+
+NEW_LAYER = "new"  # the map layer of this session's own articles
+NEW_PREFIX = "new:"  # their ids, so they never clash with (and select instead of) corpus ids
+NEW_NOTE = "new (your article, this session only)"
+
+
+def is_new_id(feature_id: str | None) -> bool:
+    """Tell whether ``feature_id`` names a feature of this session's own articles.
+
+    >>> is_new_id("new:aktau"), is_new_id("aktau"), is_new_id(None)
+    (True, False, False)
+    """
+    return bool(feature_id) and str(feature_id).startswith(NEW_PREFIX)
+
+
+def as_new_feature(feature: Mapping[str, Any]) -> dict:
+    """Return a feature of ``kzgeo.ingest.new_place_features`` for the session's new layer.
+
+    Its id gets the ``new:`` prefix, its layer becomes ``new`` (the layer it would have in
+    the corpus is kept as ``base_layer``) and ``new`` is True.
+
+    >>> f = as_new_feature({"id": "aktau", "type": "Feature", "geometry": None,
+    ...                     "properties": {"id": "aktau", "layer": "places", "quotes": []}})
+    >>> f["id"], f["properties"]["id"], f["properties"]["layer"], f["properties"]["base_layer"]
+    ('new:aktau', 'new:aktau', 'new', 'places')
+    """
+    properties = dict(feature["properties"])
+    plain_id = str(feature["id"]).removeprefix(NEW_PREFIX)
+    new_id = NEW_PREFIX + plain_id
+    base_layer = properties.get("base_layer") or properties.get("layer")
+    properties.update(id=new_id, layer=NEW_LAYER, base_layer=base_layer, new=True)
+    return {**feature, "id": new_id, "properties": properties}
+
+
+def quote_key(quote: Mapping[str, Any]) -> tuple:
+    """Return what makes a quote unique: its article and where the mention stands."""
+    return (quote.get("article_id"), quote.get("mention_start"), quote.get("mention_end"))
+
+
+def merge_new_features(existing: Iterable[Mapping], added: Iterable[Mapping]) -> list[dict]:
+    """Return the session's new features with ``added`` ones merged in (new objects, pure).
+
+    Added features are converted with ``as_new_feature``; a place already there gets the new
+    quotes appended (no quote twice) and its mention count updated.
+
+    >>> a = {"id": "aktau", "properties": {"id": "aktau", "layer": "places", "quotes": [
+    ...      {"article_id": "u1", "mention_start": 3, "mention_end": 8}], "mention_count": 1}}
+    >>> b = {"id": "aktau", "properties": {"id": "aktau", "layer": "places", "quotes": [
+    ...      {"article_id": "u2", "mention_start": 0, "mention_end": 5}], "mention_count": 1}}
+    >>> once = merge_new_features([], [a])
+    >>> twice = merge_new_features(once, [a, b])
+    >>> [f["id"] for f in twice], twice[0]["properties"]["mention_count"]
+    (['new:aktau'], 2)
+    >>> len(once[0]["properties"]["quotes"])  # the earlier list is not changed
+    1
+    """
+    merged: dict[str, dict] = {f["id"]: f for f in existing}
+    for feature in added:
+        new = as_new_feature(feature)
+        old = merged.get(new["id"])
+        if old is None:
+            merged[new["id"]] = new
+            continue
+        quotes = list(old["properties"]["quotes"])
+        known = {quote_key(q) for q in quotes}
+        quotes += [q for q in new["properties"]["quotes"] if quote_key(q) not in known]
+        before, after = old["properties"], new["properties"]
+        names = list(dict.fromkeys([*before.get("names", []), *after.get("names", [])]))
+        themes = {*before.get("themes", []), *after.get("themes", [])}
+        properties = {
+            **before,
+            "quotes": quotes,
+            "mention_count": len(quotes),
+            "names": names,
+            "themes": [t for t in THEME_IDS if t in themes],
+        }
+        merged[new["id"]] = {**old, "properties": properties}
+    return list(merged.values())
+
+
+def find_feature(
+    feature_id: str | None,
+    visible: Iterable[Mapping],
+    corpus: Iterable[Mapping] = (),
+    new: Iterable[Mapping] = (),
+) -> tuple[Mapping | None, bool]:
+    """Return the feature the panel shows and whether the filters hide it.
+
+    Looks in the visible features, then the session's new features (always shown), then the
+    whole corpus index (a hidden feature).
+
+    >>> find_feature("new:aktau", [], [], [{"id": "new:aktau"}])
+    ({'id': 'new:aktau'}, False)
+    >>> find_feature("aktau", [], [{"id": "aktau"}], [{"id": "new:aktau"}])
+    ({'id': 'aktau'}, True)
+    >>> find_feature(None, [{"id": "x"}])
+    (None, False)
+    """
+    if not feature_id:
+        return None, False
+    for group, hidden in ((visible, False), (new, False), (corpus, True)):
+        found = next((f for f in group if f["id"] == feature_id), None)
+        if found is not None:
+            return found, hidden
+    return None, False
+
+
+def user_article_features(
+    text: str,
+    title: str,
+    outlet: str,
+    date: Any,
+    language: str | None,
+    gazetteer: Any,
+    collection: Mapping[str, Any] | None = None,
+) -> tuple[Any, list[dict]]:
+    """Geoparse a pasted or uploaded article; return it and its places as new-layer features.
+
+    Raises ``kzgeo.ingest.IngestError`` with a message for the user when the text, title,
+    date or language cannot be used.
+    """
+    from kzgeo.ingest import check_text, geoparse_new, make_article, new_place_features
+
+    article = make_article(check_text(text), title, outlet, date, language)
+    parsed = geoparse_new(article, gazetteer)
+    features = new_place_features(parsed, dict(collection) if collection else None)
+    return article, [as_new_feature(f) for f in features]
+
+
+def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:
+    """Return the article text of an uploaded file and the metadata guessed from it.
+
+    HTML is reduced to its article text; its declared title, site name and date win.
+    Raises ``kzgeo.ingest.IngestError`` for an unsupported, empty, binary or too large file.
+    """
+    from kzgeo.ingest import HTML_SUFFIXES, extract_text, guess_metadata
+
+    text = extract_text(data, filename)
+    is_html = any(filename.lower().endswith(suffix) for suffix in HTML_SUFFIXES)
+    return text, guess_metadata(text, data if is_html else None)

@@ -257,7 +257,19 @@ LAYER_STYLES: dict[str, dict[str, Any]] = {
         "fill": True,
         "fillOpacity": 0.85,
     },
+    # this session's own articles (issue #8): drawn last, on top, in a colour no theme uses
+    "new": {
+        "label": "Your article (new)",
+        "color": "#111111",
+        "fillColor": "#ff2bd6",
+        "weight": 3,
+        "radius": 10,
+        "fill": True,
+        "fillOpacity": 1.0,
+        "opacity": 1.0,
+    },
 }
+NEW_TOOLTIP_ALIAS = "new ·"  # what the tooltip of a new feature says before its name
 FUEL_COLOURS: dict[str, str] = {"oil": "#8c510a", "gas": "#2166ac"}
 MAP_PROPERTIES = ("id", "name", "name_de", "kind", "layer", "mention_count", "iso_a2")
 
@@ -307,7 +319,11 @@ def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map
     """Return one index layer as a clickable folium layer (points clustered where dense)."""
     # sticky tooltips follow the mouse and break on clustered markers (Leaflet.markercluster)
     tooltip = folium.GeoJsonTooltip(fields=["name", "name_de"], labels=False, sticky=False)
-    is_point = layer in {"places", "sites"}
+    if layer == "new":
+        tooltip = folium.GeoJsonTooltip(
+            fields=["name"], aliases=[NEW_TOOLTIP_ALIAS], labels=True, sticky=False
+        )
+    is_point = layer in {"places", "sites", "new"}
     geojson = folium.GeoJson(
         {"type": "FeatureCollection", "features": list(features)},
         name=LAYER_STYLES[layer]["label"],
