@@ -238,7 +238,7 @@ def show_own_article_form(index: CorpusIndex) -> None:
         )
         st.text_area("Article text", key="byo_text", height=160, on_change=on_text_change)
         st.text_input("Title", key="byo_title")
-        st.text_input("Outlet", key="byo_outlet")
+        st.text_input("Outlet (newspaper or site)", key="byo_outlet")
         st.text_input("Date (YYYY-MM-DD)", key="byo_date", placeholder="2025-03-14")
         st.radio(
             "Language",
