@@ -132,6 +132,9 @@ def launch_streamlit(corpus: Path, env: dict[str, str] | None = None) -> Streaml
 @pytest.fixture(scope="session")
 def start_streamlit() -> Iterator[Callable[..., str]]:
     """Return ``start(corpus=None, env=None) -> base URL``; one server per (corpus, env)."""
+    from kzgeo.gazetteer import load_gazetteer
+
+    load_gazetteer()  # build the artifact once here, not inside each server's first render
     servers: dict[tuple, StreamlitServer] = {}
 
     def start(corpus: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> str:
@@ -260,7 +263,7 @@ class AppPage:
         self.wait_idle()
         return self
 
-    def wait_idle(self, timeout: float = 20_000) -> None:
+    def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait until Streamlit has finished running the script."""
         self.page.wait_for_function(
             """() => document.querySelector('[data-testid="stApp"]')
