@@ -26,6 +26,8 @@ def sidebar(page):
 
 def open_form(app_page):
     """Open the sidebar's 'Add your own article' expander; return the sidebar locator."""
+    app_page.wait_for_map(min_paths=20)  # the map's first value reruns the script: let it
+    app_page.wait_idle()
     side = sidebar(app_page.page)
     side.get_by_text("Add your own article").click()
     side.get_by_label("Article text").wait_for()
@@ -107,6 +109,9 @@ def test_pasted_text_shows_two_new_markers_quoting_it(streamlit_app, app_page):
     frame = new_map_frame(app_page, 2)
     click_new(app_page, frame, "new:aktau")
     panel_heading(page, "Aktau").wait_for()
+    app_page.wait_idle()
+    quote = page.locator(".kz-quote").filter(has_text="In Aktau liegt")
+    quote.wait_for()
     quotes = page.locator(".kz-quote").all_inner_texts()
     assert "In Aktau liegt der Hafen am Kaspischen Meer." in quotes
     assert all(q.strip() in PASTED for q in quotes)  # only the pasted sentences, no corpus ones
@@ -142,6 +147,8 @@ def test_an_uploaded_html_page_is_quoted_only_from_its_article_text(streamlit_ap
     frame = new_map_frame(app_page, int(frame_count(side)))
     click_new(app_page, frame, "new:aktau")
     panel_heading(page, "Aktau").wait_for()
+    app_page.wait_idle()
+    page.locator(".kz-quote").filter(has_text="Der Hafen von Aktau hat").wait_for()
     panel = page.locator('[data-testid="stVerticalBlock"]').filter(
         has=page.locator(".kz-quote")
     ).last

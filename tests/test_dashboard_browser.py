@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 
@@ -44,12 +45,28 @@ LAYER_COUNT_JS = """(layer) => {
 }"""
 
 
-def map_handle(app_page):
-    """Return the map iframe's Frame once Leaflet has drawn the layers."""
-    app_page.wait_for_map(min_paths=20)
-    frame = app_page.map_iframe.element_handle().content_frame()
-    frame.wait_for_function("() => window.map && Object.keys(window.map._layers).length > 20")
-    return frame
+def map_handle(app_page, timeout: float = 30.0):
+    """Return the map iframe's Frame once Leaflet has drawn the layers and the script is idle.
+
+    The map's first value reruns the script, which may replace the iframe: a replaced
+    (detached or doubled) iframe is retried.
+    """
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            app_page.wait_idle()
+            app_page.wait_for_map(min_paths=20)
+            app_page.wait_idle()
+            frame = app_page.map_iframe.element_handle().content_frame()
+            frame.wait_for_function(
+                "() => window.map && Object.keys(window.map._layers).length > 20", timeout=5_000
+            )
+            return frame
+        except Error:
+            if time.monotonic() > deadline:
+                raise
 
 
 def click_feature(app_page, feature_id: str) -> None:
@@ -119,7 +136,6 @@ def test_switching_a_theme_off_removes_its_layer(streamlit_app, app_page):
     page.locator('[data-testid="stSidebar"]').get_by_role("button", name="Energy").click()
     app_page.wait_idle()
     page.wait_for_function("() => location.search.includes('themes=migration')")
-    app_page.map_iframe.wait_for(state="visible")
     frame = map_handle(app_page)
     frame.wait_for_function(f"() => ({LAYER_COUNT_JS})('pipelines') === 0")
     assert frame.evaluate(LAYER_COUNT_JS, "sites") >= 1  # the Astrakhan crossing (migration)
@@ -130,9 +146,12 @@ def test_switching_a_theme_off_removes_its_layer(streamlit_app, app_page):
 
 def test_a_copied_link_reopens_the_same_view_in_a_fresh_page(streamlit_app, app_page, browser):
     page = app_page.open(streamlit_app, "?themes=security,territory").page
+    app_page.wait_for_map(min_paths=20)  # the map's first value reruns the script: let it
+    app_page.wait_idle()
     page.get_by_role("button", name=re.compile(r"^Moscow · \d+")).click()
     app_page.wait_idle()
     panel_heading(page, "Moscow").wait_for()
+    app_page.wait_idle()
     page.get_by_text("Share this view and export data").click()
     link = page.locator('[data-testid="stCode"] code').first.inner_text().strip()
     assert "place=moscow" in link and "themes=security%2Cterritory" in link.replace(",", "%2C")
@@ -141,6 +160,7 @@ def test_a_copied_link_reopens_the_same_view_in_a_fresh_page(streamlit_app, app_
     try:
         fresh.goto(link)
         panel_heading(fresh, "Moscow").wait_for(timeout=30_000)
+        fresh.locator(".kz-legend").filter(has_text="main theme").nth(1).wait_for()
         legend = fresh.locator(".kz-legend").filter(has_text="main theme").all_inner_texts()
         assert [entry.split(" (")[0] for entry in legend] == ["Security", "Territory"]
         fresh.screenshot(path="test-artifacts/dashboard-shared-link.png", full_page=True)
