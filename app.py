@@ -84,11 +84,19 @@ def dataset_downloads(folder: str, signature: tuple) -> tuple[str, str]:
     return geojson_text(index.collection), mentions_csv(rows)
 
 
+def filter_key(state: ViewState) -> tuple:
+    """Return what in ``state`` decides the visible features: themes, article, outlet, dates."""
+    return (state.themes, state.article, state.outlet, state.date_from, state.date_to)
+
+
 @st.cache_resource(max_entries=32, show_spinner=False)
-def cached_map_html_inputs(folder: str, signature: tuple, filter_key: tuple) -> tuple:
-    """Return the visible features and their colours for one filter state."""
+def cached_visible(folder: str, signature: tuple, filters: tuple) -> tuple[tuple, dict]:
+    """Return the visible features and their marker colours for one ``filter_key``."""
     index = cached_index(folder, signature)
-    state = ViewState(*filter_key)
+    themes, article, outlet, date_from, date_to = filters
+    state = ViewState(
+        themes=themes, article=article, outlet=outlet, date_from=date_from, date_to=date_to
+    )
     visible = dashboard.filter_features(
         index.collection["features"], state, cached_catalogue(folder, signature)
     )
@@ -334,10 +342,8 @@ def take_map_click(result: dict | None) -> None:
             st.rerun()
 
 
-def show_map(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+def show_map(state: ViewState, visible: tuple, colours: dict) -> None:
     """Draw the map of the visible features and take clicks."""
-    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
-    visible, colours = cached_map_html_inputs(folder, signature, filter_key)
     countries = {
         "type": "FeatureCollection",
         "features": [
@@ -382,10 +388,8 @@ def show_map(index: CorpusIndex, state: ViewState, folder: str, signature: tuple
     )
 
 
-def show_timeline(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+def show_timeline(state: ViewState, visible: tuple) -> None:
     """Draw mentions per month for the visible features (or the selected one)."""
-    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
-    visible, _ = cached_map_html_inputs(folder, signature, filter_key)
     chosen = [f for f in visible if f["id"] == state.place] or list(visible)
     months = dashboard.mentions_by_month(chosen)
     if months:
@@ -395,10 +399,8 @@ def show_timeline(index: CorpusIndex, state: ViewState, folder: str, signature: 
         st.bar_chart(frame, height=160, y_label="quotes", x_label="month of publication")
 
 
-def show_panel(index: CorpusIndex, state: ViewState, folder: str, signature: tuple) -> None:
+def show_panel(index: CorpusIndex, state: ViewState, visible: tuple) -> None:
     """Show the selected feature: what it is, its attributes and every quote, by article."""
-    filter_key = (None, state.themes, state.article, state.outlet, state.date_from, state.date_to)
-    visible, _ = cached_map_html_inputs(folder, signature, filter_key)
     feature, hidden = dashboard.find_feature(
         state.place, visible, index.collection["features"], st.session_state["new_features"]
     )
@@ -469,7 +471,7 @@ def show_overview(visible: tuple, articles) -> None:
     show_articles(articles)
 
 
-def show_share_and_export(state: ViewState, folder: str, signature: tuple) -> None:
+def show_share_and_export(state: ViewState, visible: tuple, folder: str, signature: tuple) -> None:
     """Offer the link of this view and downloads of the view and the whole dataset."""
     query = dashboard.to_query(state)
     st.query_params.from_dict(query)
@@ -478,15 +480,6 @@ def show_share_and_export(state: ViewState, folder: str, signature: tuple) -> No
     with st.expander("Share this view and export data", expanded=False):
         st.caption("Copy link (the copy icon is at the right of the box):")
         st.code(link or "/", language=None)
-        filter_key = (
-            None,
-            state.themes,
-            state.article,
-            state.outlet,
-            state.date_from,
-            state.date_to,
-        )
-        visible, _ = cached_map_html_inputs(folder, signature, filter_key)
         view = {"type": "FeatureCollection", "features": list(visible)}
         whole_geojson, whole_csv = dataset_downloads(folder, signature)
         left, right = st.columns(2)
@@ -568,13 +561,14 @@ def main() -> None:
     show_filters(index, dates)
     show_own_article_form(index)
     state = current_state(dates)
+    visible, colours = cached_visible(str(folder), signature, filter_key(state))
     map_col, panel_col = st.columns([3, 2], gap="medium")
     with map_col:
-        show_map(index, state, str(folder), signature)
-        show_timeline(index, state, str(folder), signature)
+        show_map(state, visible, colours)
+        show_timeline(state, visible)
     with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
-        show_panel(index, state, str(folder), signature)
-    show_share_and_export(state, str(folder), signature)
+        show_panel(index, state, visible)
+    show_share_and_export(state, visible, str(folder), signature)
     st.caption(CREDITS + " Outlets: " + ", ".join(sorted(catalogue.outlets)) + ".")
 
 
