@@ -158,14 +158,14 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, action="append", metavar="N",
-                        help="corpus scale factor, repeatable (default: 1, 100, 2000)")
+                        help="corpus size in articles, repeatable (default: 1, 12, 100, 2000)")
     parser.add_argument("--repeat", type=int, default=3, metavar="R",
                         help="runs per figure; the median is reported (default: 3)")
     parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
     parser.add_argument("--workers", type=int, metavar="W",
                         help="processes for the index build (default: every core)")
     parser.add_argument("--app-scale", type=int, action="append", metavar="N",
-                        help="scales to measure the app at (default: smallest and largest)")
+                        help="scales to measure the app at (default: smallest, 12, largest)")
     parser.add_argument("--no-app", action="store_true", help="skip the app figures")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
@@ -193,7 +193,7 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "bench",
-        "benchmark gazetteer, geoparse, index build and app on corpora scaled N times",
+        "benchmark gazetteer, geoparse, index build and app on corpora of N articles",
         run_bench,
         add_bench_arguments,
     ),
