@@ -52,6 +52,24 @@ def run_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_build(args: argparse.Namespace) -> int:
+    """Build (or check) the gazetteer and the corpus' served index, the artifacts the app reads."""
+    from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
+    from kzgeo.index import artifact_path, served_index
+
+    load_gazetteer(rebuild=args.rebuild_gazetteer)
+    print(f"gazetteer: {ARTIFACT_PATH}")
+    folder = corpus_dir(args.corpus)
+    served, built = served_index(folder, workers=args.workers, rebuild=args.rebuild)
+    for warning in served.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    print(
+        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}; "
+        f"{len(served.articles)} articles, {len(served.collection['features'])} features)"
+    )
+    return 0
+
+
 def run_geoparse(args: argparse.Namespace) -> int:
     """Print each article's place mentions and how they were resolved."""
     from kzgeo.gazetteer import load_gazetteer
@@ -156,6 +174,15 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_build_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--rebuild", action="store_true",
+                        help="build the index even when its artifact is up to date")
+    parser.add_argument("--rebuild-gazetteer", action="store_true",
+                        help="build the gazetteer even when its artifact is up to date")
+    parser.add_argument("--workers", type=int, metavar="W",
+                        help="processes for the geoparse (default: every core)")
+
+
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scale", type=int, action="append", metavar="N",
                         help="corpus size in articles, repeatable (default: 1, 12, 100, 2000)")
@@ -178,6 +205,12 @@ COMMANDS: list[Command] = [
         "write a GeoJSON FeatureCollection (EPSG:4326) of every place, layer and quote",
         run_export,
         add_export_arguments,
+    ),
+    Command(
+        "build",
+        "build the artifacts the app serves (gazetteer, index); only what is stale, unless asked",
+        run_build,
+        add_build_arguments,
     ),
     Command(
         "geoparse",

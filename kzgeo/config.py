@@ -8,8 +8,9 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
 GEODATA_DIR = PROJECT_ROOT / "geodata"
-BUILD_DIR = PROJECT_ROOT / "build"
 CORPUS_ENV_VAR = "KZGEO_CORPUS"
+BUILD_ENV_VAR = "KZGEO_BUILD_DIR"  # where built artifacts go (gazetteer, index); default build/
+BUILD_DIR = Path(os.environ.get(BUILD_ENV_VAR) or PROJECT_ROOT / "build").expanduser()
 
 
 def corpus_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -9,11 +9,15 @@ precision and quotes ({article_id, title, outlet, date, text, start, end, ...}).
 from __future__ import annotations
 
 import csv
+import dataclasses
+import hashlib
 import io
 import json
 import multiprocessing
 import os
+import pickle
 import time
+import zlib
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -23,8 +27,10 @@ from typing import Any
 import geopandas as gpd
 
 from kzgeo import __version__
+from kzgeo.config import BUILD_DIR, GEODATA_DIR
 from kzgeo.corpus import Article, CorpusLoad, load_corpus
 from kzgeo.files import write_atomic
+from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import load_layers
 from kzgeo.resolve import Geoparse, Place, ResolvedMention, assemble, geoparse, resolve_article
@@ -292,3 +298,106 @@ def export_files(index: CorpusIndex, geojson_path: Path, csv_path: Path | None =
     write_atomic(geojson_path, geojson_text(index.collection))
     if csv_path is not None:
         write_atomic(csv_path, mentions_csv(mention_rows(index.parsed, index.corpus.articles)))
+
+
+# --------------------------------------------------------------------------- the served index
+INDEX_DIR = BUILD_DIR / "index"
+INDEX_FORMAT = 1
+CODE_DIR = Path(__file__).resolve().parent
+
+
+@dataclass(frozen=True)
+class ServedIndex:
+    """What the app serves from one corpus: article metadata, load warnings, index, mentions.
+
+    Built once and kept as an artifact (``served_index``): articles without their text, the
+    FeatureCollection, and the mentions CSV compressed (it is only read for a download).
+    """
+
+    key: str  # hash of everything it was built from (``inputs_hash``)
+    articles: tuple[Article, ...]  # metadata only: ``text`` is empty
+    warnings: tuple[str, ...]
+    collection: dict
+    mentions_csv_z: bytes
+
+    def mentions_csv(self) -> str:
+        """Return the mentions CSV (every mention, as ``export --csv`` writes it)."""
+        return zlib.decompress(self.mentions_csv_z).decode("utf-8")
+
+    def feature(self, feature_id: str) -> dict | None:
+        """Return the feature with ``feature_id``, or None."""
+        return next((f for f in self.collection["features"] if f["id"] == feature_id), None)
+
+
+def _hash_files(h: Any, paths: Sequence[Path], root: Path) -> None:
+    for path in paths:
+        h.update(str(path.relative_to(root)).encode() + b"\0")
+        h.update(path.read_bytes())
+        h.update(b"\0")
+
+
+def inputs_hash(folder: Path, geodata_dir: Path = GEODATA_DIR) -> str:
+    """Return a hash of everything an index is built from: the corpus folder's files, the geodata
+    layers, the gazetteer's inputs and kzgeo's own code and data."""
+    h = hashlib.sha256(f"format={INDEX_FORMAT};{gazetteer_hash()}".encode())
+    folder = Path(folder)
+    _hash_files(h, sorted(p for p in folder.iterdir() if p.is_file()), folder)
+    _hash_files(h, sorted(geodata_dir.glob("*.geojson")), geodata_dir)
+    code = sorted(p for p in CODE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
+    _hash_files(h, code, CODE_DIR)
+    return h.hexdigest()[:20]
+
+
+def artifact_path(folder: Path, build_dir: Path | None = None) -> Path:
+    """Return where the served index of ``folder`` is kept (one artifact per corpus folder)."""
+    name = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
+    return (build_dir or INDEX_DIR) / f"index-{name}.pickle"
+
+
+def serve(index: CorpusIndex, key: str) -> ServedIndex:
+    """Return the ServedIndex of a full index: text dropped, mentions CSV compressed."""
+    rows = mention_rows(index.parsed, index.corpus.articles)
+    return ServedIndex(
+        key=key,
+        articles=tuple(dataclasses.replace(a, text="") for a in index.corpus.articles),
+        warnings=index.corpus.warnings,
+        collection=index.collection,
+        mentions_csv_z=zlib.compress(mentions_csv(rows).encode("utf-8"), 1),
+    )
+
+
+def read_served(path: Path) -> ServedIndex | None:
+    """Return the served index in ``path``, or None when it is missing, unreadable or foreign."""
+    try:
+        found = pickle.loads(path.read_bytes())
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
+            TypeError, IndexError):
+        return None
+    return found if isinstance(found, ServedIndex) else None
+
+
+def served_index(
+    folder: Path, workers: int | None = None, rebuild: bool = False, build_dir: Path | None = None
+) -> tuple[ServedIndex, bool]:
+    """Return (the served index of ``folder``, whether it was built now).
+
+    The artifact is used when its key equals the hash of the current inputs; otherwise (missing,
+    stale, unreadable, or ``rebuild``) the index is built and the artifact replaced atomically,
+    so an interrupted build leaves the previous artifact in place. A folder that cannot be
+    written to is served from memory.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        load_corpus(folder)  # raises CorpusError naming the folder
+    key = inputs_hash(folder)
+    path = artifact_path(folder, build_dir)
+    found = None if rebuild else read_served(path)
+    if found is not None and found.key == key:
+        return found, False
+    served = serve(index_corpus(folder, workers), key)
+    try:
+        write_atomic(path, pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError as error:  # a read-only deployment: serve from memory
+        note = f"the index could not be saved ({error}); each new server process rebuilds it"
+        served = dataclasses.replace(served, warnings=(*served.warnings, note))
+    return served, True
