@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kzgeo.config import CORPUS_ENV_VAR, PROJECT_ROOT
+from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR, PROJECT_ROOT
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, build_gazetteer, input_hash, normalize, read_artifact
 from kzgeo.sentences import split_sentences
@@ -37,7 +37,7 @@ DEFAULT_SCALES: tuple[int, ...] = (1, 12, 100, 2000)
 DEFAULT_REPEAT = 3
 APP_PATH = PROJECT_ROOT / "app.py"
 APP_TIMEOUT_S = 900.0
-CLICK_PLACE = "almaty"  # the rerun after a click: ?place=<id>, as the app's links do
+CLICK_PLACE = "almaty"  # the rerun after a click selects it (the most quoted city)
 SEED = 6
 
 
@@ -82,6 +82,8 @@ FIGURES: dict[str, tuple[str, str]] = {
     "index_build_s": ("index: layers + build_index (s)", "{:.2f}"),
     "index_s": ("index build total (s)", "{:.2f}"),
     "features": ("index features", "{:,.0f}"),
+    "artifact_mb": ("served index artifact (MB)", "{:.1f}"),
+    "artifact_load_s": ("served index artifact: read (s)", "{:.2f}"),
     "app_first_s": ("app first render (s)", "{:.2f}"),
     "app_rerun_s": ("app rerun after a click (s)", "{:.3f}"),
     "map_mb": ("map payload (MB)", "{:.2f}"),
@@ -293,6 +295,17 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
     report.put(scale, "index_s", statistics.median(totals))
     report.put(scale, "features", features)
     state.clear()
+    measure_artifact(report, scale, folder, repeat, workers)
+
+
+def measure_artifact(report: Report, scale: int, folder: Path, repeat: int, workers: int | None):
+    """Record the served index artifact (what the app reads at start): size and read time."""
+    from kzgeo.index import artifact_path, read_served, served_index
+
+    served_index(folder, workers, rebuild=True)  # into $KZGEO_BUILD_DIR, as the app will read it
+    path = artifact_path(folder)
+    report.put(scale, "artifact_mb", path.stat().st_size / 1e6)
+    report.put(scale, "artifact_load_s", median_time(lambda: read_served(path), repeat))
 
 
 @contextlib.contextmanager
@@ -342,12 +355,14 @@ def run_app_once(folder: Path, maps: list) -> tuple[float, float]:
         first = time.perf_counter() - start
         if app.exception:
             raise RuntimeError(f"the app raised: {app.exception[0].message}")
-        app.query_params["place"] = CLICK_PLACE
+        app.session_state["place"] = CLICK_PLACE  # what a click on the map sets
         start = time.perf_counter()
         app.run()
         rerun = time.perf_counter() - start
         if app.exception:
             raise RuntimeError(f"the app raised on rerun: {app.exception[0].message}")
+        if not any(CLICK_PLACE in h.value.casefold() for h in app.subheader):
+            raise RuntimeError(f"the panel does not show {CLICK_PLACE} after the click")
     return first, rerun
 
 
@@ -571,7 +586,9 @@ def run_bench(
     })
     progress("gazetteer: build and load")
     measure_gazetteer(report, repeat)
-    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-") as temp:
+    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-") as temp, environment(
+        **{BUILD_ENV_VAR: str(Path(temp) / "build")}
+    ):
         for scale in scales:
             folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}")
             progress(f"N={scale}: geoparse, scan and index")

@@ -10,7 +10,14 @@ DEFAULT_CORPUS_DIR = PROJECT_ROOT / "corpus"
 GEODATA_DIR = PROJECT_ROOT / "geodata"
 CORPUS_ENV_VAR = "KZGEO_CORPUS"
 BUILD_ENV_VAR = "KZGEO_BUILD_DIR"  # where built artifacts go (gazetteer, index); default build/
-BUILD_DIR = Path(os.environ.get(BUILD_ENV_VAR) or PROJECT_ROOT / "build").expanduser()
+
+
+def build_dir() -> Path:
+    """Return where built artifacts go: ``$KZGEO_BUILD_DIR``, else ``build/`` (read each call)."""
+    return Path(os.environ.get(BUILD_ENV_VAR) or PROJECT_ROOT / "build").expanduser()
+
+
+BUILD_DIR = build_dir()  # as the process started (the gazetteer's artifact lives here)
 
 
 def corpus_dir(explicit: str | os.PathLike | None = None) -> Path:

@@ -27,7 +27,7 @@ from typing import Any
 import geopandas as gpd
 
 from kzgeo import __version__
-from kzgeo.config import BUILD_DIR, GEODATA_DIR
+from kzgeo.config import GEODATA_DIR, build_dir
 from kzgeo.corpus import Article, CorpusLoad, load_corpus
 from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
@@ -301,7 +301,6 @@ def export_files(index: CorpusIndex, geojson_path: Path, csv_path: Path | None =
 
 
 # --------------------------------------------------------------------------- the served index
-INDEX_DIR = BUILD_DIR / "index"
 INDEX_FORMAT = 1
 CODE_DIR = Path(__file__).resolve().parent
 
@@ -348,10 +347,11 @@ def inputs_hash(folder: Path, geodata_dir: Path = GEODATA_DIR) -> str:
     return h.hexdigest()[:20]
 
 
-def artifact_path(folder: Path, build_dir: Path | None = None) -> Path:
-    """Return where the served index of ``folder`` is kept (one artifact per corpus folder)."""
+def artifact_path(folder: Path, index_dir: Path | None = None) -> Path:
+    """Return where the served index of ``folder`` is kept (one artifact per corpus folder), in
+    ``index_dir`` (default: ``index/`` in the build folder)."""
     name = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
-    return (build_dir or INDEX_DIR) / f"index-{name}.pickle"
+    return (index_dir or build_dir() / "index") / f"index-{name}.pickle"
 
 
 def serve(index: CorpusIndex, key: str) -> ServedIndex:
@@ -377,7 +377,7 @@ def read_served(path: Path) -> ServedIndex | None:
 
 
 def served_index(
-    folder: Path, workers: int | None = None, rebuild: bool = False, build_dir: Path | None = None
+    folder: Path, workers: int | None = None, rebuild: bool = False, index_dir: Path | None = None
 ) -> tuple[ServedIndex, bool]:
     """Return (the served index of ``folder``, whether it was built now).
 
@@ -390,7 +390,7 @@ def served_index(
     if not folder.is_dir():
         load_corpus(folder)  # raises CorpusError naming the folder
     key = inputs_hash(folder)
-    path = artifact_path(folder, build_dir)
+    path = artifact_path(folder, index_dir)
     found = None if rebuild else read_served(path)
     if found is not None and found.key == key:
         return found, False

@@ -1,6 +1,6 @@
 """Built artifacts: the served index is reused while fresh, rebuilt when stale, and survives a kill.
 
-Every test builds into its own folder (``build_dir`` / ``$KZGEO_BUILD_DIR``), on a copy of the
+Every test builds into its own folder (``index_dir`` / ``$KZGEO_BUILD_DIR``), on a copy of the
 real corpus or a synthetic one made of its sentences.
 """
 
@@ -37,8 +37,8 @@ def place_ids(collection: dict) -> set[str]:
 
 def test_served_index_is_built_once_then_read_back(corpus, tmp_path):
     build = tmp_path / "build"
-    first, built_first = served_index(corpus, build_dir=build)
-    second, built_second = served_index(corpus, build_dir=build)
+    first, built_first = served_index(corpus, index_dir=build)
+    second, built_second = served_index(corpus, index_dir=build)
 
     assert (built_first, built_second) == (True, False)
     assert artifact_path(corpus, build).is_file()
@@ -52,14 +52,14 @@ def test_served_index_is_built_once_then_read_back(corpus, tmp_path):
 
 def test_a_changed_article_makes_the_artifact_stale_and_it_is_rebuilt(corpus, tmp_path):
     build = tmp_path / "build"
-    before, _ = served_index(corpus, build_dir=build)
+    before, _ = served_index(corpus, index_dir=build)
     assert "aktau" not in place_ids(before.collection)
     article = sorted(corpus.glob("*.txt"))[0]
     article.write_text(
         article.read_text(encoding="utf-8") + "\n\nDer Hafen von Aktau wächst.\n", encoding="utf-8"
     )
 
-    after, built = served_index(corpus, build_dir=build)
+    after, built = served_index(corpus, index_dir=build)
 
     assert built and after.key != before.key
     assert "aktau" in place_ids(after.collection)
@@ -78,12 +78,12 @@ def test_the_key_covers_the_geodata_layers(corpus, tmp_path):
 
 def test_an_unreadable_artifact_is_rebuilt_not_served(corpus, tmp_path):
     build = tmp_path / "build"
-    good, _ = served_index(corpus, build_dir=build)
+    good, _ = served_index(corpus, index_dir=build)
     path = artifact_path(corpus, build)
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a half-written file
     assert read_served(path) is None
 
-    again, built = served_index(corpus, build_dir=build)
+    again, built = served_index(corpus, index_dir=build)
 
     assert built and again.collection == good.collection
     assert read_served(path) is not None
@@ -93,7 +93,7 @@ def test_a_build_folder_that_cannot_be_written_still_serves_with_a_warning(corpu
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the build folder should be", encoding="utf-8")
 
-    served, built = served_index(corpus, build_dir=blocked)
+    served, built = served_index(corpus, index_dir=blocked)
 
     assert built and place_ids(served.collection)
     assert any("could not be saved" in w for w in served.warnings)
@@ -135,7 +135,7 @@ def test_a_killed_index_build_leaves_the_previous_artifact_usable(
     (build / "index").mkdir(parents=True)
     load_gazetteer()
     shutil.copy(ARTIFACT_PATH, build / "gazetteer.pickle")  # the gazetteer is not rebuilt
-    previous, _ = served_index(synthetic_corpus, build_dir=build / "index")
+    previous, _ = served_index(synthetic_corpus, index_dir=build / "index")
     path = artifact_path(synthetic_corpus, build / "index")
     before = path.read_bytes()
     started = time.monotonic()
@@ -150,7 +150,7 @@ def test_a_killed_index_build_leaves_the_previous_artifact_usable(
 
     assert killed, f"the build ended before it could be killed: {process.stderr.read()}"
     assert path.read_bytes() == before  # untouched: a new artifact only lands by rename
-    served, built = served_index(synthetic_corpus, build_dir=build / "index")
+    served, built = served_index(synthetic_corpus, index_dir=build / "index")
     assert not built and served.collection == previous.collection
 
 
