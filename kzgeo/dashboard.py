@@ -211,14 +211,17 @@ def filter_features(features: Iterable[dict], state: ViewState, catalogue: Catal
     """
     wanted = set(state.themes)
     outlet_articles = catalogue.article_ids_by_outlet.get(state.outlet or "", frozenset())
+    by_quote = filters_quotes(state)
     visible = []
     for feature in features:
         properties = feature["properties"]
-        quotes = [q for q in properties["quotes"] if quote_matches(q, state, outlet_articles)]
+        quotes = properties["quotes"]
+        if by_quote:
+            quotes = [q for q in quotes if quote_matches(q, state, outlet_articles)]
         if properties["layer"] not in BASE_LAYERS:
             if not wanted & set(properties["themes"]):
                 continue
-            if properties["layer"] == "places" and filters_quotes(state) and not quotes:
+            if properties["layer"] == "places" and by_quote and not quotes:
                 continue
         visible.append({**feature, "properties": {**properties, "quotes": quotes}})
     return visible
@@ -282,6 +285,30 @@ def group_quotes(quotes: Iterable[Mapping[str, Any]]) -> list[tuple[Mapping, lis
         groups[quote["article_id"]].append(quote)
     ordered = sorted(groups.values(), key=lambda qs: qs[0].get("date") or "", reverse=True)
     return [(qs[0], sorted(qs, key=lambda q: q["start"])) for qs in ordered]
+
+
+QUOTES_PER_PAGE = 40  # the panel shows this many quotes, then offers more
+
+
+def first_quotes(
+    groups: Sequence[tuple[Mapping, list[Mapping]]], limit: int
+) -> list[tuple[Mapping, list[Mapping]]]:
+    """Return the article groups that hold the first ``limit`` quotes (the last one cut short).
+
+    >>> groups = [({"id": "a"}, [1, 2, 3]), ({"id": "b"}, [4, 5])]
+    >>> first_quotes(groups, 4)
+    [({'id': 'a'}, [1, 2, 3]), ({'id': 'b'}, [4])]
+    >>> first_quotes(groups, 10) == groups, first_quotes(groups, 0), first_quotes([], 5)
+    (True, [], [])
+    """
+    shown: list[tuple[Mapping, list[Mapping]]] = []
+    left = limit
+    for first, quotes in groups:
+        if left <= 0:
+            break
+        shown.append((first, quotes[:left]))
+        left -= len(quotes)
+    return shown
 
 
 def quote_html(quote: Mapping[str, Any]) -> str:
