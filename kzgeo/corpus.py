@@ -13,7 +13,7 @@ import datetime as dt
 import hashlib
 import re
 import tomllib
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
@@ -125,6 +125,8 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         data = path.read_bytes()
     except OSError as error:
         raise UnreadableFile(f"cannot be read ({error.strerror})") from error
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise UnreadableFile("UTF-16 text, not UTF-8; save it as UTF-8")
     if b"\x00" in data:
         raise UnreadableFile("binary file (contains NUL bytes), not text")
     try:
@@ -350,20 +352,194 @@ def parse_day_month_year(text: str | None) -> dt.date | None:
         return None
 
 
-MANIFEST_FIELDS: dict[str, type | tuple[type, ...]] = {
-    "id": str,
-    "file": str,
-    "title": str,
-    "outlet": str,
-    "author": str,
-    "date": dt.date,
-    "language": str,
-    "url": str,
+MAX_META_CHARS = 300  # longer titles, outlets and authors are cut
+MAX_ID_CHARS = 100
+ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def quoted(text: str, limit: int = 60) -> str:
+    """Return ``text`` on one line, clipped to ``limit`` characters, in single quotes.
+
+    >>> quoted("a\\nb"), quoted("x" * 9, 4), quoted("")
+    ("'a b'", "'xxxx…'", "''")
+    """
+    line = " ".join(CONTROL_CHARS.sub(" ", text).split())
+    return f"'{line if len(line) <= limit else line[:limit] + '…'}'"
+
+
+def shown(value: object) -> str:
+    """Return ``value`` described for a warning: text quoted and clipped, other kinds named.
+
+    >>> shown("gestern"), shown(42), shown(True), shown([1]), shown(dt.date(2024, 1, 2))
+    ("the text 'gestern'", 'the number 42', 'the boolean true', 'a list', 'the date 2024-01-02')
+    """
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"the number {value}"
+    if isinstance(value, dt.date | dt.time):
+        return f"the date {value.isoformat()}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a table"
+    return f"the text {quoted(str(value))}"
+
+
+def check_text(value: object) -> tuple[str | None, str | None]:
+    """Return (text, problem): on one line, white space folded, cut to MAX_META_CHARS.
+
+    >>> check_text("  Vermittler\\n\\n gesucht "), check_text(7)
+    (('Vermittler gesucht', None), (None, 'should be text, not the number 7'))
+    >>> check_text("x" * 400)[1]
+    'is 400 characters long; cut to 300'
+    """
+    if not isinstance(value, str):
+        return None, f"should be text, not {shown(value)}"
+    text = " ".join(CONTROL_CHARS.sub(" ", value).split())
+    if len(text) > MAX_META_CHARS:
+        cut = text[: MAX_META_CHARS - 1] + "…"
+        return cut, f"is {len(text):,} characters long; cut to {MAX_META_CHARS}"
+    return text, None
+
+
+def check_date(value: object) -> tuple[dt.date | None, str | None]:
+    """Return (date, problem): a TOML date, a date-time or an ISO date written as text.
+
+    >>> check_date("2024-04-22")
+    (datetime.date(2024, 4, 22), None)
+    >>> check_date("gestern")[1]
+    "should be a date like 2024-04-22, not the text 'gestern'"
+    """
+    if isinstance(value, dt.datetime):
+        return value.date(), None
+    if isinstance(value, dt.date):
+        return value, None
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip()), None
+        except ValueError:
+            pass
+    return None, f"should be a date like 2024-04-22, not {shown(value)}"
+
+
+def check_id(value: object) -> tuple[str | None, str | None]:
+    """Return (article id, problem): a lowercase slug; other text is made one.
+
+    >>> check_id("ipg-2024-04")
+    ('ipg-2024-04', None)
+    >>> check_id("Vermittler Gesucht!")[1]
+    "is not an id (lowercase letters, digits, '-'); 'vermittler-gesucht' used"
+    >>> check_id("<>")[1]
+    "should be an id (lowercase letters, digits, '-'), not the text '<>'"
+    """
+    if isinstance(value, str) and ARTICLE_ID.fullmatch(value) and len(value) <= MAX_ID_CHARS:
+        return value, None
+    slug = slugify(value)[:MAX_ID_CHARS].strip("-") if isinstance(value, str) else ""
+    if not slug:
+        return None, f"should be an id (lowercase letters, digits, '-'), not {shown(value)}"
+    return slug, f"is not an id (lowercase letters, digits, '-'); '{slug}' used"
+
+
+def check_file(value: object) -> tuple[str | None, str | None]:
+    """Return (file name, problem).
+
+    >>> check_file("a.txt"), check_file("")[1]
+    (('a.txt', None), "should be a file name, not the text ''")
+    """
+    if isinstance(value, str) and value.strip():
+        return value, None
+    return None, f"should be a file name, not {shown(value)}"
+
+
+def check_url(value: object) -> tuple[str | None, str | None]:
+    """Return (web address, problem): only http and https addresses are kept.
+
+    >>> check_url("https://www.ipg-journal.de/x")
+    ('https://www.ipg-journal.de/x', None)
+    >>> check_url("javascript:alert(1)")[1]
+    "should start with http:// or https://, not the text 'javascript:alert(1)'"
+    """
+    text, problem = check_text(value)
+    if text is None:
+        return None, problem
+    if not re.fullmatch(r"https?://\S+", text, re.IGNORECASE):
+        return None, f"should start with http:// or https://, not {shown(value)}"
+    return text, problem
+
+
+# How each manifest field is checked. Other keys (``title_basis``, ...) are notes, kept as is.
+MANIFEST_FIELDS: dict[str, Callable[[object], tuple[object, str | None]]] = {
+    "id": check_id,
+    "file": check_file,
+    "title": check_text,
+    "outlet": check_text,
+    "author": check_text,
+    "date": check_date,
+    "language": check_text,
+    "url": check_url,
+}
+# What the loader does when a field is missing (``file`` is required: without it, nothing).
+MISSING_FIELDS: dict[str, str] = {
+    "id": "the id is made from the file name",
+    "title": "taken from the text",
+    "outlet": "shown as 'unknown outlet'",
+    "date": "taken from the text, else undated",
 }
 
 
+def check_entry(entry: dict) -> tuple[dict | None, list[str]]:
+    """Return one [[article]] table with its usable fields (None if unusable), and problems.
+
+    A wrong field is left out (the rest of the entry is used); without a ``file`` the entry
+    describes nothing.
+
+    >>> entry, problems = check_entry({"id": "a", "file": "a.txt", "title": 42, "outlet": "O",
+    ...                                "date": "gestern", "title_basis": "headline"})
+    >>> entry
+    {'title_basis': 'headline', 'id': 'a', 'file': 'a.txt', 'outlet': 'O'}
+    >>> print("\\n".join(problems))
+    'title' should be text, not the number 42 (ignored)
+    'date' should be a date like 2024-04-22, not the text 'gestern' (ignored)
+    >>> check_entry({"id": "a", "title": "T"})
+    (None, ["no 'file'"])
+    """
+    if "file" not in entry:
+        return None, ["no 'file'"]
+    cleaned = {key: value for key, value in entry.items() if key not in MANIFEST_FIELDS}
+    problems = []
+    for key, check in MANIFEST_FIELDS.items():
+        if key not in entry:
+            if key in MISSING_FIELDS:
+                problems.append(f"no '{key}' ({MISSING_FIELDS[key]})")
+            continue
+        value, problem = check(entry[key])
+        if problem:
+            problems.append(f"'{key}' {problem}" + (" (ignored)" if value is None else ""))
+        if value is not None:
+            cleaned[key] = value
+    if "file" not in cleaned:
+        return None, [p for p in problems if p.startswith("'file'")]
+    return cleaned, problems
+
+
+def entry_label(number: int, entry: object) -> str:
+    """Return how a warning names the ``number``-th [[article]] table.
+
+    >>> entry_label(2, {"id": "a", "file": "a.txt"}), entry_label(3, "x")
+    ("article #2 'a' (file 'a.txt')", 'article #3')
+    """
+    label = f"article #{number}"
+    if isinstance(entry, dict) and isinstance(entry.get("id"), str):
+        label += f" {quoted(entry['id'], 40)}"
+    if isinstance(entry, dict) and isinstance(entry.get("file"), str):
+        label += f" (file {quoted(entry['file'])})"
+    return label
+
+
 def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
-    """Return the manifest's article entries and a warning per problem found in it."""
+    """Return the manifest's usable article entries and a warning per problem found in it."""
     path = folder / MANIFEST_NAME
     if not path.exists():
         return [], []
@@ -371,29 +547,41 @@ def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
         table = tomllib.loads(read_text_file(path))
     except (UnreadableFile, tomllib.TOMLDecodeError) as error:
         return [], [f"{MANIFEST_NAME}: ignored, {error}; metadata is guessed from the text"]
-    entries, warnings = [], []
-    for number, entry in enumerate(table.get("article", []), start=1):
-        problems = [
-            f"'{key}' should be {getattr(kind, '__name__', kind)}"
-            for key, kind in MANIFEST_FIELDS.items()
-            if key in entry and not isinstance(entry[key], kind)
+    rows = table.get("article", [])
+    if "article" not in table:
+        return [], [f"{MANIFEST_NAME}: no [[article]] tables; metadata is guessed from the text"]
+    if not isinstance(rows, list):
+        return [], [
+            f"{MANIFEST_NAME}: 'article' should be [[article]] tables, not {shown(rows)}; "
+            "metadata is guessed from the text"
         ]
-        if "file" not in entry:
-            problems.append("'file' is missing")
-        if problems:
-            warnings.append(f"{MANIFEST_NAME}: article #{number} ignored: {'; '.join(problems)}")
+    entries, warnings = [], []
+    for number, row in enumerate(rows, start=1):
+        label = entry_label(number, row)
+        if not isinstance(row, dict):
+            warnings.append(f"{MANIFEST_NAME}: {label} ignored: a table, not {shown(row)}")
             continue
+        entry, problems = check_entry(row)
+        if entry is None:
+            warnings.append(f"{MANIFEST_NAME}: {label} ignored: {'; '.join(problems)}")
+            continue
+        if problems:
+            warnings.append(f"{MANIFEST_NAME}: {label}: {'; '.join(problems)}")
         entries.append(entry)
     return entries, warnings
 
 
 def find_entry(entries: list[dict], source_file: str, section: Section, single: bool) -> dict:
-    """Return the manifest entry describing ``section`` of ``source_file`` (or an empty dict)."""
+    """Return the manifest entry describing ``section`` of ``source_file`` (or an empty dict).
+
+    A section with a header title takes the entry with that title; a file holding one article
+    takes the file's first entry.
+    """
     candidates = [entry for entry in entries if entry["file"] == source_file]
     header_title = section.header.get("title")
     if header_title:
         return next((e for e in candidates if same_words(e.get("title", ""), header_title)), {})
-    return candidates[0] if single and len(candidates) == 1 else {}
+    return candidates[0] if single and candidates else {}
 
 
 def guess_title(section: Section) -> str:
@@ -440,24 +628,62 @@ def list_article_files(folder: Path) -> list[Path]:
 
 def load_file(path: Path, entries: list[dict]) -> tuple[list[Article], list[Removal], list[str]]:
     """Return the articles of one source file, what was removed and a warning per problem."""
+    articles, removed, warnings, _used = load_file_entries(path, entries)
+    return articles, removed, warnings
+
+
+def load_file_entries(
+    path: Path, entries: list[dict]
+) -> tuple[list[Article], list[Removal], list[str], list[dict]]:
+    """Return what ``load_file`` does and the manifest entries its articles took."""
     try:
         raw = read_text_file(path)
     except UnreadableFile as error:
-        return [], [], [f"{path.name}: skipped, {error}"]
+        return [], [], [f"{path.name}: skipped, {error}"], []
     sections, removed = segment_file(raw, path.name)
     if not sections:
-        return [], removed, [f"{path.name}: skipped, no article text left after cleaning"]
-    articles, warnings = [], []
+        return [], removed, [f"{path.name}: skipped, no article text left after cleaning"], []
+    articles, warnings, used = [], [], []
     for number, section in enumerate(sections, start=1):
         fallback_id = slugify(path.stem) + (f"-{number}" if len(sections) > 1 else "")
         entry = find_entry(entries, path.name, section, single=len(sections) == 1)
         if not entry:
             name = section.header.get("title") or fallback_id
             warnings.append(f"{path.name}: no manifest entry for '{name}'; metadata guessed")
+        else:
+            used.append(entry)
         article, section_removed = build_article(section, entry, path.name, fallback_id)
         removed.extend(section_removed)
         articles.append(article)
-    return articles, removed, warnings
+    return articles, removed, warnings, used
+
+
+def unique_id(article_id: str, taken: Iterable[str]) -> str:
+    """Return ``article_id`` with the first free ``-2``, ``-3``, ... suffix.
+
+    >>> unique_id("a", {"a", "a-2"}), unique_id("b", set())
+    ('a-3', 'b-2')
+    """
+    taken = set(taken)
+    number = 2
+    while f"{article_id}-{number}" in taken:
+        number += 1
+    return f"{article_id}-{number}"
+
+
+def unused_entry_warning(entry: dict, files: dict[str, Path], skipped: set[str]) -> str | None:
+    """Return why a manifest entry described no article (None if its file's warning says it)."""
+    name = entry["file"]
+    label = f"{MANIFEST_NAME}: article {quoted(entry.get('id') or name, 40)}"
+    if name in skipped:
+        return None
+    if name not in files:
+        return f"{label} names file {quoted(name)}, which is not in the corpus folder"
+    if files[name].suffix.lower() not in ARTICLE_SUFFIXES:
+        return f"{label} names {quoted(name)}, which is not an article file (.txt or .md)"
+    if entry.get("title"):
+        return f"{label}: no article in {quoted(name)} has the title {quoted(entry['title'])}"
+    return f"{label} is a second entry for {quoted(name)}; ignored"
 
 
 def load_corpus(folder: Path | str) -> CorpusLoad:
@@ -475,11 +701,17 @@ def load_corpus(folder: Path | str) -> CorpusLoad:
     removed: list[Removal] = []
     duplicates: list[str] = []
     id_of_body: dict[str, str] = {}
-    loaded_ids: set[str] = set()
-    for path in list_article_files(folder):
-        file_articles, file_removed, file_warnings = load_file(path, entries)
+    file_of_id: dict[str, str] = {}
+    used: list[dict] = []
+    skipped: set[str] = set()
+    paths = list_article_files(folder)
+    for path in paths:
+        file_articles, file_removed, file_warnings, file_used = load_file_entries(path, entries)
         removed.extend(file_removed)
         warnings.extend(file_warnings)
+        used.extend(file_used)
+        if not file_articles:
+            skipped.add(path.name)
         for article in file_articles:
             fingerprint = body_fingerprint(article.text)
             if fingerprint in id_of_body:
@@ -487,17 +719,28 @@ def load_corpus(folder: Path | str) -> CorpusLoad:
                     f"{path.name}: '{article.title}' repeats {id_of_body[fingerprint]}"
                 )
                 continue
-            if article.id in loaded_ids:
-                warnings.append(f"{path.name}: duplicate article id '{article.id}'; renamed")
-                article = replace(article, id=f"{article.id}-{len(articles) + 1}")
+            if article.id in file_of_id:
+                new_id = unique_id(article.id, file_of_id)
+                warnings.append(
+                    f"{path.name}: article id {quoted(article.id)} is already used by "
+                    f"{quoted(file_of_id[article.id])}; this article gets the id '{new_id}'"
+                )
+                article = replace(article, id=new_id)
             id_of_body[fingerprint] = article.id
-            loaded_ids.add(article.id)
+            file_of_id[article.id] = path.name
             articles.append(article)
+    files = {path.name: path for path in folder.iterdir()}
+    used_ids = {id(entry) for entry in used}
     warnings.extend(
-        f"{MANIFEST_NAME}: entry '{entry['id']}' matches no article in the folder"
+        message
         for entry in entries
-        if "id" in entry and entry["id"] not in loaded_ids
+        if id(entry) not in used_ids
+        and (message := unused_entry_warning(entry, files, skipped)) is not None
     )
+    if not paths:
+        warnings.insert(0, f"no article files (.txt or .md) in the corpus folder {folder}")
+    elif not articles:
+        warnings.insert(0, f"none of the {len(paths)} article file(s) could be loaded")
     return CorpusLoad(tuple(articles), tuple(warnings), tuple(removed), tuple(duplicates))
 
 

@@ -191,14 +191,21 @@ def test_a_broken_manifest_is_reported_and_the_articles_still_load(tmp_path):
     assert any(w.startswith("manifest.toml: ignored") for w in loaded.warnings)
 
 
-def test_manifest_entries_with_wrong_fields_are_ignored_with_a_warning(tmp_path):
+def test_a_wrong_manifest_field_is_ignored_with_a_warning_and_the_rest_of_the_entry_used(
+    tmp_path,
+):
     (tmp_path / "good.txt").write_text(GOOD_ARTICLE, encoding="utf-8")
     (tmp_path / "manifest.toml").write_text(
-        '[[article]]\nid = "x"\nfile = "good.txt"\ndate = "gestern"\n', encoding="utf-8"
+        '[[article]]\nid = "x"\nfile = "good.txt"\ntitle = "T"\noutlet = "O"\ndate = "gestern"\n',
+        encoding="utf-8",
     )
     loaded = load_corpus(tmp_path)
-    assert any("'date' should be date" in w for w in loaded.warnings)
-    assert loaded.articles[0].id == "good"
+    assert loaded.warnings == (
+        "manifest.toml: article #1 'x' (file 'good.txt'): 'date' should be a date like "
+        "2024-04-22, not the text 'gestern' (ignored)",
+    )
+    (article,) = loaded.articles
+    assert (article.id, article.title, article.outlet, article.date) == ("x", "T", "O", None)
 
 
 def test_a_missing_corpus_folder_is_a_clear_error(tmp_path):
