@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import html
 import io
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -18,6 +19,8 @@ from typing import Any
 from kzgeo.themes import THEME_IDS
 
 MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
+MAX_NOTICE_CHARS = 40  # a URL value is cut to this many characters in a notice
+MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then counts the rest
 # Layers drawn whatever the filters say (the base map).
 BASE_LAYERS = frozenset({"countries"})
 
@@ -45,6 +48,7 @@ class Catalogue:
     article_ids: frozenset[str]
     outlets: frozenset[str]
     article_ids_by_outlet: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    dates: tuple[dt.date, dt.date] | None = None  # first and last article date, if any
 
 
 def first_value(value: str | Sequence[str] | None) -> str | None:
@@ -88,52 +92,64 @@ def parse_float(text: str, low: float, high: float) -> float | None:
 def parse_query(
     params: Mapping[str, str | Sequence[str]], catalogue: Catalogue
 ) -> tuple[ViewState, list[str]]:
-    """Return the view state a URL asks for, and a notice for each value that was ignored."""
+    """Return the view state a URL asks for, and a notice for each value that was ignored.
+
+    Notices are Markdown (the app shows them with ``st.info``): every value taken from the URL
+    is cut to MAX_NOTICE_CHARS, its control characters made visible and its Markdown escaped,
+    so it shows as typed and never as a link, an image or formatting.
+    An empty ``themes`` means every theme off (what ``to_query`` writes for that view).
+    """
     notices: list[str] = []
     values: dict[str, str] = {}
+    unknown: list[str] = []
     for key, raw in params.items():
         value = first_value(raw)
         if key not in QUERY_KEYS:
-            notices.append(f"Unknown link parameter '{clip(key)}' ignored.")
-        elif value is None or value == "":
+            unknown.append(key)
+        elif value is None or (value == "" and key != "themes"):
             continue
         elif len(value) > MAX_PARAM_CHARS:
-            notices.append(f"Link parameter '{key}' is too long and was ignored.")
+            notices.append(
+                f"Link parameter '{key}' is too long ({len(value):,} characters, at most "
+                f"{MAX_PARAM_CHARS}) and was ignored."
+            )
         else:
             if not isinstance(raw, str) and len(raw) > 1:
                 notices.append(
                     f"Link parameter '{key}' was given more than once; the first is used."
                 )
             values[key] = value
+    if unknown:
+        notices.append(
+            f"Unknown link parameter {listed(unknown)} ignored."
+            if len(unknown) == 1
+            else f"Unknown link parameters ignored: {listed(unknown)}."
+        )
     state = ViewState()
     if "place" in values:
         if values["place"] in catalogue.feature_ids:
             state = replace(state, place=values["place"])
         else:
-            notices.append(f"No place with id '{clip(values['place'])}'; nothing selected.")
+            notices.append(f"No place with id {shown(values['place'])}; nothing selected.")
     if "themes" in values:
         asked = [t.strip() for t in values["themes"].split(",") if t.strip()]
-        unknown = [t for t in asked if t not in THEME_IDS]
-        if unknown:
-            notices.append(f"Unknown theme(s) ignored: {', '.join(clip(t) for t in unknown)}.")
+        unknown_themes = list(dict.fromkeys(t for t in asked if t not in THEME_IDS))
+        if unknown_themes:
+            notices.append(f"Unknown theme(s) ignored: {listed(unknown_themes, quote=False)}.")
         state = replace(state, themes=tuple(t for t in THEME_IDS if t in asked))
     if "article" in values:
         if values["article"] in catalogue.article_ids:
             state = replace(state, article=values["article"])
         else:
-            notices.append(f"No article with id '{clip(values['article'])}'; showing all.")
+            notices.append(f"No article with id {shown(values['article'])}; showing all.")
     if "outlet" in values:
         if values["outlet"] in catalogue.outlets:
             state = replace(state, outlet=values["outlet"])
         else:
-            notices.append(f"No outlet '{clip(values['outlet'])}'; showing all.")
-    for key in ("from", "to"):
-        if key in values:
-            date = parse_date(values[key])
-            if date is None:
-                notices.append(f"Link parameter '{key}' is not a date (YYYY-MM-DD); ignored.")
-            else:
-                state = replace(state, **{f"date_{key}": date})
+            notices.append(f"No outlet {shown(values['outlet'])}; showing all.")
+    date_from, date_to, date_notices = parse_dates(values, catalogue.dates)
+    notices += date_notices
+    state = replace(state, date_from=date_from, date_to=date_to)
     view = {
         "lat": parse_float(values.get("lat", ""), -90, 90),
         "lon": parse_float(values.get("lon", ""), -180, 180),
@@ -147,16 +163,113 @@ def parse_query(
     return state, notices
 
 
+def parse_dates(
+    values: Mapping[str, str], bounds: tuple[dt.date, dt.date] | None
+) -> tuple[dt.date | None, dt.date | None, list[str]]:
+    """Return the ``from`` and ``to`` dates of the URL values and a notice per ignored one.
+
+    A range that would hide every article is ignored with a notice: ``from`` after ``to``
+    and, with ``bounds`` (the first and last article date), ``from`` after the last or ``to``
+    before the first. Dates that only reach past the articles are kept as they are.
+
+    >>> bounds = (dt.date(2022, 1, 10), dt.date(2025, 11, 16))
+    >>> parse_dates({"from": "2020-01-01", "to": "2024-12-31"}, bounds)
+    (datetime.date(2020, 1, 1), datetime.date(2024, 12, 31), [])
+    >>> parse_dates({"from": "2025-01-01", "to": "2022-01-01"}, bounds)[2]
+    ["Link parameter 'from' (2025-01-01) is after 'to' (2022-01-01); both ignored."]
+    >>> parse_dates({"from": "2099-01-01"}, bounds)[2]
+    ["Link parameter 'from' (2099-01-01) is after the newest article (2025-11-16); ignored."]
+    >>> parse_dates({}, None)
+    (None, None, [])
+    """
+    notices: list[str] = []
+    dates: dict[str, dt.date] = {}
+    for key in ("from", "to"):
+        if key in values:
+            date = parse_date(values[key])
+            if date is None:
+                notices.append(f"Link parameter '{key}' is not a date (YYYY-MM-DD); ignored.")
+            else:
+                dates[key] = date
+    date_from, date_to = dates.get("from"), dates.get("to")
+    if date_from and date_to and date_from > date_to:
+        notices.append(
+            f"Link parameter 'from' ({date_from}) is after 'to' ({date_to}); both ignored."
+        )
+        return None, None, notices
+    first, last = bounds or (None, None)
+    if date_from and last and date_from > last:
+        notices.append(
+            f"Link parameter 'from' ({date_from}) is after the newest article ({last}); ignored."
+        )
+        date_from = None
+    if date_to and first and date_to < first:
+        notices.append(
+            f"Link parameter 'to' ({date_to}) is before the oldest article ({first}); ignored."
+        )
+        date_to = None
+    return date_from, date_to, notices
+
+
 QUERY_KEYS = frozenset({"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom"})
 
 
-def clip(text: str, limit: int = 40) -> str:
+def clip(text: str, limit: int = MAX_NOTICE_CHARS) -> str:
     """Return ``text`` cut to ``limit`` characters for a notice.
 
     >>> clip("x" * 50, 5)
     'xxxxx…'
     """
     return text if len(text) <= limit else text[:limit] + "…"
+
+
+# Characters that can start Markdown syntax in a notice: links and images ([ ] !), emphasis,
+# code, strike-through, math ($), colour and icon directives (:), auto-links (: . @), tables,
+# entities (&). Raw HTML is shown as text by Streamlit's Markdown.
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]#+-.!|~$:@&")
+
+
+def escape_markdown(text: str) -> str:
+    r"""Return ``text`` with a backslash before every Markdown special character.
+
+    >>> escape_markdown("![x](http://evil.example/t.png) **fett** $x$")
+    '\\!\\[x\\](http\\://evil\\.example/t\\.png) \\*\\*fett\\*\\* \\$x\\$'
+    >>> escape_markdown("<script>alert(1)</script>"), escape_markdown("")
+    ('<script>alert(1)</script>', '')
+    """
+    return "".join("\\" + char if char in MARKDOWN_SPECIALS else char for char in text)
+
+
+def visible(text: str) -> str:
+    r"""Return ``text`` with control and direction characters written as escapes.
+
+    >>> visible("a\nb\u202ec")
+    'a\\nb\\u202ec'
+    """
+    return "".join(
+        repr(char)[1:-1] if unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") else char
+        for char in text
+    )
+
+
+def shown(value: str) -> str:
+    r"""Return a URL value quoted for a notice: clipped, made visible, Markdown escaped.
+
+    >>> shown("atlantis"), shown("[k](javascript:x)")
+    ("'atlantis'", "'\\[k\\](javascript\\:x)'")
+    """
+    return f"'{escape_markdown(visible(clip(value)))}'"
+
+
+def listed(items: Sequence[str], quote: bool = True) -> str:
+    """Return up to MAX_NOTICE_ITEMS values for a notice, then how many more there are.
+
+    >>> listed(["a", "b"]), listed(list("abcdefg"), quote=False)
+    ("'a', 'b'", 'a, b, c, d, e and 2 more')
+    """
+    head = [shown(item) if quote else shown(item)[1:-1] for item in items[:MAX_NOTICE_ITEMS]]
+    more = len(items) - len(head)
+    return ", ".join(head) + (f" and {more:,} more" if more else "")
 
 
 def to_query(state: ViewState) -> dict[str, str]:
@@ -456,13 +569,17 @@ def attribute_rows(properties: Mapping[str, Any]) -> list[tuple[str, str]]:
 def catalogue_of(collection: Mapping[str, Any], articles: Iterable[Any]) -> Catalogue:
     """Return the valid ids of an index and its articles."""
     by_outlet: dict[str, set[str]] = defaultdict(set)
+    dates = []
     for article in articles:
         by_outlet[article.outlet].add(article.id)
+        if article.date:
+            dates.append(article.date)
     return Catalogue(
         feature_ids=frozenset(f["id"] for f in collection["features"]),
         article_ids=frozenset(a for ids in by_outlet.values() for a in ids),
         outlets=frozenset(by_outlet),
         article_ids_by_outlet={o: frozenset(ids) for o, ids in by_outlet.items()},
+        dates=(min(dates), max(dates)) if dates else None,
     )
 
 
