@@ -8,6 +8,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import NamedTuple
 
+import ahocorasick
+
 
 class Theme(NamedTuple):
     id: str
@@ -30,7 +32,8 @@ THEME_IDS: tuple[str, ...] = tuple(theme.id for theme in THEMES)
 
 # --------------------------------------------------------------------------- theme lexicon
 LEXICON_PATH = Path(__file__).resolve().parent / "data" / "themes.toml"
-_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
+_TOKEN = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")  # letters; parts joined by single hyphens
+_LETTERS_OR_HYPHENS = re.compile(r"(?:[^\W\d_]|-)*")
 
 
 class Lexicon(NamedTuple):
@@ -59,20 +62,12 @@ def load_lexicon(path: Path = LEXICON_PATH) -> dict[str, Lexicon]:
     }
 
 
-_CHUNK_THEMES: dict[str, frozenset[str]] = {}  # chunk -> themes, filled by themes_of
-MAX_CACHED_CHUNKS = 200_000
-
-
-def clear_chunk_cache() -> None:
-    """Forget the cached themes of text chunks (for cold-start measurements)."""
-    _CHUNK_THEMES.clear()
-
-
-def chunk_themes(chunk: str) -> frozenset[str]:
+def chunk_themes(chunk: str, lexicon: dict[str, Lexicon] | None = None) -> frozenset[str]:
     """Return the themes with a keyword hit in one lower-cased, white-space-free chunk of text.
 
-    Tokens never span white space, so a text's themes are the union of its chunks' themes;
-    chunks repeat far more than sentences do, so ``themes_of`` caches them per chunk.
+    This is the matching rule spelled out: the chunk's tokens (letters, parts joined by single
+    hyphens) and their parts are compared with each theme's words, prefixes and suffixes.
+    ``themes_of`` gives the same answer with one automaton pass (and is what the geoparser uses).
 
     >>> sorted(chunk_themes("„gas-grenze“,"))
     ['energy', 'territory']
@@ -85,10 +80,56 @@ def chunk_themes(chunk: str) -> frozenset[str]:
         tokens.update(tok.split("-"))
     return frozenset(
         theme
-        for theme, lex in load_lexicon().items()
+        for theme, lex in (lexicon or load_lexicon()).items()
         if tokens & lex.words
         or any(t.startswith(lex.prefixes) or t.endswith(lex.suffixes) for t in tokens)
     )
+
+
+# A keyword hit counts by where it starts and ends: _MASK_SLOT[rule] lists the slots
+# (2 * starts-a-word + ends-a-word) in which a rule's keyword gives its theme.
+_MASK_SLOT = {"words": (3,), "prefixes": (2, 3), "suffixes": (1, 3)}
+_THEME_BIT = {theme: 1 << i for i, theme in enumerate(THEME_IDS)}
+
+
+@lru_cache(maxsize=2)
+def keyword_automaton(path: Path = LEXICON_PATH) -> ahocorasick.Automaton:
+    """Return one Aho-Corasick automaton over every keyword of the lexicon at ``path``.
+
+    A key maps to (length, hyphenated, masks): ``masks[2 * starts + ends]`` is the bit set of
+    the themes its hit gives when it starts and/or ends a word. Keywords with a character no
+    token has (a space: "land grab") can never match and are left out.
+    """
+    masks: dict[str, list[int]] = {}
+    for theme, lexicon in load_lexicon(path).items():
+        for rule, slots in _MASK_SLOT.items():
+            for key in getattr(lexicon, rule):
+                if not _TOKEN.fullmatch(key):
+                    if _LETTERS_OR_HYPHENS.fullmatch(key):  # "gas-", "-gas", "": ambiguous
+                        raise ValueError(f"theme keyword {key!r}: join letters by single hyphens")
+                    continue
+                row = masks.setdefault(key, [0, 0, 0, 0])
+                for slot in slots:
+                    row[slot] |= _THEME_BIT[theme]
+    automaton = ahocorasick.Automaton()
+    for key, row in masks.items():
+        automaton.add_word(key, (len(key), "-" in key, tuple(row)))
+    automaton.make_automaton()
+    return automaton
+
+
+def _is_letter(char: str) -> bool:
+    """Tell whether ``char`` is a letter as ``[^\\W\\d_]`` means it (a numeric non-digit is one).
+
+    >>> _is_letter("ß"), _is_letter("²"), _is_letter("2"), _is_letter("_"), _is_letter("-")
+    (True, True, False, False, False)
+    """
+    return char.isalpha() or (char.isnumeric() and not char.isdecimal())
+
+
+@lru_cache(maxsize=128)
+def _theme_ids(bits: int) -> tuple[str, ...]:
+    return tuple(theme for theme in THEME_IDS if _THEME_BIT[theme] & bits)
 
 
 @lru_cache(maxsize=4096)
@@ -100,15 +141,29 @@ def themes_of(text: str | None) -> tuple[str, ...]:
     >>> themes_of(""), themes_of(None)
     ((), ())
     """
-    if not text:
-        return ()
-    chunks = text.lower().split()
-    found = list(map(_CHUNK_THEMES.get, chunks))  # a dict lookup per chunk, in C
-    if None in found:
-        if len(_CHUNK_THEMES) > MAX_CACHED_CHUNKS:
-            _CHUNK_THEMES.clear()
-        for i, (chunk, themes) in enumerate(zip(chunks, found, strict=True)):
-            if themes is None:
-                found[i] = _CHUNK_THEMES[chunk] = chunk_themes(chunk)
-    union = frozenset().union(*found)
-    return tuple(t for t in THEME_IDS if t in union)
+    return match_themes(text, keyword_automaton()) if text else ()
+
+
+def match_themes(text: str, automaton: ahocorasick.Automaton) -> tuple[str, ...]:
+    """Return the themes of ``text`` with a ``keyword_automaton``, in THEMES order.
+
+    One automaton pass over the lower-cased text; a hit counts when it starts and/or ends a
+    word part as its rule asks (a letter-run boundary; for a hyphenated keyword a whole-token
+    boundary). The same as the union of ``chunk_themes`` over the text's chunks.
+    """
+    low = f" {text.lower()} "  # the padding makes every hit's neighbours exist
+    bits = 0
+    for last, (size, hyphenated, masks) in automaton.iter(low):
+        before, after = low[last - size], low[last + 1]
+        starts = not (before.isalpha() or (before.isnumeric() and not before.isdecimal()))
+        ends = not (after.isalpha() or (after.isnumeric() and not after.isdecimal()))
+        if hyphenated:  # a hyphen joins parts: the keyword must start and end a whole token
+            starts = starts and not (before == "-" and _is_letter(low[last - size - 1]))
+            ends = ends and not (after == "-" and _is_letter(low[last + 2]))
+        bits |= masks[2 * starts + ends]
+    return _theme_ids(bits)
+
+
+def clear_chunk_cache() -> None:
+    """Forget the cached themes of texts (for cold-start measurements)."""
+    themes_of.cache_clear()

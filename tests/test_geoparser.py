@@ -3,17 +3,28 @@
 from __future__ import annotations
 
 import json
+import random
+import re
 import time
 
 import pytest
 
+from kzgeo.bench import synthetic_articles
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.recognize import find_mentions
 from kzgeo.resolve import explain, geoparse
 from kzgeo.sentences import split_sentences
-from kzgeo.themes import THEME_IDS, themes_of
+from kzgeo.themes import (
+    THEME_IDS,
+    _is_letter,
+    chunk_themes,
+    keyword_automaton,
+    load_lexicon,
+    match_themes,
+    themes_of,
+)
 
 
 @pytest.fixture(scope="module")
@@ -316,6 +327,66 @@ def test_themes_of_quotes_and_places(result):
 )
 def test_theme_lexicon(sentence, theme):
     assert theme in themes_of(sentence)
+
+
+def _themes_by_tokens(text: str, lexicon=None) -> tuple[str, ...]:
+    """The theme rule spelled out: the union of ``chunk_themes`` over the text's chunks."""
+    union = frozenset().union(*(chunk_themes(c, lexicon) for c in text.lower().split()))
+    return tuple(t for t in THEME_IDS if t in union)
+
+
+def test_theme_automaton_equals_the_token_rule_on_real_and_synthetic_text(articles):
+    real = list(articles.values())
+    texts = [a.text for a in real] + [text for _, text in synthetic_articles(real, 30)]
+    sentences = [t[a:b] for t in texts for a, b in split_sentences(t)]
+    assert len(sentences) > 1000
+    for text in texts + sentences:
+        assert match_themes(text, keyword_automaton()) == _themes_by_tokens(text), text
+
+
+def test_theme_automaton_equals_the_token_rule_at_word_edges():
+    """Keywords glued to hyphens, digits, underscores, ², soft hyphens, capitals, sigma."""
+    lexicon = load_lexicon()
+    keys = sorted({k for lex in lexicon.values() for k in (*lex.words, *lex.prefixes,
+                                                           *lex.suffixes)})
+    glue = [" ", "-", "--", "2", "²", "_", "'", "„", ".", "x", "ß", "Σ", "İ", "\u00ad", "Ⅻ",
+            "\n", "", "a-", "-b"]
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = rng.choice(glue) + "".join(
+            rng.choice(keys) + rng.choice(glue) for _ in range(rng.randint(1, 4)))
+        text = text.upper() if rng.random() < 0.3 else text
+        assert match_themes(text, keyword_automaton()) == _themes_by_tokens(text), text
+
+
+def test_hyphenated_theme_keywords_match_whole_tokens(tmp_path):
+    path = tmp_path / "themes.toml"
+    path.write_text('[energy]\nwords = ["ost-west", "gas"]\nprefixes = ["gas-gren", "öl"]\n'
+                    'suffixes = ["west-ost", "ze"]\n[security]\nwords = ["a-b-c"]\n'
+                    'prefixes = ["b-c"]\nsuffixes = ["c-a"]\n[rights]\nwords = ["land grab"]\n',
+                    encoding="utf-8")
+    lexicon, automaton = load_lexicon(path), keyword_automaton(path)
+    atoms = ["ost", "west", "gas", "gren", "grenze", "öl", "a", "b", "c", "-", "--", " ", "2",
+             "land", "grab"]
+    rng = random.Random(6)
+    for _ in range(20_000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(1, 9)))
+        assert match_themes(text, automaton) == _themes_by_tokens(text, lexicon), text
+    assert match_themes("Ost-West", automaton) == ("energy",)
+    assert match_themes("Nord-Ost-West und B-C-A", automaton) == ("security",)  # whole tokens
+
+
+@pytest.mark.parametrize("key", ["gas-", "-gas", "a--b", ""])
+def test_theme_keywords_that_are_not_words_are_refused(tmp_path, key):
+    path = tmp_path / "themes.toml"
+    path.write_text(f'[energy]\nprefixes = ["{key}"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="single hyphens"):
+        keyword_automaton(path)
+
+
+def test_is_letter_is_the_token_letter_class():
+    letter = re.compile(r"[^\W\d_]")
+    assert all(bool(letter.match(chr(i))) == _is_letter(chr(i)) for i in range(0x110000))
 
 
 def test_to_dict_is_json_serialisable(result):
