@@ -135,6 +135,32 @@ def run_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_loadtest(args: argparse.Namespace) -> int:
+    """Drive many browser sessions clicking places on one app server; print the figures."""
+    from kzgeo import loadtest
+
+    try:
+        report = loadtest.run_loadtest(
+            corpus_dir(args.corpus),
+            sessions=args.sessions,
+            duration_s=args.duration,
+            url=args.url,
+            pause_s=args.pause,
+            click_timeout_s=args.click_timeout,
+        )
+    except loadtest.LoadTestError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(loadtest.describe(report))
+    print(loadtest.format_table(report))
+    if report.first_errors:
+        print(f"first {len(report.first_errors)} of {report.errors} error(s):")
+        print(loadtest.format_errors(report))
+    if args.json:
+        print(f"wrote {loadtest.write_json(report, Path(args.json))}")
+    return 1 if report.errors or not report.figures["clicks"] else 0
+
+
 class Command(NamedTuple):
     name: str
     help: str
@@ -198,6 +224,29 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the server memory figure (streamlit run + Chromium)")
 
 
+def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:
+    from kzgeo.loadtest import (
+        CLICK_TIMEOUT_S,
+        DEFAULT_DURATION_S,
+        DEFAULT_PAUSE_S,
+        DEFAULT_SESSIONS,
+    )
+
+    parser.add_argument("--sessions", type=int, default=DEFAULT_SESSIONS, metavar="N",
+                        help=f"concurrent browser sessions (default: {DEFAULT_SESSIONS})")
+    parser.add_argument("--duration", type=float, default=DEFAULT_DURATION_S, metavar="S",
+                        help="seconds of clicking once every session has opened the app "
+                             f"(default: {DEFAULT_DURATION_S:g})")
+    parser.add_argument("--url", help="test this running app instead of starting one")
+    parser.add_argument("--pause", type=float, default=DEFAULT_PAUSE_S, metavar="S",
+                        help="seconds each session waits after a quote before its next click "
+                             f"(default: {DEFAULT_PAUSE_S:g})")
+    parser.add_argument("--click-timeout", type=float, default=CLICK_TIMEOUT_S, metavar="S",
+                        help="a click whose quote takes longer is a timeout error "
+                             f"(default: {CLICK_TIMEOUT_S:g})")
+    parser.add_argument("--json", metavar="OUT", help="also write the results as JSON")
+
+
 COMMANDS: list[Command] = [
     Command("articles", "list the articles of the corpus", run_articles, add_articles_arguments),
     Command(
@@ -229,6 +278,13 @@ COMMANDS: list[Command] = [
         "benchmark gazetteer, geoparse, index build and app on corpora of N articles",
         run_bench,
         add_bench_arguments,
+    ),
+    Command(
+        "loadtest",
+        "drive N headless Chromium sessions clicking places on one app server; "
+        "report click-to-quote latency, errors and server memory",
+        run_loadtest,
+        add_loadtest_arguments,
     ),
 ]
 
