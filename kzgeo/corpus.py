@@ -189,6 +189,8 @@ def match_boilerplate(paragraph: str, rules: Iterable[Rule]) -> Rule | None:
 
 def match_every_line(paragraph: str, rules: Iterable[Rule]) -> Rule | None:
     """Return the rule of the first line when every line of ``paragraph`` is boilerplate."""
+    if "\n" not in paragraph:
+        return None
     matches = [match_boilerplate(line.strip(), rules) for line in paragraph.split("\n")]
     return matches[0] if len(matches) > 1 and all(matches) else None
 
@@ -705,8 +707,14 @@ def load_corpus(folder: Path | str) -> CorpusLoad:
     used: list[dict] = []
     skipped: set[str] = set()
     paths = list_article_files(folder)
+    entries_by_file: dict[str, list[dict]] = {}
+    for entry in entries:
+        entries_by_file.setdefault(entry["file"], []).append(entry)
     for path in paths:
-        file_articles, file_removed, file_warnings, file_used = load_file_entries(path, entries)
+        file_entries = entries_by_file.get(path.name, [])
+        file_articles, file_removed, file_warnings, file_used = load_file_entries(
+            path, file_entries
+        )
         removed.extend(file_removed)
         warnings.extend(file_warnings)
         used.extend(file_used)
