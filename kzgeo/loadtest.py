@@ -302,13 +302,17 @@ def cpu_snapshot(server_pid: int | None) -> CpuSnapshot:
     )
 
 
-def cpu_use(before: CpuSnapshot, after: CpuSnapshot, cores: int) -> dict[str, float | None]:
+def cpu_use(before: CpuSnapshot, after: CpuSnapshot, cores: int,
+            phase: str) -> dict[str, float | None]:
     """Return the cores used by the server, by the browsers and by everything else on the
     machine (other users' work skews the figures), and the machine's busy percent.
 
     >>> a = CpuSnapshot(0.0, 10.0, 5.0, (100, 1000))
-    >>> cpu_use(a, CpuSnapshot(10.0, 19.0, 13.0, (1800, 3000)), cores=2)
-    {'server_cores': 0.9, 'client_cores': 0.8, 'other_cores': 0.0, 'machine_busy_pct': 85.0}
+    >>> use = cpu_use(a, CpuSnapshot(10.0, 19.0, 13.0, (1800, 3000)), 2, "click")
+    >>> use["click_server_cores"], use["click_client_cores"], use["click_other_cores"]
+    (0.9, 0.8, 0.0)
+    >>> use["click_machine_busy_pct"]
+    85.0
     """
     seconds = after.at - before.at
     busy = after.machine[0] - before.machine[0]
@@ -319,8 +323,8 @@ def cpu_use(before: CpuSnapshot, after: CpuSnapshot, cores: int) -> dict[str, fl
     other = None
     if server is not None and busy_pct is not None:
         other = max(0.0, round(busy_pct / 100 * cores - server - client, 2))
-    return {"server_cores": server, "client_cores": client, "other_cores": other,
-            "machine_busy_pct": busy_pct}
+    return {f"{phase}_server_cores": server, f"{phase}_client_cores": client,
+            f"{phase}_other_cores": other, f"{phase}_machine_busy_pct": busy_pct}
 
 
 class MemoryProbe:
@@ -593,17 +597,16 @@ async def drive(executable: str, run: Run, sessions: list[Session], duration_s: 
                 asyncio.create_task(run_session(browser, run, s, o, start, open_timeout_s))
                 for s, o in zip(sessions, opened, strict=True)
             ]
-            began = time.perf_counter()
+            began, cpu_began = time.perf_counter(), cpu_snapshot(probe.pid)
             await asyncio.gather(*(o.wait() for o in opened))
             open_all_s = time.perf_counter() - began
             probe.sample()
             rss_open = probe.samples[-1] if probe.samples else None
             run.deadline = time.monotonic() + duration_s
-            cpu_before = cpu_snapshot(probe.pid)
-            click_began = time.perf_counter()
+            click_began, cpu_opened = time.perf_counter(), cpu_snapshot(probe.pid)
             start.set()
             await asyncio.sleep(duration_s)
-            cpu_after = cpu_snapshot(probe.pid)  # before sessions end and their processes exit
+            cpu_clicked = cpu_snapshot(probe.pid)  # before sessions end and their processes exit
             await asyncio.gather(*tasks)
             clicking_s = time.perf_counter() - click_began
             await browser.close()
@@ -611,9 +614,11 @@ async def drive(executable: str, run: Run, sessions: list[Session], duration_s: 
         sampler.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await sampler
+    cores = os.cpu_count() or 1
     return {"chromium": version, "open_all_s": open_all_s, "clicking_s": clicking_s,
             "server_rss_open_mb": rss_open,
-            **cpu_use(cpu_before, cpu_after, os.cpu_count() or 1)}
+            **cpu_use(cpu_began, cpu_opened, cores, "open"),
+            **cpu_use(cpu_opened, cpu_clicked, cores, "click")}
 
 
 # --------------------------------------------------------------------------- report
@@ -633,10 +638,14 @@ FIGURES: dict[str, tuple[str, str]] = {
     "latency_p95_s": ("click to quote, p95 (s)", "{:.3f}"),
     "latency_max_s": ("click to quote, max (s)", "{:.3f}"),
     "errors": ("errors", "{:,.0f}"),
-    "server_cores": ("server CPU while clicking (cores)", "{:.2f}"),
-    "client_cores": ("browsers + driver CPU while clicking (cores)", "{:.2f}"),
-    "other_cores": ("other processes' CPU while clicking (cores)", "{:.2f}"),
-    "machine_busy_pct": ("machine CPU busy while clicking (%)", "{:.0f}"),
+    "open_server_cores": ("opening: server CPU (cores)", "{:.2f}"),
+    "open_client_cores": ("opening: browsers + driver CPU (cores)", "{:.2f}"),
+    "open_other_cores": ("opening: other processes' CPU (cores)", "{:.2f}"),
+    "open_machine_busy_pct": ("opening: machine CPU busy (%)", "{:.0f}"),
+    "click_server_cores": ("clicking: server CPU (cores)", "{:.2f}"),
+    "click_client_cores": ("clicking: browsers + driver CPU (cores)", "{:.2f}"),
+    "click_other_cores": ("clicking: other processes' CPU (cores)", "{:.2f}"),
+    "click_machine_busy_pct": ("clicking: machine CPU busy (%)", "{:.0f}"),
     "server_rss_start_mb": ("server memory before sessions (MB, RSS)", "{:,.0f}"),
     "server_rss_open_mb": ("server memory, all sessions open (MB, RSS)", "{:,.0f}"),
     "server_rss_peak_mb": ("server memory, peak sampled (MB, RSS)", "{:,.0f}"),
@@ -646,7 +655,8 @@ FIGURES: dict[str, tuple[str, str]] = {
 
 def summarize(sessions: Sequence[Session], problems: Sequence[Problem], timing: dict[str, Any],
               memory: dict[str, Any], duration_s: float) -> dict[str, Any]:
-    """Return the figures of a run from its sessions, errors, timings and memory.
+    """Return the figures of a run (every key of ``FIGURES``, None when not measured) from
+    its sessions, errors, timings and memory.
 
     >>> s = [Session(0, "", 2.0, [0.5, 1.5]), Session(1, "", 4.0, [1.0])]
     >>> f = summarize(s, [], {"clicking_s": 10.0}, {}, 10.0)
@@ -656,12 +666,10 @@ def summarize(sessions: Sequence[Session], problems: Sequence[Problem], timing: 
     latencies = [latency for s in sessions for latency in s.latencies]
     opens = [s.open_s for s in sessions if s.open_s is not None]
     clicking = timing.get("clicking_s") or 0.0
-    return {
+    derived = {
         "sessions": len(sessions),
         "sessions_clicking": sum(1 for s in sessions if s.latencies),
         "duration_s": duration_s,
-        "clicking_s": timing.get("clicking_s"),
-        "open_all_s": timing.get("open_all_s"),
         "open_p50_s": percentile(opens, 50),
         "open_max_s": max(opens, default=None),
         "clicks": len(latencies),
@@ -671,15 +679,9 @@ def summarize(sessions: Sequence[Session], problems: Sequence[Problem], timing: 
         "latency_p95_s": percentile(latencies, 95),
         "latency_max_s": max(latencies, default=None),
         "errors": len(problems),
-        "server_cores": timing.get("server_cores"),
-        "client_cores": timing.get("client_cores"),
-        "other_cores": timing.get("other_cores"),
-        "machine_busy_pct": timing.get("machine_busy_pct"),
-        "server_rss_start_mb": memory.get("server_rss_start_mb"),
-        "server_rss_open_mb": timing.get("server_rss_open_mb"),
-        "server_rss_peak_mb": memory.get("server_rss_peak_mb"),
-        "server_hwm_mb": memory.get("server_hwm_mb"),
     }
+    values = {**timing, **memory, **derived}
+    return {figure: values.get(figure) for figure in FIGURES}
 
 
 def error_counts(problems: Sequence[Problem]) -> dict[str, int]:

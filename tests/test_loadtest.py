@@ -59,8 +59,10 @@ def test_a_short_load_test_clicks_places_in_every_session_without_errors(
     assert figures["clicking_s"] >= 20 and figures["clicks_per_s"] > 0
     assert 20 < figures["server_rss_start_mb"] <= figures["server_rss_peak_mb"]
     assert figures["server_rss_peak_mb"] < 8_000 and figures["server_hwm_mb"] > 20
-    assert figures["server_cores"] > 0 and figures["client_cores"] > 0
-    assert 0 < figures["machine_busy_pct"] <= 100
+    for phase in ("open", "click"):
+        assert figures[f"{phase}_server_cores"] > 0 and figures[f"{phase}_client_cores"] > 0
+        assert figures[f"{phase}_other_cores"] >= 0
+        assert 0 < figures[f"{phase}_machine_busy_pct"] <= 100
     machine = data["machine"]
     assert machine["nproc"] >= 1 and machine["python"] == sys.version.split()[0]
     assert machine["cpu"] and machine["chromium"]
