@@ -210,7 +210,8 @@ def build_map(
     """Build the map: country outlines (else a graticule), overlays, opt-in tiles, local assets.
 
     ``countries`` is a GeoJSON FeatureCollection mapping or a GeoDataFrame (EPSG:4326);
-    ``asset_url`` is where ``static/vendor/`` is served.
+    ``asset_url`` is where ``static/vendor/`` is served. ``center``/``zoom`` is the home view;
+    embedded in a page, the map takes and keeps the page's view (``ViewInUrl``).
     """
     m = new_map(center, zoom)
     base = countries_layer(countries) if _features(countries) else graticule_layer()
@@ -219,6 +220,7 @@ def build_map(
         layer.add_to(m)
     folium.plugins.Fullscreen(title="Full screen", title_cancel="Exit full screen").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    ViewInUrl(center, zoom).add_to(m)
     return localize_assets(m, asset_url)
 
 
@@ -366,6 +368,49 @@ def index_layers(
     return [index_layer(layer, rows) for layer, rows in by_layer.items() if rows]
 
 
+# Legend rows of lines and markers that are not coloured by theme: (layer, property values a
+# feature must have, colour, label). Shown only when such a feature is drawn.
+LEGEND_ROWS: tuple[tuple[str, dict[str, str], str, str], ...] = (
+    ("pipelines", {"fuel": "oil"}, FUEL_COLOURS["oil"], "Oil pipeline"),
+    ("pipelines", {"fuel": "gas"}, FUEL_COLOURS["gas"], "Gas pipeline"),
+    ("borders", {}, LAYER_STYLES["borders"]["color"], "Border"),
+    ("new", {}, LAYER_STYLES["new"]["fillColor"], "Your article (new)"),
+)
+
+
+def legend_entries(
+    features: Sequence[Mapping[str, Any]],
+    colours: Mapping[str, str],
+    themes: Sequence[tuple[str, str]],
+) -> list[tuple[str, str]]:
+    """Return the (colour, label) legend rows of what the map draws from ``features``.
+
+    ``themes`` are (colour, label) of every theme in order; a theme is listed when a drawn
+    place marker has its colour (``colours`` maps a feature id to its marker colour).
+
+    >>> places = [{"id": "a", "properties": {"layer": "places"}},
+    ...           {"id": "p", "properties": {"layer": "pipelines", "fuel": "gas"}}]
+    >>> legend_entries(places, {"a": "#e7298a"}, [("#d95f02", "Energy"), ("#e7298a", "Security")])
+    [('#e7298a', 'Security (main theme)'), ('#2166ac', 'Gas pipeline')]
+    >>> legend_entries([], {}, [("#d95f02", "Energy")])
+    []
+    """
+    marker_colours = {
+        colours.get(f["id"]) for f in features if f["properties"]["layer"] == "places"
+    }
+    rows = [
+        (colour, f"{label} (main theme)") for colour, label in themes if colour in marker_colours
+    ]
+    for layer, values, colour, label in LEGEND_ROWS:
+        if any(
+            f["properties"]["layer"] == layer
+            and all(f["properties"].get(key) == value for key, value in values.items())
+            for f in features
+        ):
+            rows.append((colour, label))
+    return rows
+
+
 def legend_html(entries: Sequence[tuple[str, str]]) -> str:
     """Return an HTML legend of (colour, label) rows (labels escaped).
 
@@ -376,4 +421,179 @@ def legend_html(entries: Sequence[tuple[str, str]]) -> str:
         f'<div class="kz-legend"><span style="background:{escape(colour)}"></span>'
         f"{escape(label)}</div>"
         for colour, label in entries
+    )
+
+
+# ---------------------------------------------------------------- the map view in the page URL
+
+# The map view is kept in the page's URL as ``lat``/``lon``/``zoom`` by the browser, not by the
+# script: panning must not rerun it, and Streamlit's rerun requests carry the query string the
+# script last wrote, not the live URL. So the map itself writes its view into the page URL on
+# every move (``ViewInUrl``) and keeps it in ``window.kzgeoView`` of the page; the share box
+# (``share_box_html``) puts that view back after the script wrote new parameters.
+VIEW_RANGES: dict[str, tuple[int, int]] = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (1, 18)}
+VIEW_EVENT = "kzgeo:view"  # dispatched on the page whenever the map reports its view
+
+# Shared by the map (inside its iframe) and the share box (in the page): read a view from a
+# query string, and return a query string with the view parameters replaced (others verbatim).
+VIEW_JS = (
+    f"var VIEW_RANGES = {json.dumps(VIEW_RANGES)};"
+    + """
+function readView(search) {
+  var params = new URLSearchParams(search), view = {};
+  for (var key in VIEW_RANGES) {
+    var text = (params.get(key) || "").trim(), value = Number(text);
+    if (text === "" || !(value >= VIEW_RANGES[key][0] && value <= VIEW_RANGES[key][1])) {
+      return null;
+    }
+    view[key] = value;
+  }
+  view.zoom = Math.floor(view.zoom);
+  return view;
+}
+function withView(search, view) {
+  var parts = search.replace(/^\\?/, "").split("&").filter(function (part) {
+    return part && !VIEW_RANGES.hasOwnProperty(part.split("=")[0]);
+  });
+  if (view) {
+    parts.push("lat=" + view.lat.toFixed(4), "lon=" + view.lon.toFixed(4), "zoom=" + view.zoom);
+  }
+  return parts.length ? "?" + parts.join("&") : "";
+}
+function replaceSearch(win, search) {
+  if (search !== win.location.search) {
+    win.history.replaceState(win.history.state, "", win.location.pathname + search
+                             + win.location.hash);
+    return true;
+  }
+  return false;
+}
+"""
+)
+
+
+class ViewInUrl(folium.MacroElement):
+    """Keep the map view in the URL of the page that embeds the map (no parent: do nothing).
+
+    On load the map takes the page's last view (``window.kzgeoView``, set when an earlier map
+    of this page moved) or else ``lat``/``lon``/``zoom`` from the page URL; after every move it
+    writes the view back with ``history.replaceState`` (no reload, no script rerun), leaves the
+    parameters out at the home view and tells the page (``kzgeo:view`` event).
+    """
+
+    _template = folium.template.Template(
+        """
+{% macro script(this, kwargs) %}
+(function (map) {
+  var host = null;
+  try {
+    if (window.parent !== window && window.parent.location.pathname) { host = window.parent; }
+  } catch (e) { host = null; }  // no page around the map, or one of another origin
+  if (!host) { return; }
+  {{ this.view_js }}
+  var home = {{ this.home_json }};
+  var start = host.kzgeoView !== undefined ? host.kzgeoView : readView(host.location.search);
+  if (start) { map.setView([start.lat, start.lon], start.zoom, {animate: false}); }
+  function round(x) { return Math.round(x * 1e4) / 1e4; }
+  function report() {
+    try {
+      var centre = map.wrapLatLng(map.getCenter());
+      var view = {lat: round(centre.lat), lon: round(centre.lng), zoom: map.getZoom()};
+      var atHome = view.lat === home.lat && view.lon === home.lon && view.zoom === home.zoom;
+      host.kzgeoView = atHome ? null : view;
+      replaceSearch(host, withView(host.location.search, host.kzgeoView));
+      host.dispatchEvent(new host.CustomEvent("{{ this.event }}"));
+    } catch (e) { /* the page went away */ }
+  }
+  map.on("moveend", report);
+  report();
+})({{ this._parent.get_name() }});
+{% endmacro %}
+"""
+    )
+
+    def __init__(self, home: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> None:
+        super().__init__()
+        self._name = "ViewInUrl"
+        self.view_js = VIEW_JS
+        self.home_json = json.dumps({"lat": home[0], "lon": home[1], "zoom": zoom})
+        self.event = VIEW_EVENT
+
+
+SHARE_BOX_CSS = """<style>
+.kz-share {display: flex; gap: 0.5rem; align-items: center; margin: 0.2rem 0 0.8rem 0;}
+.kz-share input {flex: 1; min-width: 0; font-family: monospace; font-size: 0.85rem;
+  padding: 0.35rem 0.5rem; border: 1px solid #ccc; border-radius: 0.4rem; background: #f8f9fb;}
+.kz-share button {padding: 0.35rem 0.8rem; border: 1px solid #ccc; border-radius: 0.4rem;
+  background: #fff; cursor: pointer; white-space: nowrap;}
+.kz-share button:hover {border-color: #00799A; color: #00799A;}
+.kz-share span {font-size: 0.85rem; color: #2e7d32; min-width: 4rem;}
+</style>"""
+
+# Runs in the page. After the script wrote new URL parameters (Streamlit replaced the URL and,
+# with it, the map view) put the live map view back; show the live URL; copy it on request.
+# When the app is embedded (Streamlit Community Cloud) the host is told the new query, as
+# Streamlit itself does, so the address bar follows.
+_SHARE_JS = """
+(function () {
+  /* VIEW_JS */
+  function tellHost() {
+    if (window.parent !== window) {
+      window.parent.postMessage(
+        {stCommVersion: 1, type: "SET_QUERY_PARAM", queryParams: location.search}, "*");
+    }
+  }
+  function show() {
+    var box = document.getElementById("kz-share-link");
+    if (box) { box.value = location.href; }
+  }
+  if (window.kzgeoView !== undefined
+      && replaceSearch(window, withView(location.search, window.kzgeoView))) {
+    tellHost();
+  }
+  show();
+  if (!window.kzgeoShareListens) {
+    window.kzgeoShareListens = true;
+    window.addEventListener(/* VIEW_EVENT */, function () { show(); tellHost(); });
+  }
+  var button = document.getElementById("kz-share-copy");
+  var status = document.getElementById("kz-share-status");
+  button.addEventListener("click", function () {
+    show();
+    var box = document.getElementById("kz-share-link");
+    function copied() { status.textContent = "Copied"; }
+    function bySelection() {
+      box.select();
+      status.textContent = document.execCommand("copy") ? "Copied" : "Select and copy";
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(location.href).then(copied, bySelection);
+    } else {
+      bySelection();
+    }
+  });
+})();
+"""
+
+
+def share_box_html(link: str) -> str:
+    """Return the share box: the live link of this view (map position included) and a copy
+    button, as HTML with its script (for ``st.html(..., unsafe_allow_javascript=True)``).
+
+    ``link`` is shown until the script runs; a new ``link`` also reruns the script, which
+    then puts the map view back into the URL.
+
+    >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
+    True
+    """
+    script = _SHARE_JS.replace("/* VIEW_JS */", VIEW_JS)
+    script = script.replace("/* VIEW_EVENT */", json.dumps(VIEW_EVENT))
+    script = script.replace("</", "<\\/")  # nothing in it may close the script element
+    return (
+        f'{SHARE_BOX_CSS}<div class="kz-share">'
+        f'<input id="kz-share-link" type="text" readonly value="{escape(link)}" '
+        'aria-label="Link to this view">'
+        '<button id="kz-share-copy" type="button">Copy link</button>'
+        '<span id="kz-share-status" role="status"></span></div>'
+        f"<script>{script}</script>"
     )
