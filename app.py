@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import html
 from pathlib import Path
+from urllib.parse import quote, urlencode
 
 import pandas as pd
 import streamlit as st
@@ -357,12 +358,11 @@ def show_map(state: ViewState, visible: tuple, colours: dict) -> None:
         + st.session_state.get("new_features", []),
         colours,
     )
-    center = (state.lat, state.lon) if state.lat is not None else mapview.MAP_CENTER
+    # Built at the home view, so panning never changes the map's HTML (a new HTML remounts the
+    # map); the map itself takes the page's view from the URL and keeps it there (ViewInUrl).
     m = mapview.build_map(
         countries,
         overlays=overlays,
-        center=center,
-        zoom=state.zoom or mapview.MAP_ZOOM,
         asset_url=vendor_url_for(st.get_option("server.baseUrlPath")),
     )
     result = st_folium(
@@ -373,14 +373,11 @@ def show_map(state: ViewState, visible: tuple, colours: dict) -> None:
         returned_objects=["last_active_drawing", "last_object_clicked_count"],
     )
     take_map_click(result)
-    legend = [(THEME_COLOURS[t], f"{THEME_LABELS[t]} (main theme)") for t in state.themes]
-    legend += [
-        (mapview.FUEL_COLOURS["oil"], "Oil pipeline"),
-        (mapview.FUEL_COLOURS["gas"], "Gas pipeline"),
-        (mapview.LAYER_STYLES["borders"]["color"], "Border"),
-    ]
-    if st.session_state.get("new_features"):
-        legend.append((mapview.LAYER_STYLES["new"]["fillColor"], "Your article (new)"))
+    legend = mapview.legend_entries(
+        [*visible, *st.session_state.get("new_features", [])],
+        colours,
+        [(THEME_COLOURS[t], THEME_LABELS[t]) for t in THEME_IDS],
+    )
     st.markdown(mapview.legend_html(legend), unsafe_allow_html=True)
     st.caption(
         f"{sum(1 for f in visible if f['properties']['quotes'])} places and features with "
@@ -474,12 +471,14 @@ def show_overview(visible: tuple, articles) -> None:
 def show_share_and_export(state: ViewState, visible: tuple, folder: str, signature: tuple) -> None:
     """Offer the link of this view and downloads of the view and the whole dataset."""
     query = dashboard.to_query(state)
-    st.query_params.from_dict(query)
+    if {key: [value] for key, value in query.items()} != query_params():
+        st.query_params.from_dict(query)  # only on change: each write replaces the map view
     base = (getattr(st.context, "url", None) or "").split("?")[0]
-    link = base + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+    link = base + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
     with st.expander("Share this view and export data", expanded=False):
-        st.caption("Copy link (the copy icon is at the right of the box):")
-        st.code(link or "/", language=None)
+        st.caption("Link to this view, the map's position and zoom included:")
+        # the box shows the page's live URL (the map keeps its view there) and copies it
+        st.html(mapview.share_box_html(link or "/"), unsafe_allow_javascript=True)
         view = {"type": "FeatureCollection", "features": list(visible)}
         whole_geojson, whole_csv = dataset_downloads(folder, signature)
         left, right = st.columns(2)
