@@ -533,3 +533,33 @@ def test_downloads_hold_the_view_and_the_whole_dataset(streamlit_app, app_page, 
     assert every_quote and every_quote <= sentences
     assert {row["outlet"] for row in mentions} > {"IPG-Journal"}
     app_page.log.assert_offline()
+
+
+# A page that embeds the app the way Streamlit Community Cloud does, and records the query
+# strings the app asks it to show in its address bar.
+HOST_PAGE = """<!doctype html><body style="margin:0">
+<iframe src="{url}" style="width:1400px;height:950px;border:0"></iframe>
+<script>
+window.queries = [];
+addEventListener("message", (event) => {{
+  if (event.data && event.data.type === "SET_QUERY_PARAM") queries.push(event.data.queryParams);
+}});
+</script></body>"""
+
+
+def test_an_embedding_page_is_told_the_map_view(streamlit_app, page, browser_log):
+    page.set_content(HOST_PAGE.format(url=f"{streamlit_app}/?place=baikonur"))
+    app = page.frame_locator("iframe").first
+    app.locator('[data-testid="stHeading"]').filter(has_text="Baikonur").wait_for(timeout=60_000)
+    map_frame = None
+    deadline = time.monotonic() + 30
+    while map_frame is None:
+        map_frame = next((f for f in page.frames if "st_folium" in f.url), None)
+        assert time.monotonic() < deadline, "no map"
+        page.wait_for_timeout(200)
+    map_frame.wait_for_function("() => window.map && Object.keys(window.map._layers).length > 20")
+    map_frame.evaluate("() => window.map.setView([46.5, 48.25], 6)")
+    page.wait_for_function("() => queries.some((q) => q.includes('lat=46.5000'))")
+    told = [q for q in page.evaluate("queries") if "lat=" in q][-1]
+    assert told == "?place=baikonur&lat=46.5000&lon=48.2500&zoom=6"
+    browser_log.assert_offline()
