@@ -44,10 +44,13 @@ _CLOSERS = "\"'“”»«›‹’)]"
 _OPENERS = "\"„“«»‹›‚'(["
 # One pass finds paragraph breaks and candidate sentence ends: terminal punctuation, optional
 # closing quotes/brackets, then space and a capital letter, a digit or an opening quote.
+# The match starts with a plain character class, which lets the regex engine skip to the
+# candidates in C (a lookahead there tries the whole pattern at every position: 2.5x slower);
+# the lookbehinds then say which branch the first character began.
 _BOUNDARY = re.compile(
-    r"(?=[\n.!?…])"  # a cheap first-character test before the alternation (twice as fast)
-    r"(?:(?P<para>\n[ \t\u00a0]*\n\s*)"
-    r"|(?P<end>[.!?…]+[" + re.escape(_CLOSERS) + r"]*)"
+    r"[\n.!?…]"
+    r"(?:(?<=\n)(?P<para>[ \t\u00a0]*\n\s*)"
+    r"|(?<=[.!?…])(?P<end>[.!?…]*[" + re.escape(_CLOSERS) + r"]*)"
     r"(?=\s+[A-ZÄÖÜÀ-ÖØ-ÞĀ-Ž0-9" + re.escape(_OPENERS) + r"]))"
 )
 _NEXT_WORD = re.compile(r"\s*([\w\-]+)")
