@@ -10,6 +10,7 @@ hyphen compounds ("Kreml-Wünsche": kind "compound", not a place mention).
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -125,6 +126,8 @@ class KeyInfo:
     overlay: bool
     metonym: bool
     case_free: bool  # no ref needs an exact-case check
+    verdict: tuple[str, str] | None  # (kind, note) of a free-standing hit with every ref,
+    # when no context rule applies (not a first name, not GeoNames-only); else None
 
 
 def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
@@ -140,11 +143,13 @@ def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
             suffixes = NOUN_SUFFIXES
         else:
             suffixes = EXACT_SUFFIXES
+        geonames_only = all(r.quality.startswith("geonames") for r in refs)
+        context_free = not geonames_only and key not in gazetteer.first_names
         info = cache[key] = KeyInfo(
             refs=refs, kinds=kinds, suffixes=suffixes, ids=_ids(refs, gazetteer),
-            geonames_only=all(r.quality.startswith("geonames") for r in refs),
-            overlay=kinds == {"overlay"}, metonym="metonym" in kinds,
-            case_free=all(r.case != "exact" for r in refs),
+            geonames_only=geonames_only, overlay=kinds == {"overlay"},
+            metonym="metonym" in kinds, case_free=all(r.case != "exact" for r in refs),
+            verdict=_kind_of(kinds) if context_free else None,
         )
     return info
 
@@ -164,15 +169,16 @@ def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> l
     norm = normalize(text)
     ntext = " " + norm.text  # positions below are in ntext; norm offsets are one less
     nlen = len(ntext)
+    breaks, shifts = norm.breaks, norm.shifts  # Normalized.to_original, inlined
     stops = stops_for(gazetteer, language)
     cache = gazetteer.__dict__.setdefault("_key_info", {})
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
         e = last + 1
-        info = cache.get(key) or key_info(key, gazetteer)
         if e < nlen and ntext[e].isalnum():  # the word goes on: an inflection, or no match
             if ntext[e] not in _SUFFIX_STARTS:
                 continue
+            info = cache.get(key) or key_info(key, gazetteer)
             end = -1
             for suf in info.suffixes:
                 k = e + len(suf)
@@ -183,8 +189,14 @@ def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> l
                 continue
         else:
             end = e
+            info = cache.get(key) or key_info(key, gazetteer)
         s = e - len(key)
-        o_start, o_end = norm.to_original(s - 1), norm.to_original(end - 2) + 1
+        o_start, o_end = s - 1, end - 1
+        if breaks:
+            k = bisect_right(breaks, o_start)
+            o_start += shifts[k - 1] if k else 0
+            k = bisect_right(breaks, o_end - 1)
+            o_end += shifts[k - 1] if k else 0
         surface = text[o_start:o_end]
         if info.case_free and surface[0].isupper():
             refs = info.refs
@@ -215,10 +227,24 @@ def _select(hits: list) -> tuple[list, list]:
     return overlays, chosen
 
 
+def _kind_of(kinds: frozenset[str] | set[str]) -> tuple[str, str]:
+    """Return (kind, note) of a free-standing hit by its refs' kinds alone."""
+    if "name" in kinds:
+        return "name", "part of a non-place term"
+    if kinds & {"place", "metonym"}:
+        return "place", ""
+    if "adjective" in kinds:
+        return "adjective", ""
+    return "demonym", ""
+
+
 def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
     """Return (kind, note) of a selected hit."""
     start, end, key, refs, flag, info = hit
-    kinds = info.kinds if len(refs) == len(info.refs) else {r.kind for r in refs}
+    full = len(refs) == len(info.refs)
+    if full and not flag and info.verdict is not None:
+        return info.verdict
+    kinds = info.kinds if full else {r.kind for r in refs}
     if "name" in kinds:
         return "name", "part of a non-place term"
     if flag:
@@ -232,11 +258,7 @@ def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
             return "person", "follows a first name"
         if before in gazetteer.person_titles and kinds <= {"place"}:
             return "person", "follows a person title"
-    if kinds & {"place", "metonym"}:
-        return "place", ""
-    if "adjective" in kinds:
-        return "adjective", ""
-    return "demonym", ""
+    return _kind_of(kinds)
 
 
 def find_mentions(
@@ -262,8 +284,9 @@ def find_mentions(
         kind, note = _kind(text, hit, gazetteer)
         if kind not in REJECTED_KINDS or include_rejected:
             kept.append((hit, kind, note, False))
-    kept.extend((hit, "place", "", True) for hit in overlays)
-    kept.sort(key=lambda k: (k[0][0], -k[0][1]))
+    if overlays:  # the chosen hits are already in text order and do not overlap
+        kept.extend((hit, "place", "", True) for hit in overlays)
+        kept.sort(key=lambda k: (k[0][0], -k[0][1]))
     spans = split_sentences(text, language)
     out: list[Mention] = []
     i, n = 0, len(spans)
@@ -274,9 +297,8 @@ def find_mentions(
         if s_start > start:  # before the first sentence (leading whitespace only)
             s_start, s_end = sentence_at(spans, start)
         out.append(Mention(
-            surface=text[start:end], start=start, end=end, kind=kind, alias=key,
-            candidates=info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
-            sentence_start=s_start, sentence_end=s_end, article_id=article_id,
-            metonym=info.metonym, overlay=overlay, note=note,
+            text[start:end], start, end, kind, key,
+            info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
+            s_start, s_end, article_id, info.metonym, overlay, note,
         ))
     return out
