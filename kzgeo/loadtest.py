@@ -1,15 +1,19 @@
 """Load test: many headless Chromium sessions clicking places on one app server at once.
 
 ``python -m kzgeo loadtest [--sessions 20] [--duration 60] [--url URL] [--json OUT]`` starts one
-``streamlit run app.py`` on a free localhost port (or uses ``--url``), opens ``sessions`` pages
-in one headless Chromium (one browser context each, so each is its own Streamlit session) and
-lets every session click a random place marker on the map with a real mouse click, again and
-again, until ``duration`` seconds are over. Click-to-quote latency runs from the mouse click
-until the quote panel shows the clicked place's heading and its quotes and the script is idle.
+``streamlit run app.py`` on a free localhost port (or uses ``--url``) and opens ``sessions``
+pages in one headless Chromium (a browser context each, so each is its own Streamlit session).
+Once every page shows its map, each session clicks a random place marker on the map with a
+real mouse click, waits ``pause`` seconds after its quotes show, and clicks again, until
+``duration`` seconds are over (a click in flight then may finish). Click-to-quote latency runs
+from the mouse click until the quote panel shows the clicked place's heading and its quotes
+and the script is idle.
 
-Errors are counted by kind (``ERROR_KINDS``), and the server's memory is sampled from
-``/proc`` over its whole process tree. The browser is driven by playwright's async API, one
-asyncio task per session (its sync API is not safe to share between threads).
+Errors are counted by kind (``ERROR_KINDS``). The server's memory is sampled from ``/proc``
+over its process tree; CPU use is split between the server, the browsers and everything else
+on the machine, since on a small machine the browsers compete with the server. The browser is
+driven by playwright's async API, one asyncio task per session (its sync API is not safe to
+share between threads).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ from kzgeo.config import CORPUS_ENV_VAR, PROJECT_ROOT
 DEFAULT_SESSIONS = 20
 DEFAULT_DURATION_S = 60.0
 DEFAULT_PAUSE_S = 1.0  # a reader's pause between a quote shown and the next click
-OPEN_TIMEOUT_S = 180.0  # all sessions open the app at once: the first render is shared
+OPEN_TIMEOUT_S = 300.0  # every session opens the app at once: on 2 cores the browsers' own
+# work (Streamlit's frontend and the map for each page) makes that take minutes
 CLICK_TIMEOUT_S = 60.0  # a click not answered by then is an error
 SERVER_START_TIMEOUT_S = 60.0
 MEMORY_SAMPLE_S = 0.5
@@ -460,9 +465,12 @@ def watch(context: Any, run: Run, session: Session, listening: list[bool]) -> No
         if listening[0] and is_local(request.url, run.host):
             run.report("http", session.number, f"{request.failure} {request.url}")
 
+    def on_page_error(error: Any) -> None:
+        if listening[0]:
+            run.report("page", session.number, str(error.error))
+
     context.on("console", on_console)
-    context.on("weberror", lambda error: listening[0] and run.report(
-        "page", session.number, str(error.error)))
+    context.on("weberror", on_page_error)
     context.on("request", on_request)
     context.on("response", on_response)
     context.on("requestfailed", on_failed)
@@ -492,21 +500,35 @@ async def map_frame(page: Any, timeout_ms: float) -> Any:
             await asyncio.sleep(0.2)
 
 
-async def open_app(page: Any, run: Run, session: Session, timeout_ms: float) -> Any:
-    """Load the app at the session's view and return the map frame once it has settled."""
+def first_line(error: BaseException) -> str:
+    """Return the first line of an error's message.
+
+    >>> first_line(TimeoutError("Timeout 30000ms exceeded.\\n=== logs ===")), first_line(OSError())
+    ('Timeout 30000ms exceeded.', 'OSError')
+    """
+    return (str(error).splitlines() or [type(error).__name__])[0]
+
+
+async def open_app(page: Any, run: Run, session: Session, timeout_ms: float) -> float:
+    """Load the app at the session's view; return the seconds until its map was drawn, once
+    the rerun the map's first value causes has run too."""
+    began = time.perf_counter()
     await page.goto(run.url + "/" + session.view, timeout=timeout_ms)
     await map_frame(page, timeout_ms)
+    drawn = time.perf_counter() - began
     await asyncio.sleep(1.0)  # the map's first value reruns the script: let that run start
-    return await map_frame(page, timeout_ms)
+    await map_frame(page, timeout_ms)
+    return drawn
 
 
 async def click_place(page: Any, run: Run, session: Session, rng: random.Random,
                       current: str | None) -> str | None:
-    """Click a random clickable place other than ``current``; return its id once its quotes
-    show (recording the latency), or None when there was nothing to click."""
+    """Click a random clickable place other than ``current`` and wait for its quotes; return
+    its id (the latency recorded), or None after reporting why not."""
     frame = await map_frame(page, run.click_timeout_ms)
     places = [p for p in await frame.evaluate(CLICKABLE_PLACES_JS) if p["id"] != current]
     if not places:
+        run.report("session", session.number, "no place marker to click on the map")
         return None
     place = rng.choice(places)
     box = await frame.locator(".leaflet-container").bounding_box()
@@ -526,7 +548,7 @@ async def click_place(page: Any, run: Run, session: Session, rng: random.Random,
 
 
 async def click_until_deadline(page: Any, run: Run, session: Session) -> None:
-    """Click places until the run's deadline; after a timeout, reload the page and go on."""
+    """Click places until the run's deadline; after a failed click, reload the page, go on."""
     from playwright.async_api import Error, TimeoutError
 
     rng = random.Random(run.seed * 1_000 + session.number)
@@ -535,16 +557,15 @@ async def click_until_deadline(page: Any, run: Run, session: Session) -> None:
     while time.monotonic() < run.deadline:
         try:
             current = await click_place(page, run, session, rng, current)
-            if current is None:
-                run.report("session", session.number, "no place marker to click on the map")
-                await open_app(page, run, session, run.click_timeout_ms)
         except TimeoutError as error:
-            run.report("timeout", session.number, str(error).splitlines()[0])
-            if time.monotonic() >= run.deadline:
-                return
-            with contextlib.suppress(Error):
-                await open_app(page, run, session, run.click_timeout_ms)
+            run.report("timeout", session.number, first_line(error))
             current = None
+        except Error as error:  # e.g. the map's frame detached while it was read
+            run.report("session", session.number, first_line(error))
+            current = None
+        if current is None and time.monotonic() < run.deadline:
+            with contextlib.suppress(Error):  # a page that does not load fails the next click
+                await open_app(page, run, session, run.click_timeout_ms)
         await asyncio.sleep(run.pause_s)
 
 
@@ -560,19 +581,17 @@ async def run_session(browser: Any, run: Run, session: Session, opened: asyncio.
         watch(context, run, session, listening)
         page = await context.new_page()
         page.set_default_timeout(run.click_timeout_ms)
-        began = time.perf_counter()
         try:
-            await open_app(page, run, session, open_timeout_s * 1000)
-            session.open_s = time.perf_counter() - began
+            session.open_s = await open_app(page, run, session, open_timeout_s * 1000)
         except TimeoutError as error:
-            run.report("timeout", session.number, "opening the app: " + str(error).splitlines()[0])
+            run.report("timeout", session.number, "opening the app: " + first_line(error))
             return
         finally:
             opened.set()
         await start.wait()
         await click_until_deadline(page, run, session)
     except Error as error:
-        run.report("session", session.number, str(error).splitlines()[0])
+        run.report("session", session.number, first_line(error))
     finally:
         opened.set()  # also when the session failed before it could open the app
         listening[0] = False
@@ -724,6 +743,16 @@ def write_json(report: LoadReport, path: Path) -> Path:
 
 
 # --------------------------------------------------------------------------- run
+def app_version() -> str | None:
+    """Return ``git describe --always --dirty`` of the project (None outside a checkout)."""
+    with contextlib.suppress(OSError, subprocess.SubprocessError):
+        done = subprocess.run(["git", "describe", "--always", "--dirty"], cwd=PROJECT_ROOT,
+                              capture_output=True, text=True, timeout=10)
+        if done.returncode == 0:
+            return done.stdout.strip()
+    return None
+
+
 def run_loadtest(
     corpus: Path,
     sessions: int = DEFAULT_SESSIONS,
@@ -747,7 +776,8 @@ def run_loadtest(
     params = {"sessions": sessions, "duration_s": duration_s, "pause_s": pause_s,
               "click_timeout_s": click_timeout_s, "open_timeout_s": open_timeout_s,
               "seed": seed, "views": list(VIEWS), "viewport": VIEWPORT,
-              "url": url, "corpus": None if url else str(corpus)}
+              "url": url, "corpus": None if url else str(corpus),
+              "app_version": None if url else app_version()}
     with contextlib.ExitStack() as stack:
         if url is None:
             folder = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -783,7 +813,8 @@ def run_loadtest(
 def describe(report: LoadReport) -> str:
     """Return the heading line of a printed report: what ran where."""
     p = report.params
-    target = p["url"] or f"one streamlit server on localhost ({p['corpus']})"
+    target = p["url"] or (f"one streamlit server on localhost (app {p['app_version'] or '?'}, "
+                          f"corpus {p['corpus']})")
     return (f"kzgeo loadtest: {p['sessions']} sessions x {p['duration_s']:g} s against {target}, "
             f"pause {p['pause_s']:g} s; {describe_machine(report.machine)}, "
             f"Chromium {report.machine['chromium']}")
