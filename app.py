@@ -11,19 +11,22 @@ import html
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+import folium
 import pandas as pd
 import streamlit as st
-from streamlit_folium import st_folium
+import streamlit_folium
 
 from kzgeo import config, dashboard, mapview
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.dashboard import ViewState
-from kzgeo.index import CorpusIndex, geojson_text, index_corpus, mention_rows, mentions_csv
+from kzgeo.index import ServedIndex, geojson_text, served_index
 from kzgeo.ingest import LANGUAGES, IngestError
 from kzgeo.themes import THEME_IDS, THEMES
 
 MAP_KEY = "kzgeo_map"
+MAP_RETURNS = ("last_active_drawing", "last_object_clicked_count")  # no pan or zoom: no rerun
+ARTICLES_LISTED = 25  # the overview lists the newest articles; the Article filter has them all
 ALL = ""  # the "no filter" choice of a select box
 MAP_HEIGHT = 600
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
@@ -56,17 +59,19 @@ def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
     )
 
 
-@st.cache_resource(show_spinner="Reading and geoparsing the corpus …", max_entries=4)
-def cached_index(folder: str, signature: tuple) -> CorpusIndex:
-    """Build the index once per corpus state, shared by every session (never mutated)."""
-    return index_corpus(Path(folder))
+@st.cache_resource(show_spinner="Reading the corpus index (geoparsing it if it changed) …",
+                   max_entries=4)
+def cached_index(folder: str, signature: tuple) -> ServedIndex:
+    """Return the corpus' served index, shared by every session (never mutated): read from its
+    artifact, or built (and saved) when the corpus, geodata or code changed."""
+    return served_index(Path(folder))[0]
 
 
 @st.cache_resource(max_entries=4)
 def cached_catalogue(folder: str, signature: tuple) -> dashboard.Catalogue:
     """Return the valid ids of the index for URL checks."""
     index = cached_index(folder, signature)
-    return dashboard.catalogue_of(index.collection, index.corpus.articles)
+    return dashboard.catalogue_of(index.collection, index.articles)
 
 
 @st.cache_resource(show_spinner="Loading the gazetteer …")
@@ -75,14 +80,6 @@ def cached_gazetteer():
     from kzgeo.gazetteer import load_gazetteer
 
     return load_gazetteer()
-
-
-@st.cache_data(max_entries=4, show_spinner=False)
-def dataset_downloads(folder: str, signature: tuple) -> tuple[str, str]:
-    """Return the whole dataset as GeoJSON and mentions CSV text."""
-    index = cached_index(folder, signature)
-    rows = mention_rows(index.parsed, index.corpus.articles)
-    return geojson_text(index.collection), mentions_csv(rows)
 
 
 def filter_key(state: ViewState) -> tuple:
@@ -106,6 +103,86 @@ def cached_visible(folder: str, signature: tuple, filters: tuple) -> tuple[tuple
         for f in visible
     }
     return tuple(visible), colours
+
+
+# --- the map: rendered once per content, shown by streamlit-folium's own component --------------
+def map_component_args(m: folium.Map) -> dict:
+    """Return what ``st_folium`` (streamlit-folium 0.27.4, pinned) sends to its component for
+    ``m``, without the per-run parts (key callback, size).
+
+    ``st_folium`` renders the whole folium map on every script run (a third of a second for this
+    one); the map only changes with the filters and the user's own articles, so the app renders
+    it once per content (``cached_map``) and ``draw_map`` hands the result to the component.
+    ``tests/test_app_map.py`` checks this equals what ``st_folium`` itself sends.
+    """
+    sf = streamlit_folium
+    m.get_root().render()
+    m.render()
+    html_part, header = sf._get_html(m), sf._get_header(m)
+    script = sf._get_map_string(m)
+    css: list[str] = []
+    js: list[str] = []
+    for element in walk_elements(m):
+        css.extend(href for _, href in getattr(element, "default_css", []))
+        js.extend(src for _, src in getattr(element, "default_js", []))
+    return {
+        "script": script,
+        "header": header,
+        "html": html_part,
+        "id": sf.get_full_id(m),
+        "css_links": list(dict.fromkeys(css)),
+        "js_links": list(dict.fromkeys(js)),
+        "hash": sf.generate_js_hash(script, MAP_KEY, False),
+    }
+
+
+def walk_elements(element):
+    """Yield a folium element and all its children (what may carry CSS and JS links)."""
+    if isinstance(element, folium.elements.JSCSSMixin):
+        yield element
+    for child in getattr(element, "_children", {}).values():
+        yield from walk_elements(child)
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def cached_map(
+    folder: str, signature: tuple, filters: tuple, new_key: tuple, asset_url: str,
+    _new_features: tuple = (),
+) -> dict:
+    """Return the component arguments of the map for one filter state and set of the user's
+    new places (``new_key`` names them; shared, never mutated)."""
+    visible, colours = cached_visible(folder, signature, filters)
+    countries = {
+        "type": "FeatureCollection",
+        "features": [
+            mapview.slim_feature(f, None)
+            for f in visible
+            if f["properties"]["layer"] == "countries"
+        ],
+    }
+    overlays = mapview.index_layers(
+        [f for f in visible if f["properties"]["layer"] != "countries"] + list(_new_features),
+        colours,
+    )
+    # Built at the home view, so panning never changes the map's HTML (a new HTML remounts the
+    # map); the map itself takes the page's view from the URL and keeps it there (ViewInUrl).
+    return map_component_args(mapview.build_map(countries, overlays=overlays, asset_url=asset_url))
+
+
+def draw_map(args: dict, returned: tuple[str, ...] = MAP_RETURNS) -> dict | None:
+    """Show a rendered map (``map_component_args``); return what the user last clicked."""
+    hash_key = args["hash"]
+
+    def on_change() -> None:  # as st_folium does: keep the value under the map's key
+        st.session_state[MAP_KEY] = st.session_state.get(hash_key, {})
+
+    return streamlit_folium._component_func(
+        script=args["script"], header=args["header"], html=args["html"], id=args["id"],
+        key=hash_key, height=MAP_HEIGHT, width=None, returned_objects=list(returned),
+        default=dict.fromkeys(returned), zoom=None, center=None, feature_group=None,
+        return_on_hover=False, layer_control=None, pixelated=False, css_links=args["css_links"],
+        js_links=args["js_links"], on_change=on_change, wrap_longitude=False,
+    )
 
 
 def query_params() -> dict[str, list[str]]:
@@ -197,7 +274,7 @@ def on_upload() -> None:
     prefill(meta, overwrite=True)
 
 
-def map_own_article(index: CorpusIndex) -> None:
+def map_own_article(index: ServedIndex) -> None:
     """Geoparse the form's article and add its places to this session's new features."""
     state = st.session_state
     state["byo_error"] = state["byo_done"] = None
@@ -231,7 +308,7 @@ def remove_own_articles() -> None:
         st.session_state["place"] = None
 
 
-def show_own_article_form(index: CorpusIndex) -> None:
+def show_own_article_form(index: ServedIndex) -> None:
     """Draw the sidebar form to paste or upload an article and map it in this session."""
     st.session_state.setdefault("new_features", [])
     st.session_state.setdefault("byo_error", None)
@@ -265,9 +342,9 @@ def show_own_article_form(index: CorpusIndex) -> None:
             st.button("Remove my articles", key="byo_remove", on_click=remove_own_articles)
 
 
-def show_filters(index: CorpusIndex, dates: tuple[dt.date, dt.date]) -> None:
+def show_filters(index: ServedIndex, dates: tuple[dt.date, dt.date]) -> None:
     """Draw the sidebar: search, theme toggles, article/outlet and date filters."""
-    articles = {a.id: a for a in index.corpus.articles}
+    articles = {a.id: a for a in index.articles}
     with st.sidebar:
         st.header("Find and filter")
         features = [f for f in index.collection["features"] if f["properties"]["quotes"]]
@@ -343,35 +420,15 @@ def take_map_click(result: dict | None) -> None:
             st.rerun()
 
 
-def show_map(state: ViewState, visible: tuple, colours: dict) -> None:
+def show_map(
+    state: ViewState, folder: str, signature: tuple, visible: tuple, colours: dict
+) -> None:
     """Draw the map of the visible features and take clicks."""
-    countries = {
-        "type": "FeatureCollection",
-        "features": [
-            mapview.slim_feature(f, None)
-            for f in visible
-            if f["properties"]["layer"] == "countries"
-        ],
-    }
-    overlays = mapview.index_layers(
-        [f for f in visible if f["properties"]["layer"] != "countries"]
-        + st.session_state.get("new_features", []),
-        colours,
-    )
-    # Built at the home view, so panning never changes the map's HTML (a new HTML remounts the
-    # map); the map itself takes the page's view from the URL and keeps it there (ViewInUrl).
-    m = mapview.build_map(
-        countries,
-        overlays=overlays,
-        asset_url=vendor_url_for(st.get_option("server.baseUrlPath")),
-    )
-    result = st_folium(
-        m,
-        key=MAP_KEY,
-        height=MAP_HEIGHT,
-        use_container_width=True,
-        returned_objects=["last_active_drawing", "last_object_clicked_count"],
-    )
+    new_features = tuple(st.session_state.get("new_features", []))
+    new_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in new_features)
+    asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
+    args = cached_map(folder, signature, filter_key(state), new_key, asset_url, new_features)
+    result = draw_map(args)
     take_map_click(result)
     legend = mapview.legend_entries(
         [*visible, *st.session_state.get("new_features", [])],
@@ -385,18 +442,27 @@ def show_map(state: ViewState, visible: tuple, colours: dict) -> None:
     )
 
 
-def show_timeline(state: ViewState, visible: tuple) -> None:
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_months(
+    folder: str, signature: tuple, filters: tuple, place: str | None
+) -> tuple[list[tuple[str, int]], bool]:
+    """Return quotes per month of the selected feature (else of the map) and whether it is the
+    selection's."""
+    visible, _ = cached_visible(folder, signature, filters)
+    chosen = [f for f in visible if f["id"] == place]
+    return dashboard.mentions_by_month(chosen or visible), bool(chosen)
+
+
+def show_timeline(state: ViewState, folder: str, signature: tuple) -> None:
     """Draw mentions per month for the visible features (or the selected one)."""
-    chosen = [f for f in visible if f["id"] == state.place] or list(visible)
-    months = dashboard.mentions_by_month(chosen)
+    months, selected = cached_months(folder, signature, filter_key(state), state.place)
     if months:
-        what = "the selection" if state.place and chosen[0]["id"] == state.place else "the map"
-        st.markdown(f"**Mentions per month** ({what})")
+        st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
         frame = pd.DataFrame(months, columns=["month", "quotes"]).set_index("month")
         st.bar_chart(frame, height=160, y_label="quotes", x_label="month of publication")
 
 
-def show_panel(index: CorpusIndex, state: ViewState, visible: tuple) -> None:
+def show_panel(index: ServedIndex, state: ViewState, visible: tuple) -> None:
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     feature, hidden = dashboard.find_feature(
         state.place, visible, index.collection["features"], st.session_state["new_features"]
@@ -404,7 +470,7 @@ def show_panel(index: CorpusIndex, state: ViewState, visible: tuple) -> None:
     if hidden:
         st.info("The selected place is hidden by the current filters.")
     if feature is None:
-        show_overview(visible, index.corpus.articles)
+        show_overview(visible, index.articles)
         return
     properties = feature["properties"]
     st.subheader(properties["name"])
@@ -430,19 +496,41 @@ def show_panel(index: CorpusIndex, state: ViewState, visible: tuple) -> None:
         f"**{len(quotes)} quote(s)**"
         + (" matching the filters" if dashboard.filters_quotes(state) else "")
     )
-    for first, group in dashboard.group_quotes(quotes):
-        st.markdown(dashboard.article_group_html(first, group), unsafe_allow_html=True)
+    show_quotes(feature["id"], quotes)
+
+
+def show_quotes(feature_id: str, quotes: list) -> None:
+    """Show the quotes by article, newest first, a page at a time (a button shows more)."""
+    shown_key = f"shown-{feature_id}"
+    limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
+    groups = dashboard.first_quotes(dashboard.group_quotes(quotes), limit)
+    st.markdown(
+        "".join(dashboard.article_group_html(first, group) for first, group in groups),
+        unsafe_allow_html=True,
+    )
+    if len(quotes) > limit:
+        more = min(dashboard.QUOTES_PER_PAGE, len(quotes) - limit)
+        st.caption(f"Showing {limit} of {len(quotes)} quotes.")
+        if st.button(f"Show {more} more", key=f"more-{feature_id}"):
+            st.session_state[shown_key] = limit + more
+            st.rerun()
 
 
 def show_articles(articles) -> None:
-    """List the articles: title, outlet, date."""
+    """List the newest articles: title, outlet, date (all of them are in the Article filter)."""
     st.subheader(f"Articles ({len(articles)})")
-    for article in sorted(articles, key=lambda a: a.date or dt.date.min, reverse=True):
+    newest = sorted(articles, key=lambda a: a.date or dt.date.min, reverse=True)
+    for article in newest[:ARTICLES_LISTED]:
         date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
         st.markdown(
             f"<strong>{html.escape(article.title)}</strong><br>"
             f"<small>{html.escape(article.outlet)} · {date}</small>",
             unsafe_allow_html=True,
+        )
+    if len(articles) > ARTICLES_LISTED:
+        st.caption(
+            f"The {ARTICLES_LISTED} newest of {len(articles)}; pick any article in the "
+            "sidebar's Article filter."
         )
 
 
@@ -468,8 +556,9 @@ def show_overview(visible: tuple, articles) -> None:
     show_articles(articles)
 
 
-def show_share_and_export(state: ViewState, visible: tuple, folder: str, signature: tuple) -> None:
-    """Offer the link of this view and downloads of the view and the whole dataset."""
+def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) -> None:
+    """Offer the link of this view and downloads of the view and the whole dataset (each file
+    is made when its button is clicked, not on every run)."""
     query = dashboard.to_query(state)
     if {key: [value] for key, value in query.items()} != query_params():
         st.query_params.from_dict(query)  # only on change: each write replaces the map view
@@ -479,32 +568,34 @@ def show_share_and_export(state: ViewState, visible: tuple, folder: str, signatu
         st.caption("Link to this view, the map's position and zoom included:")
         # the box shows the page's live URL (the map keeps its view there) and copies it
         st.html(mapview.share_box_html(link or "/"), unsafe_allow_javascript=True)
-        view = {"type": "FeatureCollection", "features": list(visible)}
-        whole_geojson, whole_csv = dataset_downloads(folder, signature)
         left, right = st.columns(2)
         left.download_button(
             "This view (GeoJSON)",
-            geojson_text(view),
+            lambda: geojson_text({"type": "FeatureCollection", "features": list(visible)}),
             "kzgeo-view.geojson",
             "application/geo+json",
             on_click="ignore",
         )
         left.download_button(
             "This view's quotes (CSV)",
-            dashboard.quotes_csv(visible),
+            lambda: dashboard.quotes_csv(visible),
             "kzgeo-view-quotes.csv",
             "text/csv",
             on_click="ignore",
         )
         right.download_button(
             "Whole dataset (GeoJSON)",
-            whole_geojson,
+            lambda: geojson_text(index.collection),
             "kzgeo.geojson",
             "application/geo+json",
             on_click="ignore",
         )
         right.download_button(
-            "All mentions (CSV)", whole_csv, "kzgeo-mentions.csv", "text/csv", on_click="ignore"
+            "All mentions (CSV)",
+            index.mentions_csv,
+            "kzgeo-mentions.csv",
+            "text/csv",
+            on_click="ignore",
         )
 
 
@@ -514,13 +605,7 @@ def show_empty_page() -> None:
     with map_col:
         countries = mapview.read_geojson(config.GEODATA_DIR / "countries.geojson")
         asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
-        st_folium(
-            mapview.build_map(countries, asset_url=asset_url),
-            key=MAP_KEY,
-            height=MAP_HEIGHT,
-            use_container_width=True,
-            returned_objects=[],
-        )
+        draw_map(map_component_args(mapview.build_map(countries, asset_url=asset_url)), ())
     with panel_col:
         show_articles(())
     st.caption(CREDITS)
@@ -546,13 +631,13 @@ def main() -> None:
         )
         show_empty_page()
         return
-    if index.corpus.warnings:
+    if index.warnings:
         st.warning(
-            f"{len(index.corpus.warnings)} problem(s) while loading the corpus:\n\n"
-            + "\n".join(f"- {w}" for w in index.corpus.warnings)
+            f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
+            + "\n".join(f"- {w}" for w in index.warnings)
         )
     catalogue = cached_catalogue(str(folder), signature)
-    days = [a.date for a in index.corpus.articles if a.date] or [dt.date.today()]
+    days = [a.date for a in index.articles if a.date] or [dt.date.today()]
     dates = (min(days), max(days))
     initialise_from_url(catalogue, dates)
     for notice in st.session_state["notices"]:
@@ -563,12 +648,13 @@ def main() -> None:
     visible, colours = cached_visible(str(folder), signature, filter_key(state))
     map_col, panel_col = st.columns([3, 2], gap="medium")
     with map_col:
-        show_map(state, visible, colours)
-        show_timeline(state, visible)
+        show_map(state, str(folder), signature, visible, colours)
+        show_timeline(state, str(folder), signature)
     with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
         show_panel(index, state, visible)
-    show_share_and_export(state, visible, str(folder), signature)
+    show_share_and_export(state, visible, index)
     st.caption(CREDITS + " Outlets: " + ", ".join(sorted(catalogue.outlets)) + ".")
 
 
-main()
+if __name__ == "__main__":  # streamlit runs the script as __main__; tests import it
+    main()

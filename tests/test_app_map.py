@@ -1,0 +1,61 @@
+"""The app renders its map once per content and sends exactly what st_folium would send."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+
+import pytest
+import streamlit_folium
+
+from kzgeo import config, mapview
+from kzgeo.index import index_corpus
+
+
+@pytest.fixture(scope="module")
+def app_module():
+    """Import app.py as a module (its page only runs as __main__, as streamlit runs it)."""
+    spec = importlib.util.spec_from_file_location("kzgeo_app", config.PROJECT_ROOT / "app.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["kzgeo_app"] = module
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop("kzgeo_app", None)
+
+
+def real_map():
+    """Return the dashboard map of the bundled corpus: outlines, every layer and place."""
+    index = index_corpus(config.DEFAULT_CORPUS_DIR)
+    features = index.collection["features"]
+    countries = {
+        "type": "FeatureCollection",
+        "features": [f for f in features if f["properties"]["layer"] == "countries"],
+    }
+    colours = {f["id"]: "#d95f02" for f in features}
+    overlays = mapview.index_layers(
+        [f for f in features if f["properties"]["layer"] != "countries"], colours
+    )
+    return mapview.build_map(countries, overlays=overlays)
+
+
+def without_folium_ids(value):
+    """Return ``value`` with folium's random element ids (32 hex digits) made equal."""
+    return re.sub(r"[0-9a-f]{32}", "<id>", value) if isinstance(value, str) else value
+
+
+def test_the_cached_map_arguments_equal_what_st_folium_sends(app_module, monkeypatch):
+    ours = app_module.map_component_args(real_map())
+    sent: dict = {}
+    monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: sent.update(kw))
+
+    streamlit_folium.st_folium(
+        real_map(), key=app_module.MAP_KEY, height=app_module.MAP_HEIGHT,
+        use_container_width=True, returned_objects=list(app_module.MAP_RETURNS),
+    )
+
+    for name in ("script", "header", "html", "id", "css_links", "js_links"):
+        assert without_folium_ids(ours[name]) == without_folium_ids(sent[name]), name
+    assert ours["hash"] == sent["key"]
+    assert "places" in ours["script"] and len(ours["script"]) > 100_000
+    assert all(link.startswith("/app/static/") for link in ours["js_links"] + ours["css_links"])
