@@ -126,6 +126,7 @@ class KeyInfo:
     overlay: bool
     metonym: bool
     case_free: bool  # no ref needs an exact-case check
+    lower_refs: tuple[AliasRef, ...]  # the refs a lower-case surface keeps when case_free
     verdict: tuple[str, str] | None  # (kind, note) of a free-standing hit with every ref,
     # when no context rule applies (not a first name, not GeoNames-only); else None
 
@@ -149,6 +150,7 @@ def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
             refs=refs, kinds=kinds, suffixes=suffixes, ids=_ids(refs, gazetteer),
             geonames_only=geonames_only, overlay=kinds == {"overlay"},
             metonym="metonym" in kinds, case_free=all(r.case != "exact" for r in refs),
+            lower_refs=tuple(r for r in refs if r.case == "any"),
             verdict=_kind_of(kinds) if context_free else None,
         )
     return info
@@ -198,12 +200,12 @@ def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> l
             k = bisect_right(breaks, o_end - 1)
             o_end += shifts[k - 1] if k else 0
         surface = text[o_start:o_end]
-        if info.case_free and surface[0].isupper():
-            refs = info.refs
+        if info.case_free:  # _case_ok without calls: "cap" refs need a capital, "any" do not
+            refs = info.refs if surface[0].isupper() else info.lower_refs
         else:
             refs = tuple(r for r in info.refs if _case_ok(r.case, r.form, surface))
-            if not refs:
-                continue
+        if not refs:
+            continue
         if info.geonames_only and ntext[s:end] in stops:
             continue
         flag = ""

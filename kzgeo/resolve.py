@@ -415,6 +415,20 @@ def _iso(date: Any) -> str | None:
     return date.isoformat() if hasattr(date, "isoformat") else (str(date) if date else None)
 
 
+def _squeezed(text: str) -> str:
+    """Return ``text`` with its white-space runs as single spaces, none at either end.
+
+    Most sentences already are so (printable means no white space but " "), and come back as
+    they are, without a split and join.
+
+    >>> _squeezed("Ende."), _squeezed(" Zwei  Worte\\n."), _squeezed("a\\u00a0b")
+    ('Ende.', 'Zwei Worte .', 'a b')
+    """
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
+    return " ".join(text.split())
+
+
 def _source(article: Any) -> tuple:
     """Return what every quote of ``article`` starts with: id, title, outlet, author, ISO date."""
     return (article.id, article.title, article.outlet, article.author, _iso(article.date))
@@ -446,7 +460,7 @@ def _make_place(
         sentence = rm.sentence
         known = sentences.get(sentence)
         if known is None:
-            known = sentences[sentence] = (" ".join(sentence.split()), themes_of(sentence))
+            known = sentences[sentence] = (_squeezed(sentence), themes_of(sentence))
         if known[0] in seen_text:
             continue  # identical sentences (and the same sentence twice) are quoted once
         seen_text.add(known[0])

@@ -14,7 +14,7 @@ from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.recognize import find_mentions
-from kzgeo.resolve import explain, geoparse
+from kzgeo.resolve import _squeezed, explain, geoparse
 from kzgeo.sentences import split_sentences
 from kzgeo.themes import (
     THEME_IDS,
@@ -387,6 +387,14 @@ def test_theme_keywords_that_are_not_words_are_refused(tmp_path, key):
 def test_is_letter_is_the_token_letter_class():
     letter = re.compile(r"[^\W\d_]")
     assert all(bool(letter.match(chr(i))) == _is_letter(chr(i)) for i in range(0x110000))
+
+
+def test_squeezed_quote_text_is_split_and_join():
+    spaces = [chr(i) for i in range(0x110000) if chr(i).isspace()]
+    assert len(spaces) > 20 and not any(c.isprintable() for c in spaces if c != " ")
+    texts = ["", "Ende.", " a", "a ", "a  b", "a\u00adb", *(f"a{c}b" for c in spaces)]
+    for text in texts:
+        assert _squeezed(text) == " ".join(text.split())
 
 
 def test_to_dict_is_json_serialisable(result):
