@@ -59,3 +59,34 @@ def test_the_cached_map_arguments_equal_what_st_folium_sends(app_module, monkeyp
     assert ours["hash"] == sent["key"]
     assert "places" in ours["script"] and len(ours["script"]) > 100_000
     assert all(link.startswith("/app/static/") for link in ours["js_links"] + ours["css_links"])
+
+
+# --- pages of quotes and articles (what keeps a rerun cheap on a large corpus) -------------------
+def quote_count(app) -> int:
+    return sum(element.value.count('class="kz-quote"') for element in app.markdown)
+
+
+def test_the_panel_shows_a_page_of_quotes_and_more_on_demand():
+    from streamlit.testing.v1 import AppTest
+
+    index = index_corpus(config.DEFAULT_CORPUS_DIR)
+    top = max(index.collection["features"], key=lambda f: len(f["properties"]["quotes"]))
+    total = len(top["properties"]["quotes"])
+    page = app_page_size()
+    assert total > page, "the bundled corpus needs a feature with more than a page of quotes"
+    app = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=120)
+    app.query_params["place"] = top["id"]
+
+    app.run()
+    assert not app.exception
+    assert quote_count(app) == page
+    assert f"Showing {page} of {total} quotes." in [c.value for c in app.caption]
+
+    app.button(key=f"more-{top['id']}").click().run()
+    assert quote_count(app) == min(total, 2 * page)
+
+
+def app_page_size() -> int:
+    from kzgeo.dashboard import QUOTES_PER_PAGE
+
+    return QUOTES_PER_PAGE
