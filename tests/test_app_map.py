@@ -1,4 +1,5 @@
-"""The app renders its map once per content and sends exactly what st_folium would send."""
+"""What keeps the app's reruns cheap: the map rendered once (and sent exactly as st_folium would
+send it), quotes shown a page at a time."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 import streamlit_folium
 
 from kzgeo import config, mapview
+from kzgeo.dashboard import QUOTES_PER_PAGE
 from kzgeo.index import index_corpus
 
 
@@ -72,7 +74,7 @@ def test_the_panel_shows_a_page_of_quotes_and_more_on_demand():
     index = index_corpus(config.DEFAULT_CORPUS_DIR)
     top = max(index.collection["features"], key=lambda f: len(f["properties"]["quotes"]))
     total = len(top["properties"]["quotes"])
-    page = app_page_size()
+    page = QUOTES_PER_PAGE
     assert total > page, "the bundled corpus needs a feature with more than a page of quotes"
     app = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=120)
     app.query_params["place"] = top["id"]
@@ -84,9 +86,3 @@ def test_the_panel_shows_a_page_of_quotes_and_more_on_demand():
 
     app.button(key=f"more-{top['id']}").click().run()
     assert quote_count(app) == min(total, 2 * page)
-
-
-def app_page_size() -> int:
-    from kzgeo.dashboard import QUOTES_PER_PAGE
-
-    return QUOTES_PER_PAGE
