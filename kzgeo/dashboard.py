@@ -10,6 +10,7 @@ import csv
 import datetime as dt
 import html
 import io
+import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
@@ -224,20 +225,25 @@ def clip(text: str, limit: int = MAX_NOTICE_CHARS) -> str:
 
 
 # Characters that can start Markdown syntax in a notice: links and images ([ ] !), emphasis,
-# code, strike-through, math ($), colour and icon directives (:), auto-links (: . @), tables,
-# entities (&). Raw HTML is shown as text by Streamlit's Markdown.
-MARKDOWN_SPECIALS = frozenset("\\`*_{}[]#+-.!|~$:@&")
+# code, strike-through, math ($), colour and icon directives (:), tables, entities (&). Raw
+# HTML is shown as text by Streamlit's Markdown.
+MARKDOWN_SPECIALS = frozenset("\\`*_{}[]#+-!|~$:&")
+# Bare web and mail addresses become links after escapes are resolved (GFM auto-links), so a
+# word joiner (U+2060, invisible) goes where they would start to match.
+AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def escape_markdown(text: str) -> str:
-    r"""Return ``text`` with a backslash before every Markdown special character.
+    r"""Return ``text`` that Markdown shows as it is: no link, image, formatting or auto-link.
 
     >>> escape_markdown("![x](http://evil.example/t.png) **fett** $x$")
-    '\\!\\[x\\](http\\://evil\\.example/t\\.png) \\*\\*fett\\*\\* \\$x\\$'
+    '\\!\\[x\\](http\\:\u2060//evil.example/t.png) \\*\\*fett\\*\\* \\$x\\$'
     >>> escape_markdown("<script>alert(1)</script>"), escape_markdown("")
     ('<script>alert(1)</script>', '')
     """
-    return "".join("\\" + char if char in MARKDOWN_SPECIALS else char for char in text)
+    unlinked = AUTOLINK_STARTS.sub(WORD_JOINER, text)
+    return "".join("\\" + char if char in MARKDOWN_SPECIALS else char for char in unlinked)
 
 
 def visible(text: str) -> str:
