@@ -566,8 +566,13 @@ def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) 
     link = base + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
     with st.expander("Share this view and export data", expanded=False):
         st.caption("Link to this view, the map's position and zoom included:")
-        # the box shows the page's live URL (the map keeps its view there) and copies it
-        st.html(mapview.share_box_html(link or "/"), unsafe_allow_javascript=True)
+        # the box shows the page's live URL (the map keeps its view there) and copies it; new
+        # on every run, so its script puts the view back after any URL Streamlit wrote
+        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+        st.html(
+            mapview.share_box_html(link or "/", st.session_state["runs"]),
+            unsafe_allow_javascript=True,
+        )
         left, right = st.columns(2)
         left.download_button(
             "This view (GeoJSON)",

@@ -530,8 +530,9 @@ SHARE_BOX_CSS = """<style>
 .kz-share span {font-size: 0.85rem; color: #2e7d32; min-width: 4rem;}
 </style>"""
 
-# Runs in the page. After the script wrote new URL parameters (Streamlit replaced the URL and,
-# with it, the map view) put the live map view back; show the live URL; copy it on request.
+# Runs in the page after every run of the app. Puts the live map view back into the URL (when
+# the app writes URL parameters, Streamlit replaces the whole query); shows the live URL and
+# copies it on request.
 # When the app is embedded (Streamlit Community Cloud) the host is told the new query, as
 # Streamlit itself does, so the address bar follows.
 _SHARE_JS = """
@@ -576,12 +577,13 @@ _SHARE_JS = """
 """
 
 
-def share_box_html(link: str) -> str:
+def share_box_html(link: str, run: int = 0) -> str:
     """Return the share box: the live link of this view (map position included) and a copy
     button, as HTML with its script (for ``st.html(..., unsafe_allow_javascript=True)``).
 
-    ``link`` is shown until the script runs; a new ``link`` also reruns the script, which
-    then puts the map view back into the URL.
+    ``link`` is shown until the script runs. ``run`` (the app's run counter) makes the box new
+    on every run, so its script runs after every run and puts the map view back into the URL
+    after whatever Streamlit wrote there (a write survives an interrupted run, the box may not).
 
     >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
     True
@@ -590,7 +592,7 @@ def share_box_html(link: str) -> str:
     script = script.replace("/* VIEW_EVENT */", json.dumps(VIEW_EVENT))
     script = script.replace("</", "<\\/")  # nothing in it may close the script element
     return (
-        f'{SHARE_BOX_CSS}<div class="kz-share">'
+        f'{SHARE_BOX_CSS}<div class="kz-share" data-run="{run}">'
         f'<input id="kz-share-link" type="text" readonly value="{escape(link)}" '
         'aria-label="Link to this view">'
         '<button id="kz-share-copy" type="button">Copy link</button>'
