@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -169,12 +170,20 @@ def cached_map(
     return map_component_args(mapview.build_map(countries, overlays=overlays, asset_url=asset_url))
 
 
-def draw_map(args: dict, returned: tuple[str, ...] = MAP_RETURNS) -> dict | None:
-    """Show a rendered map (``map_component_args``); return what the user last clicked."""
+def draw_map(
+    args: dict, returned: tuple[str, ...] = MAP_RETURNS, on_value: Callable | None = None
+) -> dict | None:
+    """Show a rendered map (``map_component_args``); return what the user last clicked.
+
+    ``on_value(value)`` runs when the map sends a new value, before the script reruns.
+    """
     hash_key = args["hash"]
 
     def on_change() -> None:  # as st_folium does: keep the value under the map's key
-        st.session_state[MAP_KEY] = st.session_state.get(hash_key, {})
+        value = st.session_state.get(hash_key, {})
+        st.session_state[MAP_KEY] = value
+        if on_value is not None:
+            on_value(value)
 
     return streamlit_folium._component_func(
         script=args["script"], header=args["header"], html=args["html"], id=args["id"],
@@ -407,17 +416,18 @@ def article_label(article) -> str:
 
 
 def take_map_click(result: dict | None) -> None:
-    """Select the feature the user clicked on the map (every click counts, repeats too)."""
+    """Select the feature the user clicked on the map (every click counts, repeats too).
+
+    Runs as the map's change callback, before the script, so a click costs one script run.
+    """
     if not result:
         return
     count = result.get("last_object_clicked_count") or 0
     drawing = result.get("last_active_drawing") or {}
     clicked = (drawing.get("properties") or {}).get("id")
-    if count != st.session_state["clicks"] and clicked:
+    if count != st.session_state.get("clicks") and clicked:
         st.session_state["clicks"] = count
-        if clicked != st.session_state["place"]:
-            st.session_state["place"] = clicked
-            st.rerun()
+        st.session_state["place"] = clicked
 
 
 def show_map(
@@ -428,8 +438,7 @@ def show_map(
     new_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in new_features)
     asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
     args = cached_map(folder, signature, filter_key(state), new_key, asset_url, new_features)
-    result = draw_map(args)
-    take_map_click(result)
+    draw_map(args, on_value=take_map_click)
     legend = mapview.legend_entries(
         [*visible, *st.session_state.get("new_features", [])],
         colours,
