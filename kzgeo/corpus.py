@@ -138,6 +138,8 @@ def read_text_file(path: Path, max_bytes: int = MAX_FILE_BYTES) -> str:
         ) from error
     if not text.strip():
         raise UnreadableFile("no text (only white space)")
+    if not re.search(r"\w", text):
+        raise UnreadableFile("no words (only punctuation and symbols)")
     return text
 
 
