@@ -199,10 +199,10 @@ def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> l
             o_start += shifts[k - 1] if k else 0
             k = bisect_right(breaks, o_end - 1)
             o_end += shifts[k - 1] if k else 0
-        surface = text[o_start:o_end]
         if info.case_free:  # _case_ok without calls: "cap" refs need a capital, "any" do not
-            refs = info.refs if surface[0].isupper() else info.lower_refs
+            refs = info.refs if text[o_start].isupper() else info.lower_refs
         else:
+            surface = text[o_start:o_end]
             refs = tuple(r for r in info.refs if _case_ok(r.case, r.form, surface))
         if not refs:
             continue

@@ -14,10 +14,12 @@ with a lower confidence but never create a place on their own.
 
 from __future__ import annotations
 
+import gc
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -169,12 +171,12 @@ def _article_countries(mentions: list[Mention], gazetteer: Gazetteer) -> frozens
     """Return ISO codes of countries named (or named by adjective) in the article."""
     cache = gazetteer.__dict__.setdefault("_country_named", {})  # id -> (its ISO code,) or ()
     out = set()
-    for m in mentions:
-        if len(m.candidates) == 1:
-            named = cache.get(m.candidates[0])
+    for candidates in {m.candidates for m in mentions}:  # each distinct candidate tuple once
+        if len(candidates) == 1:
+            named = cache.get(candidates[0])
             if named is None:
-                e = gazetteer.get(m.candidates[0])
-                named = cache[m.candidates[0]] = (
+                e = gazetteer.get(candidates[0])
+                named = cache[candidates[0]] = (
                     (e.country,) if e is not None and e.kind == "country" else ())
             out.update(named)
     return frozenset(out)
@@ -342,6 +344,23 @@ def _quality(mention: Mention, entry_id: str | None, gazetteer: Gazetteer) -> st
 
 
 # --------------------------------------------------------------------------- geoparse
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector for a geoparse (reference counting still frees memory).
+
+    Geoparsing makes hundreds of thousands of small objects and no reference cycles; every
+    collection meanwhile would walk all of them again (a sixth of the time of a 10 MB run).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+@gc_paused()
 def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]:
     """Return the resolved mentions of one article, in text order.
 
@@ -354,11 +373,10 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     countries = _article_countries(mentions, gazetteer)
     in_article: dict[tuple[str, str], Resolution] = {}  # (alias, kind) of aliases without cues
     out = []
-    span = sentence = None
+    start, sentence = -1, ""
     for m in mentions:
-        if span != (m.sentence_start, m.sentence_end):
-            span = (m.sentence_start, m.sentence_end)
-            sentence = text[m.sentence_start : m.sentence_end]
+        if m.sentence_start != start:  # sentences do not overlap: the start names one
+            start, sentence = m.sentence_start, text[m.sentence_start : m.sentence_end]
         found = in_article.get((m.alias, m.kind))
         if found is None:
             found = _resolution(m, sentence, countries, gazetteer)
@@ -368,6 +386,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     return out
 
 
+@gc_paused()
 def geoparse(articles: Iterable[Any], gazetteer: Gazetteer) -> Geoparse:
     """Geoparse articles into places (with quotes and themes) and resolved mentions.
 
@@ -380,6 +399,7 @@ def geoparse(articles: Iterable[Any], gazetteer: Gazetteer) -> Geoparse:
     return assemble(articles, resolved, gazetteer, t0)
 
 
+@gc_paused()
 def assemble(
     articles: list[Any],
     resolved: list[list[ResolvedMention]],
@@ -482,7 +502,7 @@ def _make_place(
         id=pid, name=entry.name, name_de=entry.name_de,
         names=[n for n, _ in names.most_common()], kind=entry.kind,
         precision=precision_of(entry),
-        confidence=round(sum(rm.confidence for _, rm in items) / len(items), 3),
+        confidence=round(sum([rm.confidence for _, rm in items]) / len(items), 3),
         lat=None if entry.layer else entry.lat, lon=None if entry.layer else entry.lon,
         layer=entry.layer, country=entry.country,
         themes=[t for t in THEME_IDS if t in themes], quotes=quotes,

@@ -419,6 +419,24 @@ def test_geoparse_time(articles, gaz):
           f" {len(r.places)} places in {seconds:.3f} s")
 
 
+def test_geoparse_pauses_the_cycle_collector_and_restores_it(articles, gaz):
+    import gc
+
+    starts = []
+    gc.callbacks.append(lambda phase, info: starts.append(phase) if phase == "start" else None)
+    try:
+        for enabled in (True, False):
+            (gc.enable if enabled else gc.disable)()
+            starts.clear()
+            assert geoparse(list(articles.values()), gaz).mentions
+            assert gc.isenabled() is enabled
+            # thousands of objects made, no collection during the run (one may follow it)
+            assert len(starts) <= 1
+    finally:
+        gc.callbacks.pop()
+        gc.enable()
+
+
 def test_explain_lists_resolution_and_rejections(gaz):
     out = explain("Wladimir Putin traf Tokajew in Moskau, nicht in Moscow, Idaho.", gaz)
     assert "'Wladimir'" in out and "not a place" in out
