@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
+from operator import itemgetter
 from typing import Any
 
 from kzgeo.gazetteer import AliasRef, Gazetteer, fold, normalize
@@ -218,8 +219,9 @@ def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> l
 def _select(hits: list) -> tuple[list, list]:
     """Split hits into overlays and a leftmost-longest non-overlapping selection of the rest."""
     overlays = [h for h in hits if h[3][0].kind == "overlay"]  # overlay keys hold only those
-    rest = sorted((h for h in hits if h[3][0].kind != "overlay"),
-                  key=lambda h: (h[0], -(h[1] - h[0])))
+    rest = [h for h in hits if h[3][0].kind != "overlay"] if overlays else hits
+    # by start, longest first: two stable sorts with C keys (ends descending, then starts)
+    rest = sorted(sorted(rest, key=itemgetter(1), reverse=True), key=itemgetter(0))
     chosen = []
     reach = -1
     for h in rest:

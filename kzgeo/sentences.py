@@ -102,11 +102,13 @@ def _is_boundary(text: str, dot: int, after: int, rules: SplitRules) -> bool:
         return True
     if text.startswith("...", dot):
         return text[after:after + 3].strip()[:1] not in "(["
-    before = text[max(0, dot - 40) : dot].rsplit(None, 1)
+    before = text[dot - 40 if dot > 40 else 0 : dot].rsplit(None, 1)
     word = before[-1].lstrip(_OPENERS) if before else ""
     lowered = word.lower()
     abbreviations = rules.abbreviations
-    if lowered in abbreviations or lowered.rsplit(".", 1)[-1] in abbreviations:
+    if lowered in abbreviations or (
+        "." in lowered and lowered.rsplit(".", 1)[-1] in abbreviations
+    ):
         return False
     if len(word) == 1 and word.isalpha():
         return False  # an initial: "George W. Bush"

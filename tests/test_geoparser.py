@@ -474,6 +474,25 @@ def test_sentence_splitting(text, sentences):
     assert [text[a:b] for a, b in split_sentences(text)] == sentences
 
 
+def test_boundary_regex_equals_its_plain_form(articles):
+    """The fast boundary regex (character class first) finds what the plain form finds."""
+    from kzgeo import sentences
+
+    closers, openers = re.escape(sentences._CLOSERS), re.escape(sentences._OPENERS)
+    plain = re.compile(
+        r"(?:(?P<para>\n[ \t\u00a0]*\n\s*)|(?P<end>[.!?…]+[" + closers + r"]*)"
+        r"(?=\s+[A-ZÄÖÜÀ-ÖØ-ÞĀ-Ž0-9" + openers + r"]))"
+    )
+    rng = random.Random(6)
+    atoms = [" ", "\n", "\n\n", ". ", "...", "!", "?", "…", "»", "“", ")", "„", "(", "z. B.",
+             "9.", "Mai", "Er", "U.S.", "a", "1", "\u00a0", "\t"]
+    texts = [a.text for a in articles.values()] + [
+        "".join(rng.choice(atoms) for _ in range(rng.randint(0, 25))) for _ in range(20_000)]
+    for text in texts:
+        found = [(m.span(), m.lastgroup) for m in sentences._BOUNDARY.finditer(text)]
+        assert found == [(m.span(), m.lastgroup) for m in plain.finditer(text)], text
+
+
 def test_every_mention_lies_inside_its_sentence(result, articles):
     for m in result.mentions:
         assert m.sentence_start <= m.start < m.end <= m.sentence_end
