@@ -536,8 +536,10 @@ def result_rows(report: Report) -> list[dict[str, Any]]:
 def describe_target(target: Target) -> str:
     """Return a target as text, e.g. '< 10 at N=2000'.
 
-    >>> describe_target(Target("index_s", 2000, "<", 10.0)), describe_target(Target("x", None, ">=", 5.0))
-    ('< 10 at N=2000', '>= 5')
+    >>> describe_target(Target("index_s", 2000, "<", 10.0))
+    '< 10 at N=2000'
+    >>> describe_target(Target("x", None, ">=", 5.0))
+    '>= 5'
     """
     return f"{target.op} {target.limit:g}" + (f" at N={target.scale}" if target.scale else "")
 
