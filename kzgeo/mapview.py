@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import folium
 import folium.plugins
+from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
 
@@ -317,21 +318,32 @@ def feature_style(layer: str) -> Any:
     return style
 
 
+# Each feature's own tooltip, its text set as text (never markup): the name, the German name when
+# it differs, "new ·" before the places of the user's own articles. Bound per feature, because
+# Leaflet.markercluster takes clustered markers out of their GeoJSON layer (and its tooltip).
+FEATURE_TOOLTIP_JS = """function (feature, layer) {
+  var p = feature.properties || {}, box = document.createElement("div");
+  var lines = p.layer === "new" ? [NEW_ALIAS + " " + p.name] : [p.name];
+  if (p.layer !== "new" && p.name_de && p.name_de !== p.name) { lines.push(p.name_de); }
+  lines.forEach(function (text) {
+    var line = document.createElement("div");
+    line.textContent = text;
+    box.appendChild(line);
+  });
+  layer.bindTooltip(box, {sticky: false});
+}"""
+
+
 def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map.Layer:
     """Return one index layer as a clickable folium layer (points clustered where dense)."""
-    # sticky tooltips follow the mouse and break on clustered markers (Leaflet.markercluster)
-    tooltip = folium.GeoJsonTooltip(fields=["name", "name_de"], labels=False, sticky=False)
-    if layer == "new":
-        tooltip = folium.GeoJsonTooltip(
-            fields=["name"], aliases=[NEW_TOOLTIP_ALIAS], labels=True, sticky=False
-        )
+    tooltip_js = FEATURE_TOOLTIP_JS.replace("NEW_ALIAS", json.dumps(NEW_TOOLTIP_ALIAS))
     is_point = layer in {"places", "sites", "new"}
     geojson = folium.GeoJson(
         {"type": "FeatureCollection", "features": list(features)},
         name=LAYER_STYLES[layer]["label"],
         style_function=feature_style(layer),
         highlight_function=lambda _feature: {"weight": 5} if not is_point else {"weight": 3},
-        tooltip=tooltip,
+        on_each_feature=JsCode(tooltip_js),
         marker=folium.CircleMarker() if is_point else None,
         smooth_factor=1.0,
     )
