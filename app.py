@@ -77,7 +77,11 @@ def cached_catalogue(folder: str, signature: tuple) -> dashboard.Catalogue:
 
 @st.cache_resource(show_spinner="Loading the gazetteer …")
 def cached_gazetteer():
-    """Return the gazetteer for geoparsing the user's own articles (shared, never mutated)."""
+    """Return the gazetteer for geoparsing the user's own articles, shared by every session.
+
+    Its data is never changed; geoparsing keeps bounded memos of pure look-ups on it, which
+    sessions may share (see kzgeo.resolve._resolution).
+    """
     from kzgeo.gazetteer import load_gazetteer
 
     return load_gazetteer()
@@ -194,6 +198,16 @@ def draw_map(
     )
 
 
+def visible_line(text: str) -> str:
+    """Return ``text`` on one line (a Markdown list item or HTML block ends at a blank line)."""
+    return " ".join(text.split())
+
+
+def as_text(text: str) -> str:
+    """Return corpus text that Markdown with HTML allowed shows as it is, on one line."""
+    return html.escape(dashboard.escape_markdown(visible_line(text)))
+
+
 def query_params() -> dict[str, list[str]]:
     """Return the URL parameters, repeated keys kept."""
     return {key: st.query_params.get_all(key) for key in st.query_params}
@@ -211,7 +225,7 @@ def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt
         themes=list(state.themes),
         article=state.article or ALL,
         outlet=state.outlet or ALL,
-        dates=(state.date_from or dates[0], state.date_to or dates[1]),
+        dates=dashboard.clamp_dates(state.date_from, state.date_to, dates),
         view=(state.lat, state.lon, state.zoom),
         clicks=0,
     )
@@ -532,8 +546,8 @@ def show_articles(articles) -> None:
     for article in newest[:ARTICLES_LISTED]:
         date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
         st.markdown(
-            f"<strong>{html.escape(article.title)}</strong><br>"
-            f"<small>{html.escape(article.outlet)} · {date}</small>",
+            f"<strong>{as_text(article.title)}</strong><br>"
+            f"<small>{as_text(article.outlet)} · {date}</small>",
             unsafe_allow_html=True,
         )
     if len(articles) > ARTICLES_LISTED:
@@ -648,7 +662,7 @@ def main() -> None:
     if index.warnings:
         st.warning(
             f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
-            + "\n".join(f"- {w}" for w in index.warnings)
+            + "\n".join(f"- {dashboard.escape_markdown(visible_line(w))}" for w in index.warnings)
         )
     catalogue = cached_catalogue(str(folder), signature)
     days = [a.date for a in index.articles if a.date] or [dt.date.today()]
@@ -667,7 +681,8 @@ def main() -> None:
     with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
         show_panel(index, state, visible)
     show_share_and_export(state, visible, index)
-    st.caption(CREDITS + " Outlets: " + ", ".join(sorted(catalogue.outlets)) + ".")
+    outlets = dashboard.escape_markdown(visible_line(", ".join(sorted(catalogue.outlets))))
+    st.caption(f"{CREDITS} Outlets: {outlets}.")
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__; tests import it

@@ -234,6 +234,22 @@ AUTOLINK_STARTS = re.compile(r"(?<=:)(?=//)|(?<=www)(?=\.)|(?=@)", re.IGNORECASE
 WORD_JOINER = "\u2060"
 
 
+def clamp_dates(
+    date_from: dt.date | None, date_to: dt.date | None, bounds: tuple[dt.date, dt.date]
+) -> tuple[dt.date, dt.date]:
+    """Return a link's date range inside ``bounds`` (the articles' first and last day).
+
+    >>> d = dt.date
+    >>> clamp_dates(d(1900, 1, 1), None, (d(2020, 1, 1), d(2024, 1, 1)))
+    (datetime.date(2020, 1, 1), datetime.date(2024, 1, 1))
+    >>> clamp_dates(d(2021, 5, 1), d(2099, 1, 1), (d(2020, 1, 1), d(2024, 1, 1)))
+    (datetime.date(2021, 5, 1), datetime.date(2024, 1, 1))
+    """
+    low, high = bounds
+    start = min(max(date_from or low, low), high)
+    return start, max(min(date_to or high, high), start)
+
+
 def escape_markdown(text: str) -> str:
     r"""Return ``text`` that Markdown shows as it is: no link, image, formatting or auto-link.
 

@@ -65,7 +65,7 @@ _SQUEEZE = re.compile(r" {2,}")
 _SQUEEZE_SOFT = re.compile(r" {2,}|\u00ad")  # soft hyphens vanish as well, when there are any
 # Punctuation that may stand right before a word: blanked (same length) so that every word
 # start in the normalised text follows a space and alias keys can carry a leading space.
-WORD_START_MARKS = "„“”\"«»‹›‚([{/:;,!?*"
+WORD_START_MARKS = "„“”\"«»‹›‚([{/:;,!?*<>"
 
 
 def _blank_marks(text: str) -> str:

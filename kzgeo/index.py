@@ -34,7 +34,7 @@ from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import load_layers
 from kzgeo.resolve import Geoparse, Place, ResolvedMention, assemble, geoparse, resolve_article
-from kzgeo.themes import THEME_IDS
+from kzgeo.themes import OTHER_THEME, THEME_IDS
 
 # Drawing order, bottom to top; resolved places without a layer go into "places".
 LAYER_ORDER: tuple[str, ...] = ("countries", "alliances", "borders", "pipelines", "sites")
@@ -112,7 +112,7 @@ def point_feature(place: Place) -> dict:
         "layer": PLACES_LAYER,
         "precision": place.precision,
         "country": place.country,
-        "themes": ordered_themes(place.themes),
+        "themes": ordered_themes(place.themes) or [OTHER_THEME],  # so a theme toggle shows it
         **place_properties(place),
     }
     return {

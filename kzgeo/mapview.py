@@ -237,7 +237,7 @@ LAYER_STYLES: dict[str, dict[str, Any]] = {
         "fillOpacity": 0.08,
         "dashArray": "6 4",
     },
-    "borders": {"label": "Kazakhstan's borders", "color": "#b2182b", "weight": 4, "opacity": 0.85},
+    "borders": {"label": "Kazakhstan's borders", "color": "#3f007d", "weight": 4, "opacity": 0.85},
     "pipelines": {
         "label": "Pipelines (schematic)",
         "color": "#8c510a",

@@ -25,7 +25,10 @@ THEMES: tuple[Theme, ...] = (
     Theme("territory", "Territory", "#66a61e"),
     Theme("economy", "Economy", "#e6ab02"),
     Theme("rights", "Rights & media", "#a6761d"),
+    # no lexicon row: a place none of whose sentences has a theme word (kzgeo.index tags it)
+    Theme("other", "Other", "#737373"),
 )
+OTHER_THEME = "other"
 
 THEME_IDS: tuple[str, ...] = tuple(theme.id for theme in THEMES)
 

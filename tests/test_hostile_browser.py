@@ -40,7 +40,8 @@ HOSTILE_PARAGRAPHS = (
     (f"In Almaty {SCRIPT} wurde über die Pipeline und den Ölpreis verhandelt.", ("almaty",)),
     (f"Von Astana {IMG} aus fließt das Öl über die neue Pipeline.", ("astana",)),
     (f"Der Start in Baikonur {LINK} wurde wegen der Raketen verschoben.", ("baikonur",)),
-    (f"Die Gaspipeline von Astana nach {UNBALANCED} bleibt geschlossen, sagte er.", ("astana",)),
+    (f"Die Gaspipeline von Astana nach {UNBALANCED} bleibt geschlossen, sagte er.",
+     ("astana", "almaty")),  # a name right after a tag is found too
     (f"{SVG} Almaty liegt am Ende der Ölpipeline, hieß es.", ("almaty",)),
 )
 TITLE = f"{SCRIPT} Öl in Almaty {IMG}"
@@ -290,13 +291,6 @@ def test_markdown_in_a_quote_shows_as_text(start_streamlit, markdown_corpus, app
     assert dialogs == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app.py renders the article list (show_articles), the 'Outlets:' caption and the "
-    "corpus warnings (st.warning) as Markdown: a title, outlet or manifest id with "
-    "![x](http://...) loads an image from outside and [k](...) becomes a link. Escape Markdown "
-    "in them (dashboard.escape_markdown).",
-)
 def test_markdown_in_titles_outlets_and_warnings_shows_as_text(
     start_streamlit, markdown_corpus, app_page, dialogs
 ):
@@ -304,8 +298,9 @@ def test_markdown_in_titles_outlets_and_warnings_shows_as_text(
     main = page.locator('[data-testid="stMain"]')
     warning = page.locator('[data-testid="stAlertContentWarning"]')
     warning.wait_for()
-    assert MD_ID in warning.inner_text()
-    assert MD_TITLE in main.inner_text() and MD_OUTLET in main.inner_text()
+    assert MD_ID in warning.inner_text().replace("\u2060", "")  # word joiner: never a link
+    shown = main.inner_text().replace("\u2060", "")
+    assert MD_TITLE in shown and MD_OUTLET in shown
     assert_nothing_ran(app_page, dialogs)
 
 
