@@ -19,6 +19,7 @@ share between threads).
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
 import json
 import os
@@ -160,6 +161,16 @@ class LoadReport:
 
 
 # --------------------------------------------------------------------------- pure helpers
+
+def run_in_own_loop(coroutine: Any) -> Any:
+    """Run ``coroutine`` to its end in a new event loop on its own thread and return its result.
+
+    A caller may already run an event loop in this thread (Playwright's sync API leaves one).
+    """
+    with concurrent.futures.ThreadPoolExecutor(1) as executor:
+        return executor.submit(asyncio.run, coroutine).result()
+
+
 def percentile(values: Sequence[float], q: float) -> float | None:
     """Return the ``q``-th percentile (nearest rank) of ``values``; None when there are none.
 
@@ -790,7 +801,7 @@ def run_loadtest(
             server, probe = None, MemoryProbe(None)
         run = Run(url or server.url, pause_s, click_timeout_s, seed)
         probe.sample()
-        timing = asyncio.run(drive(executable, run, people, duration_s, open_timeout_s, probe))
+        timing = run_in_own_loop(drive(executable, run, people, duration_s, open_timeout_s, probe))
         probe.sample()
         memory = probe.figures()
         if server is not None:
