@@ -74,10 +74,14 @@ class Quote:
     themes: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the quote as a plain dict (themes as a list)."""
-        d = asdict(self)
-        d["themes"] = list(self.themes)
-        return d
+        """Return the quote as a plain dict (themes as a list); field by field, as ``asdict``
+        would, but without its deep copies (a tenth of the index build at N = 2,000)."""
+        return {
+            "article_id": self.article_id, "title": self.title, "outlet": self.outlet,
+            "author": self.author, "date": self.date, "text": self.text, "start": self.start,
+            "end": self.end, "mention_start": self.mention_start, "mention_end": self.mention_end,
+            "surface": self.surface, "themes": list(self.themes),
+        }  # fmt: skip
 
 
 @dataclass(slots=True, unsafe_hash=True)  # hashable as when frozen; three times faster to make
@@ -279,14 +283,24 @@ def resolution_key(
     )
 
 
+RESOLUTION_MEMO_LIMIT = 200_000  # keys kept per gazetteer before the memo starts afresh
+
+
 def _resolution(
     mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
 ) -> Resolution:
-    """Return the outcome of ``resolve_candidates``, memoised per gazetteer on its key."""
+    """Return the outcome of ``resolve_candidates``, memoised per gazetteer on its key.
+
+    The memo lives on the (process-wide, shared) gazetteer. That is safe across threads and
+    sessions: a value is a pure function of its key, so a race only computes it twice. Keys are
+    bounded by the gazetteer's aliases and cues; the memo is emptied past RESOLUTION_MEMO_LIMIT.
+    """
     memo = gazetteer.__dict__.setdefault("_resolutions", {})
     key = resolution_key(mention, sentence, countries, gazetteer)
     found = memo.get(key)
     if found is None:
+        if len(memo) >= RESOLUTION_MEMO_LIMIT:
+            memo.clear()
         found = memo[key] = resolve_candidates(mention, sentence, countries, gazetteer)
     return found
 

@@ -405,6 +405,13 @@ def test_to_dict_is_json_serialisable(result):
         "rejected"}
 
 
+def test_quote_to_dict_holds_every_field(result):
+    from dataclasses import asdict
+
+    for quote in result.places[0].quotes[:3]:
+        assert quote.to_dict() == {**asdict(quote), "themes": list(quote.themes)}
+
+
 def test_geoparse_is_pure(articles, gaz, result):
     again = geoparse(list(articles.values()), gaz)
     assert again.to_dict() == result.to_dict()
