@@ -19,6 +19,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from kzgeo.ids import slugify
+from kzgeo.parallel import PARALLEL_MIN_CHARS, map_in_order, worker_count
 
 RULES_PATH = Path(__file__).parent / "data" / "boilerplate.toml"
 MANIFEST_NAME = "manifest.toml"
@@ -690,10 +691,23 @@ def unused_entry_warning(entry: dict, files: dict[str, Path], skipped: set[str])
     return f"{label} is a second entry for {quoted(name)}; ignored"
 
 
-def load_corpus(folder: Path | str) -> CorpusLoad:
+def _load_file(job: tuple[Path, list[dict]]) -> tuple:
+    """Return ``load_file_entries`` of one file, the entries it took as positions in its list
+    (a worker process returns copies), and the body fingerprint of each article."""
+    path, entries = job
+    articles, removed, warnings, used = load_file_entries(path, entries)
+    taken = [i for i, entry in enumerate(entries) if any(entry is u for u in used)]
+    return articles, removed, warnings, taken, [body_fingerprint(a.text) for a in articles]
+
+
+def load_corpus(
+    folder: Path | str, workers: int | None = 1, min_bytes: int = PARALLEL_MIN_CHARS
+) -> CorpusLoad:
     """Load every article in ``folder``; skip unreadable files with a warning.
 
-    Raises CorpusError when ``folder`` is missing or not a folder.
+    From ``min_bytes`` of files on, they are read and cleaned in ``workers`` processes (None:
+    every core); the articles, their order and the warnings are the same. Raises CorpusError
+    when ``folder`` is missing or not a folder.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -712,18 +726,18 @@ def load_corpus(folder: Path | str) -> CorpusLoad:
     entries_by_file: dict[str, list[dict]] = {}
     for entry in entries:
         entries_by_file.setdefault(entry["file"], []).append(entry)
-    for path in paths:
-        file_entries = entries_by_file.get(path.name, [])
-        file_articles, file_removed, file_warnings, file_used = load_file_entries(
-            path, file_entries
-        )
+    jobs = [(path, entries_by_file.get(path.name, [])) for path in paths]
+    count = worker_count(workers, sum(path.stat().st_size for path in paths), min_bytes)
+    for (path, file_entries), loaded in zip(
+        jobs, map_in_order(_load_file, jobs, count), strict=True
+    ):
+        file_articles, file_removed, file_warnings, taken, fingerprints = loaded
         removed.extend(file_removed)
         warnings.extend(file_warnings)
-        used.extend(file_used)
+        used.extend(file_entries[i] for i in taken)
         if not file_articles:
             skipped.add(path.name)
-        for article in file_articles:
-            fingerprint = body_fingerprint(article.text)
+        for article, fingerprint in zip(file_articles, fingerprints, strict=True):
             if fingerprint in id_of_body:
                 duplicates.append(
                     f"{path.name}: '{article.title}' repeats {id_of_body[fingerprint]}"

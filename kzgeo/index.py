@@ -13,13 +13,10 @@ import dataclasses
 import hashlib
 import io
 import json
-import multiprocessing
-import os
 import pickle
 import time
 import zlib
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,7 +30,18 @@ from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import load_layers
-from kzgeo.resolve import Geoparse, Place, ResolvedMention, assemble, geoparse, resolve_article
+from kzgeo.parallel import PARALLEL_MIN_CHARS, process_pool, worker_count
+from kzgeo.resolve import (
+    Geoparse,
+    Place,
+    assemble,
+    gc_paused,
+    geoparse,
+    pack_mentions,
+    rejected_text,
+    resolve_article,
+    unpack_mentions,
+)
 from kzgeo.themes import OTHER_THEME, THEME_IDS
 
 # Drawing order, bottom to top; resolved places without a layer go into "places".
@@ -161,25 +169,30 @@ def build_index(parsed: Geoparse, layers: dict[str, gpd.GeoDataFrame]) -> dict:
     }
 
 
-def mention_rows(parsed: Geoparse, articles: tuple[Article, ...]) -> list[dict[str, Any]]:
-    """Return one flat row per resolved mention, with its article's metadata."""
-    by_id = {article.id: article for article in articles}
+def mention_rows(parsed: Geoparse, articles: tuple[Article, ...]) -> list[tuple]:
+    """Return one row per resolved mention (values in MENTION_COLUMNS order), with its
+    article's title, outlet and date; the same values as ``ResolvedMention.to_row``."""
+    meta = {a.id: (a.title, a.outlet, a.date.isoformat() if a.date else "") for a in articles}
+    no_article = ("", "", "")
+    rejected_texts: dict[tuple, str] = {}  # many mentions share their rejected candidates
     rows = []
-    for mention in parsed.mentions:
-        row = mention.to_row()
-        article = by_id.get(mention.article_id or "")
-        row["title"] = article.title if article else ""
-        row["outlet"] = article.outlet if article else ""
-        row["date"] = article.date.isoformat() if article and article.date else ""
-        rows.append({column: row.get(column, "") for column in MENTION_COLUMNS})
+    for m in parsed.mentions:
+        rejected = rejected_texts.get(m.rejected)
+        if rejected is None:
+            rejected = rejected_texts[m.rejected] = rejected_text(m.rejected)
+        rows.append((
+            m.article_id, *meta.get(m.article_id or "", no_article), m.surface, m.start, m.end,
+            m.place_id, m.kind, m.precision, m.confidence, m.sentence, m.sentence_start,
+            m.sentence_end, m.reason, rejected,
+        ))  # fmt: skip
     return rows
 
 
-def mentions_csv(rows: list[dict[str, Any]]) -> str:
-    """Return mention rows as CSV text with a header line."""
+def mentions_csv(rows: list[tuple]) -> str:
+    """Return mention rows as CSV text with a header line (None written as empty)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=MENTION_COLUMNS, lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(MENTION_COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue()
 
@@ -203,8 +216,6 @@ class CorpusIndex:
         return next((f for f in self.collection["features"] if f["id"] == feature_id), None)
 
 
-# Below this much text a process pool costs more than it saves: geoparse in this process.
-PARALLEL_MIN_CHARS = 1_000_000
 CHUNKS_PER_WORKER = 4  # smaller chunks even out uneven articles across the workers
 
 
@@ -227,16 +238,6 @@ def split_chunks(sizes: Sequence[int], chunks: int) -> list[range]:
     return out
 
 
-def worker_count(workers: int | None, chars: int, min_chars: int = PARALLEL_MIN_CHARS) -> int:
-    """Return how many processes to geoparse ``chars`` of text with (None: every core).
-
-    >>> worker_count(4, 10_000_000), worker_count(4, 10), worker_count(0, 10_000_000)
-    (4, 1, 1)
-    """
-    wanted = (os.cpu_count() or 1) if workers is None else workers
-    return max(1, wanted) if chars >= min_chars else 1
-
-
 _WORKER_GAZETTEER: list = []  # set in each worker process by _init_worker
 
 
@@ -244,15 +245,10 @@ def _init_worker(gazetteer: Any) -> None:
     _WORKER_GAZETTEER[:] = [gazetteer]
 
 
-def _resolve_chunk(articles: tuple[Article, ...]) -> list[list[ResolvedMention]]:
+@gc_paused()
+def _resolve_chunk(articles: tuple[Article, ...]) -> list[list[tuple]]:
     gazetteer = _WORKER_GAZETTEER[0]
-    return [resolve_article(article, gazetteer) for article in articles]
-
-
-def _pool_context() -> multiprocessing.context.BaseContext:
-    """Return the fork context where there is one (workers inherit the loaded gazetteer)."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("fork" if "fork" in methods else None)
+    return [pack_mentions(resolve_article(article, gazetteer)) for article in articles]
 
 
 def geoparse_parallel(
@@ -275,10 +271,9 @@ def geoparse_parallel(
     if count == 1:
         return geoparse(articles, gazetteer)
     chunks = [tuple(articles[i] for i in r) for r in split_chunks(sizes, count * CHUNKS_PER_WORKER)]
-    with ProcessPoolExecutor(
-        count, mp_context=_pool_context(), initializer=_init_worker, initargs=(gazetteer,)
-    ) as pool:
-        resolved = [mentions for part in pool.map(_resolve_chunk, chunks) for mentions in part]
+    with process_pool(count, initializer=_init_worker, initargs=(gazetteer,)) as pool:
+        packed = [mentions for part in pool.map(_resolve_chunk, chunks) for mentions in part]
+    resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
     return assemble(articles, resolved, gazetteer, t0)
 
 
@@ -287,7 +282,7 @@ def index_corpus(folder: Path, workers: int | None = None) -> CorpusIndex:
 
     A large corpus is geoparsed in ``workers`` processes (None: every core).
     """
-    corpus = load_corpus(folder)
+    corpus = load_corpus(folder, workers)
     parsed = geoparse_parallel(corpus.articles, workers)
     layers = load_layers()
     return CorpusIndex(corpus, parsed, layers, build_index(parsed, layers))

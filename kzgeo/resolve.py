@@ -84,6 +84,11 @@ class Quote:
         }  # fmt: skip
 
 
+def rejected_text(rejected: Iterable[Candidate]) -> str:
+    """Return rejected candidates as one CSV cell: 'id (score): reason; ...'."""
+    return "; ".join(f"{c.id} ({c.score:.2f}): {c.reason}" for c in rejected)
+
+
 @dataclass(slots=True, unsafe_hash=True)  # hashable as when frozen; three times faster to make
 class ResolvedMention:
     """One mention with its resolution (a row of the mentions CSV)."""
@@ -112,7 +117,7 @@ class ResolvedMention:
     def to_row(self) -> dict[str, Any]:
         """Return a flat dict for CSV: rejected candidates as 'id (score): reason; ...'."""
         d = self.to_dict()
-        d["rejected"] = "; ".join(f"{c.id} ({c.score:.2f}): {c.reason}" for c in self.rejected)
+        d["rejected"] = rejected_text(self.rejected)
         return d
 
 
@@ -397,6 +402,36 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
             if not _score_inputs(m.alias, gazetteer)[1]:
                 in_article[(m.alias, m.kind)] = found
         out.append(_resolved(m, sentence, found))
+    return out
+
+
+def pack_mentions(mentions: list[ResolvedMention]) -> list[tuple]:
+    """Return an article's resolved mentions as plain tuples without what the article itself
+    gives back (its id and the sentence text): cheap to send between processes."""
+    return [
+        (m.surface, m.start, m.end, m.sentence_start, m.sentence_end, m.place_id, m.kind,
+         m.confidence, m.precision, m.rejected, m.note, m.reason)
+        for m in mentions
+    ]  # fmt: skip
+
+
+def unpack_mentions(article: Any, packed: list[tuple]) -> list[ResolvedMention]:
+    """Return the resolved mentions ``pack_mentions`` packed for ``article``.
+
+    Mentions of one sentence share one string, as ``resolve_article`` makes them.
+    """
+    text = article.text or ""
+    sentences: dict[int, str] = {}
+    out = []
+    for surface, start, end, s_start, s_end, *resolution in packed:
+        sentence = sentences.get(s_start)
+        if sentence is None:
+            sentence = sentences[s_start] = text[s_start:s_end]
+        place_id, kind, confidence, precision, rejected, note, reason = resolution
+        out.append(ResolvedMention(
+            article.id, surface, start, end, sentence, s_start, s_end, place_id, kind,
+            confidence, precision, rejected, note, reason,
+        ))  # fmt: skip
     return out
 
 

@@ -485,6 +485,15 @@ def bad_corpus(tmp_path_factory) -> Path:
     return write_bad_corpus(tmp_path_factory.mktemp("bad-corpus"))
 
 
+def test_loading_in_worker_processes_gives_the_same_articles_and_warnings(bad_corpus):
+    from kzgeo.config import DEFAULT_CORPUS_DIR
+
+    for folder in (bad_corpus, DEFAULT_CORPUS_DIR):
+        alone = load_corpus(folder)
+        assert load_corpus(folder, workers=2, min_bytes=0) == alone
+        assert alone.articles and (folder == DEFAULT_CORPUS_DIR or alone.warnings)
+
+
 def test_app_names_every_corpus_problem_and_still_maps_the_good_articles(monkeypatch, bad_corpus):
     app = run_app(monkeypatch, bad_corpus)
     script = assert_renders(app)

@@ -120,3 +120,21 @@ def test_cli_export_writes_geojson_and_csv_for_a_given_corpus(tmp_path):
     assert {row["place_id"] for row in rows} >= {"atyrau", "aktau", "baku"}
     assert all(row["sentence"] == "Das Öl aus Atyrau fließt über Aktau nach Baku." for row in rows)
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
+    from kzgeo.index import MENTION_COLUMNS, mention_rows, mentions_csv
+
+    text = mentions_csv(mention_rows(index.parsed, index.corpus.articles))
+    rows = list(csv.DictReader(text.splitlines(keepends=True)))
+    articles = {a.id: a for a in index.corpus.articles}
+    assert len(rows) == len(index.parsed.mentions) > 900
+    for row, mention in zip(rows, index.parsed.mentions, strict=True):
+        article = articles[mention.article_id]
+        expected = {
+            **mention.to_row(),
+            "title": article.title,
+            "outlet": article.outlet,
+            "date": article.date.isoformat() if article.date else "",
+        }
+        assert row == {c: "" if expected[c] is None else str(expected[c]) for c in MENTION_COLUMNS}
