@@ -151,11 +151,7 @@ def parse_query(
     date_from, date_to, date_notices = parse_dates(values, catalogue.dates)
     notices += date_notices
     state = replace(state, date_from=date_from, date_to=date_to)
-    view = {
-        "lat": parse_float(values.get("lat", ""), -90, 90),
-        "lon": parse_float(values.get("lon", ""), -180, 180),
-        "zoom": parse_float(values.get("zoom", ""), 1, 18),
-    }
+    view = {key: parse_float(values.get(key, ""), *bounds) for key, bounds in VIEW_RANGES.items()}
     if any(key in values for key in view):
         if None in view.values():
             notices.append("Map view (lat, lon, zoom) is incomplete or out of range; ignored.")
@@ -212,6 +208,8 @@ def parse_dates(
     return date_from, date_to, notices
 
 
+# The map view a link may carry, and the values each part may take (the map reads the same).
+VIEW_RANGES: dict[str, tuple[int, int]] = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (1, 18)}
 QUERY_KEYS = frozenset({"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom"})
 
 

@@ -19,6 +19,7 @@ import folium.plugins
 from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
+from kzgeo.dashboard import VIEW_RANGES
 
 MAP_CENTER: tuple[float, float] = (48.0, 68.0)
 MAP_ZOOM = 4
@@ -443,7 +444,6 @@ def legend_html(entries: Sequence[tuple[str, str]]) -> str:
 # script last wrote, not the live URL. So the map itself writes its view into the page URL on
 # every move (``ViewInUrl``) and keeps it in ``window.kzgeoView`` of the page; the share box
 # (``share_box_html``) puts that view back after the script wrote new parameters.
-VIEW_RANGES: dict[str, tuple[int, int]] = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (1, 18)}
 VIEW_EVENT = "kzgeo:view"  # dispatched on the page whenever the map reports its view
 
 # Shared by the map (inside its iframe) and the share box (in the page): read a view from a
