@@ -332,20 +332,20 @@ def environment(**values: str) -> Iterator[None]:
 
 @contextlib.contextmanager
 def capture_maps(maps: list) -> Iterator[None]:
-    """Record every folium map the app hands to ``st_folium`` while the block runs."""
+    """Record what the app sends to streamlit-folium's map component while the block runs."""
     import streamlit_folium
 
-    original = streamlit_folium.st_folium
+    original = streamlit_folium._component_func
 
-    def recording(fig: Any, *args: Any, **kwargs: Any) -> Any:
-        maps.append(fig)
-        return original(fig, *args, **kwargs)
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        maps.append(kwargs)
+        return original(*args, **kwargs)
 
-    streamlit_folium.st_folium = recording
+    streamlit_folium._component_func = recording
     try:
         yield
     finally:
-        streamlit_folium.st_folium = original
+        streamlit_folium._component_func = original
 
 
 def click_target(folder: Path) -> tuple[str, str]:
@@ -386,11 +386,15 @@ def run_app_once(folder: Path, maps: list) -> tuple[float, float]:
     return first, rerun
 
 
+MAP_PAYLOAD_KEYS = ("script", "header", "html", "css_links", "js_links")  # the map's content
+
+
 def map_payload_mb(maps: list) -> float:
-    """Return the size of the HTML of the last map the app drew (what st_folium sends)."""
+    """Return the size of the last map the app sent to the map component (as JSON)."""
     if not maps:
-        raise RuntimeError("the app drew no map through st_folium")
-    return len(maps[-1].get_root().render().encode("utf-8")) / 1e6
+        raise RuntimeError("the app sent no map to streamlit-folium's component")
+    sent = {key: maps[-1][key] for key in MAP_PAYLOAD_KEYS}
+    return len(json.dumps(sent, ensure_ascii=False).encode("utf-8")) / 1e6
 
 
 def measure_app(report: Report, scale: int, folder: Path, repeat: int) -> None:
