@@ -7,7 +7,9 @@ state lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import html
+import os
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -49,27 +51,29 @@ PANEL_CSS = """<style>
 </style>"""
 
 
-def folder_signature(folder: Path) -> tuple[tuple[str, int, int], ...]:
-    """Return (name, size, mtime) of the folder's files, so edits invalidate the cache."""
+def folder_signature(folder: Path) -> str:
+    """Return a digest of the folder's file names, sizes and times, so edits invalidate the
+    caches (short: every cached call hashes it, whatever the number of files)."""
     if not folder.is_dir():
-        return ()
-    return tuple(
-        (p.name, p.stat().st_size, p.stat().st_mtime_ns)
-        for p in sorted(folder.iterdir())
-        if p.is_file()
+        return ""
+    listing = sorted(
+        f"{entry.name}\0{entry.stat().st_size}\0{entry.stat().st_mtime_ns}"
+        for entry in os.scandir(folder)
+        if entry.is_file()
     )
+    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
 
 
 @st.cache_resource(show_spinner="Reading the corpus index (geoparsing it if it changed) …",
                    max_entries=4)
-def cached_index(folder: str, signature: tuple) -> ServedIndex:
+def cached_index(folder: str, signature: str) -> ServedIndex:
     """Return the corpus' served index, shared by every session (never mutated): read from its
     artifact, or built (and saved) when the corpus, geodata or code changed."""
     return served_index(Path(folder))[0]
 
 
 @st.cache_resource(max_entries=4)
-def cached_catalogue(folder: str, signature: tuple) -> dashboard.Catalogue:
+def cached_catalogue(folder: str, signature: str) -> dashboard.Catalogue:
     """Return the valid ids of the index for URL checks."""
     index = cached_index(folder, signature)
     return dashboard.catalogue_of(index.collection, index.articles)
@@ -93,7 +97,7 @@ def filter_key(state: ViewState) -> tuple:
 
 
 @st.cache_resource(max_entries=32, show_spinner=False)
-def cached_visible(folder: str, signature: tuple, filters: tuple) -> tuple[tuple, dict]:
+def cached_visible(folder: str, signature: str, filters: tuple) -> tuple[tuple, dict]:
     """Return the visible features and their marker colours for one ``filter_key``."""
     index = cached_index(folder, signature)
     themes, article, outlet, date_from, date_to = filters
@@ -151,7 +155,7 @@ def walk_elements(element):
 
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_map(
-    folder: str, signature: tuple, filters: tuple, new_key: tuple, asset_url: str,
+    folder: str, signature: str, filters: tuple, new_key: tuple, asset_url: str,
     _new_features: tuple = (),
 ) -> dict:
     """Return the component arguments of the map for one filter state and set of the user's
@@ -445,7 +449,7 @@ def take_map_click(result: dict | None) -> None:
 
 
 def show_map(
-    state: ViewState, folder: str, signature: tuple, visible: tuple, colours: dict
+    state: ViewState, folder: str, signature: str, visible: tuple, colours: dict
 ) -> None:
     """Draw the map of the visible features and take clicks."""
     new_features = tuple(st.session_state.get("new_features", []))
@@ -465,9 +469,20 @@ def show_map(
     )
 
 
+# The timeline as a Vega-Lite spec (st.bar_chart looks up Altair's version on every run).
+TIMELINE_SPEC = {
+    "mark": {"type": "bar", "tooltip": True},
+    "height": 160,
+    "encoding": {
+        "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
+        "y": {"field": "quotes", "type": "quantitative", "title": "quotes"},
+    },
+}
+
+
 @st.cache_data(max_entries=256, show_spinner=False)
 def cached_months(
-    folder: str, signature: tuple, filters: tuple, place: str | None
+    folder: str, signature: str, filters: tuple, place: str | None
 ) -> tuple[list[tuple[str, int]], bool]:
     """Return quotes per month of the selected feature (else of the map) and whether it is the
     selection's."""
@@ -476,13 +491,13 @@ def cached_months(
     return dashboard.mentions_by_month(chosen or visible), bool(chosen)
 
 
-def show_timeline(state: ViewState, folder: str, signature: tuple) -> None:
+def show_timeline(state: ViewState, folder: str, signature: str) -> None:
     """Draw mentions per month for the visible features (or the selected one)."""
     months, selected = cached_months(folder, signature, filter_key(state), state.place)
     if months:
         st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
-        frame = pd.DataFrame(months, columns=["month", "quotes"]).set_index("month")
-        st.bar_chart(frame, height=160, y_label="quotes", x_label="month of publication")
+        frame = pd.DataFrame(months, columns=["month", "quotes"])
+        st.vega_lite_chart(frame, TIMELINE_SPEC, width="stretch")
 
 
 def show_panel(index: ServedIndex, state: ViewState, visible: tuple) -> None:
