@@ -289,7 +289,7 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
         layers = load_layers()
         collection = build_index(parsed, layers)
         t3 = time.perf_counter()
-        served = serve(CorpusIndex(corpus, parsed, layers, collection), "bench")
+        served = serve(CorpusIndex(corpus, parsed, layers, collection), "bench", workers)
         pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL)
         t4 = time.perf_counter()
         for stage, seconds in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):

@@ -30,7 +30,7 @@ from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import load_layers
-from kzgeo.parallel import PARALLEL_MIN_CHARS, process_pool, worker_count
+from kzgeo.parallel import PARALLEL_MIN_CHARS, map_in_order, process_pool, worker_count
 from kzgeo.resolve import (
     Geoparse,
     Place,
@@ -188,13 +188,35 @@ def mention_rows(parsed: Geoparse, articles: tuple[Article, ...]) -> list[tuple]
     return rows
 
 
-def mentions_csv(rows: list[tuple]) -> str:
-    """Return mention rows as CSV text with a header line (None written as empty)."""
+def mentions_csv(rows: Sequence[tuple], header: bool = True) -> str:
+    """Return mention rows as CSV text, with a header line (None written as empty)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(MENTION_COLUMNS)
+    if header:
+        writer.writerow(MENTION_COLUMNS)
     writer.writerows(rows)
     return buffer.getvalue()
+
+
+CSV_PART_ROWS = 20_000  # mention rows per compressed part of the served mentions CSV
+_CSV_ROWS: list = []  # the rows being written; forked workers inherit them
+
+
+def _compressed_part(part: range) -> bytes:
+    rows = _CSV_ROWS[0][part.start : part.stop]
+    return zlib.compress(mentions_csv(rows, header=False).encode("utf-8"), 1)
+
+
+def compressed_mentions_csv(rows: list[tuple], workers: int = 1) -> tuple[bytes, ...]:
+    """Return the mentions CSV as compressed parts, header first, made in ``workers``
+    processes (the CSV of a large corpus is several times its text)."""
+    parts = [range(lo, lo + CSV_PART_ROWS) for lo in range(0, len(rows), CSV_PART_ROWS)]
+    _CSV_ROWS[:] = [rows]
+    try:
+        body = map_in_order(_compressed_part, parts, workers)
+    finally:
+        _CSV_ROWS.clear()
+    return (zlib.compress(mentions_csv([]).encode("utf-8"), 1), *body)
 
 
 def geojson_text(collection: dict) -> str:
@@ -296,7 +318,7 @@ def export_files(index: CorpusIndex, geojson_path: Path, csv_path: Path | None =
 
 
 # --------------------------------------------------------------------------- the served index
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2
 CODE_DIR = Path(__file__).resolve().parent
 
 
@@ -312,11 +334,11 @@ class ServedIndex:
     articles: tuple[Article, ...]  # metadata only: ``text`` is empty
     warnings: tuple[str, ...]
     collection: dict
-    mentions_csv_z: bytes
+    mentions_csv_z: tuple[bytes, ...]  # compressed parts (``compressed_mentions_csv``)
 
     def mentions_csv(self) -> str:
         """Return the mentions CSV (every mention, as ``export --csv`` writes it)."""
-        return zlib.decompress(self.mentions_csv_z).decode("utf-8")
+        return "".join(zlib.decompress(part).decode("utf-8") for part in self.mentions_csv_z)
 
     def feature(self, feature_id: str) -> dict | None:
         """Return the feature with ``feature_id``, or None."""
@@ -349,15 +371,17 @@ def artifact_path(folder: Path, index_dir: Path | None = None) -> Path:
     return (index_dir or build_dir() / "index") / f"index-{name}.pickle"
 
 
-def serve(index: CorpusIndex, key: str) -> ServedIndex:
-    """Return the ServedIndex of a full index: text dropped, mentions CSV compressed."""
+def serve(index: CorpusIndex, key: str, workers: int | None = None) -> ServedIndex:
+    """Return the ServedIndex of a full index: text dropped, mentions CSV compressed (in
+    ``workers`` processes for a large corpus; None: every core)."""
     rows = mention_rows(index.parsed, index.corpus.articles)
+    chars = sum(len(article.text) for article in index.corpus.articles)
     return ServedIndex(
         key=key,
         articles=tuple(dataclasses.replace(a, text="") for a in index.corpus.articles),
         warnings=index.corpus.warnings,
         collection=index.collection,
-        mentions_csv_z=zlib.compress(mentions_csv(rows).encode("utf-8"), 1),
+        mentions_csv_z=compressed_mentions_csv(rows, worker_count(workers, chars)),
     )
 
 
@@ -389,7 +413,7 @@ def served_index(
     found = None if rebuild else read_served(path)
     if found is not None and found.key == key:
         return found, False
-    served = serve(index_corpus(folder, workers), key)
+    served = serve(index_corpus(folder, workers), key, workers)
     try:
         write_atomic(path, pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
     except OSError as error:  # a read-only deployment: serve from memory
