@@ -295,7 +295,8 @@ def geoparse_parallel(
     chunks = [tuple(articles[i] for i in r) for r in split_chunks(sizes, count * CHUNKS_PER_WORKER)]
     with process_pool(count, initializer=_init_worker, initargs=(gazetteer,)) as pool:
         packed = [mentions for part in pool.map(_resolve_chunk, chunks) for mentions in part]
-    resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
+    with gc_paused():
+        resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
     return assemble(articles, resolved, gazetteer, t0)
 
 
