@@ -475,7 +475,10 @@ TIMELINE_SPEC = {
     "height": 160,
     "encoding": {
         "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
-        "y": {"field": "quotes", "type": "quantitative", "title": "quotes"},
+        "y": {
+            "field": "quotes", "type": "quantitative", "title": "quotes",
+            "axis": {"tickMinStep": 1, "format": "d"},  # whole quotes only
+        },
     },
 }
 
