@@ -207,9 +207,14 @@ def visible_line(text: str) -> str:
     return " ".join(text.split())
 
 
+def markdown_text(text: str) -> str:
+    """Return corpus text that Markdown shows as it is, on one line."""
+    return dashboard.escape_markdown(visible_line(text))
+
+
 def as_text(text: str) -> str:
     """Return corpus text that Markdown with HTML allowed shows as it is, on one line."""
-    return html.escape(dashboard.escape_markdown(visible_line(text)))
+    return html.escape(markdown_text(text))
 
 
 def query_params() -> dict[str, list[str]]:
@@ -680,7 +685,7 @@ def main() -> None:
     if index.warnings:
         st.warning(
             f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
-            + "\n".join(f"- {dashboard.escape_markdown(visible_line(w))}" for w in index.warnings)
+            + "\n".join(f"- {markdown_text(w)}" for w in index.warnings)
         )
     catalogue = cached_catalogue(str(folder), signature)
     days = [a.date for a in index.articles if a.date] or [dt.date.today()]
@@ -699,8 +704,7 @@ def main() -> None:
     with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
         show_panel(index, state, visible)
     show_share_and_export(state, visible, index)
-    outlets = dashboard.escape_markdown(visible_line(", ".join(sorted(catalogue.outlets))))
-    st.caption(f"{CREDITS} Outlets: {outlets}.")
+    st.caption(f"{CREDITS} Outlets: {markdown_text(', '.join(sorted(catalogue.outlets)))}.")
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__; tests import it

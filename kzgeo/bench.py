@@ -373,26 +373,24 @@ def run_app_once(folder: Path, maps: list) -> tuple[float, float, float]:
     st.cache_resource.clear()
     with environment(**{CORPUS_ENV_VAR: str(folder)}), capture_maps(maps):
         app = AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S)
-        start = time.perf_counter()
-        app.run()
-        first = time.perf_counter() - start
-        if app.exception:
-            raise RuntimeError(f"the app raised: {app.exception[0].message}")
+        first = timed_run(app, "on its first render")
         app.session_state["place"] = place_id  # what a click on the map sets
-        start = time.perf_counter()
-        app.run()
-        rerun = time.perf_counter() - start
-        if app.exception:
-            raise RuntimeError(f"the app raised on rerun: {app.exception[0].message}")
+        rerun = timed_run(app, "on rerun")
         if not any(h.value == name for h in app.subheader):
             raise RuntimeError(f"the panel does not show {name} after the click")
         visitor = AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S)
-        start = time.perf_counter()
-        visitor.run()
-        session = time.perf_counter() - start
-        if visitor.exception:
-            raise RuntimeError(f"the app raised for a new session: {visitor.exception[0].message}")
+        session = timed_run(visitor, "for a new session")
     return first, rerun, session
+
+
+def timed_run(app: Any, when: str) -> float:
+    """Run an AppTest once and return its seconds; raise if the app raised (``when`` says when)."""
+    start = time.perf_counter()
+    app.run()
+    seconds = time.perf_counter() - start
+    if app.exception:
+        raise RuntimeError(f"the app raised {when}: {app.exception[0].message}")
+    return seconds
 
 
 MAP_PAYLOAD_KEYS = ("script", "header", "html", "css_links", "js_links")  # the map's content

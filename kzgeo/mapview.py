@@ -332,19 +332,18 @@ FEATURE_TOOLTIP_JS = """function (feature, layer) {
     box.appendChild(line);
   });
   layer.bindTooltip(box, {sticky: false});
-}"""
+}""".replace("NEW_ALIAS", json.dumps(NEW_TOOLTIP_ALIAS))
 
 
 def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map.Layer:
     """Return one index layer as a clickable folium layer (points clustered where dense)."""
-    tooltip_js = FEATURE_TOOLTIP_JS.replace("NEW_ALIAS", json.dumps(NEW_TOOLTIP_ALIAS))
     is_point = layer in {"places", "sites", "new"}
     geojson = folium.GeoJson(
         {"type": "FeatureCollection", "features": list(features)},
         name=LAYER_STYLES[layer]["label"],
         style_function=feature_style(layer),
         highlight_function=lambda _feature: {"weight": 5} if not is_point else {"weight": 3},
-        on_each_feature=JsCode(tooltip_js),
+        on_each_feature=JsCode(FEATURE_TOOLTIP_JS),
         marker=folium.CircleMarker() if is_point else None,
         smooth_factor=1.0,
     )
