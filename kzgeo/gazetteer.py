@@ -61,8 +61,8 @@ _FOLD_PAIRS: tuple[tuple[str, str], ...] = (
     *((c, "'") for c in "\u2019\u02bc\u2018\u00b4`"),
     *((c, " ") for c in "\n\r\t\f\v\u00a0\u2007\u202f\u2009\u200a\u2002\u2003"),
 )
-_SQUEEZE = re.compile(r" {2,}")
-_SQUEEZE_SOFT = re.compile(r" {2,}|\u00ad")  # soft hyphens vanish as well, when there are any
+_SPACES = re.compile(" +")
+SOFT_HYPHEN = "\u00ad"
 # Punctuation that may stand right before a word: blanked (same length) so that every word
 # start in the normalised text follows a space and alias keys can carry a leading space.
 WORD_START_MARKS = "„“”\"«»‹›‚([{/:;,!?*<>"
@@ -99,11 +99,36 @@ class Normalized:
     text: str
     breaks: tuple[int, ...] = ()  # positions in ``text`` from which ``shifts[i]`` applies
     shifts: tuple[int, ...] = ()
+    folded: str = ""  # ``fold`` of the original: same length and offsets, nothing squeezed
 
     def to_original(self, pos: int) -> int:
         """Return the offset in the original text of position ``pos`` in the normalised one."""
         k = bisect.bisect_right(self.breaks, pos)
         return pos + (self.shifts[k - 1] if k else 0)
+
+
+def _squeezes(folded: str) -> list[tuple[int, int, str]]:
+    """Return the (start, end, kept text) spans ``normalize`` squeezes, in text order: runs of
+    two or more spaces (kept as one) and soft hyphens (dropped).
+
+    ``str.find`` looks for them in C; a regex would try a match at every single space.
+
+    >>> _squeezes("a  b\u00adc d   e")
+    [(1, 3, ' '), (4, 5, ''), (8, 11, ' ')]
+    """
+    spans = []
+    i = folded.find("  ")
+    while i >= 0:
+        end = _SPACES.match(folded, i).end()
+        spans.append((i, end, " "))
+        i = folded.find("  ", end)
+    if SOFT_HYPHEN in folded:
+        i = folded.find(SOFT_HYPHEN)
+        while i >= 0:
+            spans.append((i, i + 1, ""))
+            i = folded.find(SOFT_HYPHEN, i + 1)
+        spans.sort()
+    return spans
 
 
 def normalize(text: str | None) -> Normalized:
@@ -120,16 +145,14 @@ def normalize(text: str | None) -> Normalized:
     if not text:
         return Normalized("")
     folded = fold(text)
-    squeeze = _SQUEEZE_SOFT if "\u00ad" in folded else _SQUEEZE
-    if "  " not in folded and squeeze is _SQUEEZE:
-        return Normalized(_blank_marks(folded))
+    squeezes = _squeezes(folded)
+    if not squeezes:
+        return Normalized(_blank_marks(folded), folded=folded)
     parts: list[str] = []
     breaks: list[int] = []
     shifts: list[int] = []
     last = removed = 0
-    for m in squeeze.finditer(folded):
-        a, b = m.span()
-        keep = "" if folded[a] == "\u00ad" else " "
+    for a, b, keep in squeezes:
         parts.append(folded[last:a])
         parts.append(keep)
         breaks.append(a - removed + len(keep))
@@ -138,7 +161,7 @@ def normalize(text: str | None) -> Normalized:
         last = b
     parts.append(folded[last:])
     squeezed = _blank_marks("".join(parts))
-    return Normalized(squeezed, tuple(breaks), tuple(shifts))
+    return Normalized(squeezed, tuple(breaks), tuple(shifts), folded)
 
 
 def normalize_alias(alias: str) -> str:

@@ -53,6 +53,7 @@ _BOUNDARY = re.compile(
     r"|(?<=[.!?…])(?P<end>[.!?…]*[" + re.escape(_CLOSERS) + r"]*)"
     r"(?=\s+[A-ZÄÖÜÀ-ÖØ-ÞĀ-Ž0-9" + re.escape(_OPENERS) + r"]))"
 )
+_BOUNDARY_CHARS = "\n.!?…"  # what a _BOUNDARY match starts with
 _NEXT_WORD = re.compile(r"\s*([\w\-]+)")
 
 
@@ -75,8 +76,14 @@ def split_sentences(text: str | None, language: str | None = None) -> tuple[tupl
         return ()
     rules = SPLIT_RULES.get(language or DEFAULT_LANGUAGE) or SPLIT_RULES[DEFAULT_LANGUAGE]
     spans: list[tuple[int, int]] = []
-    start = 0
-    for m in _BOUNDARY.finditer(text):
+    start = resume = 0
+    for pos in _boundary_starts(text):
+        if pos < resume:  # inside the previous match ("?!", "...", a paragraph break)
+            continue
+        m = _BOUNDARY.match(text, pos)
+        if m is None:
+            continue
+        resume = m.end()
         if m.lastgroup == "para":
             _append(spans, text, start, m.start())
             start = m.end()
@@ -85,6 +92,25 @@ def split_sentences(text: str | None, language: str | None = None) -> tuple[tupl
             start = m.end()
     _append(spans, text, start, len(text))
     return tuple(spans)
+
+
+def _boundary_starts(text: str) -> list[int]:
+    """Return the positions where a ``_BOUNDARY`` match may start, in order.
+
+    ``str.find`` finds each such character in C, several times faster than the regex engine
+    trying every position; the regex then runs at these positions only.
+
+    >>> _boundary_starts("Ja. Nein?!\nGut")
+    [2, 8, 9, 10]
+    """
+    found = []
+    for char in _BOUNDARY_CHARS:
+        i = text.find(char)
+        while i >= 0:
+            found.append(i)
+            i = text.find(char, i + 1)
+    found.sort()
+    return found
 
 
 def _append(spans: list[tuple[int, int]], text: str, a: int, b: int) -> None:

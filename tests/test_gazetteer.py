@@ -180,6 +180,26 @@ def test_normalize_maps_back_to_original_offsets():
     )
 
 
+def test_normalize_squeezes_spaces_and_soft_hyphens_and_maps_every_position_back():
+    """normalize finds space runs and soft hyphens with str.find: the text is what a regex
+    substitution gives, and every normalised character comes from its mapped original one."""
+    import random
+    import re
+
+    from kzgeo.gazetteer import _blank_marks, fold
+
+    atoms = [" ", "  ", "\n", "\n\n", "\u00ad", "a", "B", "–", "„", "İ", "\t", "x y", "."]
+    rng = random.Random(5)
+    for _ in range(20_000):
+        text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 12)))
+        norm, folded = normalize(text), fold(text)
+        squeezed = re.sub(" {2,}|\u00ad", lambda m: "" if m[0] == "\u00ad" else " ", folded)
+        assert norm.text == _blank_marks(squeezed), repr(text)
+        assert norm.folded == folded
+        for i, char in enumerate(norm.text):
+            assert _blank_marks(folded[norm.to_original(i)]) == char, (repr(text), i)
+
+
 def test_artifact_roundtrip_is_atomic_and_keyed_by_input_hash(gaz, tmp_path: Path):
     path = write_artifact(gaz, tmp_path / "g.pickle")
     assert [p.name for p in tmp_path.iterdir()] == ["g.pickle"]  # no temp file left behind

@@ -500,6 +500,38 @@ def test_boundary_regex_equals_its_plain_form(articles):
         assert found == [(m.span(), m.lastgroup) for m in plain.finditer(text)], text
 
 
+def _split_by_finditer(text: str, language: str) -> tuple[tuple[int, int], ...]:
+    """``split_sentences`` as first written: the boundary regex tried at every position."""
+    from kzgeo import sentences
+
+    rules = sentences.SPLIT_RULES[language]
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for m in sentences._BOUNDARY.finditer(text):
+        if m.lastgroup == "para":
+            sentences._append(spans, text, start, m.start())
+            start = m.end()
+        elif sentences._is_boundary(text, m.start(), m.end(), rules):
+            sentences._append(spans, text, start, m.end())
+            start = m.end()
+    sentences._append(spans, text, start, len(text))
+    return tuple(spans)
+
+
+def test_sentence_splitting_at_found_characters_equals_trying_every_position(articles):
+    """split_sentences tries the boundary regex only where ``str.find`` saw a character a
+    boundary starts with; the sentences are those of trying it everywhere."""
+    rng = random.Random(7)
+    atoms = [" ", "\n", "\n\n", " \n \n", ".", "...", "?!", "!", "…", "„", "“", "»", "(", ")",
+             "A", "b", "z.", "B.", "9.", "Mai", "St.", "e.g.", "U.S.", "Mr.", "\t", "\u00a0"]
+    texts = [a.text for a in articles.values()] + [
+        "".join(rng.choice(atoms) for _ in range(rng.randint(0, 16))) for _ in range(20_000)]
+    for text in texts:
+        for language in ("de", "en"):
+            assert split_sentences.__wrapped__(text, language) == _split_by_finditer(
+                text, language), text
+
+
 def test_every_mention_lies_inside_its_sentence(result, articles):
     for m in result.mentions:
         assert m.sentence_start <= m.start < m.end <= m.sentence_end
