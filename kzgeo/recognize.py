@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from operator import itemgetter
 from typing import Any
 
-from kzgeo.gazetteer import AliasRef, Gazetteer, fold, normalize
+from kzgeo.gazetteer import AliasRef, Gazetteer, Normalized, fold, normalize
 from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
 # Mention kinds. Only "place" counts as a place mention; the others are kept for inspection.
@@ -161,15 +161,19 @@ def _ids(refs: tuple[AliasRef, ...], gazetteer: Gazetteer) -> tuple[str, ...]:
     return tuple(dict.fromkeys(gazetteer.entries[r.entry].id for r in refs if r.entry >= 0))
 
 
-def scan(text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE) -> list[tuple]:
+def scan(
+    text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE,
+    norm: Normalized | None = None,
+) -> list[tuple]:
     """Return raw hits (start, end, alias key, refs, flag, KeyInfo), original offsets, overlaps
     kept.
 
     The automaton's keys start with a space, so every hit starts a word. ``flag`` is "" for a
     free-standing word and "compound-head" when a hyphen follows ("Kreml-Wünsche"). GeoNames-only
-    hits that are common words of ``language`` (its stop surfaces) are left out.
+    hits that are common words of ``language`` (its stop surfaces) are left out. ``norm`` is
+    ``normalize(text)`` when the caller has it already.
     """
-    norm = normalize(text)
+    norm = norm or normalize(text)
     ntext = " " + norm.text  # positions below are in ntext; norm offsets are one less
     nlen = len(ntext)
     breaks, shifts = norm.breaks, norm.shifts  # Normalized.to_original, inlined
@@ -265,6 +269,47 @@ def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
     return _kind_of(kinds)
 
 
+def recognize(
+    text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE,
+    include_rejected: bool = False, norm: Normalized | None = None,
+) -> list[tuple]:
+    """Return the mentions in ``text`` as plain tuples, in text order: (start, end, kind, alias,
+    candidates, sentence_start, sentence_end, metonym, overlay, note) -- ``Mention``'s fields
+    without the surface and the article id. ``find_mentions`` says what the kinds are;
+    ``scan`` what ``norm`` is.
+
+    >>> recognize("", None)
+    []
+    """
+    if not text:
+        return []
+    hits = scan(text, gazetteer, language, norm)
+    overlays, chosen = _select(hits)
+    kept = []
+    for hit in chosen:
+        kind, note = _kind(text, hit, gazetteer)
+        if kind not in REJECTED_KINDS or include_rejected:
+            kept.append((hit, kind, note, False))
+    if overlays:  # the chosen hits are already in text order and do not overlap
+        kept.extend((hit, "place", "", True) for hit in overlays)
+        kept.sort(key=lambda k: (k[0][0], -k[0][1]))
+    spans = split_sentences(text, language)
+    out = []
+    i, n = 0, len(spans)
+    for (start, end, key, refs, _flag, info), kind, note, overlay in kept:
+        while i + 1 < n and spans[i + 1][0] <= start:  # mentions come in text order
+            i += 1
+        s_start, s_end = spans[i] if n else (start, start)
+        if s_start > start:  # before the first sentence (leading whitespace only)
+            s_start, s_end = sentence_at(spans, start)
+        out.append((
+            start, end, kind, key,
+            info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
+            s_start, s_end, info.metonym, overlay, note,
+        ))  # fmt: skip
+    return out
+
+
 def find_mentions(
     article_or_text: Any, gazetteer: Gazetteer, include_rejected: bool = False
 ) -> list[Mention]:
@@ -278,31 +323,9 @@ def find_mentions(
     []
     """
     text, article_id = _text_and_id(article_or_text)
-    if not text:
-        return []
-    language = language_of(article_or_text)
-    hits = scan(text, gazetteer, language)
-    overlays, chosen = _select(hits)
-    kept = []
-    for hit in chosen:
-        kind, note = _kind(text, hit, gazetteer)
-        if kind not in REJECTED_KINDS or include_rejected:
-            kept.append((hit, kind, note, False))
-    if overlays:  # the chosen hits are already in text order and do not overlap
-        kept.extend((hit, "place", "", True) for hit in overlays)
-        kept.sort(key=lambda k: (k[0][0], -k[0][1]))
-    spans = split_sentences(text, language)
-    out: list[Mention] = []
-    i, n = 0, len(spans)
-    for (start, end, key, refs, _flag, info), kind, note, overlay in kept:
-        while i + 1 < n and spans[i + 1][0] <= start:  # mentions come in text order
-            i += 1
-        s_start, s_end = spans[i] if n else (start, start)
-        if s_start > start:  # before the first sentence (leading whitespace only)
-            s_start, s_end = sentence_at(spans, start)
-        out.append(Mention(
-            text[start:end], start, end, kind, key,
-            info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
-            s_start, s_end, article_id, info.metonym, overlay, note,
-        ))
-    return out
+    found = recognize(text, gazetteer, language_of(article_or_text), include_rejected)
+    return [
+        Mention(text[start:end], start, end, kind, alias, candidates, s_start, s_end, article_id,
+                metonym, overlay, note)
+        for start, end, kind, alias, candidates, s_start, s_end, metonym, overlay, note in found
+    ]  # fmt: skip

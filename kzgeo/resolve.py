@@ -21,12 +21,21 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
+from operator import attrgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
-from kzgeo.gazetteer import FOCUS_COUNTRIES, AliasRef, Entry, Gazetteer, population_prior
-from kzgeo.recognize import Mention, find_mentions
-from kzgeo.themes import THEME_IDS, themes_of
+from kzgeo.gazetteer import (
+    FOCUS_COUNTRIES,
+    AliasRef,
+    Entry,
+    Gazetteer,
+    fold,
+    normalize,
+    population_prior,
+)
+from kzgeo.recognize import Mention, find_mentions, language_of, recognize
+from kzgeo.themes import THEME_IDS, keyword_automaton, padded_themes, themes_of
 
 # Score contributions (behaviour as a table).
 QUALITY_SCORE = {"curated": 1.0, "country": 1.0, "geonames-name": 0.5, "geonames-alt": 0.2}
@@ -107,6 +116,7 @@ class ResolvedMention:
     rejected: tuple[Candidate, ...] = ()
     note: str = ""
     reason: str = ""  # why the chosen candidate won
+    themes: tuple[str, ...] = ()  # of the sentence, in THEMES order
 
     def to_dict(self) -> dict[str, Any]:
         """Return the mention as a plain dict (rejected candidates as dicts)."""
@@ -176,11 +186,14 @@ def precision_of(entry: Entry) -> str:
     return entry.precision
 
 
-def _article_countries(mentions: list[Mention], gazetteer: Gazetteer) -> frozenset[str]:
-    """Return ISO codes of countries named (or named by adjective) in the article."""
+def _article_countries(
+    candidate_lists: Iterable[tuple[str, ...]], gazetteer: Gazetteer
+) -> frozenset[str]:
+    """Return ISO codes of countries named (or named by adjective) in an article, from the
+    candidate ids of its mentions."""
     cache = gazetteer.__dict__.setdefault("_country_named", {})  # id -> (its ISO code,) or ()
     out = set()
-    for candidates in {m.candidates for m in mentions}:  # each distinct candidate tuple once
+    for candidates in set(candidate_lists):  # each distinct candidate tuple once
         if len(candidates) == 1:
             named = cache.get(candidates[0])
             if named is None:
@@ -192,11 +205,12 @@ def _article_countries(mentions: list[Mention], gazetteer: Gazetteer) -> frozens
 
 
 def score_candidates(
-    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+    alias: str, folded_sentence: str, countries: frozenset[str], gazetteer: Gazetteer
 ) -> list[Candidate]:
-    """Return the mention's candidates scored, best first (ineligible ones score -inf)."""
-    refs = [AliasRef._make(r) for r in gazetteer.aliases.get(mention.alias, ()) if r[0] >= 0]
-    lowered = sentence.lower()
+    """Return the candidates of a mention of ``alias`` scored, best first (ineligible ones score
+    -inf). Cues are looked for in the ``fold`` of the mention's sentence."""
+    refs = [AliasRef._make(r) for r in gazetteer.aliases.get(alias, ()) if r[0] >= 0]
+    lowered = folded_sentence
     best_ref: dict[int, AliasRef] = {}
     for r in refs:
         old = best_ref.get(r.entry)
@@ -273,18 +287,17 @@ def _score_inputs(alias: str, gazetteer: Gazetteer) -> tuple[tuple[str | None, .
 
 
 def resolution_key(
-    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+    alias: str, kind: str, folded_sentence: str, countries: frozenset[str], gazetteer: Gazetteer
 ) -> tuple:
     """Return everything ``score_candidates`` reads of a mention and its context, as a key.
 
     The alias fixes the candidates and their priors; per candidate only the co-mention bonus
     and the first cue found in the sentence vary.
     """
-    comentioned, cue_lists = _score_inputs(mention.alias, gazetteer)
-    lowered = sentence.lower() if cue_lists else ""
+    comentioned, cue_lists = _score_inputs(alias, gazetteer)
     return (
-        mention.alias, mention.kind, tuple(c in countries for c in comentioned),
-        tuple(next((c for c in cues if c in lowered), None) for cues in cue_lists),
+        alias, kind, tuple(c in countries for c in comentioned),
+        tuple(next((c for c in cues if c in folded_sentence), None) for cues in cue_lists),
     )
 
 
@@ -292,7 +305,7 @@ RESOLUTION_MEMO_LIMIT = 200_000  # keys kept per gazetteer before the memo start
 
 
 def _resolution(
-    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+    alias: str, kind: str, folded_sentence: str, countries: frozenset[str], gazetteer: Gazetteer
 ) -> Resolution:
     """Return the outcome of ``resolve_candidates``, memoised per gazetteer on its key.
 
@@ -301,29 +314,22 @@ def _resolution(
     bounded by the gazetteer's aliases and cues; the memo is emptied past RESOLUTION_MEMO_LIMIT.
     """
     memo = gazetteer.__dict__.setdefault("_resolutions", {})
-    key = resolution_key(mention, sentence, countries, gazetteer)
+    key = resolution_key(alias, kind, folded_sentence, countries, gazetteer)
     found = memo.get(key)
     if found is None:
         if len(memo) >= RESOLUTION_MEMO_LIMIT:
             memo.clear()
-        found = memo[key] = resolve_candidates(mention, sentence, countries, gazetteer)
+        found = memo[key] = resolve_candidates(
+            alias, kind, folded_sentence, countries, gazetteer)
     return found
 
 
-def _resolved(mention: Mention, sentence: str, found: Resolution) -> ResolvedMention:
-    return ResolvedMention(
-        mention.article_id, mention.surface, mention.start, mention.end, sentence,
-        mention.sentence_start, mention.sentence_end, found.place_id, mention.kind,
-        found.confidence, found.precision, found.rejected, found.weak_note or mention.note,
-        found.reason,
-    )
-
-
 def resolve_candidates(
-    mention: Mention, sentence: str, countries: frozenset[str], gazetteer: Gazetteer
+    alias: str, kind: str, folded_sentence: str, countries: frozenset[str], gazetteer: Gazetteer
 ) -> Resolution:
-    """Pick the best candidate of a mention and keep the others with their reasons."""
-    cands = score_candidates(mention, sentence, countries, gazetteer)
+    """Pick the best candidate of a mention of ``alias`` (as ``kind``) and keep the others with
+    their reasons."""
+    cands = score_candidates(alias, folded_sentence, countries, gazetteer)
     best = cands[0] if cands and cands[0].score > -math.inf else None
     weak_note = None
     if best is not None and best.score < MIN_SCORE:
@@ -335,9 +341,9 @@ def resolve_candidates(
     )
     if best is None:
         return Resolution(None, 0.0, None, rejected, "", weak_note)
-    quality = _quality(mention, best.id, gazetteer)
+    quality = _quality(alias, best.id, gazetteer)
     return Resolution(
-        best.id, _confidence(cands, mention.kind, quality),
+        best.id, _confidence(cands, kind, quality),
         precision_of(gazetteer.get(best.id)), rejected, best.reason, weak_note,
     )
 
@@ -350,15 +356,22 @@ def resolve_mention(
     Outcomes are memoised per gazetteer on ``resolution_key``: the same alias with the same
     co-mentioned countries and cues resolves the same way, so it is scored once.
     """
-    sentence = text[mention.sentence_start : mention.sentence_end]
-    return _resolved(mention, sentence, _resolution(mention, sentence, countries, gazetteer))
+    m = mention
+    sentence = text[m.sentence_start : m.sentence_end]
+    place_id, confidence, precision, rejected, reason, weak_note = _resolution(
+        m.alias, m.kind, fold(sentence), countries, gazetteer)
+    return ResolvedMention(
+        m.article_id, m.surface, m.start, m.end, sentence, m.sentence_start, m.sentence_end,
+        place_id, m.kind, confidence, precision, rejected, weak_note or m.note, reason,
+        themes_of(sentence),
+    )  # fmt: skip
 
 
-def _quality(mention: Mention, entry_id: str | None, gazetteer: Gazetteer) -> str:
+def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:
     if entry_id is None:
         return "geonames-alt"
     idx = gazetteer.index(entry_id)
-    quals = [r[2] for r in gazetteer.aliases.get(mention.alias, ()) if r[0] == idx]
+    quals = [r[2] for r in gazetteer.aliases.get(alias, ()) if r[0] == idx]
     return max(quals, key=lambda q: QUALITY_SCORE[q], default="geonames-alt")
 
 
@@ -383,25 +396,35 @@ def gc_paused() -> Iterator[None]:
 def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]:
     """Return the resolved mentions of one article, in text order.
 
-    The same as ``resolve_mention`` on each mention, with two shortcuts: mentions of one
-    sentence share its text, and an alias without cues resolves the same way throughout the
-    article (its key depends only on the alias, the kind and the article's countries).
+    The same as ``resolve_mention`` on each mention, with shortcuts: the article is folded once
+    (for the scan, the cues and the themes), mentions of one sentence share its text and
+    themes, and an alias without cues resolves the same way throughout the article (its key
+    depends only on the alias, the kind and the article's countries).
     """
     text = article.text or ""
-    mentions = find_mentions(article, gazetteer)
-    countries = _article_countries(mentions, gazetteer)
+    article_id = getattr(article, "id", None)
+    norm = normalize(text)
+    found = recognize(text, gazetteer, language_of(article), norm=norm)
+    countries = _article_countries([f[4] for f in found], gazetteer)
+    folded, padded, keywords = norm.folded, f" {norm.folded} ", keyword_automaton()
     in_article: dict[tuple[str, str], Resolution] = {}  # (alias, kind) of aliases without cues
     out = []
-    start, sentence = -1, ""
-    for m in mentions:
-        if m.sentence_start != start:  # sentences do not overlap: the start names one
-            start, sentence = m.sentence_start, text[m.sentence_start : m.sentence_end]
-        found = in_article.get((m.alias, m.kind))
-        if found is None:
-            found = _resolution(m, sentence, countries, gazetteer)
-            if not _score_inputs(m.alias, gazetteer)[1]:
-                in_article[(m.alias, m.kind)] = found
-        out.append(_resolved(m, sentence, found))
+    last_start, sentence, folded_sentence, themes = -1, "", "", ()
+    for start, end, kind, alias, _ids, s_start, s_end, _metonym, _overlay, note in found:
+        if s_start != last_start:  # sentences do not overlap: the start names one
+            last_start, sentence = s_start, text[s_start:s_end]
+            folded_sentence = folded[s_start:s_end]
+            themes = padded_themes(padded[s_start : s_end + 2], keywords)
+        resolution = in_article.get((alias, kind))
+        if resolution is None:
+            resolution = _resolution(alias, kind, folded_sentence, countries, gazetteer)
+            if not _score_inputs(alias, gazetteer)[1]:
+                in_article[(alias, kind)] = resolution
+        place_id, confidence, precision, rejected, reason, weak_note = resolution
+        out.append(ResolvedMention(
+            article_id, text[start:end], start, end, sentence, s_start, s_end, place_id, kind,
+            confidence, precision, rejected, weak_note or note, reason, themes,
+        ))  # fmt: skip
     return out
 
 
@@ -410,7 +433,7 @@ def pack_mentions(mentions: list[ResolvedMention]) -> list[tuple]:
     gives back (its id and the sentence text): cheap to send between processes."""
     return [
         (m.surface, m.start, m.end, m.sentence_start, m.sentence_end, m.place_id, m.kind,
-         m.confidence, m.precision, m.rejected, m.note, m.reason)
+         m.confidence, m.precision, m.rejected, m.note, m.reason, m.themes)
         for m in mentions
     ]  # fmt: skip
 
@@ -427,11 +450,8 @@ def unpack_mentions(article: Any, packed: list[tuple]) -> list[ResolvedMention]:
         sentence = sentences.get(s_start)
         if sentence is None:
             sentence = sentences[s_start] = text[s_start:s_end]
-        place_id, kind, confidence, precision, rejected, note, reason = resolution
-        out.append(ResolvedMention(
-            article.id, surface, start, end, sentence, s_start, s_end, place_id, kind,
-            confidence, precision, rejected, note, reason,
-        ))  # fmt: skip
+        out.append(ResolvedMention(article.id, surface, start, end, sentence, s_start, s_end,
+                                   *resolution))
     return out
 
 
@@ -465,17 +485,18 @@ def assemble(
     """
     t0 = time.perf_counter() if started is None else started
     all_mentions: list[ResolvedMention] = []
-    by_place: dict[str, list[tuple[tuple, ResolvedMention]]] = defaultdict(list)
+    by_place: dict[str, list[ResolvedMention]] = defaultdict(list)
+    sources: dict[str | None, tuple] = {}
     for article, mentions in zip(articles, resolved, strict=True):
         all_mentions.extend(mentions)
-        source = None
         for rm in mentions:
             if rm.kind == "place" and rm.place_id is not None:
-                if source is None:
-                    source = _source(article)
-                by_place[rm.place_id].append((source, rm))
-    sentences: dict[str, tuple[str, tuple[str, ...]]] = {}
-    places = [_make_place(pid, items, gazetteer, sentences) for pid, items in by_place.items()]
+                by_place[rm.place_id].append(rm)
+        if mentions:
+            sources[mentions[0].article_id] = _source(article)
+    squeezed: dict[str, str] = {}
+    places = [_make_place(pid, rms, gazetteer, sources, squeezed)
+              for pid, rms in by_place.items()]
     places.sort(key=lambda p: (-p.mention_count, p.id))
     return Geoparse(places, all_mentions, round(time.perf_counter() - t0, 4))
 
@@ -503,44 +524,47 @@ def _source(article: Any) -> tuple:
     return (article.id, article.title, article.outlet, article.author, _iso(article.date))
 
 
+_SURFACE = attrgetter("surface")
+
+
 def _make_place(
     pid: str,
-    items: list[tuple[tuple, ResolvedMention]],
+    rms: list[ResolvedMention],
     gaz: Gazetteer,
-    sentences: dict[str, tuple[str, tuple[str, ...]]],
+    sources: dict[str | None, tuple],
+    squeezed: dict[str, str],
 ) -> Place:
-    """Return the place ``pid`` with its quotes from (article ``_source``, mention) items.
+    """Return the place ``pid`` with its quotes from its mentions, in corpus order.
 
-    ``sentences`` memoises each sentence's white-space-squeezed text and themes across places.
+    ``sources`` holds the ``_source`` of each article by id; ``squeezed`` memoises each
+    sentence's white-space-squeezed text across places.
     """
     entry = gaz.get(pid)
     quotes: list[Quote] = []
     seen_text: set[str] = set()
-    surfaces: Counter[str] = Counter()  # raw surfaces, first seen first
-    rejected_lists: dict[int, list] = {}  # resolutions share their rejected tuples: count them
-    for source, rm in items:
-        surfaces[rm.surface] += 1
-        if rm.rejected:
-            seen_list = rejected_lists.get(id(rm.rejected))
-            if seen_list is None:
-                rejected_lists[id(rm.rejected)] = [rm.rejected, 1]
-            else:
-                seen_list[1] += 1
+    last_sentence = None
+    for rm in rms:
         sentence = rm.sentence
-        known = sentences.get(sentence)
-        if known is None:
-            known = sentences[sentence] = (_squeezed(sentence), themes_of(sentence))
-        if known[0] in seen_text:
+        if sentence is last_sentence:  # a second mention in the sentence just quoted (or not)
+            continue
+        last_sentence = sentence
+        key = squeezed.get(sentence)
+        if key is None:
+            key = squeezed[sentence] = _squeezed(sentence)
+        if key in seen_text:
             continue  # identical sentences (and the same sentence twice) are quoted once
-        seen_text.add(known[0])
-        quotes.append(Quote(*source, sentence, rm.sentence_start, rm.sentence_end, rm.start,
-                            rm.end, rm.surface, known[1]))
+        seen_text.add(key)
+        quotes.append(Quote(*sources[rm.article_id], sentence, rm.sentence_start,
+                            rm.sentence_end, rm.start, rm.end, rm.surface, rm.themes))
     names: Counter[str] = Counter()
-    for surface, count in surfaces.items():
+    for surface, count in Counter(map(_SURFACE, rms)).items():  # raw surfaces, first seen first
         names[" ".join(surface.split())] += count
+    # resolutions share their rejected tuples: count each tuple once by identity
+    shared = [rm.rejected for rm in rms if rm.rejected]
+    tuples = {id(t): t for t in shared}
     rejected: dict[str, dict[str, Any]] = {}
-    for candidates, count in rejected_lists.values():
-        for c in candidates:
+    for key, count in Counter(map(id, shared)).items():
+        for c in tuples[key]:
             r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
                                            "reason": c.reason})
             r["count"] += count
@@ -551,11 +575,11 @@ def _make_place(
         id=pid, name=entry.name, name_de=entry.name_de,
         names=[n for n, _ in names.most_common()], kind=entry.kind,
         precision=precision_of(entry),
-        confidence=round(sum([rm.confidence for _, rm in items]) / len(items), 3),
+        confidence=round(sum([rm.confidence for rm in rms]) / len(rms), 3),
         lat=None if entry.layer else entry.lat, lon=None if entry.layer else entry.lon,
         layer=entry.layer, country=entry.country,
         themes=[t for t in THEME_IDS if t in themes], quotes=quotes,
-        mention_count=len(items),
+        mention_count=len(rms),
         rejected=sorted(rejected.values(), key=lambda r: (-r["count"], r["id"])),
     )
 
@@ -572,7 +596,7 @@ def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
     text = article.text or ""
     lines = [f"# {article.id}: {getattr(article, 'title', '')}".rstrip(": ")]
     mentions = find_mentions(article, gazetteer, include_rejected=True)
-    countries = _article_countries(mentions, gazetteer)
+    countries = _article_countries([m.candidates for m in mentions], gazetteer)
     for m in mentions:
         head = f"{m.start:>6}-{m.end:<6} {m.surface!r:32} {m.kind:9}"
         if m.kind in {"name", "person"}:

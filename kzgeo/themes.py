@@ -10,6 +10,8 @@ from typing import NamedTuple
 
 import ahocorasick
 
+from kzgeo.gazetteer import fold
+
 
 class Theme(NamedTuple):
     id: str
@@ -99,9 +101,10 @@ _THEME_BIT = {theme: 1 << i for i, theme in enumerate(THEME_IDS)}
 def keyword_automaton(path: Path = LEXICON_PATH) -> ahocorasick.Automaton:
     """Return one Aho-Corasick automaton over every keyword of the lexicon at ``path``.
 
-    A key maps to (length, hyphenated, masks): ``masks[2 * starts + ends]`` is the bit set of
-    the themes its hit gives when it starts and/or ends a word. Keywords with a character no
-    token has (a space: "land grab") can never match and are left out.
+    A key maps to (length, hyphenated, masks, by_end): ``masks[2 * starts + ends]`` is the bit
+    set of the themes its hit gives when it starts and/or ends a word, ``by_end[ends]`` those it
+    may give however it starts (most hits are a short keyword inside a longer word). Keywords
+    with a character no token has (a space: "land grab") can never match and are left out.
     """
     masks: dict[str, list[int]] = {}
     for theme, lexicon in load_lexicon(path).items():
@@ -116,7 +119,8 @@ def keyword_automaton(path: Path = LEXICON_PATH) -> ahocorasick.Automaton:
                     row[slot] |= _THEME_BIT[theme]
     automaton = ahocorasick.Automaton()
     for key, row in masks.items():
-        automaton.add_word(key, (len(key), "-" in key, tuple(row)))
+        by_end = (row[0] | row[2], row[1] | row[3])
+        automaton.add_word(key, (len(key), "-" in key, tuple(row), by_end))
     automaton.make_automaton()
     return automaton
 
@@ -150,19 +154,30 @@ def themes_of(text: str | None) -> tuple[str, ...]:
 def match_themes(text: str, automaton: ahocorasick.Automaton) -> tuple[str, ...]:
     """Return the themes of ``text`` with a ``keyword_automaton``, in THEMES order.
 
-    One automaton pass over the lower-cased text; a hit counts when it starts and/or ends a
-    word part as its rule asks (a letter-run boundary; for a hyphenated keyword a whole-token
-    boundary). The same as the union of ``chunk_themes`` over the text's chunks.
+    One automaton pass over the folded text (``kzgeo.gazetteer.fold``: lower case, one kind of
+    dash and apostrophe); a hit counts when it starts and/or ends a word part as its rule asks
+    (a letter-run boundary; for a hyphenated keyword a whole-token boundary). The same as the
+    union of ``chunk_themes`` over the folded text's chunks.
     """
-    low = f" {text.lower()} "  # the padding makes every hit's neighbours exist
+    return padded_themes(f" {fold(text)} ", automaton)
+
+
+def padded_themes(padded: str, automaton: ahocorasick.Automaton) -> tuple[str, ...]:
+    """Return the themes of a folded text with a white-space character at each end, as
+    ``match_themes`` finds them: a padded text, or a sentence of a folded article cut out with
+    its neighbours (one article is folded once for all its sentences).
+    """
     bits = 0
-    for last, (size, hyphenated, masks) in automaton.iter(low):
-        before, after = low[last - size], low[last + 1]
-        starts = not (before.isalpha() or (before.isnumeric() and not before.isdecimal()))
+    for last, (size, hyphenated, masks, by_end) in automaton.iter(padded):
+        after = padded[last + 1]
         ends = not (after.isalpha() or (after.isnumeric() and not after.isdecimal()))
+        if not by_end[ends]:
+            continue
+        before = padded[last - size]
+        starts = not (before.isalpha() or (before.isnumeric() and not before.isdecimal()))
         if hyphenated:  # a hyphen joins parts: the keyword must start and end a whole token
-            starts = starts and not (before == "-" and _is_letter(low[last - size - 1]))
-            ends = ends and not (after == "-" and _is_letter(low[last + 2]))
+            starts = starts and not (before == "-" and _is_letter(padded[last - size - 1]))
+            ends = ends and not (after == "-" and _is_letter(padded[last + 2]))
         bits |= masks[2 * starts + ends]
     return _theme_ids(bits)
 

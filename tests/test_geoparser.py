@@ -12,7 +12,7 @@ import pytest
 from kzgeo.bench import synthetic_articles
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
-from kzgeo.gazetteer import load_gazetteer
+from kzgeo.gazetteer import fold, load_gazetteer
 from kzgeo.recognize import find_mentions
 from kzgeo.resolve import _squeezed, explain, geoparse
 from kzgeo.sentences import split_sentences
@@ -330,8 +330,8 @@ def test_theme_lexicon(sentence, theme):
 
 
 def _themes_by_tokens(text: str, lexicon=None) -> tuple[str, ...]:
-    """The theme rule spelled out: the union of ``chunk_themes`` over the text's chunks."""
-    union = frozenset().union(*(chunk_themes(c, lexicon) for c in text.lower().split()))
+    """The theme rule spelled out: the union of ``chunk_themes`` over the folded text's chunks."""
+    union = frozenset().union(*(chunk_themes(c, lexicon) for c in fold(text).split()))
     return tuple(t for t in THEME_IDS if t in union)
 
 
@@ -530,6 +530,22 @@ def test_sentence_splitting_at_found_characters_equals_trying_every_position(art
         for language in ("de", "en"):
             assert split_sentences.__wrapped__(text, language) == _split_by_finditer(
                 text, language), text
+
+
+def test_each_mention_and_quote_has_the_themes_of_its_sentence(result, gaz):
+    """A sentence is tagged in the folded article, once for all its mentions: the same themes
+    as ``themes_of`` the sentence alone, also with dashes, soft hyphens and a dotted İ."""
+    hard = _article("Die Gas–Pipeline endet in Atyrau. Neue Öl\u00adexporte über Aktau nach "
+                    "İstanbul. Der UN–Gipfel tagt in Astana.\n\nUN-Truppen in Baku.")
+    extra = geoparse([hard], gaz)
+    assert len({m.sentence for m in extra.mentions}) == 4
+    assert any(m.themes for m in extra.mentions)
+    for parsed in (result, extra):
+        for m in parsed.mentions:
+            assert m.themes == themes_of(m.sentence), m.sentence
+        for place in parsed.places:
+            for quote in place.quotes:
+                assert quote.themes == themes_of(quote.text), quote.text
 
 
 def test_every_mention_lies_inside_its_sentence(result, articles):
