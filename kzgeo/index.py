@@ -260,17 +260,18 @@ def split_chunks(sizes: Sequence[int], chunks: int) -> list[range]:
     return out
 
 
-_WORKER_GAZETTEER: list = []  # set in each worker process by _init_worker
+_WORKER_INPUTS: list = []  # [gazetteer, articles], set in each worker process by _init_worker
 
 
-def _init_worker(gazetteer: Any) -> None:
-    _WORKER_GAZETTEER[:] = [gazetteer]
+def _init_worker(gazetteer: Any, articles: Sequence[Article]) -> None:
+    """Keep what every chunk reads; a forked worker inherits it, so it is never pickled."""
+    _WORKER_INPUTS[:] = [gazetteer, articles]
 
 
 @gc_paused()
-def _resolve_chunk(articles: tuple[Article, ...]) -> list[list[tuple]]:
-    gazetteer = _WORKER_GAZETTEER[0]
-    return [pack_mentions(resolve_article(article, gazetteer)) for article in articles]
+def _resolve_chunk(chunk: range) -> list[list[tuple]]:
+    gazetteer, articles = _WORKER_INPUTS
+    return [pack_mentions(resolve_article(articles[i], gazetteer)) for i in chunk]
 
 
 def geoparse_parallel(
@@ -281,9 +282,10 @@ def geoparse_parallel(
 ) -> Geoparse:
     """Geoparse ``articles`` in ``workers`` processes (None: every core); same result as geoparse.
 
-    Each worker resolves a contiguous chunk of articles; the chunks come back in order and are
-    assembled once, so places, quotes and their order equal a single-process geoparse. Below
-    ``min_chars`` of text, or with one worker, it runs in this process.
+    Each worker resolves a contiguous chunk of articles (sent as a range of positions: the
+    workers have the articles already); the chunks come back in order and are assembled once,
+    so places, quotes and their order equal a single-process geoparse. Below ``min_chars`` of
+    text, or with one worker, it runs in this process.
     """
     t0 = time.perf_counter()
     articles = list(articles)
@@ -292,8 +294,8 @@ def geoparse_parallel(
     count = min(worker_count(workers, sum(sizes), min_chars), max(1, len(articles)))
     if count == 1:
         return geoparse(articles, gazetteer)
-    chunks = [tuple(articles[i] for i in r) for r in split_chunks(sizes, count * CHUNKS_PER_WORKER)]
-    with process_pool(count, initializer=_init_worker, initargs=(gazetteer,)) as pool:
+    chunks = split_chunks(sizes, count * CHUNKS_PER_WORKER)
+    with process_pool(count, initializer=_init_worker, initargs=(gazetteer, articles)) as pool:
         packed = [mentions for part in pool.map(_resolve_chunk, chunks) for mentions in part]
     with gc_paused():
         resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
