@@ -100,7 +100,7 @@ def _boundary_starts(text: str) -> list[int]:
     ``str.find`` finds each such character in C, several times faster than the regex engine
     trying every position; the regex then runs at these positions only.
 
-    >>> _boundary_starts("Ja. Nein?!\nGut")
+    >>> _boundary_starts("Ja. Nein?!\\nGut")
     [2, 8, 9, 10]
     """
     found = []
