@@ -478,7 +478,9 @@ def assemble(
     """Return the Geoparse of articles whose mentions are resolved (one list per article).
 
     Places and their quotes are made here, in article order, so resolving the articles in
-    separate processes and assembling once gives exactly the single-process result.
+    separate processes and assembling once gives exactly the single-process result. Quotes
+    find their article's title, outlet and date by article id: ids are unique, as
+    ``load_corpus`` and ``kzgeo.ingest`` make them.
 
     >>> assemble([], [], None).mentions
     []
