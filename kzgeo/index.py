@@ -30,12 +30,17 @@ from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import load_layers
-from kzgeo.parallel import PARALLEL_MIN_CHARS, map_in_order, process_pool, worker_count
+from kzgeo.parallel import (
+    PARALLEL_MIN_CHARS,
+    gc_paused,
+    map_in_order,
+    process_pool,
+    worker_count,
+)
 from kzgeo.resolve import (
     Geoparse,
     Place,
     assemble,
-    gc_paused,
     geoparse,
     pack_mentions,
     rejected_text,

@@ -1,4 +1,5 @@
-"""Process pools for the stages that use every core: loading files and geoparsing."""
+"""Process pools for the stages that use every core (loading files, geoparsing), and pauses of
+the cycle collector for the stages that make many objects."""
 
 from __future__ import annotations
 
@@ -9,6 +10,24 @@ from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from typing import Any
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while a stage makes many objects and no reference cycles
+    (reference counting still frees memory), then restore it as it was.
+
+    Every collection meanwhile would walk all of them again: a sixth of the time of a 10 MB
+    geoparse, a third of loading the gazetteer.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
 
 # Below this much text a process pool costs more than it saves: work in this process.
 PARALLEL_MIN_CHARS = 1_000_000

@@ -14,12 +14,10 @@ with a lower confidence but never create a place on their own.
 
 from __future__ import annotations
 
-import gc
 import math
 import time
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from operator import attrgetter
 from types import SimpleNamespace
@@ -34,6 +32,7 @@ from kzgeo.gazetteer import (
     normalize,
     population_prior,
 )
+from kzgeo.parallel import gc_paused
 from kzgeo.recognize import Mention, find_mentions, language_of, recognize
 from kzgeo.themes import THEME_IDS, keyword_automaton, padded_themes, themes_of
 
@@ -210,7 +209,6 @@ def score_candidates(
     """Return the candidates of a mention of ``alias`` scored, best first (ineligible ones score
     -inf). Cues are looked for in the ``fold`` of the mention's sentence."""
     refs = [AliasRef._make(r) for r in gazetteer.aliases.get(alias, ()) if r[0] >= 0]
-    lowered = folded_sentence
     best_ref: dict[int, AliasRef] = {}
     for r in refs:
         old = best_ref.get(r.entry)
@@ -233,7 +231,7 @@ def score_candidates(
         if e.country in countries and e.kind != "country":
             score += COMENTION_BONUS
             parts.append(f"{e.country} named in the article")
-        cue = next((c for c in e.cues if c in lowered), None)
+        cue = next((c for c in e.cues if c in folded_sentence), None)
         if cue:
             score += CUE_BONUS
             parts.append(f"cue '{cue}' in sentence")
@@ -376,22 +374,6 @@ def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:
 
 
 # --------------------------------------------------------------------------- geoparse
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause Python's cycle collector for a geoparse (reference counting still frees memory).
-
-    Geoparsing makes hundreds of thousands of small objects and no reference cycles; every
-    collection meanwhile would walk all of them again (a sixth of the time of a 10 MB run).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
 @gc_paused()
 def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]:
     """Return the resolved mentions of one article, in text order.
