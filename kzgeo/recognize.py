@@ -174,22 +174,21 @@ def scan(
     ``normalize(text)`` when the caller has it already.
     """
     norm = norm or normalize(text)
-    ntext = " " + norm.text  # positions below are in ntext; norm offsets are one less
-    nlen = len(ntext)
+    ntext = f" {norm.text} "  # positions below are in ntext; norm offsets are one less
     breaks, shifts = norm.breaks, norm.shifts  # Normalized.to_original, inlined
     stops = stops_for(gazetteer, language)
     cache = gazetteer.__dict__.setdefault("_key_info", {})
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
         e = last + 1
-        if e < nlen and ntext[e].isalnum():  # the word goes on: an inflection, or no match
-            if ntext[e] not in _SUFFIX_STARTS:
-                continue
+        if ntext[e].isalnum():  # the word goes on (a key never ends on the final space)
+            if ntext[e] not in _SUFFIX_STARTS or ntext[e + 1 : e + 3].isalnum():
+                continue  # no suffix is longer than two characters
             info = cache.get(key) or key_info(key, gazetteer)
             end = -1
             for suf in info.suffixes:
                 k = e + len(suf)
-                if suf and ntext.startswith(suf, e) and (k >= nlen or not ntext[k].isalnum()):
+                if suf and ntext.startswith(suf, e) and not ntext[k].isalnum():
                     end = k
                     break
             if end < 0:
@@ -287,7 +286,11 @@ def recognize(
     overlays, chosen = _select(hits)
     kept = []
     for hit in chosen:
-        kind, note = _kind(text, hit, gazetteer)
+        info = hit[5]
+        if info.verdict is not None and not hit[4] and len(hit[3]) == len(info.refs):
+            kind, note = info.verdict  # _kind's first rule, inline: most hits end here
+        else:
+            kind, note = _kind(text, hit, gazetteer)
         if kind not in REJECTED_KINDS or include_rejected:
             kept.append((hit, kind, note, False))
     if overlays:  # the chosen hits are already in text order and do not overlap

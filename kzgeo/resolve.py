@@ -34,7 +34,7 @@ from kzgeo.gazetteer import (
 )
 from kzgeo.parallel import gc_paused
 from kzgeo.recognize import Mention, find_mentions, language_of, recognize
-from kzgeo.themes import THEME_IDS, keyword_automaton, padded_themes, themes_of
+from kzgeo.themes import THEME_IDS, keyword_automaton, span_themes, themes_of
 
 # Score contributions (behaviour as a table).
 QUALITY_SCORE = {"curated": 1.0, "country": 1.0, "geonames-name": 0.5, "geonames-alt": 0.2}
@@ -293,10 +293,10 @@ def resolution_key(
     and the first cue found in the sentence vary.
     """
     comentioned, cue_lists = _score_inputs(alias, gazetteer)
-    return (
-        alias, kind, tuple(c in countries for c in comentioned),
-        tuple(next((c for c in cues if c in folded_sentence), None) for cues in cue_lists),
-    )
+    cues_found = tuple(
+        next((c for c in cues if c in folded_sentence), None) for cues in cue_lists
+    ) if cue_lists else ()
+    return alias, kind, tuple(map(countries.__contains__, comentioned)), cues_found
 
 
 RESOLUTION_MEMO_LIMIT = 200_000  # keys kept per gazetteer before the memo starts afresh
@@ -388,7 +388,12 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     norm = normalize(text)
     found = recognize(text, gazetteer, language_of(article), norm=norm)
     countries = _article_countries([f[4] for f in found], gazetteer)
-    folded, padded, keywords = norm.folded, f" {norm.folded} ", keyword_automaton()
+    folded = norm.folded
+    sentences = sorted({(f[5], f[6]) for f in found})  # they do not overlap
+    themes_at = dict(zip(
+        [s_start for s_start, _ in sentences],
+        span_themes(f" {folded} ", sentences, keyword_automaton()), strict=True,
+    ))  # fmt: skip
     in_article: dict[tuple[str, str], Resolution] = {}  # (alias, kind) of aliases without cues
     out = []
     last_start, sentence, folded_sentence, themes = -1, "", "", ()
@@ -396,7 +401,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
         if s_start != last_start:  # sentences do not overlap: the start names one
             last_start, sentence = s_start, text[s_start:s_end]
             folded_sentence = folded[s_start:s_end]
-            themes = padded_themes(padded[s_start : s_end + 2], keywords)
+            themes = themes_at[s_start]
         resolution = in_article.get((alias, kind))
         if resolution is None:
             resolution = _resolution(alias, kind, folded_sentence, countries, gazetteer)
