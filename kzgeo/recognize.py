@@ -175,34 +175,32 @@ def scan(
     """
     norm = norm or normalize(text)
     ntext = f" {norm.text} "  # positions below are in ntext; norm offsets are one less
-    breaks, shifts = norm.breaks, norm.shifts  # Normalized.to_original, inlined
+    breaks = norm.breaks  # Normalized.to_original, inlined: the shift after breaks[k - 1]
+    shift_at = (0, *norm.shifts)  # is shift_at[k]
     stops = stops_for(gazetteer, language)
     cache = gazetteer.__dict__.setdefault("_key_info", {})
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
-        e = last + 1
-        if ntext[e].isalnum():  # the word goes on (a key never ends on the final space)
-            if ntext[e] not in _SUFFIX_STARTS or ntext[e + 1 : e + 3].isalnum():
+        end = last + 1
+        after = ntext[end]
+        if after.isalnum():  # the word goes on (a key never ends on the final space)
+            if after not in _SUFFIX_STARTS or ntext[end + 1 : end + 3].isalnum():
                 continue  # no suffix is longer than two characters
             info = cache.get(key) or key_info(key, gazetteer)
-            end = -1
-            for suf in info.suffixes:
-                k = e + len(suf)
-                if suf and ntext.startswith(suf, e) and not ntext[k].isalnum():
+            for suffix in info.suffixes:
+                k = end + len(suffix)
+                if suffix and ntext.startswith(suffix, end) and not ntext[k].isalnum():
                     end = k
                     break
-            if end < 0:
+            else:
                 continue
         else:
-            end = e
             info = cache.get(key) or key_info(key, gazetteer)
-        s = e - len(key)
+        s = last + 1 - len(key)
         o_start, o_end = s - 1, end - 1
         if breaks:
-            k = bisect_right(breaks, o_start)
-            o_start += shifts[k - 1] if k else 0
-            k = bisect_right(breaks, o_end - 1)
-            o_end += shifts[k - 1] if k else 0
+            o_start += shift_at[bisect_right(breaks, o_start)]
+            o_end += shift_at[bisect_right(breaks, o_end - 1)]
         if info.case_free:  # _case_ok without calls: "cap" refs need a capital, "any" do not
             refs = info.refs if text[o_start].isupper() else info.lower_refs
         else:
@@ -212,26 +210,10 @@ def scan(
             continue
         if info.geonames_only and ntext[s:end] in stops:
             continue
-        flag = ""
-        if ntext[end : end + 1] == "-" and ntext[end + 1 : end + 2].isalpha():
-            flag = "compound-head"
+        # the pad after the text is a space, so ntext[end + 1] exists after a hyphen
+        flag = "compound-head" if ntext[end] == "-" and ntext[end + 1].isalpha() else ""
         hits.append((o_start, o_end, key, refs, flag, info))
     return hits
-
-
-def _select(hits: list) -> tuple[list, list]:
-    """Split hits into overlays and a leftmost-longest non-overlapping selection of the rest."""
-    overlays = [h for h in hits if h[3][0].kind == "overlay"]  # overlay keys hold only those
-    rest = [h for h in hits if h[3][0].kind != "overlay"] if overlays else hits
-    # by start, longest first: two stable sorts with C keys (ends descending, then starts)
-    rest = sorted(sorted(rest, key=itemgetter(1), reverse=True), key=itemgetter(0))
-    chosen = []
-    reach = -1
-    for h in rest:
-        if h[0] >= reach:
-            chosen.append(h)
-            reach = h[1]
-    return overlays, chosen
 
 
 def _kind_of(kinds: frozenset[str] | set[str]) -> tuple[str, str]:
@@ -282,34 +264,38 @@ def recognize(
     """
     if not text:
         return []
+    spans = split_sentences(text, language)
+    out, overlays = [], []
+    i, last = 0, len(spans) - 1
+    reach = -1
+    # by start, longest first (two stable sorts with C keys: ends descending, then starts); the
+    # leftmost-longest hits that do not overlap are mentions, and overlays besides them
     hits = scan(text, gazetteer, language, norm)
-    overlays, chosen = _select(hits)
-    kept = []
-    for hit in chosen:
-        info = hit[5]
-        if info.verdict is not None and not hit[4] and len(hit[3]) == len(info.refs):
+    for hit in sorted(sorted(hits, key=itemgetter(1), reverse=True), key=itemgetter(0)):
+        start, end, key, refs, flag, info = hit
+        if info.overlay:  # overlay keys hold only overlay refs
+            overlays.append(hit)
+            continue
+        if start < reach:
+            continue
+        reach = end
+        if info.verdict is not None and not flag and len(refs) == len(info.refs):
             kind, note = info.verdict  # _kind's first rule, inline: most hits end here
         else:
             kind, note = _kind(text, hit, gazetteer)
-        if kind not in REJECTED_KINDS or include_rejected:
-            kept.append((hit, kind, note, False))
-    if overlays:  # the chosen hits are already in text order and do not overlap
-        kept.extend((hit, "place", "", True) for hit in overlays)
-        kept.sort(key=lambda k: (k[0][0], -k[0][1]))
-    spans = split_sentences(text, language)
-    out = []
-    i, n = 0, len(spans)
-    for (start, end, key, refs, _flag, info), kind, note, overlay in kept:
-        while i + 1 < n and spans[i + 1][0] <= start:  # mentions come in text order
+        if kind in REJECTED_KINDS and not include_rejected:
+            continue
+        while i < last and spans[i + 1][0] <= start:  # sentence_at, for offsets in order
             i += 1
-        s_start, s_end = spans[i] if n else (start, start)
-        if s_start > start:  # before the first sentence (leading whitespace only)
+        s_start, s_end = spans[i] if spans else (start, start)
+        ids = info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer)
+        out.append((start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
+    if overlays:
+        for start, end, key, refs, _flag, info in overlays:
             s_start, s_end = sentence_at(spans, start)
-        out.append((
-            start, end, kind, key,
-            info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer),
-            s_start, s_end, info.metonym, overlay, note,
-        ))  # fmt: skip
+            ids = info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer)
+            out.append((start, end, "place", key, ids, s_start, s_end, info.metonym, True, ""))
+        out.sort(key=lambda m: (m[0], -m[1]))
     return out
 
 

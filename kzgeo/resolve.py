@@ -394,7 +394,8 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
         [s_start for s_start, _ in sentences],
         span_themes(f" {folded} ", sentences, keyword_automaton()), strict=True,
     ))  # fmt: skip
-    in_article: dict[tuple[str, str], Resolution] = {}  # (alias, kind) of aliases without cues
+    in_article: dict[str, tuple[str, Resolution]] = {}  # alias -> (kind, its resolution), of
+    # aliases without cues
     out = []
     last_start, sentence, folded_sentence, themes = -1, "", "", ()
     for start, end, kind, alias, _ids, s_start, s_end, _metonym, _overlay, note in found:
@@ -402,11 +403,13 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
             last_start, sentence = s_start, text[s_start:s_end]
             folded_sentence = folded[s_start:s_end]
             themes = themes_at[s_start]
-        resolution = in_article.get((alias, kind))
-        if resolution is None:
+        known = in_article.get(alias)
+        if known is not None and known[0] == kind:
+            resolution = known[1]
+        else:
             resolution = _resolution(alias, kind, folded_sentence, countries, gazetteer)
             if not _score_inputs(alias, gazetteer)[1]:
-                in_article[(alias, kind)] = resolution
+                in_article[alias] = (kind, resolution)
         place_id, confidence, precision, rejected, reason, weak_note = resolution
         out.append(ResolvedMention(
             article_id, text[start:end], start, end, sentence, s_start, s_end, place_id, kind,

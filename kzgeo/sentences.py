@@ -22,6 +22,7 @@ class SplitRules(NamedTuple):
 
     abbreviations: frozenset[str]  # lowercase, without the dot ("z", "st", "u.s")
     ordinal_followers: frozenset[str]  # "<number>." before these is an ordinal ("9. Mai")
+    letters_past_abbreviations: int  # a full stop after this many letters ends a sentence
 
 
 def load_split_rules(path: Path = TABLES_PATH) -> dict[str, SplitRules]:
@@ -30,7 +31,8 @@ def load_split_rules(path: Path = TABLES_PATH) -> dict[str, SplitRules]:
         tables = tomllib.load(fh)
     return {
         language: SplitRules(
-            frozenset(table["abbreviations"]), frozenset(table["ordinal_followers"])
+            frozenset(table["abbreviations"]), frozenset(table["ordinal_followers"]),
+            1 + max(map(len, table["abbreviations"]), default=0),
         )
         for language, table in tables.items()
     }
@@ -85,11 +87,11 @@ def split_sentences(text: str | None, language: str | None = None) -> tuple[tupl
             continue
         resume = m.end()
         if m.lastgroup == "para":
-            _append(spans, text, start, m.start())
-            start = m.end()
-        elif _is_boundary(text, m.start(), m.end(), rules):
-            _append(spans, text, start, m.end())
-            start = m.end()
+            _append(spans, text, start, pos)
+            start = resume
+        elif _is_boundary(text, pos, resume, rules):
+            _append(spans, text, start, resume)
+            start = resume
     _append(spans, text, start, len(text))
     return tuple(spans)
 
@@ -128,6 +130,9 @@ def _is_boundary(text: str, dot: int, after: int, rules: SplitRules) -> bool:
         return True
     if text.startswith("...", dot):
         return text[after:after + 3].strip()[:1] not in "(["
+    longer = rules.letters_past_abbreviations
+    if dot >= longer and text[dot - longer : dot].isalpha():
+        return True  # the word is longer than any abbreviation (most sentence ends)
     before = text[dot - 40 if dot > 40 else 0 : dot].rsplit(None, 1)
     word = before[-1].lstrip(_OPENERS) if before else ""
     lowered = word.lower()
