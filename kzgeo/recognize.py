@@ -128,6 +128,7 @@ class KeyInfo:
     metonym: bool
     case_free: bool  # no ref needs an exact-case check
     lower_refs: tuple[AliasRef, ...]  # the refs a lower-case surface keeps when case_free
+    # (``refs`` itself when that is all of them: a hit has all refs when its refs are ``refs``)
     verdict: tuple[str, str] | None  # (kind, note) of a free-standing hit with every ref,
     # when no context rule applies (not a first name, not GeoNames-only); else None
 
@@ -151,7 +152,8 @@ def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
             refs=refs, kinds=kinds, suffixes=suffixes, ids=_ids(refs, gazetteer),
             geonames_only=geonames_only, overlay=kinds == {"overlay"},
             metonym="metonym" in kinds, case_free=all(r.case != "exact" for r in refs),
-            lower_refs=tuple(r for r in refs if r.case == "any"),
+            lower_refs=refs if all(r.case == "any" for r in refs) else tuple(
+                r for r in refs if r.case == "any"),
             verdict=_kind_of(kinds) if context_free else None,
         )
     return info
@@ -166,7 +168,7 @@ def scan(
     norm: Normalized | None = None,
 ) -> list[tuple]:
     """Return raw hits (start, end, alias key, refs, flag, KeyInfo), original offsets, overlaps
-    kept.
+    kept. ``refs`` is the KeyInfo's own tuple when the hit keeps all of them.
 
     The automaton's keys start with a space, so every hit starts a word. ``flag`` is "" for a
     free-standing word and "compound-head" when a hyphen follows ("Kreml-Wünsche"). GeoNames-only
@@ -206,6 +208,8 @@ def scan(
         else:
             surface = text[o_start:o_end]
             refs = tuple(r for r in info.refs if _case_ok(r.case, r.form, surface))
+            if len(refs) == len(info.refs):
+                refs = info.refs
         if not refs:
             continue
         if info.geonames_only and ntext[s:end] in stops:
@@ -230,7 +234,7 @@ def _kind_of(kinds: frozenset[str] | set[str]) -> tuple[str, str]:
 def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
     """Return (kind, note) of a selected hit."""
     start, end, key, refs, flag, info = hit
-    full = len(refs) == len(info.refs)
+    full = refs is info.refs
     if full and not flag and info.verdict is not None:
         return info.verdict
     kinds = info.kinds if full else {r.kind for r in refs}
@@ -279,7 +283,7 @@ def recognize(
         if start < reach:
             continue
         reach = end
-        if info.verdict is not None and not flag and len(refs) == len(info.refs):
+        if info.verdict is not None and not flag and refs is info.refs:
             kind, note = info.verdict  # _kind's first rule, inline: most hits end here
         else:
             kind, note = _kind(text, hit, gazetteer)
@@ -288,12 +292,12 @@ def recognize(
         while i < last and spans[i + 1][0] <= start:  # sentence_at, for offsets in order
             i += 1
         s_start, s_end = spans[i] if spans else (start, start)
-        ids = info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer)
+        ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
         out.append((start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
     if overlays:
         for start, end, key, refs, _flag, info in overlays:
             s_start, s_end = sentence_at(spans, start)
-            ids = info.ids if len(refs) == len(info.refs) else _ids(refs, gazetteer)
+            ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
             out.append((start, end, "place", key, ids, s_start, s_end, info.metonym, True, ""))
         out.sort(key=lambda m: (m[0], -m[1]))
     return out

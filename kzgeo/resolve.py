@@ -19,7 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple
 
@@ -387,7 +387,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     article_id = getattr(article, "id", None)
     norm = normalize(text)
     found = recognize(text, gazetteer, language_of(article), norm=norm)
-    countries = _article_countries([f[4] for f in found], gazetteer)
+    countries = _article_countries(map(itemgetter(4), found), gazetteer)
     folded = norm.folded
     sentences = sorted({(f[5], f[6]) for f in found})  # they do not overlap
     themes_at = dict(zip(

@@ -110,6 +110,13 @@ class KeywordAutomaton(NamedTuple):
 
     matcher: ahocorasick_rs.AhoCorasick
     rules: tuple[tuple[bool, tuple[int, int, int, int], tuple[int, int]], ...]
+    short_words: re.Pattern[str] | None  # the whole-word keywords too short for the automaton
+    short_word_themes: dict[str, int]  # and the bit set of each one's themes
+
+
+# Whole-word keywords this short are matched by a regex: as automaton keys they would hit
+# inside countless words ("un" in "und", "unter", "Stimmung"), each hit a step in Python.
+SHORT_WORD_LENGTH = 2
 
 
 @lru_cache(maxsize=2)
@@ -131,13 +138,22 @@ def keyword_automaton(path: Path = LEXICON_PATH) -> KeywordAutomaton:
                 row = masks.setdefault(key, [0, 0, 0, 0])
                 for slot in slots:
                     row[slot] |= _THEME_BIT[theme]
+    short = {
+        key: row[3] for key, row in masks.items()
+        if len(key) <= SHORT_WORD_LENGTH and "-" not in key and not any(row[:3])
+    }  # fmt: skip
+    for key in short:
+        del masks[key]
     matcher = ahocorasick_rs.AhoCorasick(
         list(masks), implementation=ahocorasick_rs.Implementation.DFA)
     rules = tuple(
         ("-" in key, tuple(row), (row[0] | row[2], row[1] | row[3]))
         for key, row in masks.items()
     )
-    return KeywordAutomaton(matcher, rules)
+    # a short word, then no letter (the letter before is looked at per match: few get so far)
+    words = "|".join(map(re.escape, sorted(short, key=len, reverse=True)))
+    short_words = re.compile(f"(?:{words})(?![^\\W\\d_])") if short else None
+    return KeywordAutomaton(matcher, rules, short_words, short)
 
 
 def _is_letter(char: str) -> bool:
@@ -209,6 +225,15 @@ def span_themes(
             starts = starts and not (before == "-" and _is_letter(padded[start - 2]))
             ends = ends and not (after == "-" and _is_letter(padded[end + 1]))
         bits[k] |= masks[2 * starts + ends]
+    if automaton.short_words is not None:
+        for match in automaton.short_words.finditer(padded):
+            start, end = match.span()
+            before = padded[start - 1]
+            if before.isalpha() or (before.isnumeric() and not before.isdecimal()):
+                continue
+            k = bisect_left(span_ends, end - 1)
+            if k < len(spans) and spans[k][0] <= start - 1:
+                bits[k] |= automaton.short_word_themes[match.group()]
     return [_theme_ids(b) for b in bits]
 
 
