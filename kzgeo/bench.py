@@ -280,6 +280,8 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
     report.put(scale, "places", len(parsed.places))
     report.put(scale, "quotes", sum(len(p.quotes) for p in parsed.places))
     del parsed
+    runs = ", ".join(f"{g:.2f}/{s:.2f} = {g / s:.1f}x" for g, s in pairs)
+    report.notes.append(f"N={scale}: each geoparse / bare scan pair (s): {runs}")
     seconds = statistics.median(g for g, _ in pairs)
     report.put(scale, "geoparse_s", seconds)
     report.put(scale, "geoparse_mb_s", mb / seconds)

@@ -130,6 +130,8 @@ def run_bench(args: argparse.Namespace) -> int:
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
           f"median of {args.repeat} run(s)")
     print(bench.format_table(report))
+    for note in report.notes:
+        print(f"- {note}")
     if args.json:
         print(f"wrote {bench.write_json(report, Path(args.json))}")
     return 0
