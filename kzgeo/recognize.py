@@ -269,8 +269,8 @@ def recognize(
     if not text:
         return []
     spans = split_sentences(text, language)
+    starts = list(map(itemgetter(0), spans))
     out, overlays = [], []
-    i, last = 0, len(spans) - 1
     reach = -1
     # by start, longest first (two stable sorts with C keys: ends descending, then starts); the
     # leftmost-longest hits that do not overlap are mentions, and overlays besides them
@@ -289,9 +289,8 @@ def recognize(
             kind, note = _kind(text, hit, gazetteer)
         if kind in REJECTED_KINDS and not include_rejected:
             continue
-        while i < last and spans[i + 1][0] <= start:  # sentence_at, for offsets in order
-            i += 1
-        s_start, s_end = spans[i] if spans else (start, start)
+        # sentence_at: a hit is a word, so it starts at or after the first sentence
+        s_start, s_end = spans[bisect_right(starts, start) - 1]
         ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
         out.append((start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
     if overlays:

@@ -207,7 +207,8 @@ def span_themes(
     >>> span_themes(f" {t.lower()} ", [(0, 13), (14, 35), (36, 43)], keyword_automaton())
     [('energy',), ('territory',), ()]
     """
-    bits = [0] * len(spans)
+    count = len(spans)
+    bits = [0] * count
     span_ends = [end for _, end in spans]
     rules = automaton.rules
     for index, start, end in automaton.matcher.find_matches_as_indexes(padded, overlapping=True):
@@ -216,15 +217,16 @@ def span_themes(
         ends = not (after.isalpha() or (after.isnumeric() and not after.isdecimal()))
         if not by_end[ends]:
             continue
-        k = bisect_left(span_ends, end - 1)  # the first span that ends at or after the hit
-        if k == len(spans) or spans[k][0] > start - 1:
-            continue  # the hit lies in none of the spans
         before = padded[start - 1]
         starts = not (before.isalpha() or (before.isnumeric() and not before.isdecimal()))
         if hyphenated:  # a hyphen joins parts: the keyword must start and end a whole token
             starts = starts and not (before == "-" and _is_letter(padded[start - 2]))
             ends = ends and not (after == "-" and _is_letter(padded[end + 1]))
-        bits[k] |= masks[2 * starts + ends]
+        found = masks[2 * starts + ends]
+        if found:
+            k = bisect_left(span_ends, end - 1)  # the first span that ends at or after the hit
+            if k < count and spans[k][0] <= start - 1:  # else the hit is in none of the spans
+                bits[k] |= found
     if automaton.short_words is not None:
         for match in automaton.short_words.finditer(padded):
             start, end = match.span()
@@ -232,7 +234,7 @@ def span_themes(
             if before.isalpha() or (before.isnumeric() and not before.isdecimal()):
                 continue
             k = bisect_left(span_ends, end - 1)
-            if k < len(spans) and spans[k][0] <= start - 1:
+            if k < count and spans[k][0] <= start - 1:
                 bits[k] |= automaton.short_word_themes[match.group()]
     return [_theme_ids(b) for b in bits]
 
