@@ -104,8 +104,8 @@ class KeywordAutomaton(NamedTuple):
 
     ``rules[i]`` belongs to pattern ``i``: (hyphenated, masks, by_end). ``masks[2 * starts +
     ends]`` is the bit set of the themes a hit gives when it starts and/or ends a word,
-    ``by_end[ends]`` those it may give however it starts (most hits are a short keyword inside
-    a longer word: "un" in "und").
+    ``by_end[ends]`` those it may give however it starts (many hits are a short keyword inside
+    a longer word: "öl" in "völlig").
     """
 
     matcher: ahocorasick_rs.AhoCorasick
@@ -124,8 +124,9 @@ def keyword_automaton(path: Path = LEXICON_PATH) -> KeywordAutomaton:
     """Return the ``KeywordAutomaton`` of every keyword of the lexicon at ``path``.
 
     A DFA of ahocorasick_rs: a few hundred keywords make it small, and it scans two to three
-    times faster than pyahocorasick. Keywords with a character no token has (a space: "land
-    grab") can never match and are left out.
+    times faster than pyahocorasick. Whole-word keywords of up to SHORT_WORD_LENGTH letters are
+    left to a regex. Keywords with a character no token has (a space: "land grab") can never
+    match and are left out.
     """
     masks: dict[str, list[int]] = {}
     for theme, lexicon in load_lexicon(path).items():
@@ -207,9 +208,7 @@ def span_themes(
     >>> span_themes(f" {t.lower()} ", [(0, 13), (14, 35), (36, 43)], keyword_automaton())
     [('energy',), ('territory',), ()]
     """
-    count = len(spans)
-    bits = [0] * count
-    span_ends = [end for _, end in spans]
+    hits: list[tuple[int, int, int]] = []  # (start, end, theme bits) in ``padded``, that count
     rules = automaton.rules
     for index, start, end in automaton.matcher.find_matches_as_indexes(padded, overlapping=True):
         hyphenated, masks, by_end = rules[index]
@@ -222,20 +221,19 @@ def span_themes(
         if hyphenated:  # a hyphen joins parts: the keyword must start and end a whole token
             starts = starts and not (before == "-" and _is_letter(padded[start - 2]))
             ends = ends and not (after == "-" and _is_letter(padded[end + 1]))
-        found = masks[2 * starts + ends]
-        if found:
-            k = bisect_left(span_ends, end - 1)  # the first span that ends at or after the hit
-            if k < count and spans[k][0] <= start - 1:  # else the hit is in none of the spans
-                bits[k] |= found
-    if automaton.short_words is not None:
+        theme_bits = masks[2 * starts + ends]
+        if theme_bits:
+            hits.append((start, end, theme_bits))
+    if automaton.short_words is not None:  # each match ends a word; it must start one too
         for match in automaton.short_words.finditer(padded):
-            start, end = match.span()
-            before = padded[start - 1]
-            if before.isalpha() or (before.isnumeric() and not before.isdecimal()):
-                continue
-            k = bisect_left(span_ends, end - 1)
-            if k < count and spans[k][0] <= start - 1:
-                bits[k] |= automaton.short_word_themes[match.group()]
+            if not _is_letter(padded[match.start() - 1]):
+                hits.append((*match.span(), automaton.short_word_themes[match.group()]))
+    bits = [0] * len(spans)
+    span_ends = [end for _, end in spans]
+    for start, end, theme_bits in hits:
+        k = bisect_left(span_ends, end - 1)  # the first span that ends at or after the hit
+        if k < len(spans) and spans[k][0] < start:  # else the hit lies in none of the spans
+            bits[k] |= theme_bits
     return [_theme_ids(b) for b in bits]
 
 
