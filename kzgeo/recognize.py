@@ -194,7 +194,7 @@ def scan(
                 if suffix and ntext.startswith(suffix, end) and not ntext[k].isalnum():
                     end = k
                     break
-            else:
+            else:  # no suffix fits
                 continue
         else:
             info = cache.get(key) or key_info(key, gazetteer)
