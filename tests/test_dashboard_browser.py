@@ -515,8 +515,8 @@ def test_downloads_hold_the_view_and_the_whole_dataset(streamlit_app, app_page, 
         "Whole dataset (GeoJSON)",
         "All mentions (CSV)",
     ):
-        with page.expect_download() as download:
-            page.get_by_role("button", name=label).click()
+        with page.expect_download(timeout=60_000) as download:  # made on the click: give a
+            page.get_by_role("button", name=label).click()  # busy machine time
         path = Path(download.value.path())
         files[download.value.suggested_filename] = path.read_text(encoding="utf-8")
 
