@@ -273,13 +273,17 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
     for _ in range(max(1, repeat)):
         geoparse_seconds = median_time(single, 1, cold)
         parsed = state.pop("parsed")
+        counts = {
+            "mentions": len(parsed.mentions),
+            "place_mentions": sum(p.mention_count for p in parsed.places),
+            "places": len(parsed.places),
+            "quotes": sum(len(p.quotes) for p in parsed.places),
+        }
+        del parsed  # freed before the next run is timed, not during it
         scan_seconds = median_time(lambda: scan_all(articles, state["gazetteer"]), 1)
         pairs.append((geoparse_seconds, scan_seconds))
-    report.put(scale, "mentions", len(parsed.mentions))
-    report.put(scale, "place_mentions", sum(p.mention_count for p in parsed.places))
-    report.put(scale, "places", len(parsed.places))
-    report.put(scale, "quotes", sum(len(p.quotes) for p in parsed.places))
-    del parsed
+    for figure, count in counts.items():
+        report.put(scale, figure, count)
     runs = ", ".join(f"{g:.2f}/{s:.2f} = {g / s:.1f}x" for g, s in pairs)
     report.notes.append(f"N={scale}: each geoparse / bare scan pair (s): {runs}")
     seconds = statistics.median(g for g, _ in pairs)
