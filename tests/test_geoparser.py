@@ -14,7 +14,14 @@ from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import fold, load_gazetteer
 from kzgeo.recognize import find_mentions
-from kzgeo.resolve import _squeezed, explain, geoparse
+from kzgeo.resolve import (
+    _article_countries,
+    _squeezed,
+    explain,
+    geoparse,
+    resolve_article,
+    resolve_mention,
+)
 from kzgeo.sentences import split_sentences
 from kzgeo.themes import (
     THEME_IDS,
@@ -546,6 +553,18 @@ def test_each_mention_and_quote_has_the_themes_of_its_sentence(result, gaz):
         for place in parsed.places:
             for quote in place.quotes:
                 assert quote.themes == themes_of(quote.text), quote.text
+
+
+def test_resolve_article_equals_resolve_mention_on_each_mention(articles, gaz):
+    """The article-level geoparse (one fold, shared sentences and themes, resolutions kept per
+    alias) gives, mention by mention, what resolving each mention on its own gives."""
+    hard = _article("Die Gas–Pipeline endet in Atyrau. Neue Öl\u00adexporte über Aktau nach "
+                    "İstanbul. Der UN–Gipfel tagt in Astana.\n\nUN-Truppen in Baku.")
+    for article in [*articles.values(), hard]:
+        mentions = find_mentions(article, gaz)
+        countries = _article_countries([m.candidates for m in mentions], gaz)
+        alone = [resolve_mention(m, article.text, countries, gaz) for m in mentions]
+        assert resolve_article(article, gaz) == alone, article.id
 
 
 def test_every_mention_lies_inside_its_sentence(result, articles):
