@@ -182,6 +182,8 @@ def fold_lines(paragraph: str) -> str:
             folded += line
         else:
             folded += " " + line
+    if "  " not in folded and "\t" not in folded and "\u00a0" not in folded:
+        return folded  # no run of two such spaces: most paragraphs, without a regex pass
     return re.sub(r"[ \t\u00a0]{2,}", " ", folded)
 
 
@@ -283,6 +285,7 @@ def segment_file(raw: str, source_file: str) -> tuple[list[Section], list[Remova
 
 
 WORD = re.compile(r"\w+")
+NON_WORDS = re.compile(r"\W+")
 
 
 def is_pull_quote(paragraph: str, others: Iterable[str]) -> bool:
@@ -619,7 +622,9 @@ def build_article(
 
 def body_fingerprint(text: str) -> str:
     """Return a hash of ``text`` that ignores case and spacing (to spot repeated columns)."""
-    return hashlib.sha1(" ".join(WORD.findall(text.casefold())).encode()).hexdigest()
+    # the words joined by single spaces, as " ".join(WORD.findall(...)), in one regex pass
+    words = NON_WORDS.sub(" ", text.casefold()).strip(" ")
+    return hashlib.sha1(words.encode()).hexdigest()
 
 
 def list_article_files(folder: Path) -> list[Path]:
