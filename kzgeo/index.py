@@ -8,7 +8,6 @@ precision and quotes ({article_id, title, outlet, date, text, start, end, ...}).
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import hashlib
 import io
@@ -16,12 +15,16 @@ import json
 import pickle
 import time
 import zlib
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
 
 from kzgeo import __version__
 from kzgeo.config import GEODATA_DIR, build_dir
@@ -33,7 +36,6 @@ from kzgeo.layers import load_layers
 from kzgeo.parallel import (
     PARALLEL_MIN_CHARS,
     gc_paused,
-    map_in_order,
     process_pool,
     worker_count,
 )
@@ -141,6 +143,7 @@ def frame_to_features(frame: gpd.GeoDataFrame) -> list[dict]:
     return json.loads(frame.to_json(drop_id=True, to_wgs84=True))["features"]
 
 
+@gc_paused()  # a dict per quote: at N = 2,000 collections would take half the time
 def build_index(parsed: Geoparse, layers: dict[str, gpd.GeoDataFrame]) -> dict:
     """Return the FeatureCollection of everything the map can show: layers, then places."""
     places = {place.id: place for place in parsed.places}
@@ -174,54 +177,70 @@ def build_index(parsed: Geoparse, layers: dict[str, gpd.GeoDataFrame]) -> dict:
     }
 
 
-def mention_rows(parsed: Geoparse, articles: tuple[Article, ...]) -> list[tuple]:
-    """Return one row per resolved mention (values in MENTION_COLUMNS order), with its
-    article's title, outlet and date; the same values as ``ResolvedMention.to_row``."""
+# The mentions CSV's column types (the rest are text); a missing value is written as empty.
+MENTION_TYPES: dict[str, pa.DataType] = {
+    "start": pa.int64(), "end": pa.int64(), "confidence": pa.float64(),
+    "sentence_start": pa.int64(), "sentence_end": pa.int64(),
+}  # fmt: skip
+_MENTION_ATTRIBUTES = (  # the columns a ResolvedMention gives as it is
+    "article_id", "surface", "start", "end", "place_id", "kind", "precision", "confidence",
+    "sentence", "sentence_start", "sentence_end", "reason",
+)  # fmt: skip
+
+
+def mentions_table(parsed: Geoparse, articles: Iterable[Article]) -> pa.Table:
+    """Return one row per resolved mention, columns MENTION_COLUMNS: the values of
+    ``ResolvedMention.to_row`` with its article's title, outlet and ISO date."""
+    mentions = parsed.mentions
     meta = {a.id: (a.title, a.outlet, a.date.isoformat() if a.date else "") for a in articles}
     no_article = ("", "", "")
+    of_article = [meta.get(m.article_id or "", no_article) for m in mentions]
     rejected_texts: dict[tuple, str] = {}  # many mentions share their rejected candidates
-    rows = []
-    for m in parsed.mentions:
-        rejected = rejected_texts.get(m.rejected)
-        if rejected is None:
-            rejected = rejected_texts[m.rejected] = rejected_text(m.rejected)
-        rows.append((
-            m.article_id, *meta.get(m.article_id or "", no_article), m.surface, m.start, m.end,
-            m.place_id, m.kind, m.precision, m.confidence, m.sentence, m.sentence_start,
-            m.sentence_end, m.reason, rejected,
-        ))  # fmt: skip
-    return rows
+    for m in mentions:
+        if m.rejected not in rejected_texts:
+            rejected_texts[m.rejected] = rejected_text(m.rejected)
+    columns = {name: list(map(attrgetter(name), mentions)) for name in _MENTION_ATTRIBUTES}
+    for k, name in enumerate(("title", "outlet", "date")):
+        columns[name] = list(map(itemgetter(k), of_article))
+    columns["rejected"] = [rejected_texts[m.rejected] for m in mentions]
+    return pa.table({
+        name: pa.array(columns[name], MENTION_TYPES.get(name, pa.string()))
+        for name in MENTION_COLUMNS
+    })  # fmt: skip
 
 
-def mentions_csv(rows: Sequence[tuple], header: bool = True) -> str:
-    """Return mention rows as CSV text, with a header line (None written as empty)."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    if header:
-        writer.writerow(MENTION_COLUMNS)
-    writer.writerows(rows)
-    return buffer.getvalue()
+CSV_HEADER = ",".join(MENTION_COLUMNS) + "\n"
+
+
+def csv_rows(table: pa.Table) -> bytes:
+    """Return the rows of a ``mentions_table`` as UTF-8 CSV, no header (Arrow's writer: text
+    in double quotes, a missing value empty)."""
+    sink = io.BytesIO()
+    pa_csv.write_csv(table, sink, pa_csv.WriteOptions(include_header=False))
+    return sink.getvalue()
+
+
+def mentions_csv(parsed: Geoparse, articles: Iterable[Article]) -> str:
+    """Return every resolved mention as CSV text (``mentions_table``), with a header line."""
+    return CSV_HEADER + csv_rows(mentions_table(parsed, articles)).decode("utf-8")
 
 
 CSV_PART_ROWS = 20_000  # mention rows per compressed part of the served mentions CSV
-_CSV_ROWS: list = []  # the rows being written; forked workers inherit them
 
 
-def _compressed_part(part: range) -> bytes:
-    rows = _CSV_ROWS[0][part.start : part.stop]
-    return zlib.compress(mentions_csv(rows, header=False).encode("utf-8"), 1)
+def compressed_mentions_csv(
+    parsed: Geoparse, articles: Iterable[Article], workers: int = 1
+) -> tuple[bytes, ...]:
+    """Return ``mentions_csv`` as compressed parts, header first; ``workers`` threads write
+    and compress the parts (Arrow and zlib let go of the GIL meanwhile)."""
+    table = mentions_table(parsed, articles)
 
+    def part(start: int) -> bytes:
+        return zlib.compress(csv_rows(table.slice(start, CSV_PART_ROWS)), 1)
 
-def compressed_mentions_csv(rows: list[tuple], workers: int = 1) -> tuple[bytes, ...]:
-    """Return the mentions CSV as compressed parts, header first, made in ``workers``
-    processes (the CSV of a large corpus is several times its text)."""
-    parts = [range(lo, lo + CSV_PART_ROWS) for lo in range(0, len(rows), CSV_PART_ROWS)]
-    _CSV_ROWS[:] = [rows]
-    try:
-        body = map_in_order(_compressed_part, parts, workers)
-    finally:
-        _CSV_ROWS.clear()
-    return (zlib.compress(mentions_csv([]).encode("utf-8"), 1), *body)
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        body = list(pool.map(part, range(0, table.num_rows, CSV_PART_ROWS)))
+    return (zlib.compress(CSV_HEADER.encode("utf-8"), 1), *body)
 
 
 def geojson_text(collection: dict) -> str:
@@ -300,9 +319,11 @@ def geoparse_parallel(
     if count == 1:
         return geoparse(articles, gazetteer)
     chunks = split_chunks(sizes, count * CHUNKS_PER_WORKER)
-    with process_pool(count, initializer=_init_worker, initargs=(gazetteer, articles)) as pool:
+    with (
+        gc_paused(),  # while the chunks' mentions are unpickled, too
+        process_pool(count, initializer=_init_worker, initargs=(gazetteer, articles)) as pool,
+    ):
         packed = [mentions for part in pool.map(_resolve_chunk, chunks) for mentions in part]
-    with gc_paused():
         resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
     return assemble(articles, resolved, gazetteer, t0)
 
@@ -322,7 +343,7 @@ def export_files(index: CorpusIndex, geojson_path: Path, csv_path: Path | None =
     """Write the index as GeoJSON (and the mentions as CSV), each atomically."""
     write_atomic(geojson_path, geojson_text(index.collection))
     if csv_path is not None:
-        write_atomic(csv_path, mentions_csv(mention_rows(index.parsed, index.corpus.articles)))
+        write_atomic(csv_path, mentions_csv(index.parsed, index.corpus.articles))
 
 
 # --------------------------------------------------------------------------- the served index
@@ -381,22 +402,24 @@ def artifact_path(folder: Path, index_dir: Path | None = None) -> Path:
 
 def serve(index: CorpusIndex, key: str, workers: int | None = None) -> ServedIndex:
     """Return the ServedIndex of a full index: text dropped, mentions CSV compressed (in
-    ``workers`` processes for a large corpus; None: every core)."""
-    rows = mention_rows(index.parsed, index.corpus.articles)
-    chars = sum(len(article.text) for article in index.corpus.articles)
+    ``workers`` threads for a large corpus; None: one per core)."""
+    articles = index.corpus.articles
+    chars = sum(len(article.text) for article in articles)
     return ServedIndex(
         key=key,
         articles=tuple(dataclasses.replace(a, text="") for a in index.corpus.articles),
         warnings=index.corpus.warnings,
         collection=index.collection,
-        mentions_csv_z=compressed_mentions_csv(rows, worker_count(workers, chars)),
+        mentions_csv_z=compressed_mentions_csv(
+            index.parsed, articles, worker_count(workers, chars)),
     )
 
 
 def read_served(path: Path) -> ServedIndex | None:
     """Return the served index in ``path``, or None when it is missing, unreadable or foreign."""
     try:
-        found = pickle.loads(path.read_bytes())
+        with gc_paused():  # a dict per quote: collections meanwhile would double the time
+            found = pickle.loads(path.read_bytes())
     except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
             TypeError, IndexError):
         return None

@@ -123,9 +123,10 @@ def test_cli_export_writes_geojson_and_csv_for_a_given_corpus(tmp_path):
 
 
 def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
-    from kzgeo.index import MENTION_COLUMNS, mention_rows, mentions_csv
+    from kzgeo.index import MENTION_COLUMNS, mentions_csv
 
-    text = mentions_csv(mention_rows(index.parsed, index.corpus.articles))
+    text = mentions_csv(index.parsed, index.corpus.articles)
+    assert text.startswith(",".join(MENTION_COLUMNS) + "\n")
     rows = list(csv.DictReader(text.splitlines(keepends=True)))
     articles = {a.id: a for a in index.corpus.articles}
     assert len(rows) == len(index.parsed.mentions) > 900
@@ -137,7 +138,9 @@ def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
             "outlet": article.outlet,
             "date": article.date.isoformat() if article.date else "",
         }
-        assert row == {c: "" if expected[c] is None else str(expected[c]) for c in MENTION_COLUMNS}
+        assert list(row) == list(MENTION_COLUMNS)
+        assert float(row.pop("confidence")) == expected.pop("confidence")
+        assert row == {c: "" if expected[c] is None else str(expected[c]) for c in row}
 
 
 def test_the_served_mentions_csv_in_compressed_parts_is_the_same_csv(index, monkeypatch):
@@ -145,10 +148,11 @@ def test_the_served_mentions_csv_in_compressed_parts_is_the_same_csv(index, monk
 
     from kzgeo import index as index_module
 
-    rows = index_module.mention_rows(index.parsed, index.corpus.articles)
+    mentions = len(index.parsed.mentions)
     monkeypatch.setattr(index_module, "CSV_PART_ROWS", 100)
     for workers in (1, 2):
-        parts = index_module.compressed_mentions_csv(rows, workers)
-        assert len(parts) == 1 + -(-len(rows) // 100)
+        parts = index_module.compressed_mentions_csv(
+            index.parsed, index.corpus.articles, workers)
+        assert len(parts) == 1 + -(-mentions // 100)
         joined = "".join(zlib.decompress(part).decode("utf-8") for part in parts)
-        assert joined == index_module.mentions_csv(rows)
+        assert joined == index_module.mentions_csv(index.parsed, index.corpus.articles)
