@@ -25,6 +25,7 @@ from kzgeo.corpus import CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
 from kzgeo.ingest import LANGUAGES, IngestError
+from kzgeo.parallel import keep_for_good
 from kzgeo.themes import THEME_IDS, THEMES
 
 MAP_KEY = "kzgeo_map"
@@ -69,7 +70,9 @@ def folder_signature(folder: Path) -> str:
 def cached_index(folder: str, signature: str) -> ServedIndex:
     """Return the corpus' served index, shared by every session (never mutated): read from its
     artifact, or built (and saved) when the corpus, geodata or code changed."""
-    return served_index(Path(folder))[0]
+    index = served_index(Path(folder))[0]
+    keep_for_good()
+    return index
 
 
 @st.cache_resource(max_entries=4)
@@ -88,7 +91,9 @@ def cached_gazetteer():
     """
     from kzgeo.gazetteer import load_gazetteer
 
-    return load_gazetteer()
+    gazetteer = load_gazetteer()
+    keep_for_good()
+    return gazetteer
 
 
 def filter_key(state: ViewState) -> tuple:

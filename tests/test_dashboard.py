@@ -157,6 +157,19 @@ def run_app(**params: str) -> AppTest:
     return app.run()
 
 
+def test_the_app_keeps_the_index_it_reads_out_of_the_cycle_collector():
+    import gc
+
+    import streamlit as st
+
+    st.cache_resource.clear()
+    before = gc.get_freeze_count()
+    app = run_app()
+    assert not app.exception
+    # the bundled corpus' index is tens of thousands of objects: a dict per quote and feature
+    assert gc.get_freeze_count() - before > 10_000
+
+
 def test_app_opens_a_place_from_the_url():
     app = run_app(place="novorossiysk")
     assert not app.exception
