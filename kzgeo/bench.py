@@ -389,15 +389,29 @@ def run_app_once(folder: Path, maps: list) -> tuple[float, float, float]:
     st.cache_data.clear()
     st.cache_resource.clear()
     with environment(**{CORPUS_ENV_VAR: str(folder)}), capture_maps(maps):
-        app = AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S)
+        app = started_like_a_server(AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S))
         first = timed_run(app, "on its first render")
         app.session_state["place"] = place_id  # what a click on the map sets
         rerun = timed_run(app, "on rerun")
         if not any(h.value == name for h in app.subheader):
             raise RuntimeError(f"the panel does not show {name} after the click")
-        visitor = AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S)
+        visitor = started_like_a_server(
+            AppTest.from_file(str(APP_PATH), default_timeout=APP_TIMEOUT_S))
         session = timed_run(visitor, "for a new session")
     return first, rerun, session
+
+
+def started_like_a_server(app: Any) -> Any:
+    """Return ``app`` (an AppTest) with the scan of installed packages for components done, as
+    ``streamlit run`` does it once at server start (``Runtime.__init__``) and AppTest in the
+    first run of each instance: a first render on a real server does not include it."""
+    from streamlit.components.v2.component_manager import BidiComponentManager
+
+    if getattr(app, "_bidi_component_manager", False) is None:  # else AppTest changed: keep it
+        manager = BidiComponentManager()
+        manager.discover_and_register_components(start_file_watching=False)
+        app._bidi_component_manager = manager
+    return app
 
 
 def timed_run(app: Any, when: str) -> float:
