@@ -177,7 +177,8 @@ def build_index(parsed: Geoparse, layers: dict[str, gpd.GeoDataFrame]) -> dict:
     }
 
 
-# The mentions CSV's column types (the rest are text); a missing value is written as empty.
+# The mentions CSV's column types; the rest are text (with 64-bit offsets: the sentence column
+# of a large archive passes 2 GB). A missing value is written as empty.
 MENTION_TYPES: dict[str, pa.DataType] = {
     "start": pa.int64(), "end": pa.int64(), "confidence": pa.float64(),
     "sentence_start": pa.int64(), "sentence_end": pa.int64(),
@@ -204,7 +205,7 @@ def mentions_table(parsed: Geoparse, articles: Iterable[Article]) -> pa.Table:
         columns[name] = list(map(itemgetter(k), of_article))
     columns["rejected"] = [rejected_texts[m.rejected] for m in mentions]
     return pa.table({
-        name: pa.array(columns[name], MENTION_TYPES.get(name, pa.string()))
+        name: pa.array(columns[name], MENTION_TYPES.get(name, pa.large_string()))
         for name in MENTION_COLUMNS
     })  # fmt: skip
 
