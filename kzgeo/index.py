@@ -408,7 +408,7 @@ def serve(index: CorpusIndex, key: str, workers: int | None = None) -> ServedInd
     chars = sum(len(article.text) for article in articles)
     return ServedIndex(
         key=key,
-        articles=tuple(dataclasses.replace(a, text="") for a in index.corpus.articles),
+        articles=tuple(dataclasses.replace(a, text="") for a in articles),
         warnings=index.corpus.warnings,
         collection=index.collection,
         mentions_csv_z=compressed_mentions_csv(

@@ -1,5 +1,6 @@
-"""Process pools for the stages that use every core (loading files, geoparsing), and pauses of
-the cycle collector for the stages that make many objects."""
+"""Process pools for the stages that use every core (loading files, geoparsing), pauses of the
+cycle collector for the stages that make many objects, and its freeze for what a long-running
+process keeps."""
 
 from __future__ import annotations
 
