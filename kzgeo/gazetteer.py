@@ -107,20 +107,25 @@ class Normalized:
         return pos + (self.shifts[k - 1] if k else 0)
 
 
-def _squeezes(folded: str) -> list[tuple[int, int, str]]:
+def _squeezes(folded: str, text: str) -> list[tuple[int, int, str]]:
     """Return the (start, end, kept text) spans ``normalize`` squeezes, in text order: runs of
     two or more spaces (kept as one) and soft hyphens (dropped).
 
+    A run that holds a paragraph break (two line breaks of ``text``) is left as it is: no name
+    spans paragraphs, and a text whose only runs are paragraph breaks needs no offset map.
     ``str.find`` looks for them in C; a regex would try a match at every single space.
 
-    >>> _squeezes("a  b\u00adc d   e")
+    >>> _squeezes("a  b\u00adc d   e", "a  b\u00adc d   e")
     [(1, 3, ' '), (4, 5, ''), (8, 11, ' ')]
+    >>> _squeezes("a  b", "a\\n\\nb"), _squeezes("a   b", "a \\n b")
+    ([], [(1, 4, ' ')])
     """
     spans = []
     i = folded.find("  ")
     while i >= 0:
         end = _SPACES.match(folded, i).end()
-        spans.append((i, end, " "))
+        if text.count("\n", i, end) < 2:
+            spans.append((i, end, " "))
         i = folded.find("  ", end)
     if SOFT_HYPHEN in folded:
         i = folded.find(SOFT_HYPHEN)
@@ -132,7 +137,8 @@ def _squeezes(folded: str) -> list[tuple[int, int, str]]:
 
 
 def normalize(text: str | None) -> Normalized:
-    """Fold ``text``, squeeze space runs to one space and blank word-start punctuation.
+    """Fold ``text``, squeeze space runs to one space (paragraph breaks excepted) and
+    blank word-start punctuation.
 
     The result has an offset map back to ``text``.
 
@@ -145,7 +151,7 @@ def normalize(text: str | None) -> Normalized:
     if not text:
         return Normalized("")
     folded = fold(text)
-    squeezes = _squeezes(folded)
+    squeezes = _squeezes(folded, text)
     if not squeezes:
         return Normalized(_blank_marks(folded), folded=folded)
     parts: list[str] = []
