@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from operator import itemgetter
 from typing import Any
 
-from kzgeo.gazetteer import AliasRef, Gazetteer, Normalized, fold, normalize
+from kzgeo.gazetteer import AliasRef, Gazetteer, Normalized, normalize
 from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
 # Mention kinds. Only "place" counts as a place mention; the others are kept for inspection.
@@ -231,8 +231,8 @@ def _kind_of(kinds: frozenset[str] | set[str]) -> tuple[str, str]:
     return "demonym", ""
 
 
-def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
-    """Return (kind, note) of a selected hit."""
+def _kind(text: str, folded: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
+    """Return (kind, note) of a selected hit; ``folded`` is ``fold(text)``."""
     start, end, key, refs, flag, info = hit
     full = refs is info.refs
     if full and not flag and info.verdict is not None:
@@ -245,7 +245,7 @@ def _kind(text: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
     if key in gazetteer.first_names and _word_after(text, end)[:1].isupper():
         return "person", "first name followed by a capitalised word"
     if info.geonames_only:  # curated and country names are never persons
-        window = fold(text[max(0, start - 40) : start])
+        window = folded[max(0, start - 40) : start]
         before = _word_before(window, len(window))
         if before in gazetteer.first_names:
             return "person", "follows a first name"
@@ -268,6 +268,7 @@ def recognize(
     """
     if not text:
         return []
+    norm = norm or normalize(text)
     spans = split_sentences(text, language)
     starts = list(map(itemgetter(0), spans))
     out, overlays = [], []
@@ -286,7 +287,7 @@ def recognize(
         if info.verdict is not None and not flag and refs is info.refs:
             kind, note = info.verdict  # _kind's first rule, inline: most hits end here
         else:
-            kind, note = _kind(text, hit, gazetteer)
+            kind, note = _kind(text, norm.folded, hit, gazetteer)
         if kind in REJECTED_KINDS and not include_rejected:
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence

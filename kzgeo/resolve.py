@@ -19,6 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from itertools import chain
 from operator import attrgetter, itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple
@@ -374,6 +375,11 @@ def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:
 
 
 # --------------------------------------------------------------------------- geoparse
+_SENTENCE_SPAN = itemgetter(5, 6)  # of a ``recognize`` tuple
+_SURFACE, _REJECTED, _THEMES = attrgetter("surface"), attrgetter("rejected"), attrgetter("themes")
+_CONFIDENCE = attrgetter("confidence")
+
+
 @gc_paused()
 def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]:
     """Return the resolved mentions of one article, in text order.
@@ -389,7 +395,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     found = recognize(text, gazetteer, language_of(article), norm=norm)
     countries = _article_countries(map(itemgetter(4), found), gazetteer)
     folded = norm.folded
-    sentences = sorted({(f[5], f[6]) for f in found})  # they do not overlap
+    sentences = sorted(set(map(_SENTENCE_SPAN, found)))  # they do not overlap
     themes_at = dict(zip(
         [s_start for s_start, _ in sentences],
         span_themes(f" {folded} ", sentences, keyword_automaton()), strict=True,
@@ -516,9 +522,6 @@ def _source(article: Any) -> tuple:
     return (article.id, article.title, article.outlet, article.author, _iso(article.date))
 
 
-_SURFACE = attrgetter("surface")
-
-
 def _make_place(
     pid: str,
     rms: list[ResolvedMention],
@@ -552,7 +555,7 @@ def _make_place(
     for surface, count in Counter(map(_SURFACE, rms)).items():  # raw surfaces, first seen first
         names[" ".join(surface.split())] += count
     # resolutions share their rejected tuples: count each tuple once by identity
-    shared = [rm.rejected for rm in rms if rm.rejected]
+    shared = list(filter(None, map(_REJECTED, rms)))
     tuples = {id(t): t for t in shared}
     rejected: dict[str, dict[str, Any]] = {}
     for key, count in Counter(map(id, shared)).items():
@@ -560,14 +563,14 @@ def _make_place(
             r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
                                            "reason": c.reason})
             r["count"] += count
-    themes = {t for q in quotes for t in q.themes}
+    themes = set(chain.from_iterable(map(_THEMES, quotes)))
     if not entry.layer:
         themes.update(entry.themes)
     return Place(
         id=pid, name=entry.name, name_de=entry.name_de,
         names=[n for n, _ in names.most_common()], kind=entry.kind,
         precision=precision_of(entry),
-        confidence=round(sum([rm.confidence for rm in rms]) / len(rms), 3),
+        confidence=round(sum(map(_CONFIDENCE, rms)) / len(rms), 3),
         lat=None if entry.layer else entry.lat, lon=None if entry.layer else entry.lon,
         layer=entry.layer, country=entry.country,
         themes=[t for t in THEME_IDS if t in themes], quotes=quotes,

@@ -7,6 +7,7 @@ import tomllib
 from bisect import bisect_left
 from collections.abc import Sequence
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -229,7 +230,7 @@ def span_themes(
             if not _is_letter(padded[match.start() - 1]):
                 hits.append((*match.span(), automaton.short_word_themes[match.group()]))
     bits = [0] * len(spans)
-    span_ends = [end for _, end in spans]
+    span_ends = list(map(itemgetter(1), spans))
     for start, end, theme_bits in hits:
         k = bisect_left(span_ends, end - 1)  # the first span that ends at or after the hit
         if k < len(spans) and spans[k][0] < start:  # else the hit lies in none of the spans
