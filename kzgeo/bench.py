@@ -110,7 +110,8 @@ class Report:
 
 # --------------------------------------------------------------------------- machine, timing
 def machine_info() -> dict[str, Any]:
-    """Return the cores, CPU model and Python version of this machine."""
+    """Return the cores, CPU model and Python version of this machine, and how its Python
+    was built (see ``libpython_linkage``)."""
     cpu = "unknown"
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -121,8 +122,24 @@ def machine_info() -> dict[str, Any]:
         "nproc": os.cpu_count(),
         "cpu": cpu,
         "python": platform.python_version(),
+        "python_build": f"{platform.python_build()[1]}, libpython {libpython_linkage()}",
         "platform": platform.platform(),
     }
+
+
+def libpython_linkage() -> str:
+    """Return how this interpreter links libpython: "shared" (a libpython .so is loaded),
+    "static" (linked into the executable) or "unknown" (no /proc, off Linux).
+
+    With the build date it tells interpreter builds apart, and their speed differs: Debian's
+    python3.11 (static, built with profile-guided and link-time optimisation) runs the
+    geoparse about a fifth faster than a pyenv build of 3.11.7 (shared, built without them).
+    """
+    try:
+        maps = Path("/proc/self/maps").read_text()
+    except OSError:
+        return "unknown"
+    return "shared" if "/libpython" in maps else "static"
 
 
 def median_time(run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = None) -> float:
@@ -688,5 +705,9 @@ def describe_machine(machine: dict[str, Any]) -> str:
 
     >>> describe_machine({"nproc": 2, "cpu": "AMD EPYC", "python": "3.11.7"})
     '2 cores (nproc), AMD EPYC, Python 3.11.7'
+    >>> describe_machine({"nproc": 2, "cpu": "Xeon", "python": "3.11.2",
+    ...                   "python_build": "Apr 28 2025, libpython static"})
+    '2 cores (nproc), Xeon, Python 3.11.2 (Apr 28 2025, libpython static)'
     """
-    return f"{machine['nproc']} cores (nproc), {machine['cpu']}, Python {machine['python']}"
+    build = f" ({machine['python_build']})" if machine.get("python_build") else ""
+    return f"{machine['nproc']} cores (nproc), {machine['cpu']}, Python {machine['python']}{build}"
