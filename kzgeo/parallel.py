@@ -22,8 +22,9 @@ def gc_paused() -> Iterator[None]:
     geoparse, a third of loading the gazetteer. What the stage made joins the oldest generation
     as the collector is restored (``gc.freeze`` then ``gc.unfreeze``: two list splices), or
     its next young collection would walk all of it once more (2 % of a 10 MB geoparse). That
-    is skipped once objects are kept for good, which ``gc.unfreeze`` would let go. (A flag
-    says so: ``gc.get_freeze_count`` walks the frozen objects, 30 ms for a served index.)
+    is skipped while objects are frozen on purpose (kept for good, or for a process pool),
+    which ``gc.unfreeze`` would let go. (A flag says so: ``gc.get_freeze_count`` walks the
+    frozen objects, 30 ms for a served index.)
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -31,13 +32,13 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         if enabled:
-            if not _kept_for_good:
+            if not _freeze_held:
                 gc.freeze()
                 gc.unfreeze()
             gc.enable()
 
 
-_kept_for_good = False  # set by keep_for_good
+_freeze_held = False  # set by keep_for_good for good, by process_pool while its pool runs
 
 
 def keep_for_good() -> None:
@@ -48,9 +49,9 @@ def keep_for_good() -> None:
     N = 2,000 now and then took twice its time. Reference counting still frees them (they hold
     no cycles), and objects made later are collected as usual.
     """
-    global _kept_for_good
+    global _freeze_held
     gc.freeze()
-    _kept_for_good = True
+    _freeze_held = True
 
 
 # Below this much text a process pool costs more than it saves: work in this process.
@@ -78,14 +79,19 @@ def process_pool(workers: int, **options: Any) -> Iterator[ProcessPoolExecutor]:
     """Yield a pool of ``workers`` processes forked from this one.
 
     The parent's objects are frozen out of the cycle collector meanwhile: a collection in a
-    forked worker would otherwise touch, and so copy, every one of them.
+    forked worker would otherwise touch, and so copy, every one of them. The workers inherit
+    that freeze, and a paused stage in them keeps it too (see ``gc_paused``).
     """
+    global _freeze_held
+    held = _freeze_held
     gc.freeze()
+    _freeze_held = True
     try:
         with ProcessPoolExecutor(workers, mp_context=pool_context(), **options) as pool:
             yield pool
     finally:
         gc.unfreeze()
+        _freeze_held = held
 
 
 def map_in_order(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int) -> list:
