@@ -78,6 +78,7 @@ FIGURES: dict[str, tuple[str, str]] = {
     "geoparse_articles_s": ("geoparse (articles/s, 1 process)", "{:,.0f}"),
     "scan_mb_s": ("bare Aho-Corasick scan (MB/s)", "{:.2f}"),
     "geoparse_vs_scan": ("geoparse time / bare scan time (paired runs)", "{:.1f}x"),
+    "steal_pct": ("CPU time stolen by the hypervisor in those runs (%)", "{:.1f}"),
     "index_load_s": ("index: load corpus, all cores (s)", "{:.2f}"),
     "index_geoparse_s": ("index: geoparse, all cores (s)", "{:.2f}"),
     "index_build_s": ("index: layers + build_index (s)", "{:.2f}"),
@@ -140,6 +141,43 @@ def libpython_linkage() -> str:
     except OSError:
         return "unknown"
     return "shared" if "/libpython" in maps else "static"
+
+
+def parse_cpu_times(stat: str) -> tuple[int, int] | None:
+    """Return (steal, total) clock ticks of all CPUs from the text of /proc/stat, or None.
+
+    Steal is time the hypervisor gave this virtual machine's CPUs to another guest: on a
+    shared machine it says how much of a slow run was the machine's doing. Guest time is
+    counted in user time already, so the total is the first eight fields.
+
+    >>> parse_cpu_times("cpu  300 10 50 600 5 0 5 30 0 0\\ncpu0 150 5 25 300 2 0 3 15 0 0\\n")
+    (30, 1000)
+    >>> parse_cpu_times("intr 1 2 3")
+    """
+    first = stat.partition("\n")[0].split()
+    if len(first) < 9 or first[0] != "cpu":
+        return None
+    ticks = [int(field) for field in first[1:9]]
+    return ticks[7], sum(ticks)
+
+
+def read_cpu_times() -> tuple[int, int] | None:
+    """Return ``parse_cpu_times`` of this machine's /proc/stat (None where there is none)."""
+    try:
+        return parse_cpu_times(Path("/proc/stat").read_text())
+    except OSError:
+        return None
+
+
+def steal_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+    """Return the share of CPU time stolen between two ``read_cpu_times`` readings, in %.
+
+    >>> steal_percent((30, 1000), (40, 1200)), steal_percent(None, (40, 1200))
+    (5.0, None)
+    """
+    if before is None or after is None or after[1] <= before[1]:
+        return None
+    return 100.0 * (after[0] - before[0]) / (after[1] - before[1])
 
 
 def median_time(run: Callable[[], Any], repeat: int, setup: Callable[[], Any] = None) -> float:
@@ -287,6 +325,7 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
     # Each geoparse is followed by a bare scan, so that the ratio compares runs made while the
     # machine ran at the same speed (on a shared machine it drifts by tens of per cent).
     pairs = []
+    cpu_before = read_cpu_times()
     for _ in range(max(1, repeat)):
         geoparse_seconds = median_time(single, 1, cold)
         parsed = state.pop("parsed")
@@ -299,6 +338,8 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
         del parsed  # freed before the next run is timed, not during it
         scan_seconds = median_time(lambda: scan_all(articles, state["gazetteer"]), 1)
         pairs.append((geoparse_seconds, scan_seconds))
+    steal = steal_percent(cpu_before, read_cpu_times())
+    report.put(scale, "steal_pct", "n/a (no /proc/stat)" if steal is None else steal)
     for figure, count in counts.items():
         report.put(scale, figure, count)
     runs = ", ".join(f"{g:.2f}/{s:.2f} = {g / s:.1f}x" for g, s in pairs)

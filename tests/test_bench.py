@@ -83,6 +83,8 @@ def test_bench_cli_writes_every_figure_and_prints_the_table(tmp_path, capsys):
            for key in ("app_first_s", "app_rerun_s", "app_session_s", "map_mb")}  # fmt: skip
     assert all(isinstance(value, float) and value > 0 for value in app.values()), app
     assert app["map_mb"] > 0.2  # the country outlines alone are more
+    for scale in ("1", "3"):  # a share of the machine's CPU time, read from /proc/stat
+        assert 0.0 <= data["figures"][scale]["steal_pct"] <= 100.0
     statuses = {row["status"] for row in data["rows"]}
     assert statuses <= {"", "MET", "MISSED", "n/a"}
     for label, _ in bench.FIGURES.values():
