@@ -80,7 +80,9 @@ def process_pool(workers: int, **options: Any) -> Iterator[ProcessPoolExecutor]:
 
     The parent's objects are frozen out of the cycle collector meanwhile: a collection in a
     forked worker would otherwise touch, and so copy, every one of them. The workers inherit
-    that freeze, and a paused stage in them keeps it too (see ``gc_paused``).
+    that freeze, and a paused stage in them keeps it too (see ``gc_paused``). Once objects are
+    kept for good (``keep_for_good``), the freeze stays: ``gc.unfreeze`` cannot tell them apart
+    from the rest and would let them go.
     """
     global _freeze_held
     held = _freeze_held
@@ -90,8 +92,9 @@ def process_pool(workers: int, **options: Any) -> Iterator[ProcessPoolExecutor]:
         with ProcessPoolExecutor(workers, mp_context=pool_context(), **options) as pool:
             yield pool
     finally:
-        gc.unfreeze()
-        _freeze_held = held
+        if not held:
+            gc.unfreeze()
+            _freeze_held = False
 
 
 def map_in_order(function: Callable[[Any], Any], jobs: Sequence[Any], workers: int) -> list:

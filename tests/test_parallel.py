@@ -71,6 +71,29 @@ def test_a_paused_stage_keeps_a_process_pools_freeze_here_and_in_its_workers():
         assert list(pool.map(_freeze_kept_through_a_paused_stage, range(2))) == [True, True]
 
 
+def test_a_process_pool_lets_go_of_no_object_kept_for_good():
+    run_in_a_fresh_interpreter("""
+        from kzgeo.parallel import process_pool
+
+        kept = [Node() for _ in range(1_000)]
+        keep_for_good()
+        frozen = gc.get_freeze_count()
+        with process_pool(2):
+            pass
+        assert gc.get_freeze_count() >= frozen, (gc.get_freeze_count(), frozen)
+    """)
+
+
+def test_a_process_pool_unfreezes_what_it_froze_when_nothing_is_kept_for_good():
+    run_in_a_fresh_interpreter("""
+        from kzgeo.parallel import process_pool
+
+        with process_pool(2):
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() == 0
+    """)
+
+
 def test_a_disabled_collector_stays_disabled_after_a_paused_stage():
     gc.disable()
     try:
