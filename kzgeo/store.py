@@ -527,9 +527,8 @@ class Store:
                         )
                     )
             except sa_exc.IntegrityError as error:
-                raise CollectionError(
-                    "The collection already holds this article (same address or same text)."
-                ) from error
+                reason = str(error.orig or error).strip().splitlines()[0]
+                raise CollectionError(f"The article cannot be stored: {reason}") from error
             stored = _as_article(
                 {**_article_row(article), "collection_id": collection_id}
             )
