@@ -98,19 +98,65 @@ def run_geoparse(args: argparse.Namespace) -> int:
     return 0
 
 
-def run_add(args: argparse.Namespace) -> int:
-    """Add an article file to the corpus folder and its manifest."""
-    from kzgeo.ingest import IngestError, add_to_corpus
+NEW_COLLECTION = "new"  # ``add --collection new`` starts a collection
 
-    folder = corpus_dir(args.corpus)
+
+def add_source(args: argparse.Namespace) -> tuple[str, dict, str | None, str]:
+    """Return (text, guessed metadata, url, where from) of the article to add: FILE or --url."""
+    from kzgeo.ingest import extract_text, fetch_article, read_source
+
+    if args.url:
+        fetched = fetch_article(args.url)
+        return fetched.text, fetched.metadata, fetched.url, fetched.url
+    path = Path(args.file)
+    return extract_text(read_source(path), path.name), {}, None, path.name
+
+
+def chosen(args: argparse.Namespace, guessed: dict, key: str) -> object:
+    """Return the value given on the command line for ``key``, else the page's."""
+    given = getattr(args, key)
+    return given if given not in (None, "") else guessed.get(key)
+
+
+def run_add(args: argparse.Namespace) -> int:
+    """Add an article (a file or a web address) to the corpus folder or to a collection."""
+    from kzgeo.ingest import IngestError, add_text_to_corpus, add_to_collection
+    from kzgeo.store import CollectionError, StoreUnavailable, open_store
+
+    if bool(args.file) == bool(args.url):
+        print("error: give either FILE or --url URL (one of them)", file=sys.stderr)
+        return 2
+    if args.collection and args.corpus:
+        print("error: give either --corpus DIR or --collection ID, not both", file=sys.stderr)
+        return 2
     try:
-        article = add_to_corpus(
-            args.file, folder, args.title, args.outlet, args.date, args.author, args.language
-        )
-    except IngestError as error:
+        text, guessed, url, source = add_source(args)
+        meta = {key: chosen(args, guessed, key)
+                for key in ("title", "outlet", "date", "author", "language")}
+        if not args.collection:
+            folder = corpus_dir(args.corpus)
+            article = add_text_to_corpus(text, folder, **meta, url=url, added_from=source)
+            print(f"added {article.id} ({len(article.text):,} chars) to {folder}: "
+                  f"{article.source_file}")
+            return 0
+        from kzgeo.gazetteer import load_gazetteer
+
+        new = args.collection == NEW_COLLECTION
+        added = add_to_collection(
+            open_store(), text, gazetteer=load_gazetteer(), **meta, url=url,
+            collection_id=None if new else args.collection, check_token=False,
+            name=args.name or "",
+        )  # fmt: skip
+    except (IngestError, CollectionError, StoreUnavailable) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(f"added {article.id} ({len(article.text):,} chars) to {folder}: {article.source_file}")
+    collection = added.collection
+    print(f"added {added.article.id} ({len(added.article.text):,} chars) to collection "
+          f"{collection.id} ({collection.article_count} article(s))")
+    if added.edit_token:
+        print(f"view link: ?collection={collection.id}")
+        print(f"edit token (shown once, keep it private: it allows renaming and removing): "
+              f"{added.edit_token}")
     return 0
 
 
@@ -192,10 +238,19 @@ def add_geoparse_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def add_add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", metavar="FILE", help="the article: .txt, .md or .html (UTF-8)")
-    parser.add_argument("--title", required=True, help="the article's headline")
-    parser.add_argument("--outlet", required=True, help="newspaper, site or broadcaster")
-    parser.add_argument("--date", required=True, metavar="YYYY-MM-DD", help="publication date")
+    parser.add_argument("file", metavar="FILE", nargs="?",
+                        help="the article: .txt, .md or .html (UTF-8)")
+    parser.add_argument("--url", metavar="URL",
+                        help="fetch the article from this web address instead (http/https)")
+    parser.add_argument("--collection", metavar="ID",
+                        help="add to this collection in the database instead of the corpus "
+                             f"('{NEW_COLLECTION}': start one and print its id and edit token)")
+    parser.add_argument("--name", help="the name of a collection started with --collection new")
+    parser.add_argument("--title", help="the article's headline (with --url: the page's)")
+    parser.add_argument("--outlet",
+                        help="newspaper, site or broadcaster (with --url: the page's site)")
+    parser.add_argument("--date", metavar="YYYY-MM-DD",
+                        help="publication date (with --url: the page's); needed for the corpus")
     parser.add_argument("--author", help="the author, if known")
     parser.add_argument(
         "--language", choices=("de", "en"), help="language of the text (default: guessed)"
@@ -271,7 +326,8 @@ COMMANDS: list[Command] = [
     ),
     Command(
         "add",
-        "add an article file (.txt, .md, .html) to the corpus and its manifest",
+        "add an article (a .txt, .md or .html file, or a web address) to the corpus and its "
+        "manifest, or to a collection in the database",
         run_add,
         add_add_arguments,
     ),

@@ -3,7 +3,9 @@
 ``extract_text`` turns an uploaded file into plain text (HTML through trafilatura: the article
 body only), ``guess_metadata`` prefills title, outlet, date and language, ``make_article``
 cleans the text with the corpus rules, ``geoparse_new`` maps it, and ``add_to_corpus`` copies it
-into a corpus folder with a manifest entry, both written atomically.
+into a corpus folder with a manifest entry, both written atomically. ``fetch_article`` gets an
+article by its web address (``kzgeo.fetch``: safely) and ``add_to_collection`` geoparses an
+article and stores it in a collection (``kzgeo.store``) in one transaction.
 """
 
 from __future__ import annotations
@@ -12,9 +14,10 @@ import datetime as dt
 import re
 import tempfile
 import tomllib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import tomli_w
 
@@ -27,6 +30,7 @@ from kzgeo.corpus import (
     UnreadableFile,
     body_fingerprint,
     build_article,
+    check_url,
     guess_title,
     load_corpus,
     load_file,
@@ -396,14 +400,21 @@ def make_article(
     author: str | None = None,
     article_id: str | None = None,
     source_file: str | None = None,
+    url: str | None = None,
 ) -> Article:
     """Return an Article of ``text`` cleaned with the corpus rules (quotes point into its text).
 
     ``language`` None means guessed; ``article_id`` None means ``user-<slug>-<hash>``.
-    Raises IngestError when the title is empty, the date or language is invalid, or no text
-    is left after cleaning.
+    Raises IngestError when the title is empty, the date, language or web address is invalid,
+    or no text is left after cleaning.
     """
     body = check_text(text)
+    if url is not None and str(url).strip():
+        url, problem = check_url(str(url).strip())
+        if url is None:
+            raise IngestError(f"The article's web address {problem}.")
+    else:
+        url = None
     title = " ".join((title or "").split())
     if not title:
         raise IngestError("Give the article a title.")
@@ -419,6 +430,7 @@ def make_article(
         "author": " ".join((author or "").split()) or None,
         "date": when,
         "language": language,
+        "url": url,
     }
     article, _ = build_article(section, entry, source_file or "pasted text", "user")
     if not article.text.strip():
@@ -467,6 +479,7 @@ def manifest_entry(article: Article, file_name: str, added_from: str) -> dict[st
         "author": article.author,
         "date": article.date,
         "language": article.language,
+        "url": article.url,
         "added_from": added_from,
     }
     return {key: value for key, value in entry.items() if value not in (None, "")}
@@ -568,6 +581,7 @@ def add_to_corpus(
     date: dt.date | str | None,
     author: str | None = None,
     language: str | None = None,
+    url: str | None = None,
 ) -> Article:
     """Add the article in file ``path`` to the corpus in ``folder`` and return it.
 
@@ -576,22 +590,47 @@ def add_to_corpus(
     extracted text) and appends an [[article]] entry to the manifest, each atomically. On any
     error the folder is left as it was.
     """
-    path, folder = Path(path), Path(folder)
+    path = Path(path)
+    if not Path(folder).is_dir():
+        raise IngestError(f"Corpus folder not found: {folder}")
+    text = extract_text(read_source(path), path.name)
+    return add_text_to_corpus(
+        text, folder, title, outlet, date, author, language, url, added_from=path.name
+    )
+
+
+def add_text_to_corpus(
+    text: str,
+    folder: Path | str,
+    title: str,
+    outlet: str,
+    date: dt.date | str | None,
+    author: str | None = None,
+    language: str | None = None,
+    url: str | None = None,
+    added_from: str = "text",
+) -> Article:
+    """Add an article's extracted ``text`` to the corpus in ``folder``, as ``add_to_corpus``.
+
+    ``url`` (the original's web address) goes into the manifest entry; ``added_from`` says
+    where the text came from (a file name or the address).
+    """
+    folder = Path(folder)
     if not folder.is_dir():
         raise IngestError(f"Corpus folder not found: {folder}")
     if not str(outlet or "").strip():
         raise IngestError("Give the outlet (the newspaper, site or broadcaster).")
     if date is None or not str(date).strip():
         raise IngestError("Give the publication date as YYYY-MM-DD.")
-    text = extract_text(read_source(path), path.name) + "\n"
-    probe = make_article(text, title, outlet, date, language, author)
+    text = check_text(text) + "\n"
+    probe = make_article(text, title, outlet, date, language, author, url=url)
     file_name = f"{probe.id}.txt"
     article = replace(probe, source_file=file_name)
     try:
         check_new(article, folder, file_name)
     except CorpusError as error:
         raise IngestError(str(error)) from error
-    entry = manifest_entry(article, file_name, path.name)
+    entry = manifest_entry(article, file_name, added_from)
     check_loads_back(text, file_name, entry, article)
     manifest = append_manifest_entry(read_manifest_text(folder), entry)
     target = folder / file_name
@@ -605,3 +644,81 @@ def add_to_corpus(
     except OSError as error:
         raise IngestError(f"Cannot write to {folder}: {error.strerror or error}.") from error
     return article
+
+
+# --------------------------------------------------------------------------- by web address
+@dataclass(frozen=True)
+class FetchedArticle:
+    """An article fetched by its web address: the text and a guess of its metadata."""
+
+    url: str  # where the page was found (after redirects): kept with the article
+    text: str
+    metadata: dict[str, Any]  # as ``guess_metadata``: title, outlet, author, date, language
+
+
+def outlet_of(url: str) -> str:
+    """Return the site name a web address shows (its host without ``www.``).
+
+    >>> outlet_of("https://www.ipg-journal.de/artikel/1"), outlet_of("http://a.kz:8080/x")
+    ('ipg-journal.de', 'a.kz')
+    """
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
+
+
+def fetch_article(url: str, private_ok: bool | None = None) -> FetchedArticle:
+    """Fetch the page at ``url`` (safely: ``kzgeo.fetch``) and extract its article.
+
+    Raises IngestError saying why when the address is refused, the page cannot be fetched or
+    holds no article text. Nothing is stored.
+    """
+    from kzgeo.fetch import FetchError, fetch_page
+
+    try:
+        page = fetch_page(url, private_ok=private_ok)
+    except FetchError as error:
+        raise IngestError(str(error)) from error
+    text = html_to_text(page.html)
+    if not text.strip():
+        raise IngestError(f"No article text found at {page.final_url}.")
+    text = check_text(text)
+    metadata = guess_metadata(text, page.html)
+    metadata["outlet"] = metadata.get("outlet") or outlet_of(page.final_url)
+    return FetchedArticle(page.final_url, text, metadata)
+
+
+# --------------------------------------------------------------------------- collections
+def add_to_collection(
+    store: Any,
+    text: str,
+    title: str,
+    outlet: str,
+    date: dt.date | str | None,
+    gazetteer: Any,
+    *,
+    author: str | None = None,
+    language: str | None = None,
+    url: str | None = None,
+    collection_id: str | None = None,
+    edit_token: str | None = None,
+    check_token: bool = True,
+    name: str = "",
+) -> Any:
+    """Clean, geoparse and store an article in a collection; return the store's ``Added``.
+
+    ``store`` is a ``kzgeo.store.Store``; ``collection_id`` None starts a new collection (its
+    edit token is in the result). The article is checked and geoparsed before the one write
+    transaction, so a failure at any step stores nothing.
+    """
+    if not str(outlet or "").strip():
+        raise IngestError("Give the outlet (the newspaper, site or broadcaster).")
+    article = make_article(text, title, outlet, date, language, author, url=url)
+    parsed = geoparse_new(article, gazetteer)
+    return store.add_article(
+        article,
+        collection_id,
+        edit_token,
+        places=[place.id for place in parsed.places],
+        name=name,
+        check_token=check_token,
+    )

@@ -1,0 +1,278 @@
+"""Fetch one web page for add-by-URL, safely: the server must not become anyone's proxy.
+
+``fetch_page(url)`` accepts http and https only; resolves the host and refuses it when any of
+its addresses is private, loopback, link-local, multicast, reserved or otherwise not global
+(unless ``KZGEO_ALLOW_PRIVATE_URLS=1``, for tests and intranets); connects to the address it
+checked (so a second DNS answer cannot swap it), with connect and read time-outs and a deadline
+for the whole download; reads at most ``MAX_PAGE_BYTES``; follows redirects itself, checking
+each new address the same way; and refuses anything that is not HTML. ``FetchError`` says why
+in words a user can act on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import re
+import socket
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import urllib3
+
+ALLOW_PRIVATE_ENV_VAR = "KZGEO_ALLOW_PRIVATE_URLS"
+SCHEMES: dict[str, int] = {"http": 80, "https": 443}  # scheme -> default port
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+MAX_REDIRECTS = 5
+MAX_PAGE_BYTES = 3_000_000  # of HTML; an article page is far smaller
+MAX_URL_CHARS = 2000
+CONNECT_TIMEOUT_S = 5.0
+READ_TIMEOUT_S = 10.0
+TOTAL_TIMEOUT_S = 30.0  # the whole download, however slowly the bytes drip
+CHUNK_BYTES = 64 * 1024
+USER_AGENT = "kzgeo/0.1 (+add an article by its address)"
+
+# Which kinds of address are refused, and how to say so (a new kind is a new row).
+REFUSED_ADDRESSES: tuple[tuple[str, str], ...] = (
+    ("is_loopback", "a loopback address"),
+    ("is_private", "a private network address"),
+    ("is_link_local", "a link-local address"),
+    ("is_multicast", "a multicast address"),
+    ("is_reserved", "a reserved address"),
+    ("is_unspecified", "an unspecified address"),
+)
+
+
+class FetchError(ValueError):
+    """A web address cannot be fetched as an article page; the message says why."""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fetched HTML page: where it was asked for, where it ended up, and its text."""
+
+    url: str  # as given
+    final_url: str  # after redirects
+    content_type: str
+    html: str
+
+
+def allow_private(env: Mapping[str, str] | None = None) -> bool:
+    """Tell whether private and loopback addresses may be fetched (``KZGEO_ALLOW_PRIVATE_URLS``).
+
+    >>> allow_private({"KZGEO_ALLOW_PRIVATE_URLS": "1"}), allow_private({})
+    (True, False)
+    """
+    env = os.environ if env is None else env
+    return (env.get(ALLOW_PRIVATE_ENV_VAR) or "").strip().lower() in {"1", "true", "yes"}
+
+
+def address_problem(address: str) -> str | None:
+    """Return why an IP address may not be fetched from, or None when it is public.
+
+    >>> address_problem("93.184.215.14") is None
+    True
+    >>> address_problem("127.0.0.1"), address_problem("10.1.2.3"), address_problem("::1")
+    ('a loopback address', 'a private network address', 'a loopback address')
+    >>> address_problem("169.254.169.254"), address_problem("::ffff:192.168.0.1")
+    ('a link-local address', 'a private network address')
+    """
+    ip = ipaddress.ip_address(address.split("%", 1)[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    for attribute, what in REFUSED_ADDRESSES:
+        if getattr(ip, attribute):
+            return what
+    return None if ip.is_global else "not a public address"
+
+
+def check_url(url: str) -> tuple[str, str, int]:
+    """Return (scheme, host, port) of ``url``; raise FetchError unless it is http(s) to a host.
+
+    >>> check_url("https://www.ipg-journal.de/artikel/1")
+    ('https', 'www.ipg-journal.de', 443)
+    >>> check_url("file:///etc/passwd")
+    Traceback (most recent call last):
+    ...
+    kzgeo.fetch.FetchError: Only http:// and https:// addresses can be fetched, not 'file:'.
+    """
+    text = (url or "").strip()
+    if len(text) > MAX_URL_CHARS:
+        raise FetchError(f"The address is too long ({len(text)} characters).")
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as error:
+        raise FetchError(f"The address is not valid: {error}.") from error
+    scheme = parts.scheme.lower()
+    if scheme not in SCHEMES:
+        raise FetchError(
+            f"Only http:// and https:// addresses can be fetched, not '{scheme or text[:20]}:'."
+        )
+    if not parts.hostname:
+        raise FetchError("The address has no host name.")
+    if parts.username or parts.password:
+        raise FetchError("Addresses with a user name or password are not fetched.")
+    return scheme, parts.hostname, port or SCHEMES[scheme]
+
+
+def resolve(host: str, port: int, private_ok: bool) -> list[str]:
+    """Return the addresses of ``host``; raise FetchError when any of them may not be fetched."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        raise FetchError(f"The host {host} cannot be found ({error}).") from error
+    addresses = list(dict.fromkeys(info[4][0] for info in infos))
+    if not private_ok:
+        for address in addresses:
+            problem = address_problem(address)
+            if problem:
+                raise FetchError(
+                    f"{host} resolves to {address}, {problem}: such addresses are not fetched."
+                )
+    if not addresses:
+        raise FetchError(f"The host {host} has no address.")
+    return addresses
+
+
+def media_type(content_type: str | None) -> str:
+    """Return the media type of a Content-Type header, lower case, without parameters.
+
+    >>> media_type("Text/HTML; charset=utf-8"), media_type(None)
+    ('text/html', '')
+    """
+    return (content_type or "").split(";", 1)[0].strip().lower()
+
+
+def decode_html(data: bytes, content_type: str | None) -> str:
+    """Return the HTML text: the header's charset, else a <meta> charset, else UTF-8 / cp1252.
+
+    >>> decode_html("Küste".encode("latin-1"), "text/html; charset=ISO-8859-1")
+    'Küste'
+    >>> decode_html('<meta charset="windows-1252">K\\xfcste'.encode("cp1252"), "text/html")[-5:]
+    'Küste'
+    """
+    found = re.search(r"charset=[\"']?([\w.:-]+)", content_type or "", re.I) or re.search(
+        rb"<meta[^>]+charset=[\"']?([\w.:-]+)", data[:4096], re.I
+    )
+    names = []
+    if found:
+        name = found.group(1)
+        names.append(name.decode("ascii", "replace") if isinstance(name, bytes) else name)
+    for name in (*names, "utf-8"):
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("cp1252", errors="replace")
+
+
+def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnectionPool:
+    """Return a connection pool to the checked ``address`` that speaks to ``host`` (TLS too)."""
+    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S)
+    if scheme == "https":
+        import certifi
+
+        return urllib3.HTTPSConnectionPool(
+            address, port, timeout=timeout, retries=False, maxsize=1,
+            server_hostname=host, assert_hostname=host,
+            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+        )  # fmt: skip
+    return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+
+
+def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float) -> bytes:
+    """Return the body, raising FetchError past ``max_bytes`` or the ``deadline``."""
+    declared = response.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise FetchError(
+            f"The page is too large ({int(declared) / 1e6:.1f} MB; the limit is "
+            f"{max_bytes / 1e6:.0f} MB)."
+        )
+    body = bytearray()
+    for chunk in response.stream(CHUNK_BYTES):
+        body.extend(chunk)
+        if len(body) > max_bytes:
+            raise FetchError(f"The page is larger than the limit of {max_bytes / 1e6:.0f} MB.")
+        if time.monotonic() > deadline:
+            raise FetchError(f"The page took longer than {TOTAL_TIMEOUT_S:.0f} s to download.")
+    return bytes(body)
+
+
+def _get_once(
+    url: str, private_ok: bool, max_bytes: int, deadline: float
+) -> tuple[int, str | None, str, bytes]:
+    """GET ``url`` without following redirects: (status, Location, Content-Type, body)."""
+    scheme, host, port = check_url(url)
+    address = resolve(host, port, private_ok)[0]
+    parts = urlsplit(url.strip())
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    default_port = port == SCHEMES[scheme]
+    headers = {
+        "Host": host if default_port else f"{host}:{port}",
+        "User-Agent": USER_AGENT,
+        "Accept": "text/html,application/xhtml+xml;q=0.9",
+        "Accept-Encoding": "gzip, deflate",
+    }
+    pool = _pool(scheme, host, address, port)
+    try:
+        response = pool.urlopen(
+            "GET", target, headers=headers, redirect=False, preload_content=False,
+            retries=False, assert_same_host=False,
+        )  # fmt: skip
+        try:
+            status = response.status
+            location = response.headers.get("Location")
+            content_type = response.headers.get("Content-Type", "")
+            if status in REDIRECT_STATUSES or status >= 400:
+                return status, location, content_type, b""
+            if media_type(content_type) not in HTML_TYPES:
+                raise FetchError(
+                    f"{url} is not a web page (content type "
+                    f"'{media_type(content_type) or 'none'}'); only HTML articles can be added."
+                )
+            return status, location, content_type, _read_capped(response, max_bytes, deadline)
+        finally:
+            response.release_conn()
+            response.close()
+    except urllib3.exceptions.ConnectTimeoutError as error:
+        raise FetchError(f"{host} did not answer within {CONNECT_TIMEOUT_S:.0f} s.") from error
+    except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
+        raise FetchError(f"{host} stopped sending for {READ_TIMEOUT_S:.0f} s.") from error
+    except urllib3.exceptions.SSLError as error:
+        raise FetchError(f"The secure connection to {host} failed: {error}.") from error
+    except (urllib3.exceptions.HTTPError, OSError) as error:
+        raise FetchError(f"{host} cannot be reached: {error}.") from error
+    finally:
+        pool.close()
+
+
+def fetch_page(
+    url: str,
+    *,
+    private_ok: bool | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
+) -> Page:
+    """Return the HTML page at ``url``, fetched safely; raise FetchError saying why not.
+
+    ``private_ok`` None means ``KZGEO_ALLOW_PRIVATE_URLS``.
+    """
+    private_ok = allow_private() if private_ok is None else private_ok
+    deadline = time.monotonic() + TOTAL_TIMEOUT_S
+    current = (url or "").strip()
+    for _hop in range(MAX_REDIRECTS + 1):
+        status, location, content_type, body = _get_once(
+            current, private_ok, max_bytes, deadline
+        )
+        if status in REDIRECT_STATUSES:
+            if not location:
+                raise FetchError(f"{current} redirects ({status}) without saying where.")
+            current = urljoin(current, location.strip())
+            continue
+        if status >= 400:
+            raise FetchError(f"{current} answered with HTTP status {status}.")
+        return Page(url.strip(), current, content_type, decode_html(body, content_type))
+    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times.")
