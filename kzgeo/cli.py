@@ -155,8 +155,9 @@ def run_add(args: argparse.Namespace) -> int:
           f"{collection.id} ({collection.article_count} article(s))")
     if added.edit_token:
         print(f"view link: ?collection={collection.id}")
-        print(f"edit token (shown once, keep it private: it allows renaming and removing): "
-              f"{added.edit_token}")
+        print(f"edit token: {added.edit_token}")
+        print("(the edit token is shown only now: keep it private, it allows renaming the "
+              "collection and removing articles)")
     return 0
 
 

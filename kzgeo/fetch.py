@@ -1,8 +1,9 @@
 """Fetch one web page for add-by-URL, safely: the server must not become anyone's proxy.
 
 ``fetch_page(url)`` accepts http and https only; resolves the host and refuses it when any of
-its addresses is private, loopback, link-local, multicast, reserved or otherwise not global
-(unless ``KZGEO_ALLOW_PRIVATE_URLS=1``, for tests and intranets); connects to the address it
+its addresses is link-local (cloud metadata services live there), multicast, reserved or
+unspecified, or private, loopback or otherwise not global (these three only unless
+``KZGEO_ALLOW_PRIVATE_URLS=1``, for tests and intranets); connects to the address it
 checked (so a second DNS answer cannot swap it), with connect and read time-outs and a deadline
 for the whole download; reads at most ``MAX_PAGE_BYTES``; follows redirects itself, checking
 each new address the same way; and refuses anything that is not HTML. ``FetchError`` says why
@@ -35,14 +36,15 @@ TOTAL_TIMEOUT_S = 30.0  # the whole download, however slowly the bytes drip
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "kzgeo/0.1 (+add an article by its address)"
 
-# Which kinds of address are refused, and how to say so (a new kind is a new row).
-REFUSED_ADDRESSES: tuple[tuple[str, str], ...] = (
-    ("is_loopback", "a loopback address"),
-    ("is_private", "a private network address"),
-    ("is_link_local", "a link-local address"),
-    ("is_multicast", "a multicast address"),
-    ("is_reserved", "a reserved address"),
-    ("is_unspecified", "an unspecified address"),
+# Which kinds of address are refused, how to say so, and whether KZGEO_ALLOW_PRIVATE_URLS
+# lets them through; the first row that applies counts (a new kind is a new row).
+REFUSED_ADDRESSES: tuple[tuple[str, str, bool], ...] = (
+    ("is_link_local", "a link-local address", False),
+    ("is_multicast", "a multicast address", False),
+    ("is_unspecified", "an unspecified address", False),
+    ("is_loopback", "a loopback address", True),
+    ("is_reserved", "a reserved address", False),
+    ("is_private", "a private network address", True),
 )
 
 
@@ -70,8 +72,8 @@ def allow_private(env: Mapping[str, str] | None = None) -> bool:
     return (env.get(ALLOW_PRIVATE_ENV_VAR) or "").strip().lower() in {"1", "true", "yes"}
 
 
-def address_problem(address: str) -> str | None:
-    """Return why an IP address may not be fetched from, or None when it is public.
+def address_problem(address: str, private_ok: bool = False) -> str | None:
+    """Return why an IP address may not be fetched from, or None when it may.
 
     >>> address_problem("93.184.215.14") is None
     True
@@ -79,14 +81,18 @@ def address_problem(address: str) -> str | None:
     ('a loopback address', 'a private network address', 'a loopback address')
     >>> address_problem("169.254.169.254"), address_problem("::ffff:192.168.0.1")
     ('a link-local address', 'a private network address')
+    >>> address_problem("127.0.0.1", True), address_problem("::ffff:169.254.169.254", True)
+    (None, 'a link-local address')
+    >>> address_problem("100.64.0.1"), address_problem("100.64.0.1", True)
+    ('not a public address', None)
     """
     ip = ipaddress.ip_address(address.split("%", 1)[0])
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
         ip = ip.ipv4_mapped
-    for attribute, what in REFUSED_ADDRESSES:
+    for attribute, what, waivable in REFUSED_ADDRESSES:
         if getattr(ip, attribute):
-            return what
-    return None if ip.is_global else "not a public address"
+            return None if waivable and private_ok else what
+    return None if ip.is_global or private_ok else "not a public address"
 
 
 def check_url(url: str) -> tuple[str, str, int]:
@@ -126,13 +132,12 @@ def resolve(host: str, port: int, private_ok: bool) -> list[str]:
     except (socket.gaierror, UnicodeError) as error:
         raise FetchError(f"The host {host} cannot be found ({error}).") from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
-    if not private_ok:
-        for address in addresses:
-            problem = address_problem(address)
-            if problem:
-                raise FetchError(
-                    f"{host} resolves to {address}, {problem}: such addresses are not fetched."
-                )
+    for address in addresses:
+        problem = address_problem(address, private_ok)
+        if problem:
+            raise FetchError(
+                f"{host} resolves to {address}, {problem}: such addresses are not fetched."
+            )
     if not addresses:
         raise FetchError(f"The host {host} has no address.")
     return addresses
@@ -207,7 +212,7 @@ def _get_once(
 ) -> tuple[int, str | None, str, bytes]:
     """GET ``url`` without following redirects: (status, Location, Content-Type, body)."""
     scheme, host, port = check_url(url)
-    address = resolve(host, port, private_ok)[0]
+    addresses = resolve(host, port, private_ok)
     parts = urlsplit(url.strip())
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = port == SCHEMES[scheme]
@@ -217,12 +222,46 @@ def _get_once(
         "Accept": "text/html,application/xhtml+xml;q=0.9",
         "Accept-Encoding": "gzip, deflate",
     }
+    for number, address in enumerate(addresses, start=1):
+        try:
+            return _get_from(
+                url, scheme, host, address, port, target, headers, max_bytes, deadline
+            )
+        except _Unreachable as error:
+            if number == len(addresses):
+                raise FetchError(str(error)) from error.__cause__
+    raise FetchError(f"The host {host} has no address.")  # resolve() never gives none
+
+
+class _Unreachable(Exception):
+    """Connecting to one address of a host failed (the next address may do)."""
+
+
+def _get_from(
+    url: str,
+    scheme: str,
+    host: str,
+    address: str,
+    port: int,
+    target: str,
+    headers: dict[str, str],
+    max_bytes: int,
+    deadline: float,
+) -> tuple[int, str | None, str, bytes]:
+    """GET ``target`` from one checked ``address`` of ``host``; see ``_get_once``."""
     pool = _pool(scheme, host, address, port)
     try:
-        response = pool.urlopen(
-            "GET", target, headers=headers, redirect=False, preload_content=False,
-            retries=False, assert_same_host=False,
-        )  # fmt: skip
+        try:
+            response = pool.urlopen(
+                "GET", target, headers=headers, redirect=False, preload_content=False,
+                retries=False, assert_same_host=False,
+            )  # fmt: skip
+        except urllib3.exceptions.NewConnectionError as error:  # before its parent class
+            raise _Unreachable(f"{host} cannot be reached: {error}.") from error
+        except urllib3.exceptions.ConnectTimeoutError as error:
+            raise _Unreachable(
+                f"{host} did not answer within {CONNECT_TIMEOUT_S:.0f} s."
+            ) from error
         try:
             status = response.status
             location = response.headers.get("Location")
@@ -238,8 +277,6 @@ def _get_once(
         finally:
             response.release_conn()
             response.close()
-    except urllib3.exceptions.ConnectTimeoutError as error:
-        raise FetchError(f"{host} did not answer within {CONNECT_TIMEOUT_S:.0f} s.") from error
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
         raise FetchError(f"{host} stopped sending for {READ_TIMEOUT_S:.0f} s.") from error
     except urllib3.exceptions.SSLError as error:
