@@ -77,6 +77,7 @@ MENTION_COLUMNS: tuple[str, ...] = (
     "sentence_end",
     "reason",
     "rejected",
+    "url",
 )
 
 
@@ -191,17 +192,18 @@ _MENTION_ATTRIBUTES = (  # the columns a ResolvedMention gives as it is
 
 def mentions_table(parsed: Geoparse, articles: Iterable[Article]) -> pa.Table:
     """Return one row per resolved mention, columns MENTION_COLUMNS: the values of
-    ``ResolvedMention.to_row`` with its article's title, outlet and ISO date."""
+    ``ResolvedMention.to_row`` with its article's title, outlet, ISO date and url."""
     mentions = parsed.mentions
-    meta = {a.id: (a.title, a.outlet, a.date.isoformat() if a.date else "") for a in articles}
-    no_article = ("", "", "")
+    meta = {a.id: (a.title, a.outlet, a.date.isoformat() if a.date else "", a.url or "")
+            for a in articles}
+    no_article = ("", "", "", "")
     of_article = [meta.get(m.article_id or "", no_article) for m in mentions]
     rejected_texts: dict[tuple, str] = {}  # many mentions share their rejected candidates
     for m in mentions:
         if m.rejected not in rejected_texts:
             rejected_texts[m.rejected] = rejected_text(m.rejected)
     columns = {name: list(map(attrgetter(name), mentions)) for name in _MENTION_ATTRIBUTES}
-    for k, name in enumerate(("title", "outlet", "date")):
+    for k, name in enumerate(("title", "outlet", "date", "url")):
         columns[name] = list(map(itemgetter(k), of_article))
     columns["rejected"] = [rejected_texts[m.rejected] for m in mentions]
     return pa.table({

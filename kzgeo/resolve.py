@@ -81,6 +81,7 @@ class Quote:
     mention_end: int
     surface: str
     themes: tuple[str, ...] = ()
+    url: str | None = None  # the original article's web address, when known
 
     def to_dict(self) -> dict[str, Any]:
         """Return the quote as a plain dict (themes as a list); field by field, as ``asdict``
@@ -89,7 +90,7 @@ class Quote:
             "article_id": self.article_id, "title": self.title, "outlet": self.outlet,
             "author": self.author, "date": self.date, "text": self.text, "start": self.start,
             "end": self.end, "mention_start": self.mention_start, "mention_end": self.mention_end,
-            "surface": self.surface, "themes": list(self.themes),
+            "surface": self.surface, "themes": list(self.themes), "url": self.url,
         }  # fmt: skip
 
 
@@ -518,8 +519,9 @@ def _squeezed(text: str) -> str:
 
 
 def _source(article: Any) -> tuple:
-    """Return what every quote of ``article`` starts with: id, title, outlet, author, ISO date."""
-    return (article.id, article.title, article.outlet, article.author, _iso(article.date))
+    """Return what every quote of ``article`` carries: id, title, outlet, author, ISO date, url."""
+    return (article.id, article.title, article.outlet, article.author, _iso(article.date),
+            getattr(article, "url", None))
 
 
 def _make_place(
@@ -549,8 +551,9 @@ def _make_place(
         if key in seen_text:
             continue  # identical sentences (and the same sentence twice) are quoted once
         seen_text.add(key)
-        quotes.append(Quote(*sources[rm.article_id], sentence, rm.sentence_start,
-                            rm.sentence_end, rm.start, rm.end, rm.surface, rm.themes))
+        *source, url = sources[rm.article_id]
+        quotes.append(Quote(*source, sentence, rm.sentence_start,
+                            rm.sentence_end, rm.start, rm.end, rm.surface, rm.themes, url))
     names: Counter[str] = Counter()
     for surface, count in Counter(map(_SURFACE, rms)).items():  # raw surfaces, first seen first
         names[" ".join(surface.split())] += count

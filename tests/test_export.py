@@ -137,6 +137,7 @@ def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
             "title": article.title,
             "outlet": article.outlet,
             "date": article.date.isoformat() if article.date else "",
+            "url": article.url,
         }
         assert list(row) == list(MENTION_COLUMNS)
         assert float(row.pop("confidence")) == expected.pop("confidence")

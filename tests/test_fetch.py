@@ -9,7 +9,9 @@ tell a refused address was never connected to.
 from __future__ import annotations
 
 import contextlib
+import csv
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -303,6 +305,14 @@ def test_cli_adds_by_url_to_a_corpus_with_the_url_in_the_manifest(site, tmp_path
     [article] = load_corpus(folder).articles
     assert article.url == f"{site.base}/faehre.html" and article.outlet == "Kaspischer Kurier"
     assert article.date == dt.date(2025, 6, 2)
+    out, csv_out = tmp_path / "out.geojson", tmp_path / "mentions.csv"
+    exported = run_cli("export", str(out), "--csv", str(csv_out), "--corpus", str(folder), env={})
+    assert exported.returncode == 0, exported.stderr
+    features = {f["id"]: f for f in json.loads(out.read_text(encoding="utf-8"))["features"]}
+    quotes = features["aktau"]["properties"]["quotes"]
+    assert quotes and {q["url"] for q in quotes} == {f"{site.base}/faehre.html"}
+    rows = list(csv.DictReader(csv_out.open(encoding="utf-8")))
+    assert rows and {row["url"] for row in rows} == {f"{site.base}/faehre.html"}
 
 
 @pytest.mark.parametrize(
