@@ -29,6 +29,7 @@ import os
 import re
 import secrets
 import tomllib
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -314,12 +315,20 @@ SCHEMA_VERSION = MIGRATIONS[-1][0]
 
 
 # --------------------------------------------------------------------------- engine
+_PREPARED_SQLITE: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
 def _sqlite_transactions(engine: sa.Engine) -> None:
     """Let SQLAlchemy, not the sqlite3 module, begin transactions; writers take the lock first.
 
     A write transaction begins ``IMMEDIATE`` (waiting up to the busy time-out for another
-    writer) so two adders never deadlock on upgrading a read lock.
+    writer) so two adders never deadlock on upgrading a read lock. Connections the engine
+    already pooled are dropped, so every connection from now on is set up so.
     """
+    if engine in _PREPARED_SQLITE:
+        return
+    _PREPARED_SQLITE.add(engine)
+    engine.dispose()
 
     @sa.event.listens_for(engine, "connect")
     def _connect(dbapi_connection: Any, _record: Any) -> None:
@@ -333,6 +342,18 @@ def _sqlite_transactions(engine: sa.Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _make_sqlite_folder(url: sa.URL) -> None:
+    """Create the folder of an SQLite database file (the data folder on first use)."""
+    if url.database and url.database != ":memory:" and not url.database.startswith("file:"):
+        folder = Path(url.database).expanduser().parent
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise StoreUnavailable(
+                f"The collections database folder {folder} cannot be made: {error}"
+            ) from error
+
+
 def make_engine(url: str) -> sa.Engine:
     """Return an engine for ``url`` (an SQLite file's folder is created); nothing connects yet."""
     try:
@@ -341,14 +362,7 @@ def make_engine(url: str) -> sa.Engine:
         raise StoreUnavailable(f"The database URL is not valid ({error}).") from error
     connect_args: dict[str, Any] = {}
     if parsed.get_backend_name() == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).expanduser().parent
-            try:
-                folder.mkdir(parents=True, exist_ok=True)
-            except OSError as error:
-                raise StoreUnavailable(
-                    f"The collections database folder {folder} cannot be made: {error}"
-                ) from error
+        _make_sqlite_folder(parsed)
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
     elif parsed.get_backend_name() == "postgresql":
         connect_args["connect_timeout"] = CONNECT_TIMEOUT_S
@@ -690,8 +704,11 @@ def is_collection_article(article: Article) -> bool:
 def store_from_engine(engine: sa.Engine, migrate: bool = True) -> Store:
     """Return a Store on an existing engine (e.g. ``st.connection("kzgeo", type="sql").engine``).
 
-    An SQLite engine made elsewhere gets no immediate write locks; prefer ``open_store``.
+    An SQLite engine gets the store's transaction set-up (``_sqlite_transactions``) first.
     """
+    if engine.dialect.name == "sqlite":
+        _make_sqlite_folder(engine.url)
+        _sqlite_transactions(engine)
     store = Store(engine)
     if migrate:
         store.migrate()
@@ -704,3 +721,36 @@ def open_store(url: str | None = None) -> Store:
     Raises StoreUnavailable when the database cannot be reached or its schema cannot be made.
     """
     return store_from_engine(make_engine(url or database_url()))
+
+
+@dataclass(frozen=True)
+class CollectionView:
+    """What a ``?collection=`` link shows: the collection and its articles, or a notice why not."""
+
+    collection: Collection | None
+    articles: tuple[Article, ...]
+    notice: str | None  # for the app to show; the bundled corpus keeps working either way
+
+
+def view_collection(
+    collection_id: str | None, opener: Callable[[], Store] = open_store
+) -> CollectionView:
+    """Return the collection ``collection_id`` for the map; never raises for a bad id or database.
+
+    ``opener`` returns the Store (the app passes its cached one). An empty id gives an empty
+    view without a notice; an unknown id or an unreachable database gives a notice.
+    """
+    if not collection_id:
+        return CollectionView(None, (), None)
+    try:
+        store = opener()
+        return CollectionView(
+            store.collection(collection_id), store.articles(collection_id), None
+        )
+    except CollectionError as error:
+        return CollectionView(None, (), f"Collection not shown: {error}")
+    except StoreUnavailable as error:
+        return CollectionView(
+            None, (), f"Collections are unavailable right now ({error}); the bundled corpus "
+            "is shown."
+        )

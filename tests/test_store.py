@@ -317,3 +317,32 @@ def test_the_default_data_folder_is_ignored_by_git_and_not_the_build_folder():
 )
 def test_the_rate_limit_counts_additions_in_a_sliding_window(times, now, limit, window, wait):
     assert rate_limit(times, now, limit, window) == pytest.approx(wait)
+
+
+# --------------------------------------------------------------------------- for the app
+def test_a_streamlit_sql_connection_engine_serves_as_the_store(db_url, corpus_articles):
+    """``st.connection("kzgeo", type="sql")`` (settings from [connections.kzgeo]) works too."""
+    from streamlit.connections import SQLConnection
+
+    connection = SQLConnection("kzgeo", url=db_url)
+    through_streamlit = store_module.store_from_engine(connection.engine)
+    assert through_streamlit.schema_version() == SCHEMA_VERSION
+    added = through_streamlit.add_article(corpus_articles[0])
+    assert open_store(db_url).articles(added.collection.id) == (added.article,)
+    connection.engine.dispose()
+
+
+def test_viewing_a_collection_never_raises(store, corpus_articles):
+    added = store.add_article(corpus_articles[0], name="Sicht")
+    view = store_module.view_collection(added.collection.id, lambda: store)
+    assert view.notice is None and view.collection.name == "Sicht"
+    assert view.articles == (added.article,)
+    assert store_module.view_collection("", lambda: store) == (
+        store_module.CollectionView(None, (), None)
+    )
+    unknown = store_module.view_collection("A" * 32, lambda: store)
+    assert unknown.articles == () and "no collection" in unknown.notice
+    down = f"postgresql+psycopg://kzgeo:geheim@127.0.0.1:{free_port()}/kzgeo"
+    unreachable = store_module.view_collection(added.collection.id, lambda: open_store(down))
+    assert unreachable.articles == () and "unavailable right now" in unreachable.notice
+    assert "geheim" not in unreachable.notice
