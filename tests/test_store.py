@@ -241,6 +241,31 @@ def test_upgrading_the_schema_keeps_stored_articles(db_url, corpus_articles):
     upgraded.engine.dispose()
 
 
+def test_app_servers_starting_at_once_migrate_an_empty_database_once(db_url):
+    """Four processes open the store on an empty database together: all get schema 2."""
+    start = threading.Barrier(4)
+    opened: list[Store] = []
+    errors: list[BaseException] = []
+
+    def open_it() -> None:
+        start.wait()
+        try:
+            opened.append(open_store(db_url))
+        except BaseException as error:  # recorded for the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=open_it) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [] and len(opened) == 4
+    assert {store.schema_version() for store in opened} == {SCHEMA_VERSION}
+    assert len(raw_rows(opened[0], store_module.schema_version_table)) == 1
+    for store in opened:
+        store.engine.dispose()
+
+
 # --------------------------------------------------------------------------- unavailable
 def test_an_unreachable_postgresql_server_gives_one_clear_error():
     url = f"postgresql+psycopg://kzgeo:geheim@127.0.0.1:{free_port()}/kzgeo"
