@@ -198,7 +198,7 @@ def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: f
             f"{max_bytes / 1e6:.0f} MB)."
         )
     body = bytearray()
-    for chunk in response.stream(CHUNK_BYTES):
+    while chunk := response.read1(CHUNK_BYTES):  # what has arrived: a slow drip meets the deadline
         body.extend(chunk)
         if len(body) > max_bytes:
             raise FetchError(f"The page is larger than the limit of {max_bytes / 1e6:.0f} MB.")

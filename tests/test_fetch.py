@@ -83,6 +83,16 @@ class Handler(BaseHTTPRequestHandler):
             time.sleep(SLOW_S)
             self.send(200, GOOD.read_bytes(), html)
             return
+        if self.path == "/drip.html":  # a byte every 0.2 s: never a read time-out
+            self.send_response(200)
+            self.send_header("Content-Type", html)
+            self.end_headers()
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                for byte in GOOD.read_bytes()[:int(SLOW_S / 0.2)]:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            return
         routes.get(self.path, lambda: self.send(404, b"", "text/plain"))()
 
 
@@ -159,6 +169,14 @@ def test_a_page_that_answers_too_late_times_out(site, monkeypatch):
     started = time.monotonic()
     with pytest.raises(FetchError, match="stopped sending for 1 s"):
         fetch_page(f"{site.base}/slow.html", private_ok=True)
+    assert time.monotonic() - started < SLOW_S
+
+
+def test_a_page_that_drips_in_byte_by_byte_meets_the_deadline(site, monkeypatch):
+    monkeypatch.setattr(fetch, "TOTAL_TIMEOUT_S", 1.0)
+    started = time.monotonic()
+    with pytest.raises(FetchError, match="took longer than 1 s"):
+        fetch_page(f"{site.base}/drip.html", private_ok=True)
     assert time.monotonic() - started < SLOW_S
 
 
