@@ -216,8 +216,9 @@ def _get_once(
     parts = urlsplit(url.strip())
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     default_port = port == SCHEMES[scheme]
+    named = f"[{host}]" if ":" in host else host  # an IPv6 literal goes in brackets
     headers = {
-        "Host": host if default_port else f"{host}:{port}",
+        "Host": named if default_port else f"{named}:{port}",
         "User-Agent": USER_AGENT,
         "Accept": "text/html,application/xhtml+xml;q=0.9",
         "Accept-Encoding": "gzip, deflate",

@@ -136,7 +136,13 @@ def test_redirects_are_followed_and_the_final_address_kept(site):
 
 def test_loopback_is_refused_before_connecting_unless_allowed(site, monkeypatch):
     before = list(site.seen)
-    for url in (f"{site.base}/faehre.html", f"http://localhost:{site.port}/faehre.html"):
+    for url in (
+        f"{site.base}/faehre.html",
+        f"http://localhost:{site.port}/faehre.html",
+        f"http://[::1]:{site.port}/faehre.html",
+        f"http://[::ffff:127.0.0.1]:{site.port}/faehre.html",
+        f"http://2130706433:{site.port}/faehre.html",  # 127.0.0.1 written as one number
+    ):
         with pytest.raises(FetchError, match="loopback address"):
             fetch_page(url, private_ok=False)
     assert site.seen == before  # never connected
