@@ -35,6 +35,7 @@ READ_TIMEOUT_S = 10.0
 TOTAL_TIMEOUT_S = 30.0  # the whole download, however slowly the bytes drip
 CHUNK_BYTES = 64 * 1024
 USER_AGENT = "kzgeo/0.1 (+add an article by its address)"
+CA_FILE: str | None = None  # certificates trusted for https; None: certifi's bundle
 
 # Which kinds of address are refused, how to say so, and whether KZGEO_ALLOW_PRIVATE_URLS
 # lets them through; the first row that applies counts (a new kind is a new row).
@@ -184,7 +185,7 @@ def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnec
         return urllib3.HTTPSConnectionPool(
             address, port, timeout=timeout, retries=False, maxsize=1,
             server_hostname=host, assert_hostname=host,
-            cert_reqs="CERT_REQUIRED", ca_certs=certifi.where(),
+            cert_reqs="CERT_REQUIRED", ca_certs=CA_FILE or certifi.where(),
         )  # fmt: skip
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
 

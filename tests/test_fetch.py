@@ -250,6 +250,44 @@ def test_a_page_without_article_text_is_refused(site):
         fetch_article(f"{site.base}/empty.html", private_ok=True)
 
 
+@pytest.fixture(scope="module")
+def tls_site(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """Return the base URL of an https server for ``localhost`` and its self-signed certificate."""
+    import ssl
+
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.seen, server.port = [], server.server_address[1]
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"https://localhost:{server.port}", cert
+    server.shutdown()
+    server.server_close()
+
+
+def test_https_checks_the_certificate_for_the_host_name(tls_site, monkeypatch):
+    """The connection goes to the checked address, yet TLS still verifies the host's name."""
+    base, cert = tls_site
+    with pytest.raises(FetchError, match="secure connection to localhost failed"):
+        fetch_page(f"{base}/faehre.html", private_ok=True)  # self-signed: not trusted
+    monkeypatch.setattr(fetch, "CA_FILE", str(cert))
+    page = fetch_page(f"{base}/faehre.html", private_ok=True)
+    assert page.final_url == f"{base}/faehre.html" and "Kuryk" in page.html
+    wrong_name = base.replace("localhost", "127.0.0.1")  # the certificate names localhost only
+    with pytest.raises(FetchError, match="secure connection to 127.0.0.1 failed"):
+        fetch_page(f"{wrong_name}/faehre.html", private_ok=True)
+
+
 # --------------------------------------------------------------------------- into a store
 def test_a_failed_fetch_or_geoparse_stores_nothing(site, tmp_path):
     from kzgeo.gazetteer import load_gazetteer
