@@ -19,24 +19,21 @@ import pickle
 import platform
 import random
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR, PROJECT_ROOT
+from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, build_gazetteer, input_hash, normalize, read_artifact
+from kzgeo.harness import APP_PATH, launch_options, streamlit_server
 from kzgeo.sentences import split_sentences
 
 DEFAULT_SCALES: tuple[int, ...] = (1, 12, 100, 2000)
 DEFAULT_REPEAT = 3
-APP_PATH = PROJECT_ROOT / "app.py"
 APP_TIMEOUT_S = 900.0
 SEED = 6
 
@@ -510,25 +507,15 @@ def read_peak_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc status")
 
 
-def chromium_path() -> str | None:
-    """Return Debian's Chromium (or $KZGEO_CHROMIUM) when installed."""
-    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else None
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 def render_in_browser(url: str, timeout_s: float) -> None:
     """Open ``url`` in headless Chromium and wait until the Streamlit script has run."""
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
-    if executable is None:
+    options = launch_options()
+    if options["executable_path"] is None:
         raise RuntimeError("no Chromium to load the page")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(**options)
         try:
             page = browser.new_page()
             page.goto(url, timeout=timeout_s * 1000)
@@ -543,52 +530,13 @@ def render_in_browser(url: str, timeout_s: float) -> None:
             browser.close()
 
 
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def measure_server(report: Report, scale: int, folder: Path) -> None:
     """Record the peak memory of a real ``streamlit run app.py`` after a page render."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, CORPUS_ENV_VAR: str(folder)}
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, server, 60.0)
-            render_in_browser(url, APP_TIMEOUT_S)
-            report.put(scale, "server_peak_mb", read_peak_mb(server.pid))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
-    """Poll the server's health endpoint until it answers ok."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(
-            f"{url}/_stcore/health", timeout=2
-        ) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit not healthy after {timeout_s:.0f} s")
+    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-server-") as logs, streamlit_server(
+        folder, Path(logs)
+    ) as server:
+        render_in_browser(server.url, APP_TIMEOUT_S)
+        report.put(scale, "server_peak_mb", read_peak_mb(server.process.pid))
 
 
 def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):

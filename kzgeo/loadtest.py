@@ -24,19 +24,26 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from kzgeo.bench import describe_machine, free_port, machine_info, wait_healthy
-from kzgeo.config import CORPUS_ENV_VAR, PROJECT_ROOT
+from kzgeo.bench import describe_machine, machine_info
+from kzgeo.config import PROJECT_ROOT
+from kzgeo.harness import (
+    IDLE_JS,
+    MAP_FRAME,
+    ServerError,
+    chromium_path,
+    is_local,
+    launch_options,
+    streamlit_server,
+)
 
 DEFAULT_SESSIONS = 20
 DEFAULT_DURATION_S = 60.0
@@ -44,23 +51,11 @@ DEFAULT_PAUSE_S = 1.0  # a reader's pause between a quote shown and the next cli
 OPEN_TIMEOUT_S = 300.0  # every session opens the app at once: on 2 cores the browsers' own
 # work (Streamlit's frontend and the map for each page) makes that take minutes
 CLICK_TIMEOUT_S = 60.0  # a click not answered by then is an error
-SERVER_START_TIMEOUT_S = 60.0
 MEMORY_SAMPLE_S = 0.5
 POLL_MS = 50  # how often the browser checks for the quote: the latency's resolution
 FIRST_ERRORS = 10  # errors listed in the report (all are counted)
 SEED = 7
 VIEWPORT = {"width": 1400, "height": 950}
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LOCAL_SCHEMES = frozenset({"data", "blob", "about", "chrome-error"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 # The map views sessions open (round robin): each shows several places as single markers
@@ -104,9 +99,6 @@ CLICKABLE_PLACES_JS = """() => {
 }"""
 
 MAP_READY_JS = "() => window.map && Object.keys(window.map._layers).length > 20"
-
-IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')
-                 ?.getAttribute('data-test-script-state') === 'notRunning'"""
 
 # Truthy once the panel shows the place's heading and quotes with the script idle, or once
 # a Streamlit exception is shown (then its text).
@@ -228,19 +220,6 @@ def parse_machine_ticks(stat: str) -> tuple[int, int]:
     values = [int(v) for v in stat.splitlines()[0].split()[1:9]]
     idle = values[3] + values[4]  # idle + iowait
     return sum(values) - idle, sum(values)
-
-
-def is_local(url: str, app_host: str) -> bool:
-    """Tell whether a request stays on this machine or on the app's host.
-
-    >>> is_local("http://127.0.0.1:8501/app/static/x.js", "127.0.0.1"), is_local("data:,", "")
-    (True, True)
-    >>> is_local("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js", "127.0.0.1")
-    False
-    """
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
-    return parsed.scheme in LOCAL_SCHEMES or host in LOCAL_HOSTS or host == app_host
 
 
 def server_log_errors(log: str) -> list[str]:
@@ -374,55 +353,7 @@ class MemoryProbe:
         }
 
 
-@dataclass
-class Server:
-    """A ``streamlit run app.py`` this load test started."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        return ""
-
-
-@contextlib.contextmanager
-def streamlit_server(corpus: Path, log_dir: Path) -> Iterator[Server]:
-    """Run ``app.py`` on a free localhost port with ``corpus``; stop it when the block ends."""
-    from kzgeo.gazetteer import load_gazetteer
-
-    load_gazetteer()  # build the gazetteer artifact here, not inside the server's first render
-    port = free_port()
-    log_path = log_dir / f"streamlit-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, CORPUS_ENV_VAR: str(corpus), "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_healthy(server.url, process, SERVER_START_TIMEOUT_S)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 # --------------------------------------------------------------------------- browser sessions
-def chromium_path() -> str | None:
-    """Return the Chromium to drive: ``$KZGEO_CHROMIUM``, else Debian's chromium."""
-    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else shutil.which("chromium")
-
-
 def require_browser() -> str:
     """Return the Chromium executable; raise LoadTestError saying what to install if missing."""
     try:
@@ -619,7 +550,7 @@ async def drive(executable: str, run: Run, sessions: list[Session], duration_s: 
     sampler = asyncio.create_task(probe.run())
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(**launch_options(executable))
             version = browser.version
             start = asyncio.Event()
             opened = [asyncio.Event() for _ in sessions]
@@ -794,7 +725,7 @@ def run_loadtest(
             folder = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
             try:
                 server = stack.enter_context(streamlit_server(corpus, folder))
-            except RuntimeError as error:
+            except ServerError as error:
                 raise LoadTestError(f"the app server did not start: {error}") from error
             probe = MemoryProbe(server.process.pid)
         else:
