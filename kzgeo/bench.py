@@ -19,24 +19,24 @@ import pickle
 import platform
 import random
 import statistics
-import subprocess
-import sys
+import sysconfig
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR, PROJECT_ROOT
+import psutil
+
+from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, build_gazetteer, input_hash, normalize, read_artifact
+from kzgeo.harness import APP_PATH, launch_options, streamlit_server
 from kzgeo.sentences import split_sentences
 
 DEFAULT_SCALES: tuple[int, ...] = (1, 12, 100, 2000)
 DEFAULT_REPEAT = 3
-APP_PATH = PROJECT_ROOT / "app.py"
 APP_TIMEOUT_S = 900.0
 SEED = 6
 
@@ -129,47 +129,36 @@ def machine_info() -> dict[str, Any]:
 
 
 def libpython_linkage() -> str:
-    """Return how this interpreter links libpython: "shared" (a libpython .so is loaded),
-    "static" (linked into the executable) or "unknown" (no /proc, off Linux).
+    """Return how this interpreter links libpython: "shared" (a libpython .so) or "static"
+    (linked into the executable).
 
     With the build date it tells interpreter builds apart, and their speed differs: Debian's
     python3.11 (static, built with profile-guided and link-time optimisation) ran the geoparse
     about 15 % faster than a pyenv build of 3.11.7 (shared, built without them) on one machine.
     """
-    try:
-        maps = Path("/proc/self/maps").read_text()
-    except OSError:
-        return "unknown"
-    return "shared" if "/libpython" in maps else "static"
+    return "shared" if sysconfig.get_config_var("Py_ENABLE_SHARED") else "static"
 
 
-def parse_cpu_times(stat: str) -> tuple[int, int] | None:
-    """Return (steal, total) clock ticks of all CPUs from the text of /proc/stat, or None.
+# The fields of psutil.cpu_times() that add up to all CPU time (guest time is in user already).
+CPU_TIME_FIELDS = ("user", "nice", "system", "idle", "iowait", "irq", "softirq", "steal")
+
+
+def read_cpu_times() -> tuple[float, float] | None:
+    """Return (steal, total) CPU seconds of all CPUs so far, or None where there is no steal
+    figure (off Linux).
 
     Steal is time the hypervisor gave this virtual machine's CPUs to another guest: on a
-    shared machine it says how much of a slow run was the machine's doing. Guest time is
-    counted in user time already, so the total is the first eight fields.
-
-    >>> parse_cpu_times("cpu  300 10 50 600 5 0 5 30 0 0\\ncpu0 150 5 25 300 2 0 3 15 0 0\\n")
-    (30, 1000)
-    >>> parse_cpu_times("intr 1 2 3")
+    shared machine it says how much of a slow run was the machine's doing.
     """
-    first = stat.partition("\n")[0].split()
-    if len(first) < 9 or first[0] != "cpu":
+    times = psutil.cpu_times()
+    if not hasattr(times, "steal"):
         return None
-    ticks = [int(field) for field in first[1:9]]
-    return ticks[7], sum(ticks)
+    return times.steal, sum(getattr(times, name, 0.0) for name in CPU_TIME_FIELDS)
 
 
-def read_cpu_times() -> tuple[int, int] | None:
-    """Return ``parse_cpu_times`` of this machine's /proc/stat (None where there is none)."""
-    try:
-        return parse_cpu_times(Path("/proc/stat").read_text())
-    except OSError:
-        return None
-
-
-def steal_percent(before: tuple[int, int] | None, after: tuple[int, int] | None) -> float | None:
+def steal_percent(
+    before: tuple[float, float] | None, after: tuple[float, float] | None
+) -> float | None:
     """Return the share of CPU time stolen between two ``read_cpu_times`` readings, in %.
 
     >>> steal_percent((30, 1000), (40, 1200)), steal_percent(None, (40, 1200))
@@ -339,7 +328,7 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
         scan_seconds = median_time(lambda: scan_all(articles, state["gazetteer"]), 1)
         pairs.append((geoparse_seconds, scan_seconds))
     steal = steal_percent(cpu_before, read_cpu_times())
-    report.put(scale, "steal_pct", "n/a (no /proc/stat)" if steal is None else steal)
+    report.put(scale, "steal_pct", "n/a (no steal figure here)" if steal is None else steal)
     for figure, count in counts.items():
         report.put(scale, figure, count)
     runs = ", ".join(f"{g:.2f}/{s:.2f} = {g / s:.1f}x" for g, s in pairs)
@@ -503,32 +492,22 @@ def measure_app(report: Report, scale: int, folder: Path, repeat: int) -> None:
 
 
 def read_peak_mb(pid: int) -> float:
-    """Return a process's peak resident memory (VmHWM in /proc/<pid>/status) in MB."""
+    """Return a process's peak resident memory in MB (``VmHWM``: psutil has no peak on Linux)."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     raise RuntimeError("no VmHWM in /proc status")
 
 
-def chromium_path() -> str | None:
-    """Return Debian's Chromium (or $KZGEO_CHROMIUM) when installed."""
-    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else None
-
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
-
-
 def render_in_browser(url: str, timeout_s: float) -> None:
     """Open ``url`` in headless Chromium and wait until the Streamlit script has run."""
     from playwright.sync_api import sync_playwright
 
-    executable = chromium_path()
-    if executable is None:
+    options = launch_options()
+    if options["executable_path"] is None:
         raise RuntimeError("no Chromium to load the page")
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(**options)
         try:
             page = browser.new_page()
             page.goto(url, timeout=timeout_s * 1000)
@@ -543,52 +522,13 @@ def render_in_browser(url: str, timeout_s: float) -> None:
             browser.close()
 
 
-def free_port() -> int:
-    """Return a TCP port free on 127.0.0.1 right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def measure_server(report: Report, scale: int, folder: Path) -> None:
     """Record the peak memory of a real ``streamlit run app.py`` after a page render."""
-    port = free_port()
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, CORPUS_ENV_VAR: str(folder)}
-    with tempfile.TemporaryFile() as log:
-        server = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, server, 60.0)
-            render_in_browser(url, APP_TIMEOUT_S)
-            report.put(scale, "server_peak_mb", read_peak_mb(server.pid))
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait(timeout=15)
-
-
-def wait_healthy(url: str, server: subprocess.Popen, timeout_s: float) -> None:
-    """Poll the server's health endpoint until it answers ok."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {server.returncode}")
-        with contextlib.suppress(OSError), urllib.request.urlopen(
-            f"{url}/_stcore/health", timeout=2
-        ) as response:
-            if response.status == 200:
-                return
-        time.sleep(0.25)
-    raise RuntimeError(f"streamlit not healthy after {timeout_s:.0f} s")
+    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-server-") as logs, streamlit_server(
+        folder, Path(logs)
+    ) as server:
+        render_in_browser(server.url, APP_TIMEOUT_S)
+        report.put(scale, "server_peak_mb", read_peak_mb(server.process.pid))
 
 
 def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from kzgeo.dates import parse_day_month_year, parse_iso
 from kzgeo.ids import slugify
 from kzgeo.parallel import PARALLEL_MIN_CHARS, map_in_order, worker_count
 
@@ -342,24 +343,6 @@ STRUCTURAL_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def parse_day_month_year(text: str | None) -> dt.date | None:
-    """Return the date written as D.M.YYYY in ``text``, or None.
-
-    >>> parse_day_month_year("16.11.2025")
-    datetime.date(2025, 11, 16)
-    >>> parse_day_month_year(None), parse_day_month_year("32.1.2025")
-    (None, None)
-    """
-    found = re.search(r"(\d{1,2})\.(\d{1,2})\.(\d{4})", text or "")
-    if not found:
-        return None
-    day, month, year = (int(part) for part in found.groups())
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
 MAX_META_CHARS = 300  # longer titles, outlets and authors are cut
 MAX_ID_CHARS = 100
 ARTICLE_ID = re.compile(r"[a-z0-9][a-z0-9._-]*")
@@ -420,16 +403,8 @@ def check_date(value: object) -> tuple[dt.date | None, str | None]:
     >>> check_date("gestern")[1]
     "should be a date like 2024-04-22, not the text 'gestern'"
     """
-    if isinstance(value, dt.datetime):
-        return value.date(), None
-    if isinstance(value, dt.date):
-        return value, None
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value.strip()), None
-        except ValueError:
-            pass
-    return None, f"should be a date like 2024-04-22, not {shown(value)}"
+    date = parse_iso(value)
+    return (date, None) if date else (None, f"should be a date like 2024-04-22, not {shown(value)}")
 
 
 def check_id(value: object) -> tuple[str | None, str | None]:

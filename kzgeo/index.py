@@ -8,6 +8,7 @@ precision and quotes ({article_id, title, outlet, date, text, start, end, ...}).
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import hashlib
 import io
@@ -384,15 +385,58 @@ def _hash_files(h: Any, paths: Sequence[Path], root: Path) -> None:
         h.update(b"\0")
 
 
-def inputs_hash(folder: Path, geodata_dir: Path = GEODATA_DIR) -> str:
+def imported_modules(path: Path, package: str = "kzgeo") -> set[str]:
+    """Return the names of ``package``'s modules that the source in ``path`` imports.
+
+    >>> import tempfile
+    >>> source = Path(tempfile.mkdtemp()) / "m.py"
+    >>> _ = source.write_text("import os\\nfrom kzgeo import themes, __version__\\n"
+    ...                       "from kzgeo.corpus import Article\\nimport kzgeo.ids\\n")
+    >>> sorted(imported_modules(source))
+    ['__version__', 'corpus', 'ids', 'themes']
+    """
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_bytes())):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module == package:
+            names = [f"{package}.{alias.name}" for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names = [node.module]
+        else:
+            continue
+        found.update(n.split(".")[1] for n in names if n.startswith(package + "."))
+    return found
+
+
+def index_code(root: str = "index", code_dir: Path = CODE_DIR) -> list[Path]:
+    """Return the files of kzgeo an index is made from: the module ``root``, every kzgeo module
+    it imports (transitively, lazy imports included), ``__init__.py`` and the data files.
+
+    Tools that only read the index (the bench, the load test, the CLI, the app's views) are
+    not among them, so editing them does not make a built index stale.
+    """
+    modules, todo = {"__init__"}, [root]
+    while todo:
+        name = todo.pop()
+        path = code_dir / f"{name}.py"
+        if name in modules or not path.is_file():  # a name like __version__ is no module
+            continue
+        modules.add(name)
+        todo.extend(imported_modules(path))
+    data = [p for p in code_dir.rglob("*")
+            if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
+    return sorted([code_dir / f"{name}.py" for name in modules] + data)
+
+
+def inputs_hash(folder: Path, geodata_dir: Path = GEODATA_DIR, code_dir: Path = CODE_DIR) -> str:
     """Return a hash of everything an index is built from: the corpus folder's files, the geodata
-    layers, the gazetteer's inputs and kzgeo's own code and data."""
+    layers, the gazetteer's inputs and the code and data of kzgeo that build it (``index_code``)."""
     h = hashlib.sha256(f"format={INDEX_FORMAT};{gazetteer_hash()}".encode())
     folder = Path(folder)
     _hash_files(h, sorted(p for p in folder.iterdir() if p.is_file()), folder)
     _hash_files(h, sorted(geodata_dir.glob("*.geojson")), geodata_dir)
-    code = sorted(p for p in CODE_DIR.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
-    _hash_files(h, code, CODE_DIR)
+    _hash_files(h, index_code(code_dir=code_dir), code_dir)
     return h.hexdigest()[:20]
 
 

@@ -34,10 +34,10 @@ from kzgeo.corpus import (
     guess_title,
     load_corpus,
     load_file,
-    parse_day_month_year,
     read_text_file,
     segment_file,
 )
+from kzgeo.dates import first_date, parse_day_month_year, parse_iso
 from kzgeo.files import write_atomic
 from kzgeo.ids import slugify
 from kzgeo.resolve import Geoparse, geoparse
@@ -197,79 +197,29 @@ def extract_text(data: bytes, filename: str) -> str:
 
 
 # --------------------------------------------------------------------------- metadata
-STOPWORDS: dict[str, frozenset[str]] = {
-    "de": frozenset([
-        "der", "die", "das", "und", "ist", "nicht", "mit", "den", "von", "zu", "ein", "eine",
-        "einen", "auf", "für", "sich", "dem", "des", "auch", "es", "als", "wird", "sind",
-        "wurde", "hat", "noch", "nach", "bei", "aus", "über", "oder", "wie", "aber", "nur",
-        "dass",
-    ]),
-    "en": frozenset([
-        "the", "and", "of", "to", "is", "that", "with", "for", "on", "was", "as", "by", "it",
-        "are", "from", "has", "have", "this", "at", "be", "not", "or", "which", "its", "were",
-        "their", "been", "but", "an", "will", "would", "said",
-    ]),
-}
-
-MONTHS: dict[str, int] = {
-    "januar": 1, "jänner": 1, "january": 1, "februar": 2, "february": 2, "märz": 3,
-    "maerz": 3, "march": 3, "april": 4, "mai": 5, "may": 5, "juni": 6, "june": 6, "juli": 7,
-    "july": 7, "august": 8, "september": 9, "oktober": 10, "october": 10, "november": 11,
-    "dezember": 12, "december": 12,
-}
-_MONTH = "(?P<month>" + "|".join(sorted(MONTHS, key=len, reverse=True)) + ")"
-
-
-def _ymd(found: re.Match[str]) -> dt.date | None:
-    parts = found.groupdict()
-    month = MONTHS.get(parts["month"].lower()) if not parts["month"].isdigit() else None
-    try:
-        return dt.date(int(parts["year"]), month or int(parts["month"]), int(parts["day"]))
-    except ValueError:
-        return None
-
-
-# Date forms a text may carry, each with the function that reads one match.
-DATE_PATTERNS: tuple[tuple[re.Pattern[str], Any], ...] = (
-    (re.compile(r"\b(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2})\b"), _ymd),
-    (re.compile(r"\b\d{1,2}\.\d{1,2}\.\d{4}\b"), lambda m: parse_day_month_year(m.group())),
-    (re.compile(r"\b(?P<day>\d{1,2})\.?\s+" + _MONTH + r"\s+(?P<year>\d{4})\b", re.I), _ymd),
-    (re.compile(r"\b" + _MONTH + r"\s+(?P<day>\d{1,2}),?\s+(?P<year>\d{4})\b", re.I), _ymd),
-)
-
-
 def guess_date(text: str | None) -> dt.date | None:
-    """Return the first date written near the top of ``text`` (ISO, German or English), or None.
+    """Return the first date written near the top of ``text`` (``kzgeo.dates.first_date``).
 
-    >>> guess_date("Astana, 5. Januar 2024 – Der Präsident ...")
-    datetime.date(2024, 1, 5)
-    >>> guess_date("ASIEN 16.11.2025 | Vitaly Portnikov"), guess_date("March 3, 2023: Aktau")
-    (datetime.date(2025, 11, 16), datetime.date(2023, 3, 3))
-    >>> guess_date("2024-02-30"), guess_date(""), guess_date(None)
-    (None, None, None)
+    >>> guess_date("Aktau\\n" + "x" * DATE_SEARCH_CHARS + " 5. Januar 2024"), guess_date(None)
+    (None, None)
     """
-    head = (text or "")[:DATE_SEARCH_CHARS]
-    found = [
-        (match.start(), date)
-        for pattern, read in DATE_PATTERNS
-        for match in pattern.finditer(head)
-        if (date := read(match)) is not None
-    ]
-    return min(found, key=lambda item: item[0])[1] if found else None
+    return first_date((text or "")[:DATE_SEARCH_CHARS])
 
 
 def guess_language(text: str | None) -> str:
-    """Return the language of ``text`` by counting common words ("de" when undecided).
+    """Return the language of ``text`` among ``LANGUAGES`` (simplemma's ``langdetect``: the
+    share of its words each language's word list knows); ``DEFAULT_LANGUAGE`` when undecided.
 
     >>> guess_language("The port of Aktau is on the Caspian Sea."), guess_language("")
     ('en', 'de')
     >>> guess_language("Der Hafen von Aktau liegt am Kaspischen Meer.")
     'de'
     """
-    words = re.findall(r"[^\W\d_]+", (text or "").lower())
-    counts = {lang: sum(word in stop for word in words) for lang, stop in STOPWORDS.items()}
-    best = max(counts, key=lambda lang: (counts[lang], lang == DEFAULT_LANGUAGE))
-    return best if counts[best] else DEFAULT_LANGUAGE
+    from simplemma import langdetect
+
+    scores = dict(langdetect(text or "", lang=LANGUAGES))
+    best = max(LANGUAGES, key=lambda lang: (scores.get(lang, 0.0), lang == DEFAULT_LANGUAGE))
+    return best if scores.get(best) else DEFAULT_LANGUAGE
 
 
 def guess_title_line(text: str | None) -> str:
@@ -296,17 +246,11 @@ def html_metadata(html: str | bytes) -> dict[str, Any]:
         return {}
     if found is None:
         return {}
-    date = None
-    if found.date:
-        try:
-            date = dt.date.fromisoformat(found.date[:10])
-        except ValueError:
-            date = None
     return {
         "title": (found.title or "").strip(),
         "outlet": (found.sitename or "").strip(),
         "author": (found.author or "").strip() or None,
-        "date": date,
+        "date": parse_iso((found.date or "")[:10]),
     }
 
 
@@ -346,16 +290,11 @@ def parse_date(value: dt.date | str | None) -> dt.date | None:
     >>> parse_date("2025-03-14"), parse_date(None), parse_date("")
     (datetime.date(2025, 3, 14), None, None)
     """
-    if value is None or isinstance(value, dt.date):
-        return value.date() if isinstance(value, dt.datetime) else value
-    text = str(value).strip()
-    if not text:
+    if value is None or not str(value).strip():
         return None
-    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
-        try:
-            return dt.date.fromisoformat(text)
-        except ValueError:
-            pass
+    date = parse_iso(value)
+    if date is not None:
+        return date
     raise IngestError(f"Invalid date '{value}': write it as YYYY-MM-DD, e.g. 2025-03-14.")
 
 

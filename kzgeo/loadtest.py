@@ -9,7 +9,7 @@ real mouse click, waits ``pause`` seconds after its quotes show, and clicks agai
 from the mouse click until the quote panel shows the clicked place's heading and its quotes
 and the script is idle.
 
-Errors are counted by kind (``ERROR_KINDS``). The server's memory is sampled from ``/proc``
+Errors are counted by kind (``ERROR_KINDS``). The server's memory is sampled (psutil)
 over its process tree; CPU use is split between the server, the browsers and everything else
 on the machine, since on a small machine the browsers compete with the server. The browser is
 driven by playwright's async API, one asyncio task per session (its sync API is not safe to
@@ -24,19 +24,28 @@ import contextlib
 import json
 import os
 import random
-import shutil
 import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlparse
 
-from kzgeo.bench import describe_machine, free_port, machine_info, wait_healthy
-from kzgeo.config import CORPUS_ENV_VAR, PROJECT_ROOT
+import psutil
+
+from kzgeo.bench import CPU_TIME_FIELDS, describe_machine, machine_info, read_peak_mb
+from kzgeo.config import PROJECT_ROOT
+from kzgeo.harness import (
+    IDLE_JS,
+    MAP_FRAME,
+    ServerError,
+    chromium_path,
+    is_local,
+    launch_options,
+    streamlit_server,
+)
 
 DEFAULT_SESSIONS = 20
 DEFAULT_DURATION_S = 60.0
@@ -44,23 +53,11 @@ DEFAULT_PAUSE_S = 1.0  # a reader's pause between a quote shown and the next cli
 OPEN_TIMEOUT_S = 300.0  # every session opens the app at once: on 2 cores the browsers' own
 # work (Streamlit's frontend and the map for each page) makes that take minutes
 CLICK_TIMEOUT_S = 60.0  # a click not answered by then is an error
-SERVER_START_TIMEOUT_S = 60.0
 MEMORY_SAMPLE_S = 0.5
 POLL_MS = 50  # how often the browser checks for the quote: the latency's resolution
 FIRST_ERRORS = 10  # errors listed in the report (all are counted)
 SEED = 7
 VIEWPORT = {"width": 1400, "height": 950}
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-LOCAL_SCHEMES = frozenset({"data", "blob", "about", "chrome-error"})
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 # The map views sessions open (round robin): each shows several places as single markers
@@ -104,9 +101,6 @@ CLICKABLE_PLACES_JS = """() => {
 }"""
 
 MAP_READY_JS = "() => window.map && Object.keys(window.map._layers).length > 20"
-
-IDLE_JS = """() => document.querySelector('[data-testid="stApp"]')
-                 ?.getAttribute('data-test-script-state') === 'notRunning'"""
 
 # Truthy once the panel shows the place's heading and quotes with the script idle, or once
 # a Streamlit exception is shown (then its text).
@@ -186,63 +180,6 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[int(rank) - 1]
 
 
-def parse_ppid(stat: str) -> int:
-    """Return the parent pid from the text of ``/proc/<pid>/stat`` (the name may hold spaces).
-
-    >>> parse_ppid("4242 (streamlit run) S 17 4242 17 0 -1")
-    17
-    """
-    return int(stat.rsplit(")", 1)[1].split()[1])
-
-
-def parse_status_kb(status: str, key: str) -> int | None:
-    """Return a ``kB`` field (``VmRSS``, ``VmHWM``) of ``/proc/<pid>/status`` text, or None.
-
-    >>> parse_status_kb("Name:\\tpython\\nVmHWM:\\t  204800 kB\\nVmRSS:\\t 102400 kB", "VmHWM")
-    204800
-    >>> parse_status_kb("Name:\\tzombie", "VmRSS") is None
-    True
-    """
-    for line in status.splitlines():
-        if line.startswith(key + ":"):
-            return int(line.split()[1])
-    return None
-
-
-def parse_cpu_ticks(stat: str) -> int:
-    """Return user + system CPU time (clock ticks) from the text of ``/proc/<pid>/stat``.
-
-    >>> parse_cpu_ticks("42 (python) S 1 42 42 0 -1 4194560 10 0 0 0 150 25 0 0 20 0 3")
-    175
-    """
-    fields = stat.rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
-
-
-def parse_machine_ticks(stat: str) -> tuple[int, int]:
-    """Return (busy, total) clock ticks of all CPUs from the text of ``/proc/stat``.
-
-    >>> parse_machine_ticks("cpu  100 0 50 800 50 0 0 0 0 0\\ncpu0 50 0 25 400 25 0 0 0 0 0")
-    (150, 1000)
-    """
-    values = [int(v) for v in stat.splitlines()[0].split()[1:9]]
-    idle = values[3] + values[4]  # idle + iowait
-    return sum(values) - idle, sum(values)
-
-
-def is_local(url: str, app_host: str) -> bool:
-    """Tell whether a request stays on this machine or on the app's host.
-
-    >>> is_local("http://127.0.0.1:8501/app/static/x.js", "127.0.0.1"), is_local("data:,", "")
-    (True, True)
-    >>> is_local("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js", "127.0.0.1")
-    False
-    """
-    parsed = urlparse(url)
-    host = parsed.hostname or ""
-    return parsed.scheme in LOCAL_SCHEMES or host in LOCAL_HOSTS or host == app_host
-
-
 def server_log_errors(log: str) -> list[str]:
     """Return one line per traceback in a server log: the exception line that ends it.
 
@@ -262,48 +199,56 @@ def server_log_errors(log: str) -> list[str]:
 
 # --------------------------------------------------------------------------- server, memory
 def process_tree(root: int) -> list[int]:
-    """Return ``root`` and every process descending from it (read from ``/proc``)."""
-    children: dict[int, list[int]] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            children.setdefault(parse_ppid(stat.read_text()), []).append(int(stat.parent.name))
-    tree, todo = [], [root]
-    while todo:
-        pid = todo.pop()
-        tree.append(pid)
-        todo.extend(children.get(pid, []))
-    return tree
+    """Return ``root`` and every process descending from it (``[root]`` once it is gone)."""
+    with contextlib.suppress(psutil.Error):
+        return [root, *(child.pid for child in psutil.Process(root).children(recursive=True))]
+    return [root]
 
 
-def status_mb(pid: int, key: str) -> float:
-    """Return a memory field of one process in MB (0 when the process is gone)."""
-    with contextlib.suppress(OSError):
-        return (parse_status_kb(Path(f"/proc/{pid}/status").read_text(), key) or 0) / 1024
+def rss_mb(pid: int) -> float:
+    """Return the resident memory of one process in MB (0 when the process is gone)."""
+    with contextlib.suppress(psutil.Error):
+        return psutil.Process(pid).memory_info().rss / 2**20
+    return 0.0
+
+
+def peak_mb(pid: int) -> float:
+    """Return the peak resident memory of one process in MB (0 when the process is gone)."""
+    with contextlib.suppress(OSError, RuntimeError):
+        return read_peak_mb(pid)
     return 0.0
 
 
 def tree_rss_mb(root: int) -> float:
     """Return the resident memory of a process tree right now, in MB."""
-    return sum(status_mb(pid, "VmRSS") for pid in process_tree(root))
+    return sum(rss_mb(pid) for pid in process_tree(root))
 
 
 def tree_cpu_s(pids: Sequence[int]) -> float:
     """Return the CPU seconds (user + system) the processes ``pids`` have used so far."""
-    ticks = 0
+    seconds = 0.0
     for pid in pids:
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            ticks += parse_cpu_ticks(Path(f"/proc/{pid}/stat").read_text())
-    return ticks / os.sysconf("SC_CLK_TCK")
+        with contextlib.suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            seconds += times.user + times.system
+    return seconds
+
+
+def machine_cpu_s() -> tuple[float, float]:
+    """Return (busy, total) CPU seconds of all the machine's CPUs so far."""
+    times = psutil.cpu_times()
+    total = sum(getattr(times, name, 0.0) for name in CPU_TIME_FIELDS)
+    return total - times.idle - getattr(times, "iowait", 0.0), total
 
 
 class CpuSnapshot(NamedTuple):
     """CPU seconds used so far by the server tree and by this process's tree (the browsers),
-    and the machine's busy and total ticks, at one moment."""
+    and the machine's busy and total CPU seconds, at one moment."""
 
     at: float
     server_s: float | None
     client_s: float
-    machine: tuple[int, int]
+    machine: tuple[float, float]
 
 
 def cpu_snapshot(server_pid: int | None) -> CpuSnapshot:
@@ -314,7 +259,7 @@ def cpu_snapshot(server_pid: int | None) -> CpuSnapshot:
         time.monotonic(),
         tree_cpu_s(server) if server_pid is not None else None,
         tree_cpu_s(client),
-        parse_machine_ticks(Path("/proc/stat").read_text()),
+        machine_cpu_s(),
     )
 
 
@@ -370,59 +315,11 @@ class MemoryProbe:
             "server_rss_start_mb": self.samples[0],
             "server_rss_end_mb": self.samples[-1],
             "server_rss_peak_mb": max(self.samples),
-            "server_hwm_mb": sum(status_mb(pid, "VmHWM") for pid in tree),
+            "server_hwm_mb": sum(peak_mb(pid) for pid in tree),
         }
 
 
-@dataclass
-class Server:
-    """A ``streamlit run app.py`` this load test started."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log(self) -> str:
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(encoding="utf-8", errors="replace")
-        return ""
-
-
-@contextlib.contextmanager
-def streamlit_server(corpus: Path, log_dir: Path) -> Iterator[Server]:
-    """Run ``app.py`` on a free localhost port with ``corpus``; stop it when the block ends."""
-    from kzgeo.gazetteer import load_gazetteer
-
-    load_gazetteer()  # build the gazetteer artifact here, not inside the server's first render
-    port = free_port()
-    log_path = log_dir / f"streamlit-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.port", str(port),
-           "--server.address", "127.0.0.1", "--server.headless", "true",
-           "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    env = {**os.environ, CORPUS_ENV_VAR: str(corpus), "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        wait_healthy(server.url, process, SERVER_START_TIMEOUT_S)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=15)
-
-
 # --------------------------------------------------------------------------- browser sessions
-def chromium_path() -> str | None:
-    """Return the Chromium to drive: ``$KZGEO_CHROMIUM``, else Debian's chromium."""
-    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else shutil.which("chromium")
-
-
 def require_browser() -> str:
     """Return the Chromium executable; raise LoadTestError saying what to install if missing."""
     try:
@@ -619,7 +516,7 @@ async def drive(executable: str, run: Run, sessions: list[Session], duration_s: 
     sampler = asyncio.create_task(probe.run())
     try:
         async with async_playwright() as pw:
-            browser = await pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+            browser = await pw.chromium.launch(**launch_options(executable))
             version = browser.version
             start = asyncio.Event()
             opened = [asyncio.Event() for _ in sessions]
@@ -794,7 +691,7 @@ def run_loadtest(
             folder = log_dir or Path(stack.enter_context(tempfile.TemporaryDirectory()))
             try:
                 server = stack.enter_context(streamlit_server(corpus, folder))
-            except RuntimeError as error:
+            except ServerError as error:
                 raise LoadTestError(f"the app server did not start: {error}") from error
             probe = MemoryProbe(server.process.pid)
         else:

@@ -39,9 +39,6 @@ def load_split_rules(path: Path = TABLES_PATH) -> dict[str, SplitRules]:
 
 
 SPLIT_RULES: dict[str, SplitRules] = load_split_rules()
-# The German tables (kept under their old names).
-ABBREVIATIONS: frozenset[str] = SPLIT_RULES[DEFAULT_LANGUAGE].abbreviations
-ORDINAL_FOLLOWERS: frozenset[str] = SPLIT_RULES[DEFAULT_LANGUAGE].ordinal_followers
 _CLOSERS = "\"'“”»«›‹’)]"
 _OPENERS = "\"„“«»‹›‚'(["
 # One pass finds paragraph breaks and candidate sentence ends: terminal punctuation, optional

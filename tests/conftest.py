@@ -16,125 +16,45 @@ localhost is aborted and recorded, so a test can assert the app works offline.
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlparse
 
 import pytest
+
+from kzgeo import harness
+from kzgeo.harness import (
+    IDLE_JS,
+    MAP_FRAME,
+    ServerError,
+    StreamlitServer,
+    chromium_path,
+    is_local,
+    launch_options,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS_DIR = PROJECT_ROOT / "test-artifacts"
 DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
-LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
-LOCAL_SCHEMES = frozenset({"data", "blob", "about", "chrome-error"})
-MAP_FRAME = 'iframe[title="streamlit_folium.st_folium"]'
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 SERVER_START_TIMEOUT = 40.0
 
 
 # --- Streamlit servers --------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    """Return a TCP port that is free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class StreamlitServer:
-    """A running ``streamlit run app.py`` and where its output goes."""
-
-    url: str
-    process: subprocess.Popen
-    log_path: Path
-
-    def log_tail(self, chars: int = 4000) -> str:
-        """Return the end of the server's output."""
-        with contextlib.suppress(OSError):
-            return self.log_path.read_text(encoding="utf-8", errors="replace")[-chars:]
-        return ""
-
-    def stop(self) -> None:
-        """Terminate the server (kill it if it does not stop)."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-
-
-def answers_ok(url: str) -> bool:
-    """Tell whether ``url`` answers 200 right now."""
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except OSError:
-        return False
-
-
-def wait_healthy(server: StreamlitServer, timeout: float = SERVER_START_TIMEOUT) -> None:
-    """Poll ``/_stcore/health`` until it answers ok; fail with the server log otherwise."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.process.returncode}:\n{server.log_tail()}")
-        if answers_ok(f"{server.url}/_stcore/health"):
-            return
-        time.sleep(0.25)
-    server.stop()
-    pytest.fail(f"streamlit did not become healthy in {timeout:.0f}s:\n{server.log_tail()}")
-
-
 def launch_streamlit(corpus: Path, env: dict[str, str] | None = None) -> StreamlitServer:
-    """Start ``app.py`` on a free port with ``KZGEO_CORPUS=corpus``; return once it is healthy."""
-    port = free_port()
-    ARTIFACTS_DIR.mkdir(exist_ok=True)
-    log_path = ARTIFACTS_DIR / f"streamlit-{port}.log"
-    cmd = [
-        sys.executable, "-m", "streamlit", "run", "app.py",
-        "--server.port", str(port),
-        "--server.address", "127.0.0.1",
-        "--server.headless", "true",
-        "--server.fileWatcherType", "none",
-        "--browser.gatherUsageStats", "false",
-    ]
-    full_env = {**os.environ, "KZGEO_CORPUS": str(corpus), "PYTHONUNBUFFERED": "1", **(env or {})}
-    with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(
-            cmd, cwd=PROJECT_ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = StreamlitServer(f"http://127.0.0.1:{port}", process, log_path)
-    wait_healthy(server)
-    return server
+    """Start ``app.py`` on a free port with ``KZGEO_CORPUS=corpus``; return once it is healthy
+    (fail the test with the server's log otherwise). Its log goes to ``test-artifacts/``."""
+    try:
+        return harness.start_streamlit(corpus, ARTIFACTS_DIR, env, SERVER_START_TIMEOUT)
+    except ServerError as error:
+        pytest.fail(str(error))
 
 
 @pytest.fixture(scope="session")
 def start_streamlit() -> Iterator[Callable[..., str]]:
     """Return ``start(corpus=None, env=None) -> base URL``; one server per (corpus, env)."""
-    from kzgeo.gazetteer import load_gazetteer
-
-    load_gazetteer()  # build the artifact once here, not inside each server's first render
     servers: dict[tuple, StreamlitServer] = {}
 
     def start(corpus: str | os.PathLike | None = None, env: dict[str, str] | None = None) -> str:
@@ -158,12 +78,6 @@ def streamlit_app(start_streamlit: Callable[..., str]) -> str:
 # --- Browser -------------------------------------------------------------------------------------
 
 
-def chromium_path() -> str | None:
-    """Return the Chromium executable to drive: ``$KZGEO_CHROMIUM``, else Debian's chromium."""
-    candidate = os.environ.get("KZGEO_CHROMIUM") or "/usr/bin/chromium"
-    return candidate if Path(candidate).is_file() else shutil.which("chromium")
-
-
 @pytest.fixture(scope="session")
 def browser():
     """Yield a headless Chromium (Debian's, never a downloaded one); skip if there is none."""
@@ -173,21 +87,9 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        chromium = pw.chromium.launch(**launch_options(executable))
         yield chromium
         chromium.close()
-
-
-def is_local(url: str) -> bool:
-    """Tell whether a request URL stays on this machine.
-
-    >>> is_local("http://127.0.0.1:8501/app/static/x.js"), is_local("data:image/png;base64,")
-    (True, True)
-    >>> is_local("https://cdn.jsdelivr.net/npm/leaflet@1.9.3/dist/leaflet.js")
-    False
-    """
-    parsed = urlparse(url)
-    return parsed.scheme in LOCAL_SCHEMES or (parsed.hostname or "") in LOCAL_HOSTS
 
 
 @dataclass
@@ -265,11 +167,7 @@ class AppPage:
 
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait until Streamlit has finished running the script."""
-        self.page.wait_for_function(
-            """() => document.querySelector('[data-testid="stApp"]')
-                       ?.getAttribute('data-test-script-state') === 'notRunning'""",
-            timeout=timeout,
-        )
+        self.page.wait_for_function(IDLE_JS, timeout=timeout)
 
     @property
     def map_iframe(self):

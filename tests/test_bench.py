@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from kzgeo.cli import main
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import load_gazetteer
-from kzgeo.index import geoparse_parallel, split_chunks
+from kzgeo.index import CODE_DIR, geoparse_parallel, index_code, inputs_hash, split_chunks
 from kzgeo.resolve import geoparse
 
 
@@ -79,8 +80,8 @@ def test_bench_cli_writes_every_figure_and_prints_the_table(tmp_path, capsys):
         for figure, value in data["figures"][scale].items():  # a number, or why not
             assert isinstance(value, int | float) or value.startswith("n/a ("), (figure, value)
     assert (data["figures"]["1"]["articles"], data["figures"]["3"]["articles"]) == (1, 3)
-    app = {key: data["figures"]["1"][key]
-           for key in ("app_first_s", "app_rerun_s", "app_session_s", "map_mb")}  # fmt: skip
+    app_figures = ("app_first_s", "app_rerun_s", "app_session_s", "map_mb")
+    app = {key: data["figures"]["1"][key] for key in app_figures}
     assert all(isinstance(value, float) and value > 0 for value in app.values()), app
     assert app["map_mb"] > 0.2  # the country outlines alone are more
     for scale in ("1", "3"):  # a share of the machine's CPU time, read from /proc/stat
@@ -112,3 +113,23 @@ def test_a_failing_app_is_reported_not_raised():
 def test_targets_name_known_figures():
     assert {t.figure for t in bench.TARGETS} <= set(bench.FIGURES)
     assert Path(bench.APP_PATH).name == "app.py"
+
+
+def test_editing_the_tools_leaves_built_indexes_current_and_editing_the_geoparser_does_not(
+    tmp_path,
+):
+    code = tmp_path / "kzgeo"
+    shutil.copytree(CODE_DIR, code, ignore=shutil.ignore_patterns("__pycache__"))
+    before = inputs_hash(DEFAULT_CORPUS_DIR, code_dir=code)
+    hashed = {p.name for p in index_code(code_dir=code)}
+
+    assert {"index.py", "resolve.py", "recognize.py", "corpus.py", "gazetteer.py"} <= hashed
+    assert not {"bench.py", "loadtest.py", "harness.py", "cli.py", "__main__.py"} & hashed
+    for tool in ("bench.py", "loadtest.py", "harness.py", "cli.py"):
+        if (code / tool).exists():
+            with (code / tool).open("a", encoding="utf-8") as source:
+                source.write("\n# an edit to a tool\n")
+    assert inputs_hash(DEFAULT_CORPUS_DIR, code_dir=code) == before
+    with (code / "sentences.py").open("a", encoding="utf-8") as source:  # reached via recognize
+        source.write("\n# an edit to the geoparser\n")
+    assert inputs_hash(DEFAULT_CORPUS_DIR, code_dir=code) != before

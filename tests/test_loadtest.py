@@ -114,12 +114,12 @@ def test_the_memory_of_a_process_tree_counts_its_children():
     try:
         time.sleep(0.5)
         tree = loadtest.process_tree(os.getpid())
-        own = loadtest.status_mb(os.getpid(), "VmRSS")
+        own = loadtest.rss_mb(os.getpid())
 
         assert tree[0] == os.getpid() and child.pid in tree
         assert loadtest.tree_rss_mb(os.getpid()) > own + 3  # plus the child's interpreter
-        assert 10 < own <= loadtest.status_mb(os.getpid(), "VmHWM")
+        assert 10 < own <= loadtest.peak_mb(os.getpid())
     finally:
         child.kill()
         child.wait()
-    assert loadtest.status_mb(child.pid, "VmRSS") == 0.0  # gone: nothing to count
+    assert loadtest.rss_mb(child.pid) == 0.0  # gone: nothing to count
