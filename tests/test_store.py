@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from conftest import free_port
 
 from kzgeo import store as store_module
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
+from kzgeo.harness import free_port
 from kzgeo.store import (
     SCHEMA_VERSION,
     CollectionError,
