@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import hashlib
 import os
 import secrets
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from kzgeo import watch
+from kzgeo import freshness, watch
 from kzgeo.config import PROJECT_ROOT
 from kzgeo.corpus import load_corpus
 from kzgeo.store import open_store
@@ -52,7 +53,9 @@ class FeedSite:
     base: str = ""
     extra_entries: str = ""
     slow: bool = True
+    robots: str = ROBOTS
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)  # time.monotonic() of each request
 
     def feed(self, name: str) -> bytes:
         text = (FIXTURES / name).read_text(encoding="utf-8")
@@ -61,7 +64,7 @@ class FeedSite:
     def answer(self, path: str) -> tuple[int, str, bytes]:
         """Return (status, content type, body) for ``path``; the slow page sleeps first."""
         if path == "/robots.txt":
-            return 200, "text/plain", ROBOTS.encode()
+            return 200, "text/plain", self.robots.encode()
         if path == "/feeds/main.rss":
             return 200, "application/rss+xml", self.feed("main.rss")
         if path == "/feeds/steppe.atom":
@@ -94,6 +97,7 @@ class FeedSite:
 def serve_site(site: FeedSite) -> Iterator[FeedSite]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            site.times.append(time.monotonic())
             site.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
             status, content_type, body = site.answer(self.path)
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
@@ -291,6 +295,14 @@ def test_watch_once_adds_new_articles_skips_bad_ones_and_retries_transient(
     assert len(urls) == len(set(urls)) == 6
     assert not load_corpus(corpus).warnings
 
+    # what the app reads to show freshness: every watched article's arrival, newest first
+    articles = load_corpus(corpus).articles
+    arrivals = freshness.corpus_arrivals(corpus, env)
+    assert set(arrivals) == {a.id for a in articles}
+    now = dt.datetime.now(dt.UTC)
+    assert all(freshness.is_new(t, now) for t in arrivals.values())
+    assert freshness.newest_first(articles, arrivals)[0].url == site.base + "/artikel/langsam"
+
 
 def test_two_watchers_at_once_add_each_article_once(
     site: FeedSite, env: dict[str, str], tmp_path: Path
@@ -333,6 +345,24 @@ def test_sigterm_finishes_the_current_addition_and_exits_cleanly(
     assert 1 <= len(added) < 4  # the round ended early …
     assert len(list(corpus.glob("*.txt"))) == len(added)  # … with nothing half-written
     assert not load_corpus(corpus).warnings
+
+
+def test_requests_to_one_host_keep_the_delay_robots_txt_asks_for(
+    site: FeedSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("KZGEO_ALLOW_PRIVATE_URLS", "1")
+    monkeypatch.setenv("KZGEO_DATA_DIR", str(tmp_path / "data"))
+    site.robots = "User-agent: kzgeo\nCrawl-delay: 1\nDisallow: /intern/\n"
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    settings = watch.Settings(delay_s=0.2, timeout_s=2.0)
+    report = watch.run_round([watch.Feed(site.base + "/feeds/steppe.atom", "Steppe", "en")],
+                             watch.CorpusTarget(corpus), settings)
+    assert len(report.added) == 2
+    assert site.paths() == ["/robots.txt", "/feeds/steppe.atom", "/en/almaty-trade",
+                            "/en/caspian-ferries"]
+    gaps = [b - a for a, b in zip(site.times, site.times[1:], strict=False)]
+    assert min(gaps) >= 0.95, gaps  # the Crawl-delay, not the shorter delay of the settings
 
 
 # --------------------------------------------------------------------------- a collection
