@@ -477,7 +477,7 @@ def fetch_entry_text(entry: Entry, polite: Polite) -> tuple[str, dict[str, Any],
     guessed = guess_metadata(text, page.html)
     today = dt.datetime.now(dt.UTC).date().isoformat()
     meta = {
-        "title": entry.title or guessed.get("title") or "",
+        "title": guessed.get("title") or entry.title,  # the page's: a copy reads the same
         "outlet": entry.outlet or guessed.get("outlet") or outlet_of(page.final_url),
         "author": entry.author or guessed.get("author"),
         "date": entry.date or guessed.get("date") or today,
@@ -487,7 +487,10 @@ def fetch_entry_text(entry: Entry, polite: Polite) -> tuple[str, dict[str, Any],
 
 
 def poll_feed(feed: Feed, state: StateFile, polite: Polite, now: float) -> list[Entry]:
-    """Return a feed's entries (none when unchanged, backed off or failing: logged why)."""
+    """Return a feed's entries (none when unchanged, backed off or failing: logged why).
+
+    Entries not done yet are saved as pending in the state, with the feed's validators.
+    """
     from kzgeo.fetch import NOT_MODIFIED, FetchError, fetch_resource
 
     known = state.read()["feeds"].get(feed.url, {})
@@ -525,11 +528,16 @@ def poll_feed(feed: Feed, state: StateFile, polite: Polite, now: float) -> list[
         return []
 
     def succeeded(s: dict[str, Any]) -> None:
+        # The validators and the new entries are saved together: once a later GET answers 304,
+        # the entries wait in "pending" for whichever round or watcher handles them first.
         row = s["feeds"].setdefault(feed.url, {})
         row.update(failures=0, error="", next_try=0, checked=now)
         if found.status != NOT_MODIFIED:
             row["etag"] = found.headers.get("etag")
             row["last_modified"] = found.headers.get("last-modified")
+        for entry in entries:
+            if entry.url not in s["done"] and entry.url not in s["pending"]:
+                s["pending"][entry.url] = {"entry": entry.to_dict(), "attempts": 0, "at": now}
 
     state.update(succeeded)
     return entries
@@ -540,6 +548,8 @@ def handle_entry(
     now: float,
 ) -> None:
     """Fetch and add one entry; record in the state whether it is done or to be retried."""
+    if entry.url in state.read()["done"]:  # another watcher handled it meanwhile
+        return
     reason, transient, added = "", False, None
     try:
         polite.check_robots(entry.url)
@@ -560,7 +570,7 @@ def handle_entry(
                 "entry": entry.to_dict(), "attempts": pending.get("attempts", 0) + 1,
                 "reason": reason, "at": now,
             }  # fmt: skip
-        else:
+        elif added or entry.url not in s["done"]:  # another watcher's addition stays recorded
             s["done"][entry.url] = {"result": added or "skipped", "reason": reason, "at": now}
 
     state.update(record)
@@ -592,24 +602,27 @@ def run_round(
     polite = polite or Polite(settings)
     report = RoundReport()
     now = time.time()
-    entries: dict[str, Entry] = {}
     for feed in feeds:
         if stop():
             return report
-        for entry in poll_feed(feed, state, polite, now):
-            entries.setdefault(entry.url, entry)
-    remembered = state.read()
-    for url, row in remembered["pending"].items():  # transient failures of earlier rounds
-        try:
-            entries.setdefault(url, Entry(**row["entry"]))
-        except TypeError:
-            continue
+        poll_feed(feed, state, polite, now)
     known = target.known_urls()
-    for entry in entries.values():
+
+    def settle_known(s: dict[str, Any]) -> None:  # pending entries the target holds already
+        for url in [url for url in s["pending"] if url in known]:
+            del s["pending"][url]
+            s["done"][url] = {"result": "skipped", "reason": "already added", "at": now}
+
+    remembered = state.update(settle_known)
+    entries = []
+    for row in remembered["pending"].values():  # new ones, and transient failures of before
+        try:
+            entries.append(Entry(**row["entry"]))
+        except (TypeError, KeyError):
+            continue
+    for entry in entries:
         if stop():
             break
-        if entry.url in remembered["done"] or entry.url in known:
-            continue
         handle_entry(entry, target, state, polite, report, now)
     log.info("round done: %d added, %d skipped, %d to retry", len(report.added),
              len(report.skipped), len(report.retry))
