@@ -413,6 +413,49 @@ def test_entries_read_but_not_handled_wait_for_the_next_round(
         site.base + "/en/almaty-trade", site.base + "/en/caspian-ferries"]
 
 
+def test_sigterm_between_rounds_exits_at_once(site: FeedSite, env: dict[str, str],
+                                              tmp_path: Path):
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    command = watch_command(site, "--corpus", str(corpus), "--every", "60",
+                            feeds=("/feeds/steppe.atom",))
+    process = subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    for line in process.stderr:
+        if "next round in 60 min" in line:
+            break
+    started = time.monotonic()
+    process.send_signal(signal.SIGTERM)
+    out, err = process.communicate(timeout=30)
+    assert process.returncode == 0 and "stopped" in err
+    assert time.monotonic() - started < 5
+    assert "2 article(s) added in 1 round(s)" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [(["--corpus", "{tmp}/missing"], "Corpus folder not found"),
+     (["--feeds", "{tmp}/missing.toml"], "Cannot read"),
+     (["--feeds", "{tmp}/empty.toml"], "lists no [[feed]]"),
+     (["--collection", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"], "no collection with this id"),
+     (["--corpus", "{tmp}", "--collection", "x", "http://a.example/f"], "not both")],
+)  # fmt: skip
+def test_watch_refuses_what_it_cannot_do_with_a_clear_message(
+    args: list[str], message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+):
+    from kzgeo.cli import main
+
+    monkeypatch.setenv("KZGEO_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KZGEO_DATABASE_URL", raising=False)  # an SQLite file in the data folder
+    (tmp_path / "empty.toml").write_text("[watch]\nevery = 5\n")
+    argv = ["watch", "--once", *(a.replace("{tmp}", str(tmp_path)) for a in args)]
+    if "--feeds" not in args and not any(a.startswith("http") for a in args):
+        argv.append("http://a.example/feed")
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
 # --------------------------------------------------------------------------- a collection
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request, tmp_path: Path) -> Iterator[str]:
