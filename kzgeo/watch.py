@@ -48,6 +48,8 @@ ROBOTS_AGENT = "kzgeo"  # the name robots.txt rules address
 MAX_FEED_BYTES = 5_000_000
 ROBOTS_MAX_BYTES = 500_000
 ROBOTS_KEEP_S = 24 * 3600  # a robots.txt is read again after a day
+ROBOTS_RETRY_S = 15 * 60  # a robots.txt that could not be read now is asked for again after this
+MAX_CRAWL_DELAY_S = 120.0  # a longer Crawl-delay is cut to this (the host is still asked rarely)
 DEFAULT_EVERY_MIN = 30.0
 DEFAULT_DELAY_S = 5.0  # between two requests to one host (a robots.txt Crawl-delay may ask more)
 DEFAULT_TIMEOUT_S = 10.0  # a page that stops sending this long is skipped (retried next round)
@@ -396,11 +398,12 @@ class Polite:
     clock: Callable[[], float] = time.monotonic
     last: dict[str, float] = field(default_factory=dict)
     robots: dict[str, tuple[float, RobotFileParser | None]] = field(default_factory=dict)
+    unavailable: dict[str, tuple[float, str]] = field(default_factory=dict)  # host: (until, why)
 
     def delay_for(self, host: str) -> float:
         rules = self.robots.get(host, (0.0, None))[1]
         crawl_delay = rules.crawl_delay(ROBOTS_AGENT) if rules is not None else None
-        return max(self.settings.delay_s, float(crawl_delay or 0))
+        return max(self.settings.delay_s, min(MAX_CRAWL_DELAY_S, float(crawl_delay or 0)))
 
     def wait_turn(self, url: str) -> None:
         """Sleep until the host of ``url`` may be asked again; note that it is asked now."""
@@ -415,6 +418,9 @@ class Polite:
         from kzgeo.fetch import FetchError, fetch_resource
 
         host = host_of(url)
+        until, why = self.unavailable.get(host, (0.0, ""))
+        if self.clock() < until:
+            raise Skip(why, True)
         read_at, rules = self.robots.get(host, (None, None))
         if read_at is None or self.clock() - read_at > ROBOTS_KEEP_S:
             parts = urlsplit(url)
@@ -430,6 +436,7 @@ class Polite:
             except FetchError as error:
                 if error.transient:  # RFC 9309: an unreachable robots.txt means "not now"
                     reason = f"robots.txt of {host} cannot be read now ({error})"
+                    self.unavailable[host] = (self.clock() + ROBOTS_RETRY_S, reason)
                     raise Skip(reason, True) from error
                 rules = None  # missing (4xx) or not a robots.txt: no rules
             self.robots[host] = (self.clock(), rules)

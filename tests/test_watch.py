@@ -54,6 +54,7 @@ class FeedSite:
     extra_entries: str = ""
     slow: bool = True
     robots: str = ROBOTS
+    robots_status: int = 200
     hold_pages_for: int = 0  # article pages wait until this many watchers have read main.rss
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     times: list[float] = field(default_factory=list)  # time.monotonic() of each request
@@ -65,7 +66,7 @@ class FeedSite:
     def answer(self, path: str) -> tuple[int, str, bytes]:
         """Return (status, content type, body) for ``path``; the slow page sleeps first."""
         if path == "/robots.txt":
-            return 200, "text/plain", self.robots.encode()
+            return self.robots_status, "text/plain", self.robots.encode()
         if path == "/feeds/main.rss":
             return 200, "application/rss+xml", self.feed("main.rss")
         if path == "/feeds/steppe.atom":
@@ -454,6 +455,23 @@ def test_watch_refuses_what_it_cannot_do_with_a_clear_message(
         argv.append("http://a.example/feed")
     assert main(argv) == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_robots_txt_that_cannot_be_read_now_keeps_the_site_alone(
+    site: FeedSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """RFC 9309: a robots.txt answering 5xx means "do not crawl now"; asked once, not per URL."""
+    monkeypatch.setenv("KZGEO_ALLOW_PRIVATE_URLS", "1")
+    monkeypatch.setenv("KZGEO_DATA_DIR", str(tmp_path / "data"))
+    site.robots_status = 503
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    feeds = [watch.Feed(site.base + path, "X", "de")
+             for path in ("/feeds/main.rss", "/feeds/steppe.atom")]
+    report = watch.run_round(feeds, watch.CorpusTarget(corpus), watch.Settings(delay_s=0.0))
+    assert report.added == [] and site.paths() == ["/robots.txt"]
+    assert "robots.txt of 127.0.0.1" in caplog.text and "cannot be read now" in caplog.text
 
 
 # --------------------------------------------------------------------------- a collection
