@@ -161,6 +161,46 @@ def run_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_watch(args: argparse.Namespace) -> int:
+    """Follow news feeds: add each new entry's article, once or every MINUTES until stopped."""
+    import dataclasses
+    import logging
+
+    from kzgeo import watch
+    from kzgeo.store import CollectionError, StoreUnavailable
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s",
+                        stream=sys.stderr)
+    if args.collection and args.corpus:
+        print("error: give either --corpus DIR or --collection ID, not both", file=sys.stderr)
+        return 2
+    try:
+        feeds_file = Path(args.feeds) if args.feeds else watch.FEEDS_FILE
+        settings = watch.Settings()
+        if args.feed_urls:
+            feeds = [watch.Feed(url) for url in args.feed_urls]
+            if args.feeds:
+                settings = watch.read_feeds(feeds_file)[1]
+        else:
+            feeds, settings = watch.read_feeds(feeds_file)
+            if not feeds:
+                print(f"error: {feeds_file} lists no [[feed]]", file=sys.stderr)
+                return 2
+        given = {"every_min": args.every, "delay_s": args.delay, "timeout_s": args.timeout}
+        settings = dataclasses.replace(
+            settings, **{key: value for key, value in given.items() if value is not None}
+        )
+        target = (watch.CollectionTarget(args.collection) if args.collection
+                  else watch.CorpusTarget(corpus_dir(args.corpus)))
+    except (watch.WatchError, CollectionError, StoreUnavailable) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    reports = watch.watch(feeds, target, settings, once=args.once)
+    added = sum(len(report.added) for report in reports)
+    print(f"watch: {added} article(s) added in {len(reports)} round(s)")
+    return 0
+
+
 def run_bench(args: argparse.Namespace) -> int:
     """Benchmark the whole path on synthetic corpora; print the table (and write JSON)."""
     from kzgeo import bench
@@ -258,6 +298,23 @@ def add_add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_watch_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("feed_urls", metavar="FEED_URL", nargs="*",
+                        help="RSS or Atom feeds to follow (default: the feeds in feeds.toml)")
+    parser.add_argument("--collection", metavar="ID",
+                        help="add to this collection in the database instead of the corpus")
+    parser.add_argument("--every", type=float, metavar="MINUTES",
+                        help="minutes between rounds (default: feeds.toml's, else 30)")
+    parser.add_argument("--once", action="store_true",
+                        help="one round, then exit (for cron or a scheduled job)")
+    parser.add_argument("--feeds", metavar="FILE",
+                        help="the feeds.toml to read (default: the project's)")
+    parser.add_argument("--delay", type=float, metavar="S",
+                        help="seconds between two requests to one host (default: 5)")
+    parser.add_argument("--timeout", type=float, metavar="S",
+                        help="a page that sends nothing for S seconds is skipped (default: 10)")
+
+
 def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--rebuild", action="store_true",
                         help="build the index even when its artifact is up to date")
@@ -331,6 +388,13 @@ COMMANDS: list[Command] = [
         "manifest, or to a collection in the database",
         run_add,
         add_add_arguments,
+    ),
+    Command(
+        "watch",
+        "follow RSS and Atom feeds: add each new entry's article to the corpus or a "
+        "collection, once or every MINUTES until stopped",
+        run_watch,
+        add_watch_arguments,
     ),
     Command(
         "bench",

@@ -7,7 +7,11 @@ unspecified, or private, loopback or otherwise not global (these three only unle
 checked (so a second DNS answer cannot swap it), with connect and read time-outs and a deadline
 for the whole download; reads at most ``MAX_PAGE_BYTES``; follows redirects itself, checking
 each new address the same way; and refuses anything that is not HTML. ``FetchError`` says why
-in words a user can act on.
+in words a user can act on, and whether trying again later may help (``transient``).
+
+``fetch_resource`` is the same safe GET for other types (feeds, robots.txt) with extra request
+headers (a conditional GET's ``If-None-Match`` / ``If-Modified-Since``): it returns the status
+(200, or 304 when the resource has not changed), the response headers and the body bytes.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ import re
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import urllib3
@@ -27,6 +31,8 @@ ALLOW_PRIVATE_ENV_VAR = "KZGEO_ALLOW_PRIVATE_URLS"
 SCHEMES: dict[str, int] = {"http": 80, "https": 443}  # scheme -> default port
 HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+NOT_MODIFIED = 304
+TRANSIENT_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})  # worth asking again later
 MAX_REDIRECTS = 5
 MAX_PAGE_BYTES = 3_000_000  # of HTML; an article page is far smaller
 MAX_URL_CHARS = 2000
@@ -34,7 +40,8 @@ CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 10.0
 TOTAL_TIMEOUT_S = 30.0  # the whole download, however slowly the bytes drip
 CHUNK_BYTES = 64 * 1024
-USER_AGENT = "kzgeo/0.1 (+add an article by its address)"
+PROJECT_URL = "https://github.com/kzgeo/kzgeo"  # where a site owner reads what kzgeo is
+USER_AGENT = f"kzgeo/0.1 (+{PROJECT_URL})"
 CA_FILE: str | None = None  # certificates trusted for https; None: certifi's bundle
 
 # Which kinds of address are refused, how to say so, and whether KZGEO_ALLOW_PRIVATE_URLS
@@ -50,7 +57,16 @@ REFUSED_ADDRESSES: tuple[tuple[str, str, bool], ...] = (
 
 
 class FetchError(ValueError):
-    """A web address cannot be fetched as an article page; the message says why."""
+    """A web address cannot be fetched as an article page; the message says why.
+
+    ``transient`` tells whether asking again later may succeed (a time-out, an unreachable
+    host, a server error, 429); ``status`` is the HTTP status when the server answered one.
+    """
+
+    def __init__(self, message: str, transient: bool = False, status: int | None = None):
+        super().__init__(message)
+        self.transient = transient
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -61,6 +77,17 @@ class Page:
     final_url: str  # after redirects
     content_type: str
     html: str
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A fetched resource: status 200 with its body, or 304 (not modified) with none."""
+
+    url: str  # as given
+    final_url: str  # after redirects
+    status: int
+    headers: dict[str, str] = field(default_factory=dict)  # names in lower case
+    body: bytes = b""
 
 
 def allow_private(env: Mapping[str, str] | None = None) -> bool:
@@ -131,7 +158,7 @@ def resolve(host: str, port: int, private_ok: bool) -> list[str]:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as error:
-        raise FetchError(f"The host {host} cannot be found ({error}).") from error
+        raise FetchError(f"The host {host} cannot be found ({error}).", True) from error
     addresses = list(dict.fromkeys(info[4][0] for info in infos))
     for address in addresses:
         problem = address_problem(address, private_ok)
@@ -176,9 +203,11 @@ def decode_html(data: bytes, content_type: str | None) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnectionPool:
+def _pool(
+    scheme: str, host: str, address: str, port: int, read_s: float
+) -> urllib3.HTTPConnectionPool:
     """Return a connection pool to the checked ``address`` that speaks to ``host`` (TLS too)."""
-    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=READ_TIMEOUT_S)
+    timeout = urllib3.Timeout(connect=CONNECT_TIMEOUT_S, read=read_s)
     if scheme == "https":
         import certifi
 
@@ -190,7 +219,9 @@ def _pool(scheme: str, host: str, address: str, port: int) -> urllib3.HTTPConnec
     return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
 
 
-def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float) -> bytes:
+def _read_capped(
+    response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: float, total_s: float
+) -> bytes:
     """Return the body, raising FetchError past ``max_bytes`` or the ``deadline``."""
     declared = response.headers.get("Content-Length")
     if declared and declared.isdigit() and int(declared) > max_bytes:
@@ -204,14 +235,22 @@ def _read_capped(response: urllib3.BaseHTTPResponse, max_bytes: int, deadline: f
         if len(body) > max_bytes:
             raise FetchError(f"The page is larger than the limit of {max_bytes / 1e6:.0f} MB.")
         if time.monotonic() > deadline:
-            raise FetchError(f"The page took longer than {TOTAL_TIMEOUT_S:.0f} s to download.")
+            raise FetchError(f"The page took longer than {total_s:g} s to download.", True)
     return bytes(body)
 
 
+class _Limits:
+    """What one fetch may take: bytes, the read time-out, the deadline, the accepted types."""
+
+    def __init__(self, max_bytes: int, read_s: float, total_s: float, types: frozenset[str]):
+        self.max_bytes, self.read_s, self.total_s, self.types = max_bytes, read_s, total_s, types
+        self.deadline = time.monotonic() + total_s
+
+
 def _get_once(
-    url: str, private_ok: bool, max_bytes: int, deadline: float
-) -> tuple[int, str | None, str, bytes]:
-    """GET ``url`` without following redirects: (status, Location, Content-Type, body)."""
+    url: str, private_ok: bool, limits: _Limits, extra: Mapping[str, str] | None = None
+) -> tuple[int, dict[str, str], bytes]:
+    """GET ``url`` without following redirects: (status, headers in lower case, body)."""
     scheme, host, port = check_url(url)
     addresses = resolve(host, port, private_ok)
     parts = urlsplit(url.strip())
@@ -221,17 +260,16 @@ def _get_once(
     headers = {
         "Host": named if default_port else f"{named}:{port}",
         "User-Agent": USER_AGENT,
-        "Accept": "text/html,application/xhtml+xml;q=0.9",
+        "Accept": ",".join(sorted(limits.types)),
         "Accept-Encoding": "gzip, deflate",
+        **(extra or {}),
     }
     for number, address in enumerate(addresses, start=1):
         try:
-            return _get_from(
-                url, scheme, host, address, port, target, headers, max_bytes, deadline
-            )
+            return _get_from(url, scheme, host, address, port, target, headers, limits)
         except _Unreachable as error:
             if number == len(addresses):
-                raise FetchError(str(error)) from error.__cause__
+                raise FetchError(str(error), True) from error.__cause__
     raise FetchError(f"The host {host} has no address.")  # resolve() never gives none
 
 
@@ -247,11 +285,10 @@ def _get_from(
     port: int,
     target: str,
     headers: dict[str, str],
-    max_bytes: int,
-    deadline: float,
-) -> tuple[int, str | None, str, bytes]:
+    limits: _Limits,
+) -> tuple[int, dict[str, str], bytes]:
     """GET ``target`` from one checked ``address`` of ``host``; see ``_get_once``."""
-    pool = _pool(scheme, host, address, port)
+    pool = _pool(scheme, host, address, port, limits.read_s)
     try:
         try:
             response = pool.urlopen(
@@ -266,27 +303,74 @@ def _get_from(
             ) from error
         try:
             status = response.status
-            location = response.headers.get("Location")
-            content_type = response.headers.get("Content-Type", "")
-            if status in REDIRECT_STATUSES or status >= 400:
-                return status, location, content_type, b""
-            if media_type(content_type) not in HTML_TYPES:
+            found = {name.lower(): value for name, value in response.headers.items()}
+            content_type = found.get("content-type", "")
+            if status in REDIRECT_STATUSES or status >= 400 or status == NOT_MODIFIED:
+                return status, found, b""
+            if media_type(content_type) not in limits.types:
+                found_type = media_type(content_type) or "none"
                 raise FetchError(
-                    f"{url} is not a web page (content type "
-                    f"'{media_type(content_type) or 'none'}'); only HTML articles can be added."
-                )
-            return status, location, content_type, _read_capped(response, max_bytes, deadline)
+                    f"{url} is not a web page (content type '{found_type}'); only HTML "
+                    "articles can be added." if limits.types == HTML_TYPES else
+                    f"{url} has content type '{found_type}', not one of "
+                    f"{', '.join(sorted(limits.types))}."
+                )  # fmt: skip
+            body = _read_capped(response, limits.max_bytes, limits.deadline, limits.total_s)
+            return status, found, body
         finally:
             response.release_conn()
             response.close()
     except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as error:
-        raise FetchError(f"{host} stopped sending for {READ_TIMEOUT_S:.0f} s.") from error
+        raise FetchError(f"{host} stopped sending for {limits.read_s:g} s.", True) from error
     except urllib3.exceptions.SSLError as error:
         raise FetchError(f"The secure connection to {host} failed: {error}.") from error
     except (urllib3.exceptions.HTTPError, OSError) as error:
-        raise FetchError(f"{host} cannot be reached: {error}.") from error
+        raise FetchError(f"{host} cannot be reached: {error}.", True) from error
     finally:
         pool.close()
+
+
+def fetch_resource(
+    url: str,
+    types: frozenset[str],
+    *,
+    headers: Mapping[str, str] | None = None,
+    private_ok: bool | None = None,
+    max_bytes: int = MAX_PAGE_BYTES,
+    read_timeout: float | None = None,
+    total_timeout: float | None = None,
+) -> Resource:
+    """Return the resource at ``url`` (one of the media ``types``), fetched safely.
+
+    ``headers`` are added to the request (e.g. ``If-None-Match``); a 304 answer is returned
+    with an empty body. Raises FetchError saying why not (with ``status`` for an HTTP error).
+    ``private_ok`` None means ``KZGEO_ALLOW_PRIVATE_URLS``; the time-outs default to
+    ``READ_TIMEOUT_S`` and ``TOTAL_TIMEOUT_S``.
+    """
+    private_ok = allow_private() if private_ok is None else private_ok
+    limits = _Limits(
+        max_bytes,
+        READ_TIMEOUT_S if read_timeout is None else read_timeout,
+        TOTAL_TIMEOUT_S if total_timeout is None else total_timeout,
+        types,
+    )
+    current = (url or "").strip()
+    for _hop in range(MAX_REDIRECTS + 1):
+        status, found, body = _get_once(current, private_ok, limits, headers)
+        if status in REDIRECT_STATUSES:
+            location = found.get("location")
+            if not location:
+                raise FetchError(f"{current} redirects ({status}) without saying where.")
+            current = urljoin(current, location.strip())
+            continue
+        if status >= 400:
+            raise FetchError(
+                f"{current} answered with HTTP status {status}.",
+                status in TRANSIENT_STATUSES or status >= 500,
+                status,
+            )
+        return Resource(url.strip(), current, status, found, body)
+    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times.")
 
 
 def fetch_page(
@@ -294,24 +378,16 @@ def fetch_page(
     *,
     private_ok: bool | None = None,
     max_bytes: int = MAX_PAGE_BYTES,
+    read_timeout: float | None = None,
+    total_timeout: float | None = None,
 ) -> Page:
     """Return the HTML page at ``url``, fetched safely; raise FetchError saying why not.
 
     ``private_ok`` None means ``KZGEO_ALLOW_PRIVATE_URLS``.
     """
-    private_ok = allow_private() if private_ok is None else private_ok
-    deadline = time.monotonic() + TOTAL_TIMEOUT_S
-    current = (url or "").strip()
-    for _hop in range(MAX_REDIRECTS + 1):
-        status, location, content_type, body = _get_once(
-            current, private_ok, max_bytes, deadline
-        )
-        if status in REDIRECT_STATUSES:
-            if not location:
-                raise FetchError(f"{current} redirects ({status}) without saying where.")
-            current = urljoin(current, location.strip())
-            continue
-        if status >= 400:
-            raise FetchError(f"{current} answered with HTTP status {status}.")
-        return Page(url.strip(), current, content_type, decode_html(body, content_type))
-    raise FetchError(f"{url} redirects more than {MAX_REDIRECTS} times.")
+    found = fetch_resource(
+        url, HTML_TYPES, private_ok=private_ok, max_bytes=max_bytes,
+        read_timeout=read_timeout, total_timeout=total_timeout,
+    )  # fmt: skip
+    content_type = found.headers.get("content-type", "")
+    return Page(found.url, found.final_url, content_type, decode_html(found.body, content_type))

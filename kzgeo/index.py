@@ -335,10 +335,13 @@ def geoparse_parallel(
 def index_corpus(folder: Path, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse and index the corpus in ``folder`` (raises CorpusError if it is missing).
 
-    A large corpus is geoparsed in ``workers`` processes (None: every core).
+    A large corpus is geoparsed in ``workers`` processes (None: every core); articles geoparsed
+    by an earlier build of the folder come from the per-article cache (``kzgeo.geocache``).
     """
     corpus = load_corpus(folder, workers)
-    parsed = geoparse_parallel(corpus.articles, workers)
+    from kzgeo.geocache import cache_path, geoparse_cached  # (#22) only new articles geoparsed
+
+    parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers)
     layers = load_layers()
     return CorpusIndex(corpus, parsed, layers, build_index(parsed, layers))
 
