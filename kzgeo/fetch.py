@@ -40,8 +40,9 @@ CONNECT_TIMEOUT_S = 5.0
 READ_TIMEOUT_S = 10.0
 TOTAL_TIMEOUT_S = 30.0  # the whole download, however slowly the bytes drip
 CHUNK_BYTES = 64 * 1024
-PROJECT_URL = "https://github.com/kzgeo/kzgeo"  # where a site owner reads what kzgeo is
-USER_AGENT = f"kzgeo/0.1 (+{PROJECT_URL})"
+# Where a site owner reads who fetches: a deployment sets its own page or mailto: address.
+CONTACT_URL = os.environ.get("KZGEO_CONTACT_URL") or "https://github.com/kzgeo/kzgeo"
+USER_AGENT = f"kzgeo/0.1 (+{CONTACT_URL})"
 CA_FILE: str | None = None  # certificates trusted for https; None: certifi's bundle
 
 # Which kinds of address are refused, how to say so, and whether KZGEO_ALLOW_PRIVATE_URLS

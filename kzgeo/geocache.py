@@ -10,7 +10,6 @@ the result equals a full geoparse (``tests/test_geocache.py`` compares them).
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import logging
 import pickle
@@ -35,40 +34,14 @@ CODE_DIR = Path(__file__).resolve().parent
 GEOPARSE_ENTRY = "resolve"  # the module whose imports make up the geoparser
 
 
-def kzgeo_imports(module: str, code_dir: Path = CODE_DIR) -> set[str]:
-    """Return ``module`` and every kzgeo module it imports, directly or not (by reading code).
-
-    >>> {"resolve", "recognize", "gazetteer"} <= kzgeo_imports("resolve")
-    True
-    """
-    seen: set[str] = set()
-    todo = [module]
-    while todo:
-        name = todo.pop()
-        path = code_dir / f"{name}.py"
-        if name in seen or not path.is_file():
-            continue
-        seen.add(name)
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("kzgeo."):
-                todo.append(node.module.split(".")[1])
-            elif isinstance(node, ast.ImportFrom) and node.module == "kzgeo":
-                todo.extend(alias.name for alias in node.names)
-            elif isinstance(node, ast.Import):
-                todo.extend(a.name.split(".")[1] for a in node.names
-                            if a.name.startswith("kzgeo."))
-    return seen
-
-
 @lru_cache(maxsize=1)
 def geoparser_key() -> str:
     """Return a hash of what a geoparse depends on besides the article (code, data, gazetteer)."""
     from kzgeo.gazetteer import input_hash
+    from kzgeo.index import index_code  # index.py imports this module
 
     h = hashlib.sha256(f"format={CACHE_FORMAT};{input_hash()}".encode())
-    paths = [CODE_DIR / f"{name}.py" for name in sorted(kzgeo_imports(GEOPARSE_ENTRY))]
-    paths += sorted(p for p in (CODE_DIR / "data").rglob("*") if p.is_file())
-    for path in paths:
+    for path in index_code(GEOPARSE_ENTRY, CODE_DIR):
         h.update(str(path.relative_to(CODE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:20]
 
