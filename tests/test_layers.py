@@ -87,7 +87,7 @@ def test_every_feature_has_a_source_and_valid_themes(layers):
     "feature_id, themes",
     [
         ("btc-pipeline", {"energy", "economy"}),
-        ("kz-ru-border", {"territory", "security"}),
+        ("kz-ru-border", {"territory", "security", "migration"}),
         ("astrakhan-crossing", {"migration", "territory", "security"}),
         ("baikonur", {"security", "territory"}),
         ("sary-shagan", {"security", "territory"}),
