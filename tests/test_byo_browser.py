@@ -104,7 +104,7 @@ def test_pasted_text_shows_two_new_markers_quoting_it(streamlit_app, app_page):
     assert page.get_by_text("Mein Blatt · 14 Mar 2025").count() == 1
     assert "place=new%3Aatyrau" in page.url or "place=new:atyrau" in page.url
     app_page.wait_idle()
-    assert "Geoparser confidence" in page.locator('[data-testid="stTable"]').inner_text()
+    assert "Geoparser confidence" in page.locator("table.kz-attrs").inner_text()
     assert page.get_by_text("Most mentioned").count() == 0
     app_page.screenshot("byo-pasted-atyrau-click")
 
