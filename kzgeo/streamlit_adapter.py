@@ -131,10 +131,12 @@ iframe[title="streamlit_folium.st_folium"] { height: calc(100vh - 8.5rem) !impor
 }
 @media (min-width: 641px) {
   [data-testid="stElementContainer"]:has(ul.kz-legend-list) { order: 1; }
-  .st-key-kz-selection { order: 2; }
+  [data-testid="stLayoutWrapper"]:has(> .st-key-kz-selection) { order: 2; }
   [data-testid="stElementContainer"]:has(ul.kz-legend-list) ~ * { order: 3; }
 }
-@media (max-width: 640px) { .st-key-kz-selection { order: -1; } }
+@media (max-width: 640px) {
+  [data-testid="stLayoutWrapper"]:has(> .st-key-kz-selection) { order: -1; }
+}
 [data-testid="stButtonGroup"] div { flex-wrap: wrap !important; }
 .kz-quote { border-left: 3px solid #0072B2; padding: 0.2rem 0.6rem;
   margin: 0.3rem 0 0.6rem 0; }
