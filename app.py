@@ -8,9 +8,7 @@ lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview`` and
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
-import os
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -39,18 +37,6 @@ CREDITS = (
 )
 
 
-def folder_signature(folder: Path) -> str:
-    """Return a digest of the folder's file names, sizes and times (edits invalidate caches)."""
-    if not folder.is_dir():
-        return ""
-    listing = sorted(
-        f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
-        for e in os.scandir(folder)
-        if e.is_file()
-    )
-    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
-
-
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
 def cached_index(folder: str, signature: str) -> ServedIndex:
     """Return the corpus' served index, shared by every session (never mutated)."""
@@ -77,25 +63,13 @@ def cached_gazetteer():
     return gazetteer
 
 
-def filter_key(state: ViewState) -> tuple:
-    """Return what in ``state`` decides the visible features: themes, article, outlet, dates."""
-    return (state.themes, state.article, state.outlet, state.date_from, state.date_to)
-
-
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_visible(folder: str, signature: str, filters: tuple) -> tuple[tuple, dict]:
     """Return the visible features and their marker colours for one ``filter_key``."""
-    index = cached_index(folder, signature)
-    themes, article, outlet, date_from, date_to = filters
-    state = ViewState(themes=themes, article=article, outlet=outlet, date_from=date_from,
-                      date_to=date_to)  # fmt: skip
+    features = cached_index(folder, signature).collection["features"]
     catalogue = cached_catalogue(folder, signature)[0]
-    visible = dashboard.filter_features(index.collection["features"], state, catalogue)
-    colours = {
-        f["id"]: mapview.THEME_COLOURS.get(dashboard.main_theme(f["properties"]) or "other")
-        for f in visible
-    }
-    return tuple(visible), colours
+    visible = dashboard.filter_features(features, dashboard.state_of(filters), catalogue)
+    return tuple(visible), mapview.marker_colours(visible)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -103,14 +77,7 @@ def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asse
                _new: tuple = ()) -> dict:  # fmt: skip
     """Return the rendered map of one filter state and set of the user's new places."""
     visible, colours = cached_visible(folder, signature, filters)
-    countries = {"type": "FeatureCollection", "features": [
-        mapview.slim_feature(f, None) for f in visible if f["properties"]["layer"] == "countries"
-    ]}  # fmt: skip
-    overlays = mapview.index_layers(
-        [f for f in visible if f["properties"]["layer"] != "countries"] + list(_new), colours
-    )
-    return ui.map_component_args(mapview.build_map(countries, overlays=overlays,
-                                                   asset_url=asset_url))
+    return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, asset_url))
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -126,25 +93,13 @@ def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt
     if "initialised" in st.session_state:
         return
     state, notices = dashboard.parse_query(ui.query_params(), catalogue)
-    st.session_state.update(
-        initialised=True, notices=notices, place=state.place, themes=list(state.themes),
-        article=state.article or ALL, outlet=state.outlet or ALL, clicks=0,
-        dates=dashboard.clamp_dates(state.date_from, state.date_to, dates),
-        view=(state.lat, state.lon, state.zoom),
-    )  # fmt: skip
+    st.session_state.update(initialised=True, notices=notices, clicks=0,
+                            **dashboard.widget_values(state, dates))  # fmt: skip
 
 
 def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
     """Return the view state the widgets hold."""
-    s = st.session_state
-    date_from, date_to = s["dates"]
-    return ViewState(
-        place=s["place"], themes=tuple(t for t in THEME_IDS if t in (s["themes"] or [])),
-        article=s["article"] or None, outlet=s["outlet"] or None,
-        date_from=date_from if date_from != dates[0] else None,
-        date_to=date_to if date_to != dates[1] else None,
-        lat=s["view"][0], lon=s["view"][1], zoom=s["view"][2],
-    )  # fmt: skip
+    return dashboard.state_from_widgets(st.session_state, dates)
 
 
 def select(feature_id: str | None) -> None:
@@ -356,15 +311,11 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
 
 def show_timeline(state: ViewState, folder: str, signature: str) -> None:
     """Draw mentions per month for the visible features (or the selected one)."""
-    months, selected = cached_months(folder, signature, filter_key(state), state.place)
+    months, selected = cached_months(folder, signature, dashboard.filter_key(state), state.place)
     if months:
         st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
-        spec = {"mark": {"type": "bar", "tooltip": True}, "height": 140, "encoding": {
-            "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
-            "y": {"field": "quotes", "type": "quantitative", "title": "quotes",
-                  "axis": {"tickMinStep": 1, "format": "d"}}}}  # fmt: skip
-        st.vega_lite_chart(pd.DataFrame(months, columns=["month", "quotes"]), spec,
-                           width="stretch")  # fmt: skip
+        st.vega_lite_chart(pd.DataFrame(months, columns=["month", "quotes"]),
+                           dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
 
 
 def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) -> None:
@@ -374,8 +325,7 @@ def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) 
     link = ui.page_url() + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
     with st.expander("Share this view and export data", expanded=False):
         st.caption("Link to this view, the map's position and zoom included:")
-        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
-        ui.show_script_html(mapview.share_box_html(link or "/", st.session_state["runs"]))
+        ui.show_share_box(link)
         left, right = st.columns(2)
         view = {"type": "FeatureCollection", "features": list(visible)}
         for column, label, data, name, mime in (
@@ -399,7 +349,7 @@ def main() -> None:
                  "articles happen and what the sources actually say: click a place, pipeline, "
                  "border or country.</p>")  # fmt: skip
     folder = config.corpus_dir()
-    signature = folder_signature(folder)
+    signature = dashboard.folder_signature(folder)
     try:
         index = cached_index(str(folder), signature)
     except CorpusError as error:
@@ -422,13 +372,14 @@ def main() -> None:
         st.info(notice)
     show_own_article_form(index, cached_gazetteer)
     state = current_state(dates)
-    visible, colours = cached_visible(str(folder), signature, filter_key(state))
+    visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
     map_col, panel_col = st.columns([7, 3], gap="small")
     with map_col:
         new = tuple(st.session_state.get("new_features", []))
         new_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in new)
         asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
-        args = cached_map(str(folder), signature, filter_key(state), new_key, asset_url, new)
+        filters = dashboard.filter_key(state)
+        args = cached_map(str(folder), signature, filters, new_key, asset_url, new)
         ui.draw_map(args, on_value=take_map_click)
     with panel_col:  # on a phone it follows the map
         show_search_and_filters(index, visible, dates)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from kzgeo.themes import THEME_IDS
@@ -918,3 +921,74 @@ def attributes_html(rows: Sequence[tuple[str, str]], caption: str) -> str:
         f'<table class="kz-attrs"><caption>{html.escape(caption)}</caption>'
         f"<tbody>{body}</tbody></table>"
     )
+
+
+def folder_signature(folder: Path) -> str:
+    """Return a digest of a folder's file names, sizes and times (edits invalidate caches).
+
+    >>> folder_signature(Path("no-such-folder"))
+    ''
+    """
+    if not Path(folder).is_dir():
+        return ""
+    listing = sorted(
+        f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+        for e in os.scandir(folder)
+        if e.is_file()
+    )
+    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
+
+
+def state_of(filters: tuple) -> ViewState:
+    """Return the view state of a ``filter_key``: (themes, article, outlet, from, to)."""
+    themes, article, outlet, date_from, date_to = filters
+    return ViewState(themes=themes, article=article, outlet=outlet, date_from=date_from,
+                     date_to=date_to)  # fmt: skip
+
+
+def filter_key(state: ViewState) -> tuple:
+    """Return what in ``state`` decides the visible features: themes, article, outlet, dates.
+
+    >>> state_of(filter_key(ViewState(themes=("energy",), outlet="X"))).outlet
+    'X'
+    """
+    return (state.themes, state.article, state.outlet, state.date_from, state.date_to)
+
+
+# The timeline of quotes per month as a Vega-Lite spec (whole quotes only on the axis).
+TIMELINE_SPEC: dict[str, Any] = {
+    "mark": {"type": "bar", "tooltip": True},
+    "height": 140,
+    "encoding": {
+        "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
+        "y": {"field": "quotes", "type": "quantitative", "title": "quotes",
+              "axis": {"tickMinStep": 1, "format": "d"}},
+    },
+}  # fmt: skip
+
+
+def widget_values(state: ViewState, dates: tuple[dt.date, dt.date]) -> dict[str, Any]:
+    """Return the values the page's widgets take for ``state`` ("" means no filter).
+
+    >>> d = (dt.date(2022, 1, 1), dt.date(2025, 1, 1))
+    >>> state = ViewState(place="almaty", outlet="X", date_from=dt.date(2023, 5, 1))
+    >>> state_from_widgets(widget_values(state, d), d) == state
+    True
+    """
+    return {
+        "place": state.place, "themes": list(state.themes), "article": state.article or "",
+        "outlet": state.outlet or "", "dates": clamp_dates(state.date_from, state.date_to, dates),
+        "view": (state.lat, state.lon, state.zoom),
+    }  # fmt: skip
+
+
+def state_from_widgets(values: Mapping[str, Any], dates: tuple[dt.date, dt.date]) -> ViewState:
+    """Return the view state the page's widgets hold (``widget_values`` the other way)."""
+    date_from, date_to = values["dates"]
+    lat, lon, zoom = values["view"]
+    return ViewState(
+        place=values["place"], themes=tuple(t for t in THEME_IDS if t in (values["themes"] or [])),
+        article=values["article"] or None, outlet=values["outlet"] or None,
+        date_from=date_from if date_from != dates[0] else None,
+        date_to=date_to if date_to != dates[1] else None, lat=lat, lon=lon, zoom=zoom,
+    )  # fmt: skip

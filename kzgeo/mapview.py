@@ -380,6 +380,32 @@ def index_layers(
     return [index_layer(layer, rows) for layer, rows in by_layer.items() if rows]
 
 
+def marker_colours(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return each feature's marker colour: the colour of its main theme (grey: other)."""
+    from kzgeo.dashboard import main_theme
+
+    return {
+        f["id"]: THEME_COLOURS.get(main_theme(f["properties"]) or "other", THEME_COLOURS["other"])
+        for f in features
+    }
+
+
+def dashboard_map(
+    visible: Sequence[Mapping[str, Any]],
+    colours: Mapping[str, str],
+    new: Sequence[Mapping[str, Any]] = (),
+    asset_url: str = STATIC_VENDOR_URL,
+) -> folium.Map:
+    """Return the dashboard's map: the visible countries as its base, the other visible
+    features and the session's ``new`` ones as layers (built at the home view)."""
+    countries = {"type": "FeatureCollection", "features": [
+        slim_feature(f, None) for f in visible if f["properties"]["layer"] == "countries"
+    ]}  # fmt: skip
+    others = [f for f in visible if f["properties"]["layer"] != "countries"]
+    overlays = index_layers([*others, *new], colours)
+    return build_map(countries, overlays=overlays, asset_url=asset_url)
+
+
 class LegendRow(NamedTuple):
     """One legend entry: the geometry of its swatch, the swatch's style and the label."""
 
@@ -579,6 +605,20 @@ BEHAVIOUR_JS = """
     map.eachLayer(function (l) { if (l.getVisibleParent && l.hasLayer(layer)) { cluster = l; } });
     return cluster;
   }
+  // A feature's bounds; one that crosses the antimeridian (Russia's Chukotka, so the EAEU and
+  // the CSTO) is taken east of it, not as the whole world.
+  function boundsOf(layer) {
+    if (layer.getLatLng) { return L.latLngBounds([layer.getLatLng(), layer.getLatLng()]); }
+    var points = [];
+    (function walk(list) {
+      list.forEach(function (x) { if (Array.isArray(x)) { walk(x); } else { points.push(x); } });
+    })(layer.getLatLngs());
+    var west = points.some(function (p) { return p.lng < -90; });
+    var east = points.some(function (p) { return p.lng > 90; });
+    return L.latLngBounds(points.map(function (p) {
+      return west && east && p.lng < 0 ? L.latLng(p.lat, p.lng + 360) : p;
+    }));
+  }
   function bringIntoView(layers) {
     var layer = layers[0], cluster = layer.getLatLng ? clusterOf(layer) : null;
     if (cluster && cluster.getVisibleParent(layer) !== layer) {
@@ -586,7 +626,7 @@ BEHAVIOUR_JS = """
       return;
     }
     var bounds = L.latLngBounds([]);
-    layers.forEach(function (l) { bounds.extend(l.getBounds ? l.getBounds() : l.getLatLng()); });
+    layers.forEach(function (l) { bounds.extend(boundsOf(l)); });
     if (map.getBounds().pad(-0.05).contains(bounds)) { return; }
     if (layer.getLatLng) {
       map.flyTo(layer.getLatLng(), Math.max(map.getZoom(), 5), {duration: 0.6});
@@ -740,84 +780,3 @@ class ViewInUrl(folium.MacroElement):
         self.view_js = VIEW_JS
         self.home_json = json.dumps({"lat": home[0], "lon": home[1], "zoom": zoom})
         self.event = VIEW_EVENT
-
-
-SHARE_BOX_CSS = """<style>
-.kz-share {display: flex; gap: 0.5rem; align-items: center; margin: 0.2rem 0 0.8rem 0;}
-.kz-share input {flex: 1; min-width: 0; font-family: monospace; font-size: 0.85rem;
-  padding: 0.35rem 0.5rem; border: 1px solid #ccc; border-radius: 0.4rem; background: #f8f9fb;}
-.kz-share button {padding: 0.35rem 0.8rem; border: 1px solid #ccc; border-radius: 0.4rem;
-  background: #fff; cursor: pointer; white-space: nowrap;}
-.kz-share button:hover {border-color: #00799A; color: #00799A;}
-.kz-share span {font-size: 0.85rem; color: #2e7d32; min-width: 4rem;}
-</style>"""
-
-# Runs in the page after every run of the app. Puts the live map view back into the URL (when
-# the app writes URL parameters, Streamlit replaces the whole query); shows the live URL and
-# copies it on request.
-# When the app is embedded (Streamlit Community Cloud) the host is told the new query, as
-# Streamlit itself does, so the address bar follows.
-_SHARE_JS = """
-(function () {
-  /* VIEW_JS */
-  function tellHost() {
-    if (window.parent !== window) {
-      window.parent.postMessage(
-        {stCommVersion: 1, type: "SET_QUERY_PARAM", queryParams: location.search}, "*");
-    }
-  }
-  function show() {
-    var box = document.getElementById("kz-share-link");
-    if (box) { box.value = location.href; }
-  }
-  if (window.kzgeoView !== undefined
-      && replaceSearch(window, withView(location.search, window.kzgeoView))) {
-    tellHost();
-  }
-  show();
-  if (!window.kzgeoShareListens) {
-    window.kzgeoShareListens = true;
-    window.addEventListener(/* VIEW_EVENT */, function () { show(); tellHost(); });
-  }
-  var button = document.getElementById("kz-share-copy");
-  var status = document.getElementById("kz-share-status");
-  button.addEventListener("click", function () {
-    show();
-    var box = document.getElementById("kz-share-link");
-    function copied() { status.textContent = "Copied"; }
-    function bySelection() {
-      box.select();
-      status.textContent = document.execCommand("copy") ? "Copied" : "Select and copy";
-    }
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(location.href).then(copied, bySelection);
-    } else {
-      bySelection();
-    }
-  });
-})();
-"""
-
-
-def share_box_html(link: str, run: int = 0) -> str:
-    """Return the share box: the live link of this view (map position included) and a copy
-    button, as HTML with its script (for ``st.html(..., unsafe_allow_javascript=True)``).
-
-    ``link`` is shown until the script runs. ``run`` (the app's run counter) makes the box new
-    on every run, so its script runs after every run and puts the map view back into the URL
-    after whatever Streamlit wrote there (a write survives an interrupted run, the box may not).
-
-    >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
-    True
-    """
-    script = _SHARE_JS.replace("/* VIEW_JS */", VIEW_JS)
-    script = script.replace("/* VIEW_EVENT */", json.dumps(VIEW_EVENT))
-    script = script.replace("</", "<\\/")  # nothing in it may close the script element
-    return (
-        f'{SHARE_BOX_CSS}<div class="kz-share" data-run="{run}">'
-        f'<input id="kz-share-link" type="text" readonly value="{escape(link)}" '
-        'aria-label="Link to this view">'
-        '<button id="kz-share-copy" type="button">Copy link</button>'
-        '<span id="kz-share-status" role="status"></span></div>'
-        f"<script>{script}</script>"
-    )

@@ -9,12 +9,16 @@ checks ``map_component_args`` against what ``st_folium`` itself sends).
 
 from __future__ import annotations
 
+import html
+import json
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import folium
 import streamlit as st
 import streamlit_folium
+
+from kzgeo import mapview
 
 MAP_KEY = "kzgeo_map"
 MAP_RETURNS = ("last_active_drawing", "last_object_clicked_count")  # no pan or zoom: no rerun
@@ -165,9 +169,94 @@ def show_html(text: str) -> None:
     st.markdown(text, unsafe_allow_html=True)
 
 
-def show_script_html(text: str) -> None:
-    """Show HTML with its own script (the share box), new on every run."""
-    st.html(text, unsafe_allow_javascript=True)
+def show_share_box(link: str) -> None:
+    """Show the share box (``share_box_html``), new on every run so its script runs after every
+    run and puts the map's view back into the URL after whatever Streamlit wrote there."""
+    st.session_state["kz_runs"] = st.session_state.get("kz_runs", 0) + 1
+    st.html(share_box_html(link or "/", st.session_state["kz_runs"]),
+            unsafe_allow_javascript=True)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the share box
+SHARE_BOX_CSS = """<style>
+.kz-share {display: flex; gap: 0.5rem; align-items: center; margin: 0.2rem 0 0.8rem 0;}
+.kz-share input {flex: 1; min-width: 0; font-family: monospace; font-size: 0.85rem;
+  padding: 0.35rem 0.5rem; border: 1px solid #ccc; border-radius: 0.4rem; background: #f8f9fb;}
+.kz-share button {padding: 0.35rem 0.8rem; border: 1px solid #ccc; border-radius: 0.4rem;
+  background: #fff; cursor: pointer; white-space: nowrap;}
+.kz-share button:hover {border-color: #00799A; color: #00799A;}
+.kz-share span {font-size: 0.85rem; color: #2e7d32; min-width: 4rem;}
+</style>"""
+
+# Runs in the page after every run of the app. Puts the live map view back into the URL (when
+# the app writes URL parameters, Streamlit replaces the whole query); shows the live URL and
+# copies it on request.
+# When the app is embedded (Streamlit Community Cloud) the host is told the new query, as
+# Streamlit itself does, so the address bar follows.
+_SHARE_JS = """
+(function () {
+  /* VIEW_JS */
+  function tellHost() {
+    if (window.parent !== window) {
+      window.parent.postMessage(
+        {stCommVersion: 1, type: "SET_QUERY_PARAM", queryParams: location.search}, "*");
+    }
+  }
+  function show() {
+    var box = document.getElementById("kz-share-link");
+    if (box) { box.value = location.href; }
+  }
+  if (window.kzgeoView !== undefined
+      && replaceSearch(window, withView(location.search, window.kzgeoView))) {
+    tellHost();
+  }
+  show();
+  if (!window.kzgeoShareListens) {
+    window.kzgeoShareListens = true;
+    window.addEventListener(/* VIEW_EVENT */, function () { show(); tellHost(); });
+  }
+  var button = document.getElementById("kz-share-copy");
+  var status = document.getElementById("kz-share-status");
+  button.addEventListener("click", function () {
+    show();
+    var box = document.getElementById("kz-share-link");
+    function copied() { status.textContent = "Copied"; }
+    function bySelection() {
+      box.select();
+      status.textContent = document.execCommand("copy") ? "Copied" : "Select and copy";
+    }
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(location.href).then(copied, bySelection);
+    } else {
+      bySelection();
+    }
+  });
+})();
+"""
+
+
+def share_box_html(link: str, run: int = 0) -> str:
+    """Return the share box: the live link of this view (map position included) and a copy
+    button, as HTML with its script (for ``st.html(..., unsafe_allow_javascript=True)``).
+
+    ``link`` is shown until the script runs. ``run`` (the app's run counter) makes the box new
+    on every run, so its script runs after every run and puts the map view back into the URL
+    after whatever Streamlit wrote there (a write survives an interrupted run, the box may not).
+
+    >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
+    True
+    """
+    script = _SHARE_JS.replace("/* VIEW_JS */", mapview.VIEW_JS)
+    script = script.replace("/* VIEW_EVENT */", json.dumps(mapview.VIEW_EVENT))
+    script = script.replace("</", "<\\/")  # nothing in it may close the script element
+    return (
+        f'{SHARE_BOX_CSS}<div class="kz-share" data-run="{run}">'
+        f'<input id="kz-share-link" type="text" readonly value="{html.escape(link)}" '
+        'aria-label="Link to this view">'
+        '<button id="kz-share-copy" type="button">Copy link</button>'
+        '<span id="kz-share-status" role="status"></span></div>'
+        f"<script>{script}</script>"
+    )
 
 
 def page_url() -> str:

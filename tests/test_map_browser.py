@@ -129,6 +129,11 @@ def test_clicks_anywhere_inside_kazakhstan_open_kazakhstan(streamlit_app, deskto
                           ".leaflet-interactive').length") == 0  # fmt: skip
     desktop.open(streamlit_app, "?place=eaeu")
     panel_heading(page, "Eurasian Economic Union").wait_for()
+    map_handle(desktop).wait_for_function(  # its members in view: Kazakhstan, Belarus, Armenia
+        "() => [[48, 67], [53.9, 27.6], [40.2, 44.5]].every((p) => window.map.getBounds()"
+        ".contains(p))"
+    )
+    page.wait_for_timeout(1500)  # the flight ends and the shapes are drawn for the new view
     shot(desktop, "map-desktop-eaeu")
     desktop.log.assert_offline()
     desktop.log.assert_no_console_errors()
@@ -256,3 +261,21 @@ def test_tab_and_enter_select_a_feature(streamlit_app, desktop):
     page.keyboard.press("Enter")
     panel_heading(page, "Novorossiysk").wait_for()
     assert focused["weight"] >= 3  # focus is drawn on the marker itself
+
+
+def test_the_map_comes_first_and_the_legend_is_in_view_on_a_desktop(streamlit_app, desktop):
+    page = desktop.open(streamlit_app, "?place=baikonur").page
+    map_handle(desktop)
+    box = desktop.map_iframe.bounding_box()
+    assert box["width"] >= 0.6 * DESKTOP["width"], box  # most of the width
+    assert box["height"] >= 0.75 * DESKTOP["height"], box  # and of the viewport's height
+    assert box["y"] + box["height"] <= DESKTOP["height"], box  # all of it without scrolling
+    legend = page.locator("li.kz-legend")
+    assert legend.count() >= 10
+    last = legend.last.bounding_box()
+    assert last["y"] + last["height"] <= DESKTOP["height"], "the legend runs below the fold"
+    assert page.title().startswith("Kazakhstan in German-language reporting")
+    assert page.locator('.kz-quote[lang="de"]').count() >= 1  # German quotes say so
+    shot(desktop, "map-desktop-baikonur")
+    desktop.log.assert_offline()
+    desktop.log.assert_no_console_errors()

@@ -7,7 +7,7 @@ import folium.plugins
 import geopandas as gpd
 import pytest
 
-from kzgeo import config, layers, mapview
+from kzgeo import config, layers, mapview, streamlit_adapter
 from kzgeo.mapview import MAP_CENTER, build_map, read_geojson, style_country
 from kzgeo.themes import THEME_IDS
 
@@ -196,7 +196,7 @@ def test_alliances_take_no_clicks_and_lie_in_a_pane_without_pointer_events():
 
 
 def test_the_share_box_escapes_the_link_and_keeps_its_script_closed():
-    html = mapview.share_box_html('/?q="><script>alert(1)</script>')
+    html = streamlit_adapter.share_box_html('/?q="><script>alert(1)</script>')
     assert "&quot;&gt;&lt;script&gt;alert(1)" in html
     script = html.split("<script>", 1)[1]
     assert script.count("</") == 1 and script.endswith("</script>")
