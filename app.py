@@ -292,7 +292,7 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
     if not top:
         title = next((a.title for a in articles if a.id == state.article), None)
         reason, helps = dashboard.empty_reason(state, title)
-        st.warning(reason)
+        (st.warning if helps else st.caption)(reason)  # a filter to clear, or the corpus
         dates = st.session_state["dates_bounds"]
         for name in helps:
             label = "Switch every theme on" if name == "themes" else f"Clear the {name} filter"
