@@ -75,6 +75,26 @@ def test_theme_filter_hides_layers_without_a_chosen_theme(index, catalogue):
     )
 
 
+@pytest.mark.parametrize("theme", THEME_IDS)
+def test_each_theme_alone_shows_only_what_carries_it(index, catalogue, theme):
+    visible = dashboard.filter_features(
+        index.collection["features"], ViewState(themes=(theme,)), catalogue
+    )
+    pipelines = [f for f in visible if f["properties"]["layer"] == "pipelines"]
+    assert len(pipelines) == (6 if theme == "energy" else 0)
+    for f in visible:
+        properties = f["properties"]
+        if properties.get("off_theme"):  # a country drawn as the base map, without quotes
+            assert properties["quotes"] == [] and theme not in properties["themes"]
+        else:
+            assert theme in properties["themes"], f["id"]
+        if properties["layer"] == "places":  # its quotes follow the theme, and its count
+            assert all(theme in (q["themes"] or ["other"]) for q in properties["quotes"])
+            assert properties["mention_count"] == len(properties["quotes"]) > 0
+    top = [f["id"] for f in dashboard.most_mentioned(visible)]
+    assert ("kazakhstan" in top) == (theme in ("diplomacy", "territory"))
+
+
 def test_article_filter_keeps_only_its_quotes_and_places(index, catalogue):
     state = ViewState(article="watson-2022-09-kalte-schulter")
     visible = dashboard.filter_features(index.collection["features"], state, catalogue)

@@ -355,6 +355,9 @@ def test_the_map_view_is_in_the_url_kept_across_reruns_and_shared(streamlit_app,
     page = app_page.open(streamlit_app, "?themes=energy,migration").page
     frame = map_handle(app_page)
     assert url_view(page.url) is None  # the home view needs no parameters
+    page.wait_for_timeout(1500)  # on a busy machine the map's first value (a rerun) comes late
+    app_page.wait_idle()
+    frame = map_handle(app_page)
     page.evaluate(WATCH_RUNS_JS)
 
     # pan and zoom with the mouse: the Astrakhan crossing to the centre, one wheel turn in

@@ -202,8 +202,8 @@ def test_a_tap_on_a_phone_selects_a_circle(streamlit_app, phone):
     phone.log.assert_offline()
 
 
-@pytest.mark.parametrize(("themes", "pipelines"), [("energy", 6), ("security", 0),
-                                                    ("migration,rights", 0)])  # fmt: skip
+@pytest.mark.parametrize(("themes", "pipelines"), [("energy", 6), ("economy", 0),
+                                                    ("security,migration,rights", 0)])  # fmt: skip
 def test_only_the_energy_theme_draws_the_pipelines(streamlit_app, desktop, themes, pipelines):
     desktop.open(streamlit_app, f"?themes={themes}")
     assert map_handle(desktop).evaluate(LAYER_COUNT_JS, "pipelines") == pipelines
