@@ -415,7 +415,7 @@ class LegendRow(NamedTuple):
 
 
 CLUSTER_LEGEND = "Nearby places grouped (number of places; click to zoom in)"
-SELECTED_LEGEND = "Selected"
+SELECTED_LEGEND = "Selected: a thick black edge"
 
 
 def legend_entries(
@@ -435,7 +435,8 @@ def legend_entries(
     >>> [row.label for row in legend_entries(places, {"a": "#0072B2"},
     ...     [("#D55E00", "Energy"), ("#0072B2", "Security")])]  # doctest: +NORMALIZE_WHITESPACE
     ['Security (main theme)', 'Gas pipeline (schematic route)',
-     'Nearby places grouped (number of places; click to zoom in)', 'Selected']
+     'Nearby places grouped (number of places; click to zoom in)',
+     'Selected: a thick black edge']
     >>> legend_entries([], {}, [("#D55E00", "Energy")])
     []
     """
@@ -459,7 +460,7 @@ def legend_entries(
             rows.append(LegendRow(mark.geometry, mark.style, mark.legend))
     if any(f["properties"]["layer"] == "places" for f in features):
         rows.append(LegendRow("cluster", {}, CLUSTER_LEGEND))
-    rows.append(LegendRow("point", {**SELECTED_STYLE["point"], "fillColor": "#ffffff"},
+    rows.append(LegendRow("point", {**SELECTED_STYLE["point"], "fillColor": "#bbbbbb"},
                           SELECTED_LEGEND))
     return rows
 
@@ -473,7 +474,7 @@ def _swatch(row: LegendRow) -> str:
     dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
     if row.geometry == "point":
         body = (f'<circle cx="9" cy="9" r="6" fill="{fill}" stroke="{colour}" '
-                f'stroke-width="{min(float(style.get("weight", 1)), 3)}"/>')
+                f'stroke-width="{min(float(style.get("weight", 1)), 4)}"/>')
     elif row.geometry == "line":
         body = (f'<line x1="1" y1="9" x2="25" y2="9" stroke="{colour}" '
                 f'stroke-width="{min(float(style.get("weight", 3)), 5)}"{dash_attr}/>')
