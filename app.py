@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
+import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
@@ -21,9 +24,21 @@ from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
-from kzgeo.ingest import LANGUAGES, IngestError
+from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
 from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
+from kzgeo.store import (
+    DATABASE_ENV_VAR,
+    CollectionError,
+    CollectionView,
+    Store,
+    StoreUnavailable,
+    is_token,
+    open_store,
+    rate_limit,
+    store_from_engine,
+    view_collection,
+)
 from kzgeo.themes import THEME_IDS, THEMES
 
 TITLE = "Kazakhstan in German-language reporting"
@@ -98,8 +113,22 @@ def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt
 
 
 def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
-    """Return the view state the widgets hold."""
-    return dashboard.state_from_widgets(st.session_state, dates)
+    """Return the view state the widgets hold, with the session's collection."""
+    state = dashboard.state_from_widgets(st.session_state, dates)
+    return replace(state, collection=st.session_state["collection"])
+
+
+def take_collection_from_url() -> None:
+    """On a session's first run, take the collection (and an edit token) the link names."""
+    for key, value in ADD_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    if "initialised" in st.session_state:
+        return
+    params = ui.query_params()
+    for key, name in (("collection", "collection"), ("edit", "edit_token")):
+        value = dashboard.first_value(params.get(key))
+        if is_token(value):
+            st.session_state[name] = value
 
 
 def select(feature_id: str | None) -> None:
@@ -121,86 +150,140 @@ def clear_filter(name: str, dates: tuple[dt.date, dt.date]) -> None:
     st.session_state[name] = defaults[name]
 
 
-# --- your own article: this session only (to be re-plumbed onto the user database) -------------
-BYO_DEFAULTS = {"new_features": [], "byo_error": None, "byo_done": None,
-                "byo_language": LANGUAGES[0]}  # fmt: skip
+# --- added articles: a collection in the database, shown to whoever has its link ---------------
+ADD_DEFAULTS = {"add_error": None, "add_done": None, "add_language": LANGUAGES[0], "add_url": "",
+                "add_times": [], "edit_token": None, "collection": None}  # fmt: skip
+ADD_FIELDS = ("add_text", "add_title", "add_outlet", "add_author", "add_date", "add_url")
 
 
-def byo_read(upload_or_text: str) -> None:
-    """Guess title, outlet, date and language of the pasted text or uploaded file (errors shown)."""
-    from kzgeo.ingest import guess_metadata
+@st.cache_resource(show_spinner=False)
+def cached_store() -> Store:
+    """Return the store of added articles: $KZGEO_DATABASE_URL, else ``st.connection("kzgeo")``
+    when the secrets configure it, else the SQLite file in the data folder."""
+    engine = None if os.environ.get(DATABASE_ENV_VAR) else ui.configured_connection_engine()
+    return store_from_engine(engine) if engine is not None else open_store()
 
+
+@st.cache_resource(max_entries=16, show_spinner="Mapping the collection's articles …")
+def cached_collection_features(folder: str, signature: str, key: tuple, _articles: tuple) -> tuple:
+    """Return the places of a collection's articles (``key``: their ids and texts' hashes)."""
+    index = cached_index(folder, signature)
+    return tuple(dashboard.collection_features(_articles, cached_gazetteer(), index.collection))
+
+
+def collection_view(folder: str, signature: str) -> tuple[CollectionView, tuple]:
+    """Return the session's collection (or a notice why not) and its places."""
+    view = view_collection(st.session_state["collection"], cached_store)
+    key = tuple((a.id, hash(a.text)) for a in view.articles)
+    return view, cached_collection_features(folder, signature, key, view.articles)
+
+
+def fill_form(source: str) -> None:
+    """Prefill the form from the web address, the uploaded file or the pasted text."""
     s = st.session_state
-    s["byo_error"], meta, overwrite = None, None, upload_or_text == "upload"
+    s["add_error"], meta = None, {}
     try:
-        if overwrite and s.get("byo_file") is not None:
-            s["byo_text"], meta = dashboard.read_upload(s["byo_file"].getvalue(),
-                                                        s["byo_file"].name)  # fmt: skip
-        elif not overwrite and (s.get("byo_text") or "").strip():
-            meta = guess_metadata(s["byo_text"])
+        if source == "url" and s.get("add_url", "").strip():
+            fetched = fetch_article(s["add_url"].strip())
+            s["add_text"], s["add_url"], meta = fetched.text, fetched.url, fetched.metadata
+        elif source == "upload" and s.get("add_file") is not None:
+            upload = s["add_file"]
+            s["add_text"], meta = dashboard.read_upload(upload.getvalue(), upload.name)
+        elif source == "text" and (s.get("add_text") or "").strip():
+            meta = guess_metadata(s["add_text"])
     except IngestError as error:
-        s["byo_error"] = str(error)
-    guessed = {"byo_title": (meta or {}).get("title"), "byo_outlet": (meta or {}).get("outlet"),
-               "byo_date": (meta or {}).get("date") and meta["date"].isoformat(),
-               "byo_language": (meta or {}).get("language")}  # fmt: skip
-    for key, value in guessed.items():
-        if value and (overwrite or not s.get(key)):
-            s[key] = value
+        s["add_error"] = str(error)
+    for field in ("title", "outlet", "author", "date", "language"):
+        value = meta.get(field)
+        if value and (source != "text" or not s.get(f"add_{field}")):
+            s[f"add_{field}"] = value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def byo_map(index: ServedIndex, gazetteer) -> None:
-    """Geoparse the form's article and add its places to this session's new features."""
+def add_article() -> None:
+    """Geoparse and store the form's article in the session's collection (or a new one)."""
     s = st.session_state
-    s["byo_error"] = s["byo_done"] = None
-    try:
-        article, features = dashboard.user_article_features(
-            s.get("byo_text") or "", s.get("byo_title") or "", s.get("byo_outlet") or "",
-            s.get("byo_date") or None, s.get("byo_language") or None, gazetteer(),
-            index.collection)  # fmt: skip
-    except IngestError as error:
-        s["byo_error"] = str(error)
+    s["add_error"] = s["add_done"] = None
+    wait = rate_limit(s["add_times"], time.time())
+    if wait:
+        s["add_error"] = f"Too many additions from this session; try again in {wait:.0f} s."
         return
-    s["new_features"] = dashboard.merge_new_features(s["new_features"], features)
-    found = ", ".join(f["properties"]["name"] for f in features)
-    s["byo_done"] = f"“{article.title}”: " + (
-        f"{len(features)} place(s) on the map, marked new: {found}." if features
-        else "no places found in the text.")  # fmt: skip
+    token = s["edit_token"] if s["collection"] else None  # a view link only: a new collection
+    try:
+        added = add_to_collection(
+            cached_store(), s.get("add_text") or "", s.get("add_title") or "",
+            s.get("add_outlet") or "", s.get("add_date") or None, cached_gazetteer(),
+            author=s.get("add_author") or None, language=s.get("add_language"),
+            url=s.get("add_url", "").strip() or None,
+            collection_id=s["collection"] if token else None, edit_token=token)  # fmt: skip
+    except (IngestError, CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
+        return
+    s["add_times"] = [*s["add_times"], time.time()]
+    s["collection"] = added.collection.id
+    s["edit_token"] = added.edit_token or token
+    s["add_done"] = (f"“{added.article.title}” is on the map (magenta markers) and kept in your "
+                     "collection. Its links are under “Share this view”.")  # fmt: skip
+    for key in ADD_FIELDS:
+        s[key] = ""
 
 
-def byo_remove() -> None:
-    """Forget this session's own articles (and a selection of one of their places)."""
-    st.session_state.update(new_features=[], byo_done=None, byo_error=None)
-    if dashboard.is_new_id(st.session_state.get("place")):
-        select(None)
+def remove_article(article_id: str) -> None:
+    """Remove an article from the collection (edit link only)."""
+    s = st.session_state
+    try:
+        cached_store().remove_article(s["collection"], s["edit_token"], article_id)
+    except (CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
 
 
-def show_own_article_form(index: ServedIndex, gazetteer) -> None:
-    """Draw the sidebar form to paste or upload an article and map it in this session."""
-    for key, value in BYO_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    with st.sidebar, st.expander("Add your own article", expanded=False):
-        st.caption("Paste a German or English article or upload a file; its places appear on "
-                   "the map marked new, for this session only (nothing is saved).")
-        st.file_uploader("Upload .txt, .md or .html", key="byo_file", on_change=byo_read,
+def rename_collection() -> None:
+    """Rename the collection (edit link only)."""
+    s = st.session_state
+    try:
+        cached_store().rename(s["collection"], s["edit_token"], s.get("add_name") or "")
+    except (CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
+
+
+def show_add_form(view: CollectionView) -> None:
+    """Draw the sidebar: add an article by web address, file or text; edit the collection."""
+    s = st.session_state
+    can_edit = view.collection is not None and bool(s["edit_token"])
+    with st.sidebar:
+        st.header("Add an article")
+        st.caption("Give a web address, a file or the text of a German or English article. Its "
+                   "places appear on the map and are kept in a collection that anyone with its "
+                   "link sees." + ("" if can_edit or view.collection is None else
+                                   " This is a view link: adding starts a collection of your "
+                                   "own."))  # fmt: skip
+        st.text_input("Web address", key="add_url", placeholder="https://…")
+        st.button("Fetch the article", key="add_fetch", on_click=fill_form, args=("url",))
+        st.file_uploader("…or upload .txt, .md or .html", key="add_file", on_change=fill_form,
                          args=("upload",), help="HTML is reduced to its article text.")
-        st.text_area("Article text", key="byo_text", height=160, on_change=byo_read,
+        st.text_area("…or paste the text", key="add_text", height=140, on_change=fill_form,
                      args=("text",))  # fmt: skip
-        st.text_input("Title", key="byo_title")
-        st.text_input("Outlet (newspaper or site)", key="byo_outlet")
-        st.text_input("Date (YYYY-MM-DD)", key="byo_date", placeholder="2025-03-14")
-        st.radio("Language", options=list(LANGUAGES), key="byo_language", horizontal=True,
+        st.text_input("Title", key="add_title")
+        st.text_input("Outlet (newspaper or site)", key="add_outlet")
+        st.text_input("Author", key="add_author")
+        st.text_input("Date (YYYY-MM-DD)", key="add_date", placeholder="2025-03-14")
+        st.radio("Language", options=list(LANGUAGES), key="add_language", horizontal=True,
                  format_func={"de": "German", "en": "English"}.get)  # fmt: skip
-        st.button("Map this article", key="byo_map", on_click=byo_map, args=(index, gazetteer))
-        if st.session_state["byo_error"]:
-            st.error(st.session_state["byo_error"])
-        if st.session_state["byo_done"]:
-            st.success(st.session_state["byo_done"])
-        if st.session_state["new_features"]:
-            st.button("Remove my articles", key="byo_remove", on_click=byo_remove)
+        st.button("Add to the map", key="add_go", type="primary", on_click=add_article)
+        if s["add_error"]:
+            st.error(s["add_error"])
+        if s["add_done"]:
+            st.success(s["add_done"])
+        if can_edit:
+            st.subheader(f"Your collection ({len(view.articles)})")
+            st.text_input("Name", value=view.collection.name, key="add_name")
+            st.button("Rename", key="add_rename", on_click=rename_collection)
+            for article in view.articles:
+                st.button(f"Remove “{article.title}”", key=f"remove-{article.id}",
+                          on_click=remove_article, args=(article.id,))  # fmt: skip
 
 
 # --- the panel beside the map ------------------------------------------------------------------
-def show_search_and_filters(index: ServedIndex, visible: tuple, dates) -> None:
+def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     """Draw the search over everything on the map, the theme toggles and the other filters."""
     labels = {f["id"]: dashboard.search_label(f["properties"]) for f in visible}
     st.selectbox(
@@ -214,7 +297,7 @@ def show_search_and_filters(index: ServedIndex, visible: tuple, dates) -> None:
         format_func=THEME_LABELS.get, key="themes",
         help="Shows the places and layers tagged with a theme that is switched on.",
     )  # fmt: skip
-    articles = {a.id: a for a in index.articles}
+    articles = {a.id: a for a in articles}
     with st.expander("Filter by article, outlet or date"):
         st.selectbox("Article", options=[ALL, *articles], key="article", format_func=lambda i:
                      "All articles" if i == ALL else article_label(articles[i]))  # fmt: skip
@@ -232,21 +315,22 @@ def article_label(article) -> str:
 
 def show_legend(visible: tuple, colours: dict) -> None:
     """Draw the legend of every kind of mark the map draws."""
-    rows = mapview.legend_entries([*visible, *st.session_state.get("new_features", [])], colours,
+    rows = mapview.legend_entries(visible, colours,
                                   [(t.colour, t.label) for t in THEMES])  # fmt: skip
     ui.show_html(mapview.legend_html(rows))
 
 
-def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict) -> None:
+def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict,
+               added: tuple, articles: list) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     feature, hidden = dashboard.find_feature(
-        state.place, visible, index.collection["features"], st.session_state["new_features"])
+        state.place, visible, [*index.collection["features"], *added])
     if feature is not None and feature["properties"].get("off_theme"):
         feature, hidden = index.feature(feature["id"]), True
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
-        return show_overview(visible, index.articles, state)
+        return show_overview(visible, articles, state)
     p = feature["properties"]
     mark = mark_of(p)
     st.subheader(p["name"])
@@ -265,7 +349,7 @@ def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict
         return
     filtered = " matching the filters" if dashboard.filters_quotes(state) else ""
     st.markdown(f"**{len(quotes):,} quote{'s' * (len(quotes) != 1)}{filtered}**")
-    show_quotes(feature["id"], quotes, {a.id: a.language for a in index.articles})
+    show_quotes(feature["id"], quotes, {a.id: a.language for a in articles})
 
 
 def show_quotes(feature_id: str, quotes: list, languages: dict) -> None:
@@ -318,14 +402,22 @@ def show_timeline(state: ViewState, folder: str, signature: str) -> None:
                            dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
 
 
-def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) -> None:
+def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex,
+                          added: tuple) -> None:  # fmt: skip
     """Keep the view in the URL; offer its link and downloads (each made on its click)."""
     query = dashboard.to_query(state)
     ui.write_query(query)
     link = ui.page_url() + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
-    with st.expander("Share this view and export data", expanded=False):
+    token = st.session_state["edit_token"]
+    with st.expander("Share this view and export data", expanded=bool(token and added)):
         st.caption("Link to this view, the map's position and zoom included:")
         ui.show_share_box(link)
+        if token and state.collection:
+            edit = {"collection": state.collection, "edit": token}
+            st.caption("Edit link of your collection: it can add and remove articles. Keep it "
+                       "to yourself; share the view link above.")  # fmt: skip
+            st.code(ui.page_url() + "?" + urlencode(edit), language=None)
+        everything = {**index.collection, "features": [*index.collection["features"], *added]}
         left, right = st.columns(2)
         view = {"type": "FeatureCollection", "features": list(visible)}
         for column, label, data, name, mime in (
@@ -333,7 +425,7 @@ def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) 
              "application/geo+json"),
             (left, "This view's quotes (CSV)", lambda: dashboard.quotes_csv(visible),
              "kzgeo-view-quotes.csv", "text/csv"),
-            (right, "Whole dataset (GeoJSON)", lambda: geojson_text(index.collection),
+            (right, "Whole dataset (GeoJSON)", lambda: geojson_text(everything),
              "kzgeo.geojson", "application/geo+json"),
             (right, "All mentions (CSV)", index.mentions_csv, "kzgeo-mentions.csv", "text/csv"),
         ):  # fmt: skip
@@ -365,29 +457,34 @@ def main() -> None:
                    + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
                                for w in index.warnings))  # fmt: skip
     catalogue, names = cached_catalogue(str(folder), signature)
-    days = [a.date for a in index.articles if a.date] or [dt.date.today()]
+    take_collection_from_url()
+    view, added_all = collection_view(str(folder), signature)
+    articles = [*index.articles, *view.articles]
+    catalogue = dashboard.with_collection(catalogue, added_all, view.articles)
+    days = [a.date for a in articles if a.date] or [dt.date.today()]
     st.session_state["dates_bounds"] = dates = (min(days), max(days))
     initialise_from_url(catalogue, dates)
-    for notice in st.session_state["notices"]:
+    for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
-    show_own_article_form(index, cached_gazetteer)
+    show_add_form(view)
     state = current_state(dates)
     visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
+    added = tuple(dashboard.filter_features(added_all, state, catalogue))
     map_col, panel_col = st.columns([7, 3], gap="small")
     with map_col:
-        new = tuple(st.session_state.get("new_features", []))
-        new_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in new)
+        added_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in added)
         asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
         filters = dashboard.filter_key(state)
-        args = cached_map(str(folder), signature, filters, new_key, asset_url, new)
+        args = cached_map(str(folder), signature, filters, added_key, asset_url, added)
         ui.draw_map(args, on_value=take_map_click)
     with panel_col:  # on a phone it follows the map
-        show_search_and_filters(index, visible, dates)
+        show_search_and_filters(articles, (*visible, *added), dates)
         with st.container(key="kz-selection"):  # on a phone: right after the map
-            show_panel(index, current_state(dates), visible, names)
-        show_legend(visible, colours)  # on a wide screen: above the selection
+            show_panel(index, current_state(dates), (*visible, *added), names, added_all,
+                       articles)
+        show_legend((*visible, *added), colours)  # on a wide screen: above the selection
         show_timeline(current_state(dates), str(folder), signature)
-    show_share_and_export(current_state(dates), visible, index)
+    show_share_and_export(current_state(dates), (*visible, *added), index, added_all)
     st.caption(f"{CREDITS} Outlets: "
                f"{dashboard.escape_markdown(', '.join(sorted(catalogue.outlets)))}.")
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kzgeo.store import is_token
 from kzgeo.themes import THEME_IDS
 
 MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
@@ -43,6 +44,7 @@ class ViewState:
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
+    collection: str | None = None  # a collection of added articles shown beside the corpus
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,11 @@ def parse_query(
             else f"Unknown link parameters ignored: {listed(unknown)}."
         )
     state = ViewState()
+    if "collection" in values:
+        if is_token(values["collection"]):
+            state = replace(state, collection=values["collection"])
+        else:
+            notices.append(f"Collection id {shown(values['collection'])} is malformed; ignored.")
     if "place" in values:
         if values["place"] in catalogue.feature_ids:
             state = replace(state, place=values["place"])
@@ -219,7 +226,10 @@ def parse_dates(
 
 # The map view a link may carry, and the values each part may take (the map reads the same).
 VIEW_RANGES: dict[str, tuple[int, int]] = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (1, 18)}
-QUERY_KEYS = frozenset({"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom"})
+QUERY_KEYS = frozenset(
+    {"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom", "collection",
+     "edit"}  # edit: a collection's edit token, which the app takes out of the address bar
+)
 
 
 def clip(text: str, limit: int = MAX_NOTICE_CHARS) -> str:
@@ -324,6 +334,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         query["to"] = state.date_to.isoformat()
     if state.lat is not None and state.lon is not None and state.zoom is not None:
         query.update(lat=f"{state.lat:.4f}", lon=f"{state.lon:.4f}", zoom=str(state.zoom))
+    if state.collection:
+        query["collection"] = state.collection
     return query
 
 
@@ -360,23 +372,22 @@ def filter_features(features: Iterable[dict], state: ViewState, catalogue: Catal
     visible = []
     for feature in features:
         properties = feature["properties"]
+        layer = properties.get("base_layer") or properties["layer"]  # added: as in the corpus
         quotes = properties["quotes"]
         if by_quote:
             quotes = [q for q in quotes if quote_matches(q, state, outlet_articles)]
-        if by_theme and properties["layer"] == "places":  # its themes are its quotes' themes
+        if by_theme and layer == "places":  # its themes are its quotes' themes
             quotes = [q for q in quotes if wanted & set(q.get("themes") or OTHER)]
         on_theme = bool(wanted & set(properties["themes"]))
-        if properties["layer"] in BASE_LAYERS:
+        if layer in BASE_LAYERS:
             if not on_theme:
                 visible.append(
                     {**feature, "properties": {**properties, "quotes": [], "off_theme": True}}
                 )
                 continue
-        elif not on_theme or (
-            properties["layer"] == "places" and (by_quote or by_theme) and not quotes
-        ):
+        elif not on_theme or (layer == "places" and (by_quote or by_theme) and not quotes):
             continue
-        counted = {"mention_count": len(quotes)} if properties["layer"] == "places" else {}
+        counted = {"mention_count": len(quotes)} if layer == "places" else {}
         visible.append({**feature, "properties": {**properties, "quotes": quotes, **counted}})
     return visible
 
@@ -505,13 +516,26 @@ def quote_html(quote: Mapping[str, Any]) -> str:
 def article_group_html(
     first: Mapping[str, Any], quotes: Iterable[Mapping[str, Any]], language: str = "de"
 ) -> str:
-    """Return one article's quotes as escaped HTML: title, outlet, author, date, sentences
-    (title and sentences marked with the article's ``language``)."""
+    """Return one article's quotes as escaped HTML: title, outlet, author, date, a link to the
+    original when the article has a web address, sentences (marked with its ``language``).
+
+    >>> q = {"title": "T", "outlet": "taz", "url": "https://taz.de/a?b=1&c=2", "text": "x",
+    ...      "start": 0, "end": 1, "mention_start": 0, "mention_end": 1}
+    >>> 'href="https://taz.de/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer"' in (
+    ...     article_group_html(q, [q]))
+    True
+    >>> "href" in article_group_html({**q, "url": "javascript:alert(1)"}, [q])
+    False
+    """
     byline = " · ".join(
         html.escape(str(part))
         for part in (first["outlet"], first.get("author"), format_date(first.get("date")))
         if part
     )
+    url = str(first.get("url") or "")
+    if url.startswith(("https://", "http://")):  # never a javascript: or data: link
+        byline += (f' · <a href="{html.escape(url, quote=True)}" target="_blank" '
+                   'rel="noopener noreferrer">Read the original</a>')
     lang = html.escape(language or "de", quote=True)
     sentences = "".join(
         f'<blockquote class="kz-quote" lang="{lang}">{quote_html(q)}</blockquote>' for q in quotes
@@ -691,11 +715,11 @@ def catalogue_of(collection: Mapping[str, Any], articles: Iterable[Any]) -> Cata
     )
 
 
-# ---------------------------------------------------------------- your own article (issue #8)
+# ---------------------------------------------------------------- added articles (collections)
 
-NEW_LAYER = "new"  # the map layer of this session's own articles
+NEW_LAYER = "new"  # the map layer of the articles added to a collection
 NEW_PREFIX = "new:"  # their ids, so they never clash with (and select instead of) corpus ids
-NEW_NOTE = "new (your article, this session only)"
+NEW_NOTE = "from an added article (collection)"
 
 
 def is_new_id(feature_id: str | None) -> bool:
@@ -819,6 +843,53 @@ def user_article_features(
     parsed = geoparse_new(article, gazetteer)
     features = new_place_features(parsed, dict(collection) if collection else None)
     return article, [as_new_feature(f) for f in features]
+
+
+def collection_features(
+    articles: Sequence[Any], gazetteer: Any, collection: Mapping[str, Any] | None = None
+) -> list[dict]:
+    """Geoparse a collection's articles together; return their places as new-layer features.
+
+    A place several articles name is one feature with the quotes of all of them.
+    """
+    if not articles:
+        return []
+    from kzgeo.ingest import new_place_features
+    from kzgeo.resolve import geoparse
+
+    parsed = geoparse(list(articles), gazetteer)
+    features = new_place_features(parsed, dict(collection) if collection else None)
+    return [as_new_feature(f) for f in features]
+
+
+def with_collection(catalogue: Catalogue, features: Iterable[Mapping], articles: Iterable[Any]):
+    """Return ``catalogue`` grown by a collection's feature ids, articles, outlets and dates.
+
+    >>> base = Catalogue(frozenset({"almaty"}), frozenset({"a1"}), frozenset({"RND"}),
+    ...                  {"RND": frozenset({"a1"})}, (dt.date(2024, 1, 1), dt.date(2024, 2, 1)))
+    >>> class A:  # an added article
+    ...     id, outlet, date = "u1", "taz", dt.date(2025, 3, 1)
+    >>> grown = with_collection(base, [{"id": "new:aktau"}], [A()])
+    >>> sorted(grown.feature_ids), sorted(grown.outlets), grown.dates[1]
+    (['almaty', 'new:aktau'], ['RND', 'taz'], datetime.date(2025, 3, 1))
+    >>> with_collection(base, [], []) is base
+    True
+    """
+    articles = list(articles)
+    if not articles:
+        return catalogue
+    added = catalogue_of({"features": list(features)}, articles)
+    by_outlet = dict(catalogue.article_ids_by_outlet)
+    for outlet, ids in added.article_ids_by_outlet.items():
+        by_outlet[outlet] = by_outlet.get(outlet, frozenset()) | ids
+    dates = [d for pair in (catalogue.dates, added.dates) if pair for d in pair]
+    return Catalogue(
+        feature_ids=catalogue.feature_ids | added.feature_ids,
+        article_ids=catalogue.article_ids | added.article_ids,
+        outlets=catalogue.outlets | added.outlets,
+        article_ids_by_outlet=by_outlet,
+        dates=(min(dates), max(dates)) if dates else None,
+    )
 
 
 def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:

@@ -147,8 +147,8 @@ REGISTRY: tuple[Mark, ...] = (
          (("country", "Country"), ("confidence", "Geoparser confidence"))),
     # this session's own articles: drawn last, on top, in a colour no theme uses
     Mark("new", "new", "point", (),
-         "the themes of the sentences of your article that name it",
-         "Place in your article (new)",
+         "the themes of the sentences of the added article that name it",
+         "Place in an added article (collection)",
          {"color": INK, "fillColor": "#ff2bd6", "weight": 3, "radius": 10, "fill": True,
           "fillOpacity": 1.0, "opacity": 1.0}),
 )  # fmt: skip

@@ -206,8 +206,11 @@ _SHARE_JS = """
     var box = document.getElementById("kz-share-link");
     if (box) { box.value = location.href; }
   }
-  if (window.kzgeoView !== undefined
-      && replaceSearch(window, withView(location.search, window.kzgeoView))) {
+  /* The query this run of the app asked for, with the live map view: Streamlit's own URL
+     update may come before or after this script, so it is not read back from the page. */
+  var base = document.getElementById("kz-share-link").getAttribute("data-search");
+  var view = window.kzgeoView !== undefined ? window.kzgeoView : readView(location.search);
+  if (replaceSearch(window, withView(base, view))) {
     tellHost();
   }
   show();
@@ -246,12 +249,14 @@ def share_box_html(link: str, run: int = 0) -> str:
     >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
     True
     """
+    search = "?" + link.split("?", 1)[1] if "?" in link else ""
     script = _SHARE_JS.replace("/* VIEW_JS */", mapview.VIEW_JS)
     script = script.replace("/* VIEW_EVENT */", json.dumps(mapview.VIEW_EVENT))
     script = script.replace("</", "<\\/")  # nothing in it may close the script element
     return (
         f'{SHARE_BOX_CSS}<div class="kz-share" data-run="{run}">'
         f'<input id="kz-share-link" type="text" readonly value="{html.escape(link)}" '
+        f'data-search="{html.escape(search)}" '
         'aria-label="Link to this view">'
         '<button id="kz-share-copy" type="button">Copy link</button>'
         '<span id="kz-share-status" role="status"></span></div>'
@@ -262,3 +267,13 @@ def share_box_html(link: str, run: int = 0) -> str:
 def page_url() -> str:
     """Return the page's URL without its query, or "" when unknown."""
     return (getattr(st.context, "url", None) or "").split("?")[0]
+
+
+def configured_connection_engine(name: str = "kzgeo") -> Any | None:
+    """Return the SQLAlchemy engine of ``st.connection(name)`` when Streamlit's secrets
+    configure ``[connections.<name>]`` (as Streamlit Community Cloud's Secrets do), else None."""
+    try:
+        configured = name in st.secrets.get("connections", {})
+    except Exception:  # no secrets at all: Streamlit raises its own not-found error types
+        return None
+    return st.connection(name, type="sql").engine if configured else None

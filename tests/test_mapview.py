@@ -120,7 +120,7 @@ LEGENDS = [
     ),
     (
         [feature("new:x", "new"), feature("s", "sites", category="cosmodrome")], {},
-        [layers.SITE_LEGEND, "Place in your article (new)", SELECTED],
+        [layers.SITE_LEGEND, "Place in an added article (collection)", SELECTED],
     ),
 ]
 
