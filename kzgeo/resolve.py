@@ -607,3 +607,91 @@ def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
         for c in rm.rejected[:5]:
             lines.append(f"{'':>14}rejected {c.id} ({c.score:.2f}): {c.reason}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- text API
+MENTION_FIELDS = (
+    "start", "end", "surface", "kind", "id", "name", "feature_kind", "country", "lat", "lon",
+    "precision", "confidence",
+)
+
+
+def geoparse_text(
+    text: str | None, gazetteer: Gazetteer | None = None, language: str = "de"
+) -> list[dict[str, Any]]:
+    """Return every mention in ``text`` as a plain dict, in text order (the ``geoparse --json``
+    contract).
+
+    Each dict has ``MENTION_FIELDS``: ``start``/``end`` are offsets into ``text`` exactly as
+    given (``text[start:end] == surface``); ``kind`` is place, adjective, demonym or compound;
+    ``id``, ``name``, ``feature_kind`` (city, country, region, sea, continent, pipeline, ...),
+    ``country`` (ISO 3166-1 alpha-2 or None), ``lat``/``lon`` (a representative point),
+    ``precision`` and ``confidence`` describe the resolved entry (all None, confidence 0, when
+    no candidate was good enough). ``overlay`` is True for a phrase naming a feature around
+    places that are mentions of their own ("Grenze zu Kasachstan" -> the border). The
+    gazetteer is loaded when not given.
+
+    >>> geoparse_text("")
+    []
+    """
+    if not text:
+        return []
+    if gazetteer is None:
+        from kzgeo.gazetteer import load_gazetteer
+
+        gazetteer = load_gazetteer()
+    norm = normalize(text)
+    found = recognize(text, gazetteer, language, norm=norm)
+    countries = _article_countries(map(itemgetter(4), found), gazetteer)
+    folded = norm.folded
+    points = layer_points()
+    out = []
+    for start, end, kind, alias, _ids, s_start, s_end, _metonym, overlay, _note in found:
+        place_id, confidence, precision, *_ = _resolution(
+            alias, kind, folded[s_start:s_end], countries, gazetteer)
+        entry = gazetteer.get(place_id) if place_id else None
+        lat = lon = None
+        if entry is not None:
+            lat, lon = (entry.lat, entry.lon) if entry.lat is not None else points.get(
+                entry.id, (None, None))
+        out.append({
+            "start": start, "end": end, "surface": text[start:end], "kind": kind,
+            "id": place_id, "name": entry.name if entry else None,
+            "feature_kind": entry.kind if entry else None,
+            "country": entry.country if entry else None, "lat": lat, "lon": lon,
+            "precision": precision, "confidence": confidence, "overlay": overlay,
+        })  # fmt: skip
+    return out
+
+
+_LAYER_POINTS: dict[str, tuple[float, float]] = {}
+
+
+def layer_points() -> dict[str, tuple[float, float]]:
+    """Return a representative point (lat, lon) of every geodata layer feature, by id.
+
+    A line's point is its middle (along the line), a polygon's a point inside it. Read once.
+    """
+    if not _LAYER_POINTS:
+        import json
+
+        from shapely.geometry import shape
+
+        from kzgeo.config import GEODATA_DIR
+
+        for path in sorted(GEODATA_DIR.glob("*.geojson")):
+            for feature in json.loads(path.read_text("utf-8")).get("features", []):
+                fid = (feature.get("properties") or {}).get("id")
+                if not fid or not feature.get("geometry"):
+                    continue
+                geom = shape(feature["geometry"])
+                if geom.geom_type == "MultiLineString":
+                    geom = max(geom.geoms, key=lambda g: g.length)
+                if geom.geom_type == "LineString":
+                    point = geom.interpolate(0.5, normalized=True)
+                else:
+                    point = geom.representative_point()
+                if point.is_empty:
+                    continue
+                _LAYER_POINTS[fid] = (round(point.y, 5), round(point.x, 5))
+    return _LAYER_POINTS
