@@ -38,8 +38,9 @@ def _point_of(place_id: str, gazetteer) -> tuple[float, float] | None:
     return layer_points().get(place_id)
 
 
-def annotate(local: Path, out: Path) -> int:
-    """Write the annotation file from the local passages (offsets found in text order)."""
+def annotate(local: Path, out: Path, with_text: bool = False) -> int:
+    """Write the annotation file from the local passages (offsets found in text order); with
+    ``with_text`` the texts go into the file too (for passages the project wrote itself)."""
     import tomli_w
 
     from kzgeo.gazetteer import load_gazetteer
@@ -67,11 +68,13 @@ def annotate(local: Path, out: Path) -> int:
             "sha256": sha256_text(text), "length": len(text),
             "starts_with": " ".join(text.split()[:ANCHOR_WORDS]), "mentions": mentions,
         })  # fmt: skip
+        if with_text:
+            passages[-1]["text"] = text
     header = (
-        "# The fresh held-out set: news passages on this project's beat, annotated by hand.\n"
-        "# Texts are not stored (third-party copyright): scripts/fresh_passages.py re-creates\n"
-        "# them. mentions: [start, end, surface, id or \"\", lat, lon]. Written by\n"
-        "# scripts/fresh_passages.py annotate; the split is split_of(id) (seeded hash).\n\n"
+        "# Annotated passages, written by scripts/fresh_passages.py annotate from " + local.name
+        + ".\n# mentions: [start, end, surface, id or \"\", lat, lon]; split: split_of(id), a"
+        " seeded hash.\n" + ("" if with_text else "# Texts are not stored (third-party "
+        "copyright): scripts/fresh_passages.py fetch re-creates them.\n") + "\n"
     )
     out.write_text(header + tomli_w.dumps({"passage": passages}), "utf-8")
     print(f"wrote {out}: {len(passages)} passages, "
@@ -125,12 +128,13 @@ def main(argv: list[str] | None = None) -> int:
     a = sub.add_parser("annotate")
     a.add_argument("local", type=Path)
     a.add_argument("out", type=Path)
+    a.add_argument("--with-text", action="store_true", help="keep the texts in the output")
     f = sub.add_parser("fetch")
     f.add_argument("annotations", type=Path)
     f.add_argument("local", type=Path)
     args = parser.parse_args(argv)
     if args.command == "annotate":
-        return annotate(args.local, args.out)
+        return annotate(args.local, args.out, args.with_text)
     return fetch(args.annotations, args.local)
 
 
