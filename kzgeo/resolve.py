@@ -38,7 +38,9 @@ from kzgeo.recognize import Mention, find_mentions, language_of, recognize
 from kzgeo.themes import THEME_IDS, keyword_automaton, span_themes, themes_of
 
 # Score contributions (behaviour as a table).
-QUALITY_SCORE = {"curated": 1.0, "country": 1.0, "geonames-name": 0.5, "geonames-alt": 0.2}
+QUALITY_SCORE = {
+    "curated": 1.0, "country": 1.0, "admin1": 0.8, "geonames-name": 0.5, "geonames-alt": 0.2,
+}
 POPULATION_WEIGHT = 1.5
 FOCUS_BONUS = 0.8  # the candidate lies in the region this corpus is about
 COMENTION_BONUS = 0.7  # the candidate's country is named elsewhere in the article
@@ -48,7 +50,7 @@ TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
 KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
 LAYER_PRECISION = {
     "pipeline": "schematic", "border": "exact", "site": "exact", "crossing": "exact",
-    "oil-field": "exact", "alliance": "country",
+    "oil-field": "exact", "alliance": "country", "route": "schematic",
 }
 
 
