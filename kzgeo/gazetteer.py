@@ -40,6 +40,7 @@ GLOBAL_MIN_POPULATION = 15000
 FOCUS_MIN_POPULATION = 1000
 MIN_POPULATION_COMMON_WORD = 100_000  # a GeoNames name that is a German word needs a big city
 MIN_POPULATION_COMMON_NAME = 200_000  # a city's own name that is also a German word
+MIN_POPULATION_ALTERNATE_WORD = 1_000_000  # an exonym that looks like a German word form
 # In English text a GeoNames-only name that is an English word ("Split", "Bath", "Sale") is a
 # place only when some city of that name is this large; stoplist_en.txt lists larger ones.
 MIN_POPULATION_COMMON_WORD_EN = 250_000
@@ -49,6 +50,22 @@ MIN_POPULATION_ALTERNATES = 100_000
 MIN_POPULATION_ALTERNATES_FOCUS = 10_000
 MIN_ALIAS_LENGTH = 3
 MIN_ALT_ALIAS_LENGTH = 4
+# Towns of the German-speaking countries are named in German reporting even when their name is
+# also a word (Ulm, Trier, Hagen, Celle): kept from this size on; context decides (recognize).
+GERMAN_SPEAKING = frozenset(["DE", "AT", "CH", "LI", "LU"])
+MIN_POPULATION_GERMAN_SPEAKING = 20_000
+# An alternate name is kept when it looks like the town's own name (transliterations, German
+# and English forms: Noworossijsk, Taschkent, Rom) or is rare in English text (Moskau); one
+# that is neither ("Adams" for Pulandian, "Stalin" for Donetsk, "Thai" for Alor Setar) is noise.
+MIN_ALTERNATE_SIMILARITY = 0.55
+MAX_ALTERNATE_ZIPF = 3.5
+# A GeoNames name much more frequent in a language's text than its town's size explains is
+# mostly something else there ("Obama", "Nikita", "Namen" for Namur): Zipf frequency (wordfreq)
+# above log10(population) - PROMINENCE_MARGIN stops it in that language.
+PROMINENCE_MARGIN = 0.3
+# A given name (gender-guesser) that is a GeoNames town is a person's name before a capitalised
+# word ("Nikita Chruschtschow"), unless the town has this many inhabitants (Samara, Sofia).
+MIN_POPULATION_GIVEN_NAME = 1_000_000
 
 QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "admin1": 2, "country": 3, "curated": 4}
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’ .\-]+$")
@@ -133,7 +150,37 @@ def _squeezes(folded: str, text: str) -> list[tuple[int, int, str]]:
             spans.append((i, i + 1, ""))
             i = folded.find(SOFT_HYPHEN, i + 1)
         spans.sort()
+    if " -" in folded or "- " in folded:
+        spans.extend(_lopsided_dashes(folded))
+        spans.sort()
     return spans
+
+
+_LINK_WORDS = ("und ", "oder ", "bis ", "sowie ", "and ", "or ", "to ")
+
+
+def _lopsided_dashes(folded: str) -> list[tuple[int, int, str]]:
+    """Return the spans of the one space beside a dash between two words with a space on one
+    side only ("Tengiz –Novorossiysk", "Tengiz- Novorossiysk"): dropped, so the two words read
+    as one name. A dash with spaces on both sides ("Kasachstan – das Land") and a hyphen before
+    a conjunction ("Gas- und Ölfelder") are left alone.
+
+    >>> _lopsided_dashes("tengiz -novorossiysk, a - b, gas- und öl, x- y")
+    [(6, 7, ''), (44, 45, '')]
+    """
+    out = []
+    i = folded.find(" -")
+    while i >= 0:
+        if i > 0 and folded[i - 1].isalnum() and folded[i + 2 : i + 3].isalnum():
+            out.append((i, i + 1, ""))
+        i = folded.find(" -", i + 1)
+    i = folded.find("- ")
+    while i >= 0:
+        if (i > 0 and folded[i - 1].isalnum() and folded[i + 2 : i + 3].isalnum()
+                and not folded.startswith(_LINK_WORDS, i + 2)):
+            out.append((i + 1, i + 2, ""))
+        i = folded.find("- ", i + 1)
+    return out
 
 
 def normalize(text: str | None) -> Normalized:
@@ -226,6 +273,14 @@ class Gazetteer:
     stop_surfaces: frozenset[str] = frozenset()  # inflected GeoNames hits that are words
     # language -> more stop surfaces that apply only in text of that language ("en": "Split")
     language_stops: dict[str, frozenset[str]] = field(default_factory=dict)
+    # language -> GeoNames-only keys that are also ordinary words there ("essen", "klang",
+    # "derby"): a place only after a locative preposition or in a list of places
+    weak_keys: dict[str, frozenset[str]] = field(default_factory=dict)
+    # given names (gender-guesser's list, folded) for the "First Last" rules on GeoNames names
+    given_names: frozenset[str] = frozenset()
+    # keys that a given name may be a town of: the largest town has fewer than
+    # MIN_POPULATION_GIVEN_NAME inhabitants
+    small_given_name_keys: frozenset[str] = frozenset()
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
 
@@ -566,8 +621,9 @@ def _city_id(city: dict, taken: set[str]) -> str:
     raise ValueError(city)
 
 
-def _usable_geonames_alias(form: str, primary: bool) -> bool:
-    if len(form) < (MIN_ALIAS_LENGTH if primary else MIN_ALT_ALIAS_LENGTH):
+def _usable_geonames_alias(form: str, primary: bool, population: int = 0) -> bool:
+    short_ok = primary or population >= MIN_POPULATION_ALTERNATE_WORD  # "Rom" for Rome
+    if len(form) < (MIN_ALIAS_LENGTH if short_ok else MIN_ALT_ALIAS_LENGTH):
         return False
     return bool(_LATIN.match(form)) and form[0].isupper() and not form.isupper()
 
@@ -594,8 +650,40 @@ def is_common_word(form: str, words) -> bool:
     return any(form + suffix in words for suffix in ("n", "en", "e"))
 
 
+def fold_ascii(text: str) -> str:
+    """Return ``text`` folded to lower-case ASCII letters (for comparing spellings).
+
+    >>> fold_ascii("Noworossijsk"), fold_ascii("Ürümqi")
+    ('noworossijsk', 'urumqi')
+    """
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    return "".join(c for c in plain.encode("ascii", "ignore").decode().lower() if c.isalpha())
+
+
+def alternate_ok(alternate: str, primary: str) -> bool:
+    """Return True when a GeoNames alternate name is worth an alias: it resembles the town's
+    own name, or it is rare in German and English text (so not someone's or something's name).
+
+    >>> [alternate_ok(a, p) for a, p in [("Noworossijsk", "Novorossiysk"), ("Adams", "Pulandian"),
+    ...  ("Stalin", "Donetsk"), ("Semipalatinsk", "Semey"), ("Moskau", "Moscow")]]
+    [True, False, False, True, True]
+    """
+    from difflib import SequenceMatcher
+
+    from wordfreq import zipf_frequency
+
+    a, p = fold_ascii(alternate), fold_ascii(primary)
+    if a and p and SequenceMatcher(None, a, p).ratio() >= MIN_ALTERNATE_SIMILARITY:
+        return True
+    # a German exonym (Moskau, Peking) is frequent in German text only; a name or word that
+    # is frequent in English (Adams, Thai, Stalin) is noise for a town of another name
+    return zipf_frequency(alternate, "en") < MAX_ALTERNATE_ZIPF
+
+
 def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> None:
-    from simplemma import is_known
+    from simplemma import is_known, lemmatize
 
     words = _german_words()
     taken = set(b.by_id)
@@ -612,19 +700,27 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
         alternates = c["alternatenames"] if c["population"] >= alt_floor else ()
         forms = {c["name"]: True} | {a: False for a in alternates if a != c["name"]}
         for form, primary in forms.items():
-            if not _usable_geonames_alias(form, primary):
+            if not _usable_geonames_alias(form, primary, c["population"]):
                 continue
             key = normalize_alias(form)
             if key in b.stoplist or (key in reserved and not primary):
                 continue
-            if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
-                continue  # a German word (or name) and only a small town: not worth the risk
-            if not primary and is_common_word(form, words):
-                continue  # "Dabei" (Dubai), "Rest" (Rasht): alternates that are German words
-            if primary and c["population"] < MIN_POPULATION_COMMON_NAME and is_common_word(
-                form, words
-            ):
+            if not primary and not alternate_ok(form, c["name"]):
                 continue
+            if not primary and (form.lower() in words or lemmatize(form, lang="de") != form):
+                continue  # "Dabei" (Dubai), "Namen" (Namur): alternates that are German words
+            german_town = (primary and c["countrycode"] in GERMAN_SPEAKING
+                           and c["population"] >= MIN_POPULATION_GERMAN_SPEAKING)
+            if not german_town:
+                if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
+                    continue  # a German word (or name) and only a small town: not worth it
+                if not primary and c["population"] < MIN_POPULATION_ALTERNATE_WORD and (
+                        is_common_word(form, words)):
+                    continue  # "Rest" (Rasht); a big city's exonym (Rom, Riad) stays
+                if primary and c["population"] < MIN_POPULATION_COMMON_NAME and is_common_word(
+                    form, words
+                ):
+                    continue
             b.add_alias(form, i, "place", "geonames-name" if primary else "geonames-alt")
             for suffix in ("s", "es"):  # "Damal" + s = "Damals": a word, not a genitive
                 if (form + suffix).lower() in words:
@@ -662,6 +758,51 @@ def english_stops(
         stops.add(key)
         stops.update(key + "s" for r in refs if (r.form + "s").lower() in words)
     return frozenset(stops)
+
+
+def given_names(words_de, words_en) -> frozenset[str]:
+    """Return gender-guesser's given names (many languages), folded, without those that are
+    also ordinary German or English words ("The", "Will", "Sinne", "Kreis", "Tag")."""
+    from gender_guesser.detector import Detector
+
+    return frozenset(
+        normalize_alias(n) for n in Detector().names
+        if len(n) >= 3 and n[0].isupper() and n.lower() not in words_en
+        and not is_common_word(n, words_de)
+    )
+
+
+def word_rules(
+    aliases: dict[str, list[AliasRef]], entries: list[Entry], words_by_language: dict
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], set[str]]:
+    """Return, for GeoNames-only alias keys, what word frequencies and dictionaries say:
+    per language the keys to stop (the name is far more frequent than its town explains), per
+    language the weak keys (a form is an ordinary lower-case word: "essen", "klang", "derby"),
+    and the surfaces to stop where a genitive -s makes another, more frequent word
+    ("Mercedes" is not Merced's genitive)."""
+    from wordfreq import zipf_frequency
+
+    stops: dict[str, set[str]] = {lang: set() for lang in words_by_language}
+    weak: dict[str, set[str]] = {lang: set() for lang in words_by_language}
+    genitive_stops: set[str] = set()
+    for key, refs in aliases.items():
+        if not refs or not all(r.quality.startswith("geonames") for r in refs):
+            continue
+        population = max(entries[r.entry].population for r in refs)
+        expected = math.log10(max(population, 10)) - PROMINENCE_MARGIN
+        forms = {r.form for r in refs}
+        for lang, words in words_by_language.items():
+            if any(zipf_frequency(f, lang) > expected for f in forms):
+                stops[lang].add(key)
+            if any(f.lower() in words for f in forms):
+                weak[lang].add(key)
+            for f in forms:
+                base = zipf_frequency(f, lang)
+                for suffix in ("s", "es"):
+                    if zipf_frequency(f + suffix, lang) > max(base, 1.0) + 0.5:
+                        genitive_stops.add(key + suffix)
+    return ({k: frozenset(v) for k, v in stops.items()},
+            {k: frozenset(v) for k, v in weak.items()}, genitive_stops)
 
 
 def _add_alias_rows(b: _Builder) -> None:
@@ -711,8 +852,18 @@ def build_gazetteer() -> Gazetteer:
     _add_alias_rows(b)
     _add_traps(b)
     traps = read_table("traps.toml")
+    words_en, words_de = _english_words(), _german_words()
     en_stops = english_stops(
-        b.aliases, b.entries, _english_words(), read_stoplist(DATA_DIR / "stoplist_en.txt")
+        b.aliases, b.entries, words_en, read_stoplist(DATA_DIR / "stoplist_en.txt")
+    )
+    lower_de = {w for w in words_de if w.islower()}
+    prominent, weak, genitive_stops = word_rules(
+        b.aliases, b.entries, {"de": lower_de, "en": words_en})
+    names = given_names(words_de, words_en)
+    small_named = frozenset(
+        key for key in names & set(b.aliases)
+        if max((b.entries[r.entry].population for r in b.aliases[key] if r.entry >= 0),
+               default=0) < MIN_POPULATION_GIVEN_NAME
     )
     return Gazetteer(
         entries=tuple(b.entries),
@@ -720,8 +871,11 @@ def build_gazetteer() -> Gazetteer:
         input_hash=input_hash(),
         first_names=frozenset(normalize_alias(n) for n in traps["first_names"]),
         person_titles=frozenset(traps["person_titles"]),
-        stop_surfaces=frozenset(b.stop_surfaces),
-        language_stops={"en": en_stops},
+        stop_surfaces=frozenset(b.stop_surfaces | genitive_stops),
+        language_stops={"en": en_stops | prominent["en"], "de": prominent["de"]},
+        weak_keys=weak,
+        given_names=names,
+        small_given_name_keys=small_named,
     )
 
 
@@ -735,6 +889,9 @@ def _dump(gaz: Gazetteer) -> bytes:
         "automaton": gaz.automaton,
         "stop_surfaces": sorted(gaz.stop_surfaces),
         "language_stops": {lang: sorted(keys) for lang, keys in gaz.language_stops.items()},
+        "weak_keys": {lang: sorted(keys) for lang, keys in gaz.weak_keys.items()},
+        "given_names": sorted(gaz.given_names),
+        "small_given_name_keys": sorted(gaz.small_given_name_keys),
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -753,6 +910,9 @@ def _load(blob: bytes) -> Gazetteer:
         automaton=p["automaton"],
         stop_surfaces=frozenset(p["stop_surfaces"]),
         language_stops={lang: frozenset(keys) for lang, keys in p["language_stops"].items()},
+        weak_keys={lang: frozenset(keys) for lang, keys in p["weak_keys"].items()},
+        given_names=frozenset(p["given_names"]),
+        small_given_name_keys=frozenset(p["small_given_name_keys"]),
     )
 
 
