@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from operator import itemgetter
 from typing import Any
-
-from functools import lru_cache
 
 from kzgeo.gazetteer import (
     AliasRef,

@@ -101,10 +101,16 @@ def test_alias_names_entry(gaz, surface, expected):
 
 @pytest.mark.parametrize(
     "word", ["Lage", "Mai", "Ende", "Auch", "Norden", "Waren", "Boden", "Anna", "Roman",
-             "Alexandra", "Dabei", "Damals", "Rest", "Europa", "Westen"]
+             "Alexandra", "Dabei", "Damals", "Rest", "Westen"]
 )
 def test_common_words_and_first_names_are_not_places(gaz, word):
     assert place_ids(gaz, word) == []
+
+
+def test_continents_are_places_of_their_own_precision(gaz):
+    """Issue 19: Europa/Asien are places (precision continent), no longer stop words."""
+    assert place_ids(gaz, "Europa") == ["europe"]
+    assert gaz.get("asia").precision == "continent" and gaz.get("asia").name_de == "Asien"
 
 
 def test_kasachstan_is_never_gazakh(gaz):
@@ -194,8 +200,13 @@ def test_normalize_squeezes_spaces_and_soft_hyphens_and_maps_every_position_back
     for _ in range(20_000):
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 12)))
         norm, folded = normalize(text), fold(text)
-        squeezed = re.sub(" {2,}|\u00ad", lambda m, text=text: "" if m[0] == "\u00ad" else (
-            m[0] if text.count("\n", *m.span()) >= 2 else " "), folded)
+        # space runs, soft hyphens, and the one space beside a dash between two words with a
+        # space on one side only ("Tengiz –Novorossiysk") unless a conjunction follows
+        squeezed = re.sub(
+            " {2,}|\u00ad|(?<=[^\\W_]) (?=-[^\\W_])"
+            "|(?<=[^\\W_]-) (?=[^\\W_])(?!(?:und|oder|bis|sowie|and|or|to) )",
+            lambda m, text=text: "" if m[0] in ("\u00ad", " ") else (
+                m[0] if text.count("\n", *m.span()) >= 2 else " "), folded)
         assert norm.text == _blank_marks(squeezed), repr(text)
         assert norm.folded == folded
         for i, char in enumerate(norm.text):
