@@ -307,12 +307,18 @@ def _kind(
             if _largest_town(refs, gazetteer) < MIN_POPULATION_BARE_GIVEN_NAME:
                 return "person", "a given name; its town is small"
         articles, locatives, _, _ = context_words()
-        if key in gazetteer.weak_keys.get(language, ()) and before not in locatives and (
-                folded[start - 2 : start - 1] != ","):
-            if before in articles:
-                return "word", "an ordinary noun after an article"
-            return "word", "also an ordinary word, and no preposition or list makes it a place"
+        if key in gazetteer.weak_keys.get(language, ()):
+            if before not in locatives and folded[start - 2 : start - 1] != ",":
+                if before in articles:
+                    return "word", "an ordinary noun after an article"
+                return "word", "also an ordinary word; no preposition or list makes it a place"
+            return "place", WEAK_NOTE + "also an ordinary word; a place after a preposition"
+        if key in gazetteer.small_given_name_keys:
+            return "place", WEAK_NOTE + "also a given name"
     return _kind_of(kinds)
+
+
+WEAK_NOTE = "weak: "  # a place mention whose form is also something else (lower confidence)
 
 
 MIN_POPULATION_BARE_GIVEN_NAME = 100_000  # a given name alone is a town from this size on

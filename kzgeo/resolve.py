@@ -48,6 +48,9 @@ CUE_BONUS = 2.0  # a cue word of the candidate is in the sentence
 MIN_SCORE = 1.0  # below this the best candidate is too weak: the mention stays unresolved
 TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
 KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
+# A place mention whose form is also an ordinary word or a given name (recognize's "weak: "
+# notes: "in Essen", "Mary") is right less often: its confidence is scaled by this.
+WEAK_WEIGHT = 0.75
 LAYER_PRECISION = {
     "pipeline": "schematic", "border": "exact", "site": "exact", "crossing": "exact",
     "oil-field": "exact", "alliance": "country", "route": "schematic",
@@ -363,9 +366,15 @@ def resolve_mention(
         m.alias, m.kind, fold(sentence), countries, gazetteer)
     return ResolvedMention(
         m.article_id, m.surface, m.start, m.end, sentence, m.sentence_start, m.sentence_end,
-        place_id, m.kind, confidence, precision, rejected, weak_note or m.note, reason,
+        place_id, m.kind, _weighted(confidence, m.note), precision, rejected,
+        weak_note or m.note, reason,
         themes_of(sentence),
     )  # fmt: skip
+
+
+def _weighted(confidence: float, note: str) -> float:
+    """Return the confidence of a mention with recognize's note taken into account."""
+    return round(confidence * WEAK_WEIGHT, 3) if note.startswith("weak: ") else confidence
 
 
 def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:
@@ -421,7 +430,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
         place_id, confidence, precision, rejected, reason, weak_note = resolution
         out.append(ResolvedMention(
             article_id, text[start:end], start, end, sentence, s_start, s_end, place_id, kind,
-            confidence, precision, rejected, weak_note or note, reason, themes,
+            _weighted(confidence, note), precision, rejected, weak_note or note, reason, themes,
         ))  # fmt: skip
     return out
 
@@ -648,9 +657,10 @@ def geoparse_text(
     folded = norm.folded
     points = layer_points()
     out = []
-    for start, end, kind, alias, _ids, s_start, s_end, _metonym, overlay, _note in found:
+    for start, end, kind, alias, _ids, s_start, s_end, _metonym, overlay, note in found:
         place_id, confidence, precision, *_ = _resolution(
             alias, kind, folded[s_start:s_end], countries, gazetteer)
+        confidence = _weighted(confidence, note)
         entry = gazetteer.get(place_id) if place_id else None
         lat = lon = None
         if entry is not None:
