@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ahocorasick
 
@@ -283,6 +283,13 @@ class Gazetteer:
     small_given_name_keys: frozenset[str] = frozenset()
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    # Memos of the recogniser and the resolver, filled on use (never pickled). Each value is a
+    # pure function of its key, so threads sharing the gazetteer race only to compute it twice.
+    memo_stops: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    memo_key_info: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo_country_named: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    memo_score_inputs: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    memo_resolutions: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self._by_id:

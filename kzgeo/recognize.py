@@ -83,7 +83,7 @@ def language_of(article_or_text: Any) -> str:
 
 def stops_for(gazetteer: Gazetteer, language: str) -> frozenset[str]:
     """Return the stop surfaces of GeoNames-only hits in ``language`` (cached per gazetteer)."""
-    cache = gazetteer.__dict__.setdefault("_stops_by_language", {})
+    cache = gazetteer.memo_stops
     stops = cache.get(language)
     if stops is None:
         extra = gazetteer.language_stops.get(language, frozenset())
@@ -179,7 +179,7 @@ class KeyInfo:
 
 def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
     """Return the (cached) KeyInfo of an alias key."""
-    cache = gazetteer.__dict__.setdefault("_key_info", {})
+    cache = gazetteer.memo_key_info
     info = cache.get(key)
     if info is None:
         refs = tuple(map(AliasRef._make, gazetteer.aliases[key]))
@@ -225,7 +225,7 @@ def scan(
     shift_at = (0, *norm.shifts)  # is shift_at[k]
     stops = stops_for(gazetteer, language)
     english = language == "en"
-    cache = gazetteer.__dict__.setdefault("_key_info", {})
+    cache = gazetteer.memo_key_info
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
         end = last + 1

@@ -196,7 +196,7 @@ def _article_countries(
 ) -> frozenset[str]:
     """Return ISO codes of countries named (or named by adjective) in an article, from the
     candidate ids of its mentions."""
-    cache = gazetteer.__dict__.setdefault("_country_named", {})  # id -> (its ISO code,) or ()
+    cache = gazetteer.memo_country_named  # id -> (its ISO code,) or ()
     out = set()
     for candidates in set(candidate_lists):  # each distinct candidate tuple once
         if len(candidates) == 1:
@@ -278,7 +278,7 @@ def _score_inputs(alias: str, gazetteer: Gazetteer) -> tuple[tuple[str | None, .
     That is the country of each candidate that is not a country itself (the co-mention bonus)
     and the cue lists of the candidates with cues.
     """
-    cache = gazetteer.__dict__.setdefault("_score_inputs", {})
+    cache = gazetteer.memo_score_inputs
     inputs = cache.get(alias)
     if inputs is None:
         indices = dict.fromkeys(r[0] for r in gazetteer.aliases.get(alias, ()) if r[0] >= 0)
@@ -317,7 +317,7 @@ def _resolution(
     sessions: a value is a pure function of its key, so a race only computes it twice. Keys are
     bounded by the gazetteer's aliases and cues; the memo is emptied past RESOLUTION_MEMO_LIMIT.
     """
-    memo = gazetteer.__dict__.setdefault("_resolutions", {})
+    memo = gazetteer.memo_resolutions
     key = resolution_key(alias, kind, folded_sentence, countries, gazetteer)
     found = memo.get(key)
     if found is None:
