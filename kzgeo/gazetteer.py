@@ -635,8 +635,9 @@ def _usable_geonames_alias(form: str, primary: bool, population: int = 0) -> boo
     return bool(_LATIN.match(form)) and form[0].isupper() and not form.isupper()
 
 
+@lru_cache(maxsize=1)
 def _german_words():
-    """Return simplemma's German word-form dictionary (case-sensitive keys)."""
+    """Return simplemma's German word-form dictionary (case-sensitive keys), loaded once."""
     from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
     return DefaultDictionaryFactory().get_dictionary("de")
@@ -655,6 +656,25 @@ def is_common_word(form: str, words) -> bool:
     if form.lower() in words:
         return True
     return any(form + suffix in words for suffix in ("n", "en", "e"))
+
+
+@lru_cache(maxsize=4)
+def _frequencies(language: str) -> dict[str, float]:
+    """Return wordfreq's frequency table of a language (word -> frequency), loaded once."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(language, wordlist="best")
+
+
+def zipf(word: str, language: str) -> float:
+    """Return the Zipf frequency of ``word`` in ``language`` (wordfreq; 0 when unknown), by a
+    table lookup of the lower-cased word (no tokenising: a multi-word name counts as rare).
+
+    >>> zipf("Namen", "de") > zipf("Namur", "de") > zipf("Xyzzyq", "de") == 0.0
+    True
+    """
+    freq = _frequencies(language).get(word.lower())
+    return round(math.log10(freq) + 9, 2) if freq else 0.0
 
 
 def fold_ascii(text: str) -> str:
@@ -679,18 +699,16 @@ def alternate_ok(alternate: str, primary: str) -> bool:
     """
     from difflib import SequenceMatcher
 
-    from wordfreq import zipf_frequency
-
     a, p = fold_ascii(alternate), fold_ascii(primary)
     if a and p and SequenceMatcher(None, a, p).ratio() >= MIN_ALTERNATE_SIMILARITY:
         return True
     # a German exonym (Moskau, Peking) is frequent in German text only; a name or word that
     # is frequent in English (Adams, Thai, Stalin) is noise for a town of another name
-    return zipf_frequency(alternate, "en") < MAX_ALTERNATE_ZIPF
+    return zipf(alternate, "en") < MAX_ALTERNATE_ZIPF
 
 
 def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> None:
-    from simplemma import is_known, lemmatize
+    from simplemma import is_known
 
     words = _german_words()
     taken = set(b.by_id)
@@ -714,7 +732,7 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
                 continue
             if not primary and not alternate_ok(form, c["name"]):
                 continue
-            if not primary and (form.lower() in words or lemmatize(form, lang="de") != form):
+            if not primary and (form.lower() in words or words.get(form, form) != form):
                 continue  # "Dabei" (Dubai), "Namen" (Namur): alternates that are German words
             german_town = (primary and c["countrycode"] in GERMAN_SPEAKING
                            and c["population"] >= MIN_POPULATION_GERMAN_SPEAKING)
@@ -734,8 +752,9 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
                     b.stop_surfaces.add(key + suffix)
 
 
+@lru_cache(maxsize=1)
 def _english_words():
-    """Return simplemma's English word-form dictionary."""
+    """Return simplemma's English word-form dictionary, loaded once."""
     from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
     return DefaultDictionaryFactory().get_dictionary("en")
@@ -787,8 +806,6 @@ def word_rules(
     language the weak keys (a form is an ordinary lower-case word: "essen", "klang", "derby"),
     and the surfaces to stop where a genitive -s makes another, more frequent word
     ("Mercedes" is not Merced's genitive)."""
-    from wordfreq import zipf_frequency
-
     stops: dict[str, set[str]] = {lang: set() for lang in words_by_language}
     weak: dict[str, set[str]] = {lang: set() for lang in words_by_language}
     genitive_stops: set[str] = set()
@@ -799,14 +816,14 @@ def word_rules(
         expected = math.log10(max(population, 10)) - PROMINENCE_MARGIN
         forms = {r.form for r in refs}
         for lang, words in words_by_language.items():
-            if any(zipf_frequency(f, lang) > expected for f in forms):
+            if any(zipf(f, lang) > expected for f in forms):
                 stops[lang].add(key)
             if any(f.lower() in words for f in forms):
                 weak[lang].add(key)
             for f in forms:
-                base = zipf_frequency(f, lang)
+                base = zipf(f, lang)
                 for suffix in ("s", "es"):
-                    if zipf_frequency(f + suffix, lang) > max(base, 1.0) + 0.5:
+                    if zipf(f + suffix, lang) > max(base, 1.0) + 0.5:
                         genitive_stops.add(key + suffix)
     return ({k: frozenset(v) for k, v in stops.items()},
             {k: frozenset(v) for k, v in weak.items()}, genitive_stops)

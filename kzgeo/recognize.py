@@ -10,6 +10,7 @@ hyphen compounds ("Kreml-Wünsche": kind "compound", not a place mention).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from functools import lru_cache
@@ -99,27 +100,36 @@ def context_words() -> tuple[frozenset[str], ...]:
             frozenset(t["organisation_heads"]), frozenset(t["feature_heads"]))
 
 
+_LINK_WORDS = frozenset({"of", "for", "and", "&", "für", "und", "de"})
+_TRAILING = ".,;:!?)]»«“”\"'’"
+
+
 def _capitalised_words_after(text: str, pos: int, limit: int = 4) -> list[str]:
     """Return up to ``limit`` capitalised words right after ``pos`` (linking words between
-    them are skipped: "of", "for", "and", "&", "für", "und", "de")."""
-    out = []
-    i, n = pos, len(text)
-    while len(out) < limit and i < n and text[i] == " ":
-        j = i + 1
-        k = j
-        while k < n and (text[k].isalpha() or text[k] in "-'’."):
-            k += 1
-        word = text[j:k].rstrip(".")
-        if not word:
-            break
-        if word in ("of", "for", "and", "&", "für", "und", "de"):
-            i = k
+    them are skipped: "of", "for", "and", "&", "für", "und", "de").
+
+    >>> _capitalised_words_after("Shanghai Cooperation Organisation meets", 8)
+    ['Cooperation', 'Organisation']
+    >>> _capitalised_words_after("Bank of China Ltd.", 4), _capitalised_words_after("x", 1)
+    (['China', 'Ltd'], [])
+    """
+    out: list[str] = []
+    for word in text[pos : pos + 100].split(" ")[1:]:
+        word = word.rstrip(_TRAILING)
+        if word in _LINK_WORDS:
             continue
-        if not word[0].isupper():
+        if not word[:1].isupper():
             break
         out.append(word)
-        i = k
+        if len(out) == limit:
+            break
     return out
+
+
+@lru_cache(maxsize=1)
+def _heads_pattern() -> re.Pattern:
+    heads = sorted(context_words()[2], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, heads)) + r")\b")
 
 
 def _squeezed(s: str) -> str:
@@ -343,7 +353,8 @@ def _name_context(text: str, end: int) -> tuple[str, str] | None:
     nxt = text[end : end + 1]
     if nxt in CURRENCY_MARKS:
         return "name", "part of a currency or unit"
-    if nxt == " " and text[end + 1 : end + 2].isupper():
+    if nxt == " " and text[end + 1 : end + 2].isupper() and _heads_pattern().search(
+            text, end, end + 100):
         heads = context_words()[2]
         if any(w in heads for w in _capitalised_words_after(text, end)):
             return "name", "part of an organisation's or a medium's name"

@@ -374,6 +374,8 @@ def resolve_mention(
 
 def _weighted(confidence: float, note: str) -> float:
     """Return the confidence of a mention with recognize's note taken into account."""
+    if not note:
+        return confidence
     return round(confidence * WEAK_WEIGHT, 3) if note.startswith("weak: ") else confidence
 
 
