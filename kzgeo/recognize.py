@@ -15,7 +15,7 @@ from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
 from kzgeo.gazetteer import (
     AliasRef,
@@ -43,6 +43,22 @@ _SUFFIXES_BY_KIND = {
     "place": NOUN_SUFFIXES, "metonym": NOUN_SUFFIXES, "overlay": EXACT_SUFFIXES,
     "adjective": ADJECTIVE_SUFFIXES, "demonym": EXACT_SUFFIXES, "name": NOUN_SUFFIXES,
 }
+
+
+class Found(NamedTuple):
+    """A recognised mention as ``recognize`` returns it (``Mention`` without the surface and
+    the article id): a tuple, so it unpacks and sorts as one."""
+
+    start: int
+    end: int
+    kind: str
+    alias: str
+    candidates: tuple[str, ...]
+    sentence_start: int
+    sentence_end: int
+    metonym: bool
+    overlay: bool
+    note: str
 
 
 @dataclass(slots=True)
@@ -405,10 +421,10 @@ def _feature_compound_end(text: str, end: int) -> int | None:
 def recognize(
     text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE,
     include_rejected: bool = False, norm: Normalized | None = None,
-) -> list[tuple]:
-    """Return the mentions in ``text`` as plain tuples, in text order: (start, end, kind, alias,
-    candidates, sentence_start, sentence_end, metonym, overlay, note) -- ``Mention``'s fields
-    without the surface and the article id. ``find_mentions`` says what the kinds are;
+) -> list[Found]:
+    """Return the mentions in ``text`` as ``Found`` tuples, in text order: (start, end, kind,
+    alias, candidates, sentence_start, sentence_end, metonym, overlay, note) -- ``Mention``'s
+    fields without the surface and the article id. ``find_mentions`` says what the kinds are;
     ``scan`` what ``norm`` is.
 
     >>> recognize("", None)
@@ -456,18 +472,19 @@ def recognize(
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
         ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
-        out.append((start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
+        out.append(Found(start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
         for c_start, c_end, c_key, c_info in chain or ():
             c_kind, c_note = _kind(text, norm.folded, (c_start, c_end, c_key, c_info.refs, "",
                                                        c_info), gazetteer, language)
             if c_kind not in REJECTED_KINDS or include_rejected:
-                out.append((c_start, c_end, c_kind, c_key, c_info.ids, s_start, s_end,
-                            c_info.metonym, False, c_note))
+                out.append(Found(c_start, c_end, c_kind, c_key, c_info.ids, s_start, s_end,
+                                 c_info.metonym, False, c_note))
     if overlays:
         for start, end, key, refs, _flag, info in overlays:
             s_start, s_end = sentence_at(spans, start)
             ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
-            out.append((start, end, "place", key, ids, s_start, s_end, info.metonym, True, ""))
+            out.append(Found(start, end, "place", key, ids, s_start, s_end, info.metonym, True,
+                             ""))
         out.sort(key=lambda m: (m[0], -m[1]))
     return out
 
