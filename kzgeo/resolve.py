@@ -34,7 +34,7 @@ from kzgeo.gazetteer import (
     population_prior,
 )
 from kzgeo.parallel import gc_paused
-from kzgeo.recognize import Mention, find_mentions, language_of, recognize
+from kzgeo.recognize import REJECTED_KINDS, Mention, find_mentions, language_of, recognize
 from kzgeo.themes import THEME_IDS, keyword_automaton, span_themes, themes_of
 
 # Score contributions (behaviour as a table).
@@ -607,7 +607,7 @@ def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
     countries = _article_countries([m.candidates for m in mentions], gazetteer)
     for m in mentions:
         head = f"{m.start:>6}-{m.end:<6} {m.surface!r:32} {m.kind:9}"
-        if m.kind in {"name", "person"}:
+        if m.kind in REJECTED_KINDS:
             lines.append(f"{head} -> not a place: {m.note}")
             continue
         rm = resolve_mention(m, text, countries, gazetteer)
