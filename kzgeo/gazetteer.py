@@ -343,7 +343,7 @@ GAZETTEER_DATA_FILES = (
     "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
 )
 # Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
-GEODATA_FILES = ("src/physical.toml", "admin1.json")
+GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "admin1.json")
 
 
 def _data_files() -> list[Path]:
@@ -518,19 +518,43 @@ def read_geodata_table(name: str) -> dict:
         return tomllib.load(fh)
 
 
+NE_PRECISION = {"ocean": "sea", "sea": "sea", "strait": "sea", "lake": "region"}
+
+
 def _add_physical(b: _Builder) -> None:
-    """Add seas, lakes, rivers, ranges, macro-regions and breakaway regions (geodata/src)."""
+    """Add seas, lakes, rivers, ranges, macro-regions and breakaway regions (geodata/src), then
+    the other named seas, gulfs, straits and lakes of Natural Earth (geodata/physical_ne.json,
+    English names). A curated sea or lake that Natural Earth has takes its point from there."""
+    import json
+
+    natural_earth = {
+        row["id"]: row for row in json.loads(
+            (GEODATA_DIR / "physical_ne.json").read_text("utf-8"))["places"]
+    }
     for row in read_geodata_table("src/physical.toml")["place"]:
+        ne = natural_earth.pop(row["id"], None)
+        lat, lon = (ne["lat"], ne["lon"]) if ne else (row["lat"], row["lon"])
         i = b.add_entry(Entry(
             id=row["id"], name=row["name"], name_de=row.get("name_de"), kind=row["kind"],
-            country=row.get("country"), lat=row["lat"], lon=row["lon"], population=0,
-            precision=row["precision"], layer=False, source="curated",
+            country=row.get("country"), lat=lat, lon=lon, population=0,
+            precision=row["precision"], layer=False,
+            source="natural-earth" if ne else "curated",
             priority=2.0 + float(row.get("priority", 0.0)),
         ))  # fmt: skip
         forms = [row["name"], *german_inflections(row.get("name_de") or ""), *row["aliases"]]
         for form in forms:
             if "(" not in form:
                 b.add_alias(form, i, "place", "curated")
+    for row in natural_earth.values():
+        key = normalize_alias(row["name"])
+        if key in b.aliases or row["id"] in b.by_id:
+            continue
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=None, kind=row["kind"], country=None,
+            lat=row["lat"], lon=row["lon"], population=0, precision=NE_PRECISION[row["kind"]],
+            layer=False, source="natural-earth", priority=1.5,
+        ))  # fmt: skip
+        b.add_alias(row["name"], i, "place", "admin1")
 
 
 def _add_continents(b: _Builder) -> None:

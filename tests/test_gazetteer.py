@@ -340,3 +340,20 @@ def test_alternate_names_are_pruned(gaz):
     assert "alor-setar" not in place_ids(gaz, "Thai")
     assert place_ids(gaz, "Alat") == ["port-of-baku"]
     assert "moscow" in place_ids(gaz, "Moskau") and "rome" in place_ids(gaz, "Rom")
+
+
+def test_natural_earth_seas_and_lakes_give_points_and_the_long_tail(gaz):
+    """Seas and lakes Natural Earth names take its representative point (geodata/
+    physical_ne.json); its other named seas, gulfs and straits are entries too."""
+    import json as _json
+
+    from kzgeo.config import GEODATA_DIR
+
+    rows = {r["id"]: r for r in _json.loads(
+        (GEODATA_DIR / "physical_ne.json").read_text("utf-8"))["places"]}
+    assert len(rows) >= 300
+    caspian = gaz.get("caspian-sea")
+    assert (caspian.lat, caspian.lon, caspian.source) == (
+        rows["caspian-sea"]["lat"], rows["caspian-sea"]["lon"], "natural-earth")
+    assert "sea-of-okhotsk" in place_ids(gaz, "Sea of Okhotsk")
+    assert gaz.get("gulf-of-finland").precision == "sea"
