@@ -221,8 +221,10 @@ def add_article() -> None:
     s["add_times"] = [*s["add_times"], time.time()]
     s["collection"] = added.collection.id
     s["edit_token"] = added.edit_token or token
-    s["add_done"] = (f"“{added.article.title}” is on the map (magenta markers) and kept in your "
-                     "collection. Its links are under “Share this view”.")  # fmt: skip
+    found = (f"{len(added.places)} place(s) on the map (magenta markers)" if added.places
+             else "no places found in the text")  # fmt: skip
+    s["add_done"] = (f"“{added.article.title}”: {found}; kept in your collection, whose links "
+                     "are under “Share this view”.")  # fmt: skip
     for key in ADD_FIELDS:
         s[key] = ""
 
@@ -249,8 +251,8 @@ def show_add_form(view: CollectionView) -> None:
     """Draw the sidebar: add an article by web address, file or text; edit the collection."""
     s = st.session_state
     can_edit = view.collection is not None and bool(s["edit_token"])
-    with st.sidebar:
-        st.header("Add an article")
+    opened = bool(s["add_error"] or s["add_done"])
+    with st.expander("Add an article (kept in a collection you can share)", expanded=opened):
         st.caption("Give a web address, a file or the text of a German or English article. Its "
                    "places appear on the map and are kept in a collection that anyone with its "
                    "link sees." + ("" if can_edit or view.collection is None else
@@ -274,7 +276,7 @@ def show_add_form(view: CollectionView) -> None:
         if s["add_done"]:
             st.success(s["add_done"])
         if can_edit:
-            st.subheader(f"Your collection ({len(view.articles)})")
+            st.markdown(f"**Your collection ({len(view.articles)} articles)**")
             st.text_input("Name", value=view.collection.name, key="add_name")
             st.button("Rename", key="add_rename", on_click=rename_collection)
             for article in view.articles:
@@ -466,7 +468,6 @@ def main() -> None:
     initialise_from_url(catalogue, dates)
     for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
-    show_add_form(view)
     state = current_state(dates)
     visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
     added = tuple(dashboard.filter_features(added_all, state, catalogue))
@@ -479,6 +480,7 @@ def main() -> None:
         ui.draw_map(args, on_value=take_map_click)
     with panel_col:  # on a phone it follows the map
         show_search_and_filters(articles, (*visible, *added), dates)
+        show_add_form(view)
         with st.container(key="kz-selection"):  # on a phone: right after the map
             show_panel(index, current_state(dates), (*visible, *added), names, added_all,
                        articles)

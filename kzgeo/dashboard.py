@@ -858,8 +858,10 @@ def collection_features(
     from kzgeo.resolve import geoparse
 
     parsed = geoparse(list(articles), gazetteer)
-    features = new_place_features(parsed, dict(collection) if collection else None)
-    return [as_new_feature(f) for f in features]
+    features = [as_new_feature(f) for f in new_place_features(parsed, dict(collection or {}))]
+    for feature in features:  # a place no theme word names is "other", as in the corpus
+        feature["properties"]["themes"] = feature["properties"]["themes"] or list(OTHER)
+    return features
 
 
 def with_collection(catalogue: Catalogue, features: Iterable[Mapping], articles: Iterable[Any]):
