@@ -341,6 +341,9 @@ def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict
     )))  # fmt: skip
     if p.get("new"):
         ui.show_html(f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>')
+    if mapview.is_unsure(p):
+        st.warning(f"The geoparser is unsure this is the place meant (confidence "
+                   f"{p['confidence']:.2f}): check the quotes below.")
     st.button("Clear selection", key="clear", on_click=select, args=(None,))
     rows = dashboard.attribute_rows(p, names)
     if rows:
