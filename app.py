@@ -18,7 +18,7 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
-from kzgeo import config, dashboard, mapview
+from kzgeo import config, dashboard, freshness, mapview
 from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
@@ -395,7 +395,14 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
             st.button(f"{f['properties']['name']} · {len(f['properties']['quotes']):,}",
                       key=f"top-{f['id']}", on_click=select, args=(f["id"],))  # fmt: skip
     st.subheader(f"Articles ({len(articles)})")
-    ui.show_html(dashboard.article_list_html(articles))
+    arrivals = freshness.corpus_arrivals(config.corpus_dir())
+    changed = freshness.changed_at(arrivals) or freshness.corpus_changed_at(config.corpus_dir())
+    now = dt.datetime.now(dt.UTC)
+    if changed:
+        st.caption(f"The corpus last changed {freshness.ago(changed, now)} "
+                   f"({dashboard.format_date(changed.date())}, {changed:%H:%M} UTC); newest "
+                   "arrivals first.")  # fmt: skip
+    ui.show_html(dashboard.article_list_html(articles, arrivals, now))
 
 
 def show_timeline(state: ViewState, folder: str, signature: str) -> None:

@@ -960,24 +960,44 @@ def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> lis
     return quoted[:limit]
 
 
-def article_list_html(articles: Iterable[Any]) -> str:
-    """Return every article, newest first (undated last), as escaped HTML: title, outlet, date.
+def article_list_html(
+    articles: Iterable[Any],
+    arrivals: Mapping[str, dt.datetime] | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Return every article, newest first, as escaped HTML: title, outlet, date; one that
+    arrived (``arrivals``: id -> when the watcher or a collection added it) within the last
+    day is marked new with how long ago.
 
     >>> from types import SimpleNamespace as A
-    >>> html_text = article_list_html([A(title="Old", outlet="X", date=dt.date(2020, 1, 1),
-    ...     language="de"), A(title="<New>", outlet="Y", date=dt.date(2024, 4, 22), language="de")])
+    >>> html_text = article_list_html([A(id="o", title="Old", outlet="X", language="de",
+    ...     date=dt.date(2020, 1, 1)), A(id="n", title="<New>", outlet="Y", language="de",
+    ...     date=dt.date(2024, 4, 22))])
     >>> html_text.index("&lt;New&gt;") < html_text.index("Old"), "22 Apr 2024" in html_text
     (True, True)
+    >>> now = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)
+    >>> fresh = article_list_html([A(id="o", title="Old", outlet="X", language="de",
+    ...     date=dt.date(2020, 1, 1))], {"o": now - dt.timedelta(hours=2)}, now)
+    >>> 'class="kz-fresh"' in fresh and "new · 2 h ago" in fresh
+    True
     """
-    ordered = sorted(articles, key=lambda a: (a.date is not None, a.date or dt.date.min),
-                     reverse=True)
-    items = "".join(
-        f'<li><strong lang="{html.escape(getattr(a, "language", None) or "de", quote=True)}">'
-        f"{html.escape(' '.join(a.title.split()))}</strong><br>"
-        f"<small>{html.escape(' '.join(a.outlet.split()))} · {format_date(a.date)}</small></li>"
-        for a in ordered
-    )
-    return f'<ul class="kz-articles">{items}</ul>' if items else ""
+    from kzgeo.freshness import ago, is_new, newest_first
+
+    arrivals = arrivals or {}
+    now = now or dt.datetime.now(dt.UTC)
+    items = []
+    for a in newest_first(list(articles), arrivals):
+        arrived = arrivals.get(a.id)
+        fresh = is_new(arrived, now)
+        opening = '<li class="kz-fresh">' if fresh else "<li>"
+        badge = f' <span class="kz-new">new · {ago(arrived, now)}</span>' if fresh else ""
+        lang = html.escape(getattr(a, "language", None) or "de", quote=True)
+        items.append(
+            f'{opening}<strong lang="{lang}">{html.escape(" ".join(a.title.split()))}</strong>'
+            f"{badge}<br><small>{html.escape(' '.join(a.outlet.split()))} · "
+            f"{format_date(a.date)}</small></li>"
+        )
+    return f'<ul class="kz-articles">{"".join(items)}</ul>' if items else ""
 
 
 def attributes_html(rows: Sequence[tuple[str, str]], caption: str) -> str:
