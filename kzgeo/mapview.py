@@ -276,7 +276,7 @@ def is_unsure(properties: Mapping[str, Any]) -> bool:
 def _layer_styles() -> dict[str, dict[str, Any]]:
     """Return each index layer's label and first style (for the layer control and old callers)."""
     styles: dict[str, dict[str, Any]] = {}
-    for layer in ("alliances", "borders", "pipelines", "sites", "places", "new"):
+    for layer in dict.fromkeys(m.layer for m in REGISTRY if m.layer != "countries"):
         mark = MARKS_BY_LAYER[layer]
         styles[layer] = {"label": LAYER_LABELS[layer], **mark.style}
     return styles
@@ -286,9 +286,10 @@ LAYER_LABELS: dict[str, str] = {
     "alliances": "Alliances (EAEU, CSTO)",
     "borders": "Kazakhstan's borders",
     "pipelines": "Pipelines (schematic)",
+    "routes": "Trade corridors (schematic)",
     "sites": "Sites",
     "places": "Places in the articles",
-    "new": "Your article (new)",
+    "new": "Added articles (collection)",
 }
 LAYER_STYLES: dict[str, dict[str, Any]] = _layer_styles()  # bottom to top
 
