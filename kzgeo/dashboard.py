@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kzgeo.dates import parse_iso
 from kzgeo.store import is_token
 from kzgeo.themes import THEME_IDS
 
@@ -69,18 +70,6 @@ def first_value(value: str | Sequence[str] | None) -> str | None:
     if not isinstance(value, str):
         value = value[0] if len(value) else None
     return value.strip() if value is not None else None
-
-
-def parse_date(text: str) -> dt.date | None:
-    """Return the ISO date in ``text`` or None.
-
-    >>> parse_date("2024-04-22"), parse_date("22.04.2024"), parse_date("2024-13-01")
-    (datetime.date(2024, 4, 22), None, None)
-    """
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def parse_float(text: str, low: float, high: float) -> float | None:
@@ -199,7 +188,7 @@ def parse_dates(
     dates: dict[str, dt.date] = {}
     for key in ("from", "to"):
         if key in values:
-            date = parse_date(values[key])
+            date = parse_iso(values[key])
             if date is None:
                 notices.append(f"Link parameter '{key}' is not a date (YYYY-MM-DD); ignored.")
             else:
@@ -345,7 +334,7 @@ def quote_matches(quote: Mapping[str, Any], state: ViewState, outlet_articles: f
         return False
     if state.outlet and quote["article_id"] not in outlet_articles:
         return False
-    date = parse_date(quote.get("date") or "")
+    date = parse_iso(quote.get("date"))
     if state.date_from and (date is None or date < state.date_from):
         return False
     return not (state.date_to and (date is None or date > state.date_to))
@@ -436,26 +425,6 @@ def search_label(properties: Mapping[str, Any]) -> str:
     aliases = f" ({', '.join(rest[:SEARCH_ALIASES_SHOWN])})" if rest else ""
     kind = f" · {properties['kind']}" if properties.get("kind") else ""
     return f"{head}{aliases}{kind}"
-
-
-def search_names(features: Iterable[dict], query: str, limit: int = 10) -> list[dict]:
-    """Return features whose name, German name or any alias starts with or contains ``query``.
-
-    Prefix matches come first, then the most mentioned.
-    """
-    needle = query.strip().casefold()
-    if not needle:
-        return []
-    ranked = []
-    for feature in features:
-        properties = feature["properties"]
-        names = [properties.get("name"), properties.get("name_de"), *properties.get("names", [])]
-        folded = [name.casefold() for name in names if name]
-        if any(needle in name for name in folded) or needle == properties["id"]:
-            prefix = any(name.startswith(needle) for name in folded)
-            ranked.append((not prefix, -properties.get("mention_count", 0), feature))
-    ranked.sort(key=lambda row: (row[0], row[1], row[2]["id"]))
-    return [row[2] for row in ranked[:limit]]
 
 
 def highlight(text: str, start: int, end: int) -> str:
@@ -609,7 +578,7 @@ def format_date(value: dt.date | str | None) -> str:
     """
     if not value:
         return "undated"
-    date = value if isinstance(value, dt.date) else parse_date(str(value)[:10])
+    date = value if isinstance(value, dt.date) else parse_iso(str(value)[:10])
     return date.strftime(DATE_FORMAT) if date else str(value)
 
 
