@@ -22,6 +22,7 @@ from kzgeo import config, dashboard, freshness, mapview
 from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
+from kzgeo.credits import credits_markdown
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
 from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
@@ -45,11 +46,7 @@ TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
 ALL = ""  # the "no filter" choice of a select box
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
-CREDITS = (
-    "Places: [GeoNames](https://www.geonames.org/) (CC BY 4.0). Country outlines: "
-    "[Natural Earth](https://www.naturalearthdata.com/) 1:10m (public domain). Pipelines and "
-    "sites are schematic. Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
-)
+CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
 
 
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)

@@ -19,6 +19,7 @@ import folium.plugins
 from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
+from kzgeo.credits import credits_html
 from kzgeo.dashboard import VIEW_RANGES
 from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, mark_of
 from kzgeo.themes import THEMES
@@ -29,10 +30,7 @@ MAP_CENTER: tuple[float, float] = (48.0, 68.0)
 MAP_ZOOM = 4
 MAP_BACKGROUND = "#dfe9ee"  # the sea, where no tiles are drawn
 
-ATTRIBUTION = (
-    'Borders: <a href="https://www.naturalearthdata.com/">Natural Earth</a> (public domain)'
-    ' · Places: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)'
-)
+ATTRIBUTION = credits_html()
 
 
 class TileOption(NamedTuple):
