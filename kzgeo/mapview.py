@@ -140,11 +140,11 @@ def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> f
     )
     # Without tiles folium sets no zoom limits on the map itself; marker clustering needs them.
     m.options.update(max_zoom=12, min_zoom=2)
-    m.get_root().header.add_child(
-        folium.Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
-        name="kzgeo_background",
-    )
+    m.get_root().header.add_child(folium.Element(BASE_CSS), name="kzgeo_background")
     return m
+
+
+BASE_CSS = f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"
 
 
 def countries_layer(countries: Any) -> folium.GeoJson:
@@ -533,6 +533,10 @@ CLUSTER_CSS = f"""<style>
   {{ background-color: {INK}; color: #ffffff; font-weight: 600; }}
 .leaflet-interactive:focus {{ outline: none; }}
 .leaflet-control-scale {{ margin-bottom: 22px !important; }}
+@media (max-width: 560px) {{  /* the attribution wraps to two lines: kilometres only, above it */
+  .leaflet-control-scale {{ margin-bottom: 40px !important; }}
+  .leaflet-control-scale-line + .leaflet-control-scale-line {{ display: none; }}
+}}
 #map_div, #map_div2 {{ height: 100vh !important; width: 100% !important; }}
 html, body {{ height: 100%; margin: 0; }}
 </style>"""
