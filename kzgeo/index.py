@@ -34,7 +34,7 @@ from kzgeo.credits import credits_text
 from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
-from kzgeo.layers import LAYER_FILES, REGISTRY, load_layers
+from kzgeo.layers import LAYER_FILES, REGISTRY, geojson_feature, load_layers
 from kzgeo.parallel import (
     PARALLEL_MIN_CHARS,
     gc_paused,
@@ -119,12 +119,7 @@ def layer_feature(layer: str, feature: dict, place: Place | None) -> dict:
     properties.update(place_properties(place) if place else {"mention_count": 0, "quotes": []})
     properties["themes"] = ordered_themes(properties.get("themes"))
     properties["quote_themes"] = ordered_themes(place and place.themes)
-    return {
-        "type": "Feature",
-        "id": properties["id"],
-        "properties": properties,
-        "geometry": feature["geometry"],
-    }
+    return geojson_feature(properties, feature["geometry"])
 
 
 def point_feature(place: Place) -> dict:
@@ -140,12 +135,8 @@ def point_feature(place: Place) -> dict:
         "themes": ordered_themes(place.themes) or [OTHER_THEME],  # so a theme toggle shows it
         **place_properties(place),
     }
-    return {
-        "type": "Feature",
-        "id": place.id,
-        "properties": properties,
-        "geometry": {"type": "Point", "coordinates": [round(place.lon, 5), round(place.lat, 5)]},
-    }
+    point = {"type": "Point", "coordinates": [round(place.lon, 5), round(place.lat, 5)]}
+    return geojson_feature(properties, point)
 
 
 def frame_to_features(frame: gpd.GeoDataFrame) -> list[dict]:

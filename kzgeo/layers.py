@@ -187,6 +187,17 @@ ABBREVIATIONS: dict[str, tuple[str, ...]] = {
 }
 
 
+def geojson_feature(properties: dict[str, Any], geometry: Any) -> dict[str, Any]:
+    """Return a GeoJSON feature whose id is its ``properties["id"]`` (as Leaflet layers and
+    links look it up).
+
+    >>> geojson_feature({"id": "almaty"}, None)["id"]
+    'almaty'
+    """
+    return {"type": "Feature", "id": properties["id"], "properties": properties,
+            "geometry": geometry}
+
+
 def mark_of(properties: Mapping[str, Any]) -> Mark:
     """Return the registry row of a feature: by its category, else by its layer.
 

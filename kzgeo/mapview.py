@@ -21,7 +21,7 @@ from folium.utilities import JsCode
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
 from kzgeo.credits import credits_html
 from kzgeo.dashboard import VIEW_RANGES
-from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, mark_of
+from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, geojson_feature, mark_of
 from kzgeo.themes import THEMES
 
 THEME_COLOURS: dict[str, str] = {theme.id: theme.colour for theme in THEMES}
@@ -312,12 +312,7 @@ def slim_feature(feature: Mapping[str, Any], colour: str | None) -> dict[str, An
     properties = {key: feature["properties"].get(key) for key in MAP_PROPERTIES}
     properties["name_de"] = properties["name_de"] or properties["name"]
     properties["colour"] = colour
-    return {
-        "type": "Feature",
-        "id": feature["id"],
-        "properties": properties,
-        "geometry": feature["geometry"],
-    }
+    return geojson_feature(properties, feature["geometry"])
 
 
 def feature_style(layer: str) -> Any:

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from kzgeo import harness
 from kzgeo.harness import (
@@ -58,6 +60,30 @@ def user_data_folder(tmp_path_factory) -> Iterator[Path]:
             os.environ.pop(key, None)
         else:
             os.environ[key] = value
+
+
+# --- Databases for the collection store ----------------------------------------------------------
+POSTGRES_ENV_VAR = "KZGEO_TEST_POSTGRES_URL"  # .ci/run starts PostgreSQL and sets it
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path: Path) -> Iterator[str]:
+    """Return the URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'data' / 'kzgeo.sqlite3'}"
+        return
+    server = os.environ.get(POSTGRES_ENV_VAR)
+    if not server:
+        pytest.skip(f"{POSTGRES_ENV_VAR} is not set (.ci/run starts PostgreSQL and sets it)")
+    schema = f"kzgeo_test_{secrets.token_hex(6)}"
+    admin = sa.create_engine(server)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
+    url = sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
 
 
 # --- Streamlit servers --------------------------------------------------------------------------

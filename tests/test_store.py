@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import os
-import secrets
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,8 +31,6 @@ from kzgeo.store import (
     rate_limit,
 )
 
-POSTGRES_ENV_VAR = "KZGEO_TEST_POSTGRES_URL"
-
 
 @pytest.fixture(scope="module")
 def corpus_articles():
@@ -46,24 +42,6 @@ def with_url(article, url):
     return dataclasses.replace(article, url=url)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    """Return the URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'data' / 'kzgeo.sqlite3'}"
-        return
-    server = os.environ.get(POSTGRES_ENV_VAR)
-    if not server:
-        pytest.skip(f"{POSTGRES_ENV_VAR} is not set (.ci/run starts PostgreSQL and sets it)")
-    schema = f"kzgeo_test_{secrets.token_hex(6)}"
-    admin = sa.create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 @pytest.fixture

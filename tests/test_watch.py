@@ -8,7 +8,6 @@ import contextlib
 import datetime as dt
 import hashlib
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -21,7 +20,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-import sqlalchemy as sa
 
 from kzgeo import freshness, watch
 from kzgeo.config import PROJECT_ROOT
@@ -29,7 +27,7 @@ from kzgeo.corpus import load_corpus
 from kzgeo.store import open_store
 
 FIXTURES = Path(__file__).parent / "data" / "watch"
-POSTGRES_ENV_VAR = "KZGEO_TEST_POSTGRES_URL"
+
 SLOW_S = 3.0  # the slow page waits this long before answering (the watcher gives up after 1 s)
 HUGE_BYTES = 3_500_000  # over fetch.MAX_PAGE_BYTES
 
@@ -475,24 +473,6 @@ def test_a_robots_txt_that_cannot_be_read_now_keeps_the_site_alone(
 
 
 # --------------------------------------------------------------------------- a collection
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path: Path) -> Iterator[str]:
-    """Return the URL of an empty database: an SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'db' / 'kzgeo.sqlite3'}"
-        return
-    server = os.environ.get(POSTGRES_ENV_VAR)
-    if not server:
-        pytest.skip(f"{POSTGRES_ENV_VAR} is not set (.ci/run starts PostgreSQL and sets it)")
-    schema = f"kzgeo_test_{secrets.token_hex(6)}"
-    admin = sa.create_engine(server)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"CREATE SCHEMA {schema}"))
-    url = sa.make_url(server).update_query_dict({"options": f"-csearch_path={schema}"})
-    yield url.render_as_string(hide_password=False)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 def test_two_watchers_into_one_collection_store_each_article_once(
