@@ -135,14 +135,13 @@ def test_an_uploaded_html_page_is_quoted_only_from_its_article_text(streamlit_ap
         str(ARTICLE_HTML)
     )
     app_page.wait_idle()
-    title = side.get_by_label("Title", exact=True)
-    page.wait_for_function(
-        "(el) => el.value === 'Kasachstans Häfen am Kaspischen Meer wachsen'",
-        arg=title.element_handle(),
-    )
-    outlet = side.get_by_label("Outlet (newspaper or site)", exact=True)
-    assert outlet.input_value() == "Steppenbote"
-    assert side.get_by_label("Date (YYYY-MM-DD)", exact=True).input_value() == "2025-03-14"
+    # the fields are filled in one run but drawn one after another: wait for each value
+    for label, value in (("Title", "Kasachstans Häfen am Kaspischen Meer wachsen"),
+                         ("Outlet (newspaper or site)", "Steppenbote"),
+                         ("Date (YYYY-MM-DD)", "2025-03-14")):
+        field = side.get_by_label(label, exact=True)
+        page.wait_for_function("([el, v]) => el.value === v", arg=[field.element_handle(), value])
+        assert field.input_value() == value
     text = side.get_by_label(TEXT_LABEL).input_value()
     assert "Der Hafen von Aktau hat seinen Umschlag" in text
     side.get_by_role("button", name=ADD_BUTTON).click()
