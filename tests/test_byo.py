@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from kzgeo import dashboard, mapview
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.ingest import IngestError
+from kzgeo.store import open_store
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTICLE_HTML = PROJECT_ROOT / "tests" / "data" / "article.html"
@@ -122,12 +123,17 @@ def test_app_keeps_pasted_text_in_a_collection_and_selects_a_new_place():
     assert any(dashboard.NEW_NOTE in m.value for m in app.markdown)
     assert any("<mark>Atyrau</mark> fließt nach Aktau." in m.value for m in app.markdown)
 
+    app.text_input(key="add_name").set_value("Kaspische Häfen").run()
+    app.button(key="add_rename").click().run()  # the edit rights of the session that made it
+    assert open_store().collection(collection).name == "Kaspische Häfen"
+
     viewer = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180)
     viewer.query_params["collection"] = collection  # the view link, in another session
     viewer.query_params["place"] = "new:atyrau"
     viewer.run()
     assert not viewer.exception and [h.value for h in viewer.subheader][0] == "Atyrau"
     assert not [b for b in viewer.button if b.key.startswith("remove-")]  # viewing only
+    assert not [b for b in viewer.button if b.key == "add_rename"]
 
     [remove] = [b for b in app.button if b.key.startswith("remove-")]
     remove.click().run()

@@ -90,3 +90,23 @@ def test_a_collection_link_shows_the_added_article_in_another_browser_and_after_
         editor.page.context.close()
     finally:
         server.stop()
+
+
+def test_an_unreachable_database_gives_a_notice_and_the_corpus_still_shows(browser, tmp_path):
+    down = f"postgresql+psycopg://kzgeo:secret@127.0.0.1:{harness.free_port()}/kzgeo"
+    env = {"KZGEO_DATABASE_URL": down, "KZGEO_DATA_DIR": str(tmp_path / "data")}
+    server = harness.start_streamlit(DEFAULT_CORPUS, ARTIFACTS_DIR, env)
+    try:
+        reader = fresh_app_page(browser)
+        page = reader.open(server.url, f"?collection={'A' * 32}&place=almaty").page
+        notice = page.locator('[data-testid="stAlertContentInfo"]').filter(
+            has_text="Collections are unavailable right now")
+        notice.wait_for()
+        assert "secret" not in notice.inner_text()  # the password is never shown
+        reader.wait_for_map(min_paths=20)
+        panel_heading(page, "Almaty").wait_for()  # the bundled corpus keeps working
+        page.locator(".kz-quote").first.wait_for()
+        reader.screenshot("collection-database-down")
+        page.context.close()
+    finally:
+        server.stop()
