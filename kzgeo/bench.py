@@ -8,11 +8,19 @@ as files plus a manifest, so the real loader is measured. Each synthetic sentenc
 bracketed 4-digit tag ("[0417] ...") so quotes stay distinct as in new text (identical sentences
 are quoted once per place, which would hide the cost of quotes).
 Every figure is the median of ``repeat`` runs; targets are a table (``TARGETS``).
+
+The bench's synthetic corpora are a realistic archive (``archive_places``): besides the real
+sentences, most paragraphs get one sentence about one of thousands of gazetteer places (the
+most populous cities the geoparser finds in such a sentence), drawn from a Zipf distribution
+over them, and each article gets a date over ``ARCHIVE_YEARS`` years and one of many outlets;
+all of it reproducible from ``SEED``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import itertools
 import json
 import os
 import pickle
@@ -197,35 +205,109 @@ def sentence_pool(articles: Sequence[Article]) -> list[str]:
 
 
 def synthetic_articles(
-    articles: Sequence[Article], count: int, seed: int = SEED
+    articles: Sequence[Article], count: int, seed: int = SEED, places: Sequence[str] = ()
 ) -> Iterator[tuple[dict, str]]:
     """Yield (manifest entry, text) for ``count`` synthetic articles made of ``articles``.
 
     Each mirrors a real article's length and metadata, in turn; its paragraphs are 2-6 random
     sentences of the real ones, each tagged "[dddd] " so that copies of a sentence are distinct
-    quotes.
+    quotes. With ``places`` (``archive_places``) it is an archive: most paragraphs also get a
+    sentence about a place drawn by Zipf rank, and each article a date over ``ARCHIVE_YEARS``
+    years and one of ``ARCHIVE_OUTLETS`` or the real outlets.
     """
     pool = sentence_pool(articles)
     rng = random.Random(seed * 1_000_003 + count)
+    cumulative = zipf_weights(len(places))
+    outlets = sorted({a.outlet for a in articles}) + list(ARCHIVE_OUTLETS)
+    days = 365 * ARCHIVE_YEARS
     for number in range(count):
         model = articles[number % len(articles)]
         paragraphs: list[str] = []
         size = 0
         while size < len(model.text):
-            sentences = rng.randint(2, 6)
-            paragraph = " ".join(f"[{rng.randrange(10_000):04d}] {rng.choice(pool)}"
-                                 for _ in range(sentences))
+            sentences = [rng.choice(pool) for _ in range(rng.randint(2, 6))]
+            if places and rng.random() < ARCHIVE_PLACE_SHARE:
+                place = rng.choices(places, cum_weights=cumulative)[0]
+                sentence = rng.choice(PLACE_SENTENCES).format(place=place)
+                sentences.insert(rng.randint(1, len(sentences)), sentence)
+            paragraph = " ".join(f"[{rng.randrange(10_000):04d}] {sentence}"
+                                 for sentence in sentences)
             paragraphs.append(paragraph)
             size += len(paragraph) + 2
         entry = {
             "id": f"syn-{number:06d}",
             "file": f"syn-{number:06d}.txt",
             "title": f"Synthetic article {number} (after {model.id})",
-            "outlet": model.outlet,
+            "outlet": rng.choice(outlets) if places else model.outlet,
             "language": model.language,
         }
-        entry.update({k: v for k, v in (("author", model.author), ("date", model.date)) if v})
+        date = ARCHIVE_FIRST_DAY + dt.timedelta(rng.randrange(days)) if places else model.date
+        entry.update({k: v for k, v in (("author", model.author), ("date", date)) if v})
         yield entry, "\n\n".join(paragraphs)
+
+
+# --------------------------------------------------------------------------- realistic archive
+ARCHIVE_CANDIDATES = 8000  # the most populous gazetteer cities tried as archive places
+ARCHIVE_ZIPF_S = 1.0  # the k-th most mentioned place is mentioned about 1/k as often as the first
+ARCHIVE_FIRST_DAY = dt.date(2006, 1, 1)
+ARCHIVE_YEARS = 20
+ARCHIVE_PLACE_SHARE = 0.8  # of paragraphs that get one sentence about an archive place
+# Sentences about a place, one per theme; "{place}" is the place's German (or English) name.
+PLACE_SENTENCES: tuple[str, ...] = (
+    "In {place} verhandelten Vertreter der Regierung über neue Gaslieferungen und Pipelines.",
+    "Die Polizei in {place} nahm nach den Protesten mehrere Demonstranten fest.",
+    "Eine Delegation aus {place} traf sich mit dem Außenminister zu Gesprächen.",
+    "Viele Arbeitsmigranten aus {place} suchen inzwischen Arbeit im Ausland.",
+    "Der Streit um die Grenze bei {place} ist seit Jahren ungelöst.",
+    "Die Wirtschaft von {place} wuchs im vergangenen Jahr kräftig, berichtet die Handelskammer.",
+    "Menschenrechtler kritisieren die Haftbedingungen in {place}.",
+    "Am Wochenende fand in {place} ein großes Stadtfest statt.",
+)
+OUTLET_WORDS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("Neue", "Allgemeine", "Freie", "Östliche", "Deutsche", "Rheinische", "Süddeutsche",
+     "Märkische"),
+    ("Zeitung", "Rundschau", "Presse", "Post", "Nachrichten", "Tribüne", "Woche", "Depesche"),
+)
+ARCHIVE_OUTLETS: tuple[str, ...] = tuple(f"{a} {b}" for a, b in itertools.product(*OUTLET_WORDS))
+
+
+def archive_places(gazetteer: Any, candidates: int = ARCHIVE_CANDIDATES) -> list[str]:
+    """Return the names of gazetteer cities the geoparser resolves to themselves in an archive
+    sentence, most populous first: the places of the synthetic archive.
+
+    Each candidate (the ``candidates`` most populous cities, by German name where there is
+    one) is put in a ``PLACE_SENTENCES`` sentence and geoparsed; it is kept when the mention at
+    its offset resolves to its own id.
+    """
+    from kzgeo.resolve import geoparse
+
+    cities = sorted((e for e in gazetteer.entries if e.kind == "city" and e.lat is not None),
+                    key=lambda e: (-e.population, e.id))[:candidates]
+    names = list(dict.fromkeys(e.name_de or e.name for e in cities))
+    wanted = {e.name_de or e.name: e.id for e in reversed(cities)}  # most populous wins
+    parts, offsets = [], []
+    position = 0
+    for number, name in enumerate(names):
+        template = PLACE_SENTENCES[number % len(PLACE_SENTENCES)]
+        sentence = template.format(place=name)
+        offsets.append(position + template.index("{place}"))
+        parts.append(sentence)
+        position += len(sentence) + 2
+    probe = Article("probe", "probe", "probe", None, None, "de", "probe.txt", "\n\n".join(parts))
+    found = {(m.start, m.place_id) for m in geoparse([probe], gazetteer).mentions}
+    return [name for name, start in zip(names, offsets, strict=True)
+            if (start, wanted[name]) in found]
+
+
+def zipf_weights(count: int, s: float = ARCHIVE_ZIPF_S) -> list[float]:
+    """Return cumulative Zipf weights of ranks 1..count (for ``random.choices``' cum_weights).
+
+    >>> zipf_weights(3)
+    [1.0, 1.5, 1.8333333333333333]
+    >>> zipf_weights(0)
+    []
+    """
+    return list(itertools.accumulate(1.0 / rank**s for rank in range(1, count + 1)))
 
 
 def real_articles(articles: Sequence[Article], count: int) -> Iterator[tuple[dict, str]]:
@@ -237,15 +319,21 @@ def real_articles(articles: Sequence[Article], count: int) -> Iterator[tuple[dic
         yield entry, article.text
 
 
-def write_corpus(articles: Sequence[Article], scale: int, folder: Path) -> Path:
+def write_corpus(
+    articles: Sequence[Article], scale: int, folder: Path, places: Sequence[str] = ()
+) -> Path:
     """Write the corpus of ``scale`` articles as text files plus manifest.toml into ``folder``.
 
-    Up to ``len(articles)`` they are the real articles, beyond it synthetic ones.
+    Up to ``len(articles)`` they are the real articles, beyond it synthetic ones (an archive
+    over ``places`` when given: ``synthetic_articles``).
     """
     import tomli_w
 
     folder.mkdir(parents=True, exist_ok=True)
-    made = (real_articles if scale <= len(articles) else synthetic_articles)(articles, scale)
+    if scale <= len(articles):
+        made = real_articles(articles, scale)
+    else:
+        made = synthetic_articles(articles, scale, places=places)
     entries = []
     for entry, text in made:
         (folder / entry["file"]).write_text(text, encoding="utf-8")
@@ -648,11 +736,13 @@ def run_bench(
     })
     progress("gazetteer: build and load")
     measure_gazetteer(report, repeat)
+    places = archive_places(fresh_gazetteer()) if scales[-1] > len(real) else []
+    report.params["archive_places"] = len(places)
     with tempfile.TemporaryDirectory(prefix="kzgeo-bench-") as temp, environment(
         **{BUILD_ENV_VAR: str(Path(temp) / "build")}
     ):
         for scale in scales:
-            folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}")
+            folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}", places)
             progress(f"N={scale}: geoparse, scan and index")
             measure_geoparse(report, scale, folder, repeat, workers)
             if scale in app_scales:
