@@ -54,19 +54,28 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build (or check) the gazetteer and the corpus' served index, the artifacts the app reads."""
+    from kzgeo.engines import EngineError, build_artifacts
     from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
-    from kzgeo.index import artifact_path, served_index
+    from kzgeo.index import artifact_path
 
     load_gazetteer(rebuild=args.rebuild_gazetteer)
     print(f"gazetteer: {ARTIFACT_PATH}")
     folder = corpus_dir(args.corpus)
-    served, built = served_index(folder, workers=args.workers, rebuild=args.rebuild)
+    try:
+        served, store, built = build_artifacts(folder, args.engine, args.scheduler,
+                                               args.workers, args.rebuild)
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for warning in served.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
-        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}; "
+        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}"
+        f"{' by the ' + args.engine + ' engine' if built else ''}; "
         f"{len(served.articles)} articles, {len(served.collection['features'])} features)"
     )
+    if store is not None:
+        print(f"quote store: {store.folder} ({len(store.offsets)} features with quotes)")
     return 0
 
 
@@ -322,6 +331,12 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build the gazetteer even when its artifact is up to date")
     parser.add_argument("--workers", type=int, metavar="W",
                         help="processes for the geoparse (default: every core)")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="where the geoparse runs: this machine's processes (default) or "
+                             "Dask tasks (dask.distributed)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --engine dask: the Dask scheduler (e.g. tcp://host:8786); "
+                             "default a local cluster of --workers processes")
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
