@@ -26,6 +26,7 @@ import os
 import pickle
 import platform
 import random
+import shutil
 import statistics
 import sysconfig
 import tempfile
@@ -69,6 +70,20 @@ TARGETS: tuple[Target, ...] = (
     Target("map_mb", 1, "<", 2.0),
     Target("map_mb", 2000, "<", 5.0),
     Target("server_peak_mb", 2000, "<", 500.0),
+    # issue 23: archives, not samples
+    Target("build_s", 100_000, "<", 1200.0),
+    Target("build_peak_mb", 100_000, "<", 4000.0),
+    Target("server_peak_mb", 20_000, "<", 600.0),
+    Target("server_peak_mb", 100_000, "<", 600.0),
+    Target("store_server_mb", 20_000, "<", 600.0),
+    Target("store_server_mb", 100_000, "<", 600.0),
+    Target("map_mb", 20_000, "<", 5.0),
+    Target("map_mb", 100_000, "<", 5.0),
+    Target("add_article_s", 100_000, "<", 5.0),
+    Target("dask_speedup", 2000, ">=", 1.6),
+    Target("dask_speedup", 20_000, ">=", 1.6),
+    Target("dask_speedup", 100_000, ">=", 1.6),
+    Target("fresh_clone_map_s", None, "<", 6.0),
 )
 
 # figure -> (label, format) for the table; the order of this table is the order of the rows.
@@ -100,7 +115,19 @@ FIGURES: dict[str, tuple[str, str]] = {
     "app_rerun_s": ("app rerun after a click (s)", "{:.3f}"),
     "map_mb": ("map payload (MB)", "{:.2f}"),
     "server_peak_mb": ("server peak memory (MB)", "{:.0f}"),
+    "build_s": ("build, local engine, cold (python -m kzgeo build) (s)", "{:.1f}"),
+    "build_peak_mb": ("build peak memory, process tree RSS (MB)", "{:.0f}"),
+    "add_article_s": ("add one article and build again (s)", "{:.1f}"),
+    "store_mb": ("quote store on disk (MB)", "{:.1f}"),
+    "store_open_s": ("quote store: open, new process (s)", "{:.2f}"),
+    "store_click_s": ("quote store: counts + quotes of the most quoted place (s)", "{:.3f}"),
+    "store_server_mb": ("process serving from the quote store, peak memory (MB)", "{:.0f}"),
+    "dask_1_s": ("dask geoparse, 1 worker (s)", "{:.1f}"),
+    "dask_2_s": ("dask geoparse, 2 workers (s)", "{:.1f}"),
+    "dask_speedup": ("dask: 1 worker / 2 workers", "{:.2f}x"),
+    "fresh_clone_map_s": ("fresh clone, first map in the browser (s)", "{:.1f}"),
 }
+NOT_MEASURED = "n/a (not measured)"
 
 
 @dataclass
@@ -619,6 +646,128 @@ def measure_server(report: Report, scale: int, folder: Path) -> None:
         report.put(scale, "server_peak_mb", read_peak_mb(server.process.pid))
 
 
+# --------------------------------------------------------------------------- issue 23 figures
+PEAK_SAMPLE_S = 0.05
+
+
+def run_with_peak(cmd: Sequence[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+    """Run ``cmd`` and return (seconds, peak MB): the largest sum of the resident memory of the
+    process and its children, sampled every ``PEAK_SAMPLE_S`` (pages that forked workers share
+    are counted in each, so it errs high). Raises RuntimeError with the log's tail on failure."""
+    import subprocess
+
+    from kzgeo.config import PROJECT_ROOT
+
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        process = psutil.Popen(list(cmd), env=env, cwd=PROJECT_ROOT, stdout=out,
+                               stderr=subprocess.STDOUT)
+        peak = 0
+        while process.poll() is None:
+            total = 0
+            with contextlib.suppress(psutil.Error):
+                for proc in [process, *process.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        total += proc.memory_info().rss
+            peak = max(peak, total)
+            time.sleep(PEAK_SAMPLE_S)
+    seconds = time.perf_counter() - start
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(cmd[1:4])} exited with {process.returncode}: "
+                           f"{log.read_text(encoding='utf-8')[-300:]}")
+    return seconds, peak / 1e6
+
+
+def add_article(folder: Path, text: str) -> str:
+    """Add one article (a file and its manifest entry) to a corpus folder; return its id."""
+    number = len(list(folder.glob("added-*.txt")))
+    article_id = f"added-{number:04d}"
+    (folder / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(f'\n[[article]]\nid = "{article_id}"\nfile = "{article_id}.txt"\n'
+                       f'title = "Added article {number}"\noutlet = "Neue Post"\n'
+                       'language = "de"\ndate = 2026-01-05\n')
+    return article_id
+
+
+def measure_build(report: Report, scale: int, folder: Path, workers: int | None) -> Path:
+    """Record a cold ``python -m kzgeo build`` (local engine, empty build folder but for the
+    gazetteer) and its peak memory, then the build after one article is added; return the
+    build folder used."""
+    import sys
+
+    build = Path(tempfile.mkdtemp(prefix=f"kzgeo-bench-build-{scale}-"))
+    shutil.copy2(ARTIFACT_PATH, build / ARTIFACT_PATH.name)
+    env = {**os.environ, BUILD_ENV_VAR: str(build)}
+    cmd = [sys.executable, "-m", "kzgeo", "build", "--corpus", str(folder), "--rebuild"]
+    cmd += ["--workers", str(workers)] if workers else []
+    seconds, peak = run_with_peak(cmd, env, build / "build.log")
+    report.put(scale, "build_s", seconds)
+    report.put(scale, "build_peak_mb", peak)
+    real = load_corpus(folder).articles[0].text
+    add_article(folder, "Ein neuer Bericht aus Aktau und Atyrau über Öl.\n\n" + real[:4000])
+    seconds, _ = run_with_peak([c for c in cmd if c != "--rebuild"], env, build / "add.log")
+    report.put(scale, "add_article_s", seconds)
+    return build
+
+
+STORE_PROBE = """
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from kzgeo.quotestore import QuoteStore
+store = QuoteStore.open(Path(sys.argv[1]))
+t1 = time.perf_counter()
+top = max(store.offsets, key=lambda k: store.offsets[k][1])
+counts = store.quote_counts()
+quotes = store.quotes_of(top)
+t2 = time.perf_counter()
+assert len(quotes) == counts[top]
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+print(json.dumps({"open": t1 - t0, "click": t2 - t1, "peak_mb": peak / 1024}))
+"""
+
+
+def measure_store(report: Report, scale: int, folder: Path, build: Path) -> None:
+    """Record the quote store the build wrote: size, and a new process that opens it and reads
+    the quotes of the most quoted place (its time and peak memory)."""
+    import subprocess
+    import sys
+
+    from kzgeo.quotestore import store_path
+
+    store = store_path(folder, build / "store")
+    report.put(scale, "store_mb", sum(p.stat().st_size for p in store.iterdir()) / 1e6)
+    done = subprocess.run([sys.executable, "-c", STORE_PROBE, str(store)], capture_output=True,
+                          text=True, check=True, env={**os.environ, BUILD_ENV_VAR: str(build)})
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    report.put(scale, "store_open_s", found["open"])
+    report.put(scale, "store_click_s", found["click"])
+    report.put(scale, "store_server_mb", found["peak_mb"])
+
+
+def measure_dask(report: Report, scale: int, folder: Path) -> None:
+    """Record the Dask geoparse (tasks, gather, assembly) on a LocalCluster of 1 and of 2
+    worker processes; the workers load the gazetteer before the clock starts."""
+    from dask.distributed import Client, LocalCluster
+
+    from kzgeo.engines import _worker_gazetteer, geoparse_dask
+
+    articles = load_corpus(folder).articles
+    gazetteer = fresh_gazetteer()
+    seconds = {}
+    for count in (1, 2):
+        with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            client.run(_worker_gazetteer)
+            start = time.perf_counter()
+            geoparse_dask(articles, client, gazetteer)
+            seconds[count] = time.perf_counter() - start
+    report.put(scale, "dask_1_s", seconds[1])
+    report.put(scale, "dask_2_s", seconds[2])
+    report.put(scale, "dask_speedup", seconds[1] / seconds[2])
+
+
 def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):
     """Run ``measure``; if it fails, record each of ``figures`` as 'n/a (reason)'."""
     try:
@@ -718,6 +867,7 @@ def run_bench(
     workers: int | None = None,
     app_scales: Sequence[int] | None = None,
     server: bool = True,
+    dask: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Report:
     """Run the benchmark over the real corpus in ``corpus_folder`` and return the report.
@@ -753,6 +903,21 @@ def run_bench(
                     progress(f"N={scale}: app server memory (streamlit run + Chromium)")
                     attempt(report, scale, ("server_peak_mb",),
                             lambda s=scale, f=folder: measure_server(report, s, f))
+            progress(f"N={scale}: cold build, local engine; add one article; quote store")
+            builds: list[Path] = []
+            attempt(report, scale, ("build_s", "build_peak_mb", "add_article_s"),
+                    lambda s=scale, f=folder, b=builds: b.append(
+                        measure_build(report, s, f, workers)))
+            if builds:
+                attempt(report, scale, ("store_mb", "store_open_s", "store_click_s",
+                                        "store_server_mb"),
+                        lambda s=scale, f=folder, b=builds[0]: measure_store(report, s, f, b))
+                shutil.rmtree(builds[0], ignore_errors=True)
+            if dask:
+                progress(f"N={scale}: dask geoparse, 1 and 2 workers")
+                attempt(report, scale, ("dask_1_s", "dask_2_s", "dask_speedup"),
+                        lambda s=scale, f=folder: measure_dask(report, s, f))
+            report.put(scale, "fresh_clone_map_s", NOT_MEASURED)
     return report
 
 

@@ -221,6 +221,7 @@ def run_bench(args: argparse.Namespace) -> int:
         workers=args.workers,
         app_scales=[] if args.no_app else args.app_scale,
         server=not args.no_server,
+        dask=not args.no_dask,
         progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
     )
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
@@ -350,6 +351,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--app-scale", type=int, action="append", metavar="N",
                         help="scales to measure the app at (default: smallest, 12, largest)")
     parser.add_argument("--no-app", action="store_true", help="skip the app figures")
+    parser.add_argument("--no-dask", action="store_true",
+                        help="skip the Dask geoparse on 1 and 2 local workers")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
 
