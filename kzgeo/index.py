@@ -33,7 +33,7 @@ from kzgeo.corpus import Article, CorpusLoad, load_corpus
 from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
-from kzgeo.layers import load_layers
+from kzgeo.layers import LAYER_FILES, REGISTRY, load_layers
 from kzgeo.parallel import (
     PARALLEL_MIN_CHARS,
     gc_paused,
@@ -52,8 +52,11 @@ from kzgeo.resolve import (
 )
 from kzgeo.themes import OTHER_THEME, THEME_IDS
 
-# Drawing order, bottom to top; resolved places without a layer go into "places".
-LAYER_ORDER: tuple[str, ...] = ("countries", "alliances", "borders", "pipelines", "sites")
+# Drawing order, bottom to top, as the layer registry lists the layers; resolved places without
+# a layer go into "places".
+LAYER_ORDER: tuple[str, ...] = tuple(
+    dict.fromkeys(mark.layer for mark in REGISTRY if mark.layer in LAYER_FILES)
+)
 PLACES_LAYER = "places"
 
 ATTRIBUTION = (
@@ -106,11 +109,17 @@ def place_properties(place: Place) -> dict[str, Any]:
 
 
 def layer_feature(layer: str, feature: dict, place: Place | None) -> dict:
-    """Return one layer feature with the quotes of the place that shares its id."""
+    """Return one layer feature with the quotes of the place that shares its id.
+
+    Its themes are its kind's in the layer registry (``kzgeo.layers.REGISTRY``), so a theme
+    toggle shows or hides every feature of a kind together; the themes of the sentences that
+    name it are kept as ``quote_themes``.
+    """
     properties = {key: value for key, value in feature["properties"].items() if value is not None}
     properties["layer"] = layer
     properties.update(place_properties(place) if place else {"mention_count": 0, "quotes": []})
-    properties["themes"] = ordered_themes(properties.get("themes"), place and place.themes)
+    properties["themes"] = ordered_themes(properties.get("themes"))
+    properties["quote_themes"] = ordered_themes(place and place.themes)
     return {
         "type": "Feature",
         "id": properties["id"],

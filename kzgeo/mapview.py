@@ -20,6 +20,10 @@ from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
 from kzgeo.dashboard import VIEW_RANGES
+from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, mark_of
+from kzgeo.themes import THEMES
+
+THEME_COLOURS: dict[str, str] = {theme.id: theme.colour for theme in THEMES}
 
 MAP_CENTER: tuple[float, float] = (48.0, 68.0)
 MAP_ZOOM = 4
@@ -51,17 +55,11 @@ TILE_OPTIONS: tuple[TileOption, ...] = (
     ),
 )
 
-COUNTRY_STYLE: dict[str, Any] = {
-    "fillColor": "#f4f1e8",
-    "fillOpacity": 1.0,
-    "color": "#7a7a7a",
-    "weight": 0.8,
-}
+COUNTRY_STYLE: dict[str, Any] = dict(MARKS["country"].style)
 # Per-country overrides by ISO 3166-1 alpha-2 code: the focus of the corpus stands out.
 COUNTRY_STYLE_BY_ISO: dict[str, dict[str, Any]] = {
     "KZ": {"fillColor": "#d6ecf2", "color": "#00799A", "weight": 1.6},
 }
-COUNTRY_HIGHLIGHT: dict[str, Any] = {"weight": 2.2, "color": "#00566e"}
 GRATICULE_STYLE: dict[str, Any] = {"color": "#9fb6c1", "weight": 0.6, "dashArray": "2 4"}
 
 
@@ -154,13 +152,12 @@ def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> f
 def countries_layer(countries: Any) -> folium.GeoJson:
     """Return the country outlines (GeoJSON mapping or GeoDataFrame) as a styled layer."""
     features = _features(countries)
-    field = label_field(features, ("name_de", "name"))
+    field = label_field(features, ("name",))
     return folium.GeoJson(
         countries,
         name="Countries",
         style_function=style_country,
-        highlight_function=lambda _feature: COUNTRY_HIGHLIGHT,
-        tooltip=folium.GeoJsonTooltip(fields=[field], labels=False) if field else None,
+        on_each_feature=JsCode(FEATURE_TOOLTIP_JS) if field else None,
         control=False,
         attribution=ATTRIBUTION,
     )
@@ -216,6 +213,9 @@ def build_map(
     embedded in a page, the map takes and keeps the page's view (``ViewInUrl``).
     """
     m = new_map(center, zoom)
+    for name, (z_index, pointer_events) in PANES.items():
+        folium.map.CustomPane(name, z_index, pointer_events).add_to(m)
+    m.get_root().header.add_child(folium.Element(CLUSTER_CSS), name="kzgeo_marks")
     base = countries_layer(countries) if _features(countries) else graticule_layer()
     base.add_to(m)
     for layer in [*tile_layers(tiles), *overlays]:
@@ -223,59 +223,58 @@ def build_map(
     folium.plugins.Fullscreen(title="Full screen", title_cancel="Exit full screen").add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     ViewInUrl(center, zoom).add_to(m)
+    MapBehaviour().add_to(m)  # after ViewInUrl: it knows whether the map opened at a view
     return localize_assets(m, asset_url)
 
 
 # ---------------------------------------------------------------- index layers (dashboard)
 
-# How each index layer is drawn: name in the layer control and Leaflet path style.
-# Adding a layer means adding a row here (and to kzgeo.index.LAYER_ORDER).
-LAYER_STYLES: dict[str, dict[str, Any]] = {
-    "alliances": {
-        "label": "Alliances (EAEU, CSTO)",
-        "color": "#6a51a3",
-        "weight": 1.5,
-        "fillOpacity": 0.08,
-        "dashArray": "6 4",
-    },
-    "borders": {"label": "Kazakhstan's borders", "color": "#3f007d", "weight": 4, "opacity": 0.85},
-    "pipelines": {
-        "label": "Pipelines (schematic)",
-        "color": "#8c510a",
-        "weight": 4,
-        "opacity": 0.9,
-    },
-    "sites": {
-        "label": "Sites",
-        "color": "#252525",
-        "fillColor": "#ffffff",
-        "weight": 2.5,
-        "radius": 7,
-        "fill": True,
-        "fillOpacity": 1.0,
-    },
-    "places": {
-        "label": "Places in the articles",
-        "color": "#ffffff",
-        "weight": 1,
-        "fill": True,
-        "fillOpacity": 0.85,
-    },
-    # this session's own articles (issue #8): drawn last, on top, in a colour no theme uses
-    "new": {
-        "label": "Your article (new)",
-        "color": "#111111",
-        "fillColor": "#ff2bd6",
-        "weight": 3,
-        "radius": 10,
-        "fill": True,
-        "fillOpacity": 1.0,
-        "opacity": 1.0,
-    },
+# Stacking: every geometry kind in its own Leaflet pane, so points stay above lines above areas
+# whatever is highlighted or brought to front (countries stay in Leaflet's overlay pane, 400).
+# Alliance outlines lie in a pane that takes no pointer events at all (see kzgeo.layers).
+PANES: dict[str, tuple[int, bool]] = {  # pane name -> (z-index, takes pointer events)
+    "kz-outlines": (405, False),
+    "kz-lines": (420, True),
+    "kz-points": (430, True),
+}
+GEOMETRY_PANES: dict[str, str] = {"area": "kz-outlines", "line": "kz-lines", "point": "kz-points"}
+
+# How a selected, hovered or focused feature is drawn, per geometry kind (added to its style;
+# "radius" is added to a point's radius).
+SELECTED_STYLE: dict[str, dict[str, Any]] = {
+    "point": {"color": "#000000", "weight": 4, "radius": 5, "opacity": 1},
+    "line": {"weight": 9, "opacity": 1},
+    "area": {"color": "#000000", "weight": 3.5, "fillColor": "#fff3b0", "opacity": 1},
+}
+HOVER_STYLE: dict[str, dict[str, Any]] = {
+    "point": {"weight": 3, "radius": 2},
+    "line": {"weight": 7},
+    "area": {"weight": 2.2, "color": "#00566e"},
 }
 NEW_TOOLTIP_ALIAS = "new ·"  # what the tooltip of a new feature says before its name
-FUEL_COLOURS: dict[str, str] = {"oil": "#8c510a", "gas": "#2166ac"}
-MAP_PROPERTIES = ("id", "name", "name_de", "kind", "layer", "mention_count", "iso_a2")
+MAP_PROPERTIES = (
+    "id", "name", "name_de", "kind", "layer", "category", "mention_count", "iso_a2",
+)  # fmt: skip
+
+
+def _layer_styles() -> dict[str, dict[str, Any]]:
+    """Return each index layer's label and first style (for the layer control and old callers)."""
+    styles: dict[str, dict[str, Any]] = {}
+    for layer in ("alliances", "borders", "pipelines", "sites", "places", "new"):
+        mark = MARKS_BY_LAYER[layer]
+        styles[layer] = {"label": LAYER_LABELS[layer], **mark.style}
+    return styles
+
+
+LAYER_LABELS: dict[str, str] = {
+    "alliances": "Alliances (EAEU, CSTO)",
+    "borders": "Kazakhstan's borders",
+    "pipelines": "Pipelines (schematic)",
+    "sites": "Sites",
+    "places": "Places in the articles",
+    "new": "Your article (new)",
+}
+LAYER_STYLES: dict[str, dict[str, Any]] = _layer_styles()  # bottom to top
 
 
 def marker_radius(mention_count: int) -> float:
@@ -301,27 +300,27 @@ def slim_feature(feature: Mapping[str, Any], colour: str | None) -> dict[str, An
 
 
 def feature_style(layer: str) -> Any:
-    """Return a style function for one index layer (colour and size from the properties)."""
-    base = {key: value for key, value in LAYER_STYLES[layer].items() if key != "label"}
+    """Return a style function for one index layer: its kind's style from the layer registry,
+    the main theme's colour and a size by mentions for places, and its stacking pane."""
 
     def style(feature: Mapping[str, Any]) -> dict[str, Any]:
-        properties = feature["properties"]
-        extra: dict[str, Any] = {}
+        properties = {"layer": layer, **feature["properties"]}
+        mark = mark_of(properties)
+        extra: dict[str, Any] = {"pane": GEOMETRY_PANES[mark.geometry]}
         if layer == "places":
-            extra = {
-                "fillColor": properties["colour"],
-                "radius": marker_radius(properties["mention_count"] or 0),
-            }
-        elif layer == "pipelines" and properties.get("colour"):
-            extra = {"color": properties["colour"]}
-        return {**base, **extra}
+            extra.update(
+                fillColor=properties.get("colour") or THEME_COLOURS["other"],
+                radius=marker_radius(properties.get("mention_count") or 0),
+            )
+        return {**mark.style, **extra}
 
     return style
 
 
 # Each feature's own tooltip, its text set as text (never markup): the name, the German name when
-# it differs, "new ·" before the places of the user's own articles. Bound per feature, because
-# Leaflet.markercluster takes clustered markers out of their GeoJSON layer (and its tooltip).
+# it differs, "new ·" before the places of the user's own articles -- the same names the panel
+# shows. Bound per feature, because Leaflet.markercluster takes clustered markers out of their
+# GeoJSON layer (and its tooltip).
 FEATURE_TOOLTIP_JS = """function (feature, layer) {
   var p = feature.properties || {}, box = document.createElement("div");
   var lines = p.layer === "new" ? [NEW_ALIAS + " " + p.name] : [p.name];
@@ -336,25 +335,29 @@ FEATURE_TOOLTIP_JS = """function (feature, layer) {
 
 
 def index_layer(layer: str, features: Sequence[Mapping[str, Any]]) -> folium.map.Layer:
-    """Return one index layer as a clickable folium layer (points clustered where dense)."""
-    is_point = layer in {"places", "sites", "new"}
+    """Return one index layer as a folium layer (points clustered where dense); alliances are
+    outlines that take no clicks (``kzgeo.layers.REGISTRY``)."""
+    mark = MARKS_BY_LAYER[layer]
+    is_point = mark.geometry == "point"
     geojson = folium.GeoJson(
         {"type": "FeatureCollection", "features": list(features)},
-        name=LAYER_STYLES[layer]["label"],
+        name=LAYER_LABELS[layer],
         style_function=feature_style(layer),
-        highlight_function=lambda _feature: {"weight": 5} if not is_point else {"weight": 3},
         on_each_feature=JsCode(FEATURE_TOOLTIP_JS),
         marker=folium.CircleMarker() if is_point else None,
         smooth_factor=1.0,
+        pane=GEOMETRY_PANES[mark.geometry],
+        interactive=mark.interactive,
     )
     if layer != "places":
         return geojson
     cluster = folium.plugins.MarkerCluster(
-        name=LAYER_STYLES[layer]["label"],
+        name=LAYER_LABELS[layer],
         options={
             "maxClusterRadius": 25,
             "disableClusteringAtZoom": 6,
             "showCoverageOnHover": False,
+            "clusterPane": GEOMETRY_PANES["point"],
         },
     )
     geojson.control = False
@@ -367,73 +370,322 @@ def index_layers(
 ) -> list[folium.map.Layer]:
     """Return the folium layers of the visible index features, bottom to top.
 
-    ``colours`` maps a feature id to its marker colour (its main theme's colour).
+    ``colours`` maps a place's id to its marker colour (its main theme's colour).
     """
     by_layer: dict[str, list[dict]] = {layer: [] for layer in LAYER_STYLES}
     for feature in features:
         layer = feature["properties"]["layer"]
         if layer in by_layer:
-            colour = colours.get(feature["id"])
-            if layer == "pipelines":
-                colour = FUEL_COLOURS.get(feature["properties"].get("fuel", ""), colour)
-            by_layer[layer].append(slim_feature(feature, colour))
+            by_layer[layer].append(slim_feature(feature, colours.get(feature["id"])))
     return [index_layer(layer, rows) for layer, rows in by_layer.items() if rows]
 
 
-# Legend rows of lines and markers that are not coloured by theme: (layer, property values a
-# feature must have, colour, label). Shown only when such a feature is drawn.
-LEGEND_ROWS: tuple[tuple[str, dict[str, str], str, str], ...] = (
-    ("pipelines", {"fuel": "oil"}, FUEL_COLOURS["oil"], "Oil pipeline"),
-    ("pipelines", {"fuel": "gas"}, FUEL_COLOURS["gas"], "Gas pipeline"),
-    ("borders", {}, LAYER_STYLES["borders"]["color"], "Border"),
-    ("new", {}, LAYER_STYLES["new"]["fillColor"], "Your article (new)"),
-)
+def marker_colours(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return each feature's marker colour: the colour of its main theme (grey: other)."""
+    from kzgeo.dashboard import main_theme
+
+    return {
+        f["id"]: THEME_COLOURS.get(main_theme(f["properties"]) or "other", THEME_COLOURS["other"])
+        for f in features
+    }
+
+
+def dashboard_map(
+    visible: Sequence[Mapping[str, Any]],
+    colours: Mapping[str, str],
+    new: Sequence[Mapping[str, Any]] = (),
+    asset_url: str = STATIC_VENDOR_URL,
+) -> folium.Map:
+    """Return the dashboard's map: the visible countries as its base, the other visible
+    features and the session's ``new`` ones as layers (built at the home view)."""
+    countries = {"type": "FeatureCollection", "features": [
+        slim_feature(f, None) for f in visible if f["properties"]["layer"] == "countries"
+    ]}  # fmt: skip
+    others = [f for f in visible if f["properties"]["layer"] != "countries"]
+    overlays = index_layers([*others, *new], colours)
+    return build_map(countries, overlays=overlays, asset_url=asset_url)
+
+
+class LegendRow(NamedTuple):
+    """One legend entry: the geometry of its swatch, the swatch's style and the label."""
+
+    geometry: str  # "point", "line", "area" or "cluster"
+    style: Mapping[str, Any]
+    label: str
+
+
+CLUSTER_LEGEND = "Nearby places grouped (number of places; click to zoom in)"
+SELECTED_LEGEND = "Selected: a thick black edge"
 
 
 def legend_entries(
     features: Sequence[Mapping[str, Any]],
     colours: Mapping[str, str],
     themes: Sequence[tuple[str, str]],
-) -> list[tuple[str, str]]:
-    """Return the (colour, label) legend rows of what the map draws from ``features``.
+) -> list[LegendRow]:
+    """Return the legend rows of every kind of mark the map draws from ``features``.
 
     ``themes`` are (colour, label) of every theme in order; a theme is listed when a drawn
-    place marker has its colour (``colours`` maps a feature id to its marker colour).
+    place marker has its colour (``colours`` maps a feature id to its marker colour). Then
+    one row per legend entry of the layer registry that a drawn feature has, the clusters
+    when places are drawn, and how a selection looks.
 
     >>> places = [{"id": "a", "properties": {"layer": "places"}},
-    ...           {"id": "p", "properties": {"layer": "pipelines", "fuel": "gas"}}]
-    >>> legend_entries(places, {"a": "#e7298a"}, [("#d95f02", "Energy"), ("#e7298a", "Security")])
-    [('#e7298a', 'Security (main theme)'), ('#2166ac', 'Gas pipeline')]
-    >>> legend_entries([], {}, [("#d95f02", "Energy")])
+    ...           {"id": "p", "properties": {"layer": "pipelines", "category": "gas-pipeline"}}]
+    >>> [row.label for row in legend_entries(places, {"a": "#0072B2"},
+    ...     [("#D55E00", "Energy"), ("#0072B2", "Security")])]  # doctest: +NORMALIZE_WHITESPACE
+    ['Security (main theme)', 'Gas pipeline (schematic route)',
+     'Nearby places grouped (number of places; click to zoom in)',
+     'Selected: a thick black edge']
+    >>> legend_entries([], {}, [("#D55E00", "Energy")])
     []
     """
+    if not features:
+        return []
+    place_style = MARKS["place"].style
     marker_colours = {
         colours.get(f["id"]) for f in features if f["properties"]["layer"] == "places"
     }
     rows = [
-        (colour, f"{label} (main theme)") for colour, label in themes if colour in marker_colours
+        LegendRow("point", {**place_style, "fillColor": colour}, f"{label} (main theme)")
+        for colour, label in themes
+        if colour in marker_colours
     ]
-    for layer, values, colour, label in LEGEND_ROWS:
-        if any(
-            f["properties"]["layer"] == layer
-            and all(f["properties"].get(key) == value for key, value in values.items())
-            for f in features
-        ):
-            rows.append((colour, label))
+    drawn = {mark_of(f["properties"]).category for f in features}
+    seen: set[str] = set()
+    for mark in REGISTRY:
+        wanted = mark.category in drawn and mark.category not in ("place", "country")
+        if wanted and mark.legend not in seen:
+            seen.add(mark.legend)
+            rows.append(LegendRow(mark.geometry, mark.style, mark.legend))
+    if any(f["properties"]["layer"] == "places" for f in features):
+        rows.append(LegendRow("cluster", {}, CLUSTER_LEGEND))
+    rows.append(LegendRow("point", {**SELECTED_STYLE["point"], "fillColor": "#bbbbbb"},
+                          SELECTED_LEGEND))
     return rows
 
 
-def legend_html(entries: Sequence[tuple[str, str]]) -> str:
-    """Return an HTML legend of (colour, label) rows (labels escaped).
+def _swatch(row: LegendRow) -> str:
+    """Return an inline SVG drawing of a legend row's mark (a circle, a line or an outline)."""
+    style = row.style
+    colour = escape(str(style.get("color", INK)))
+    fill = escape(str(style.get("fillColor", "none"))) if style.get("fill", True) else "none"
+    dash = escape(str(style.get("dashArray", "")))
+    dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+    if row.geometry == "point":
+        body = (f'<circle cx="9" cy="9" r="6" fill="{fill}" stroke="{colour}" '
+                f'stroke-width="{min(float(style.get("weight", 1)), 4)}"/>')
+    elif row.geometry == "line":
+        body = (f'<line x1="1" y1="9" x2="25" y2="9" stroke="{colour}" '
+                f'stroke-width="{min(float(style.get("weight", 3)), 5)}"{dash_attr}/>')
+    elif row.geometry == "area":
+        body = (f'<rect x="2" y="3" width="22" height="12" fill="{fill}" stroke="{colour}" '
+                f'stroke-width="2"{dash_attr}/>')
+    else:  # a cluster bubble as CLUSTER_CSS draws it
+        body = (f'<circle cx="10" cy="9" r="8" fill="{INK}" opacity="0.35"/>'
+                f'<circle cx="10" cy="9" r="6" fill="{INK}"/>'
+                '<text x="10" y="12" font-size="8" fill="#fff" text-anchor="middle">3</text>')
+    return f'<svg width="26" height="18" aria-hidden="true" focusable="false">{body}</svg>'
 
-    >>> legend_html([("#d95f02", "Energy <b>")])
-    '<div class="kz-legend"><span style="background:#d95f02"></span>Energy &lt;b&gt;</div>'
+
+def legend_html(entries: Sequence[LegendRow]) -> str:
+    """Return an HTML legend of rows, each with a drawing of its mark (labels escaped).
+
+    >>> legend_html([LegendRow("line", {"color": "#D55E00"}, "Oil <b>")])[:25]
+    '<ul class="kz-legend-list'
+    >>> "Oil &lt;b&gt;" in legend_html([LegendRow("line", {"color": "#D55E00"}, "Oil <b>")])
+    True
     """
-    return "".join(
-        f'<div class="kz-legend"><span style="background:{escape(colour)}"></span>'
-        f"{escape(label)}</div>"
-        for colour, label in entries
+    items = "".join(
+        f'<li class="kz-legend">{_swatch(row)}<span>{escape(row.label)}</span></li>'
+        for row in entries
     )
+    return f'<ul class="kz-legend-list" aria-label="Map legend">{items}</ul>'
+
+
+# Marker clusters in ink, not markercluster's default green-yellow-orange (which the legend
+# would have to explain as three colours meaning nothing but size).
+CLUSTER_CSS = f"""<style>
+.marker-cluster-small, .marker-cluster-medium, .marker-cluster-large
+  {{ background-color: rgba(26, 26, 26, 0.35); }}
+.marker-cluster-small div, .marker-cluster-medium div, .marker-cluster-large div
+  {{ background-color: {INK}; color: #ffffff; font-weight: 600; }}
+.leaflet-interactive:focus {{ outline: none; }}
+.leaflet-control-scale {{ margin-bottom: 22px !important; }}
+#map_div, #map_div2 {{ height: 100vh !important; width: 100% !important; }}
+html, body {{ height: 100%; margin: 0; }}
+</style>"""
+
+
+# ---------------------------------------------------------------- selection, hover, keyboard
+
+# Runs in the map. The selection is the ``place`` of the page URL (the app writes it there after
+# every run): the selected feature is drawn in SELECTED_STYLE and, unless the map opened at an
+# explicit view, brought into view when it is not in view. Hover and keyboard focus draw
+# HOVER_STYLE. Every clickable feature is a button for the keyboard (Tab, Enter or Space selects,
+# as a click does) named after the feature.
+BEHAVIOUR_JS = """
+(function (map) {
+  var SELECTED = /* SELECTED */, HOVER = /* HOVER */;
+  var STYLE_KEYS = ["color", "weight", "opacity", "fillColor", "fillOpacity", "dashArray"];
+  var byId = {}, selectedId = null;
+  function geometryOf(layer) {
+    if (layer.getLatLng) { return "point"; }
+    var type = (layer.feature.geometry || {}).type || "";
+    return type.indexOf("Polygon") >= 0 ? "area" : "line";
+  }
+  function base(layer) {
+    if (!layer._kzBase) {
+      var o = layer.options, b = {};
+      STYLE_KEYS.forEach(function (k) { if (o[k] !== undefined) { b[k] = o[k]; } });
+      b.radius = o.radius;
+      layer._kzBase = b;
+    }
+    return layer._kzBase;
+  }
+  function paint(layer) {
+    if (!layer.setStyle) { return; }
+    var b = base(layer), g = geometryOf(layer), style = Object.assign({}, b);
+    var extra = [];
+    if (layer._kzHover || layer._kzFocus) { extra.push(HOVER[g]); }
+    var selected = layer.feature.properties.id === selectedId;
+    if (selected) { extra.push(SELECTED[g]); }
+    extra.forEach(function (e) {
+      for (var k in e) { style[k] = k === "radius" || (k === "weight" && g !== "area")
+                                   ? Math.max(style[k] || 0, (b[k] || 0) + e[k]) : e[k]; }
+    });
+    if (layer._kzFocus) { style.dashArray = "4 3"; }
+    layer.setStyle(style);
+    if (layer.setRadius && b.radius) { layer.setRadius(style.radius); }
+    var el = layer.getElement && layer.getElement();
+    if (el) { el.setAttribute("aria-pressed", selected ? "true" : "false"); }
+    if (selected && layer.bringToFront && layer._map) { layer.bringToFront(); }
+  }
+  function centre(layer) {
+    return layer.getLatLng ? layer.getLatLng() : layer.getBounds().getCenter();
+  }
+  function decorate(layer) {
+    var p = layer.feature && layer.feature.properties;
+    if (!p || !p.id || layer.options.interactive === false) { return; }
+    if (!layer._kzBound) {
+      layer._kzBound = true;
+      layer.on("mouseover", function () { layer._kzHover = true; paint(layer); });
+      layer.on("mouseout", function () { layer._kzHover = false; paint(layer); });
+    }
+    var el = layer.getElement && layer.getElement();
+    if (!el || el._kzDone) { if (el) { paint(layer); } return; }
+    el._kzDone = true;
+    var quoted = (p.mention_count || 0) > 0 || p.layer !== "countries";
+    el.setAttribute("tabindex", quoted ? "0" : "-1");
+    el.setAttribute("role", "button");
+    el.setAttribute("aria-label", p.name + (p.kind ? " (" + p.kind + ")" : "")
+                    + (p.mention_count ? ", " + p.mention_count + " mentions" : ""));
+    el.addEventListener("focus", function () { layer._kzFocus = true; paint(layer); });
+    el.addEventListener("blur", function () { layer._kzFocus = false; paint(layer); });
+    el.addEventListener("keydown", function (event) {
+      if (event.key === "Enter" || event.key === " ") {
+        event.preventDefault();
+        layer.fire("click", {latlng: centre(layer), originalEvent: event}, true);
+      }
+    });
+    paint(layer);
+  }
+  function visit(layer) {
+    if (layer.feature && layer.feature.properties && layer.feature.properties.id) {
+      var id = layer.feature.properties.id;
+      (byId[id] = byId[id] || []).indexOf(layer) < 0 && byId[id].push(layer);
+    }
+    if (layer.getLayers) { layer.getLayers().forEach(visit); }
+  }
+  map.eachLayer(visit);
+  map.eachLayer(decorate);
+  map.on("layeradd", function (e) { visit(e.layer); decorate(e.layer); });
+
+  function clusterOf(layer) {
+    var cluster = null;
+    map.eachLayer(function (l) { if (l.getVisibleParent && l.hasLayer(layer)) { cluster = l; } });
+    return cluster;
+  }
+  // A feature's bounds; one that crosses the antimeridian (Russia's Chukotka, so the EAEU and
+  // the CSTO) is taken east of it, not as the whole world.
+  function boundsOf(layer) {
+    if (layer.getLatLng) { return L.latLngBounds([layer.getLatLng(), layer.getLatLng()]); }
+    var points = [];
+    (function walk(list) {
+      list.forEach(function (x) { if (Array.isArray(x)) { walk(x); } else { points.push(x); } });
+    })(layer.getLatLngs());
+    var west = points.some(function (p) { return p.lng < -90; });
+    var east = points.some(function (p) { return p.lng > 90; });
+    return L.latLngBounds(points.map(function (p) {
+      return west && east && p.lng < 0 ? L.latLng(p.lat, p.lng + 360) : p;
+    }));
+  }
+  function bringIntoView(layers) {
+    var layer = layers[0], cluster = layer.getLatLng ? clusterOf(layer) : null;
+    if (cluster && cluster.getVisibleParent(layer) !== layer) {
+      cluster.zoomToShowLayer(layer, function () { paint(layer); });
+      return;
+    }
+    var bounds = L.latLngBounds([]);
+    layers.forEach(function (l) { bounds.extend(boundsOf(l)); });
+    if (map.getBounds().pad(-0.05).contains(bounds)) { return; }
+    if (layer.getLatLng) {
+      map.flyTo(layer.getLatLng(), Math.max(map.getZoom(), 5), {duration: 0.6});
+    } else {
+      map.flyToBounds(bounds, {padding: [40, 40], maxZoom: 6, duration: 0.6});
+    }
+  }
+  var host = null;
+  try {
+    if (window.parent !== window && window.parent.location.pathname) { host = window.parent; }
+  } catch (e) { host = null; }
+  if (!host) { return; }
+  var explicitView = !!host.kzgeoView, first = true;  // ViewInUrl ran: the view it opened at
+  function select(id) {
+    var old = selectedId;
+    selectedId = id;
+    (byId[old] || []).forEach(paint);
+    var layers = (byId[id] || []).filter(function (l) { return l.options.interactive !== false
+                                                              || !l.getElement; });
+    (byId[id] || []).forEach(paint);
+    if ((byId[id] || []).length && !(first && explicitView)) { bringIntoView(byId[id]); }
+    first = false;
+    return layers;
+  }
+  function tick() {
+    var id;
+    try { id = new URLSearchParams(host.location.search).get("place"); } catch (e) { return; }
+    if (id !== selectedId || first) { select(id); }
+  }
+  map.whenReady(function () { tick(); setInterval(tick, 250); });
+})(/* MAP */);
+"""
+
+
+class MapBehaviour(folium.MacroElement):
+    """Selection from the page URL, hover and keyboard for every feature (``BEHAVIOUR_JS``)."""
+
+    _template = folium.template.Template(
+        """
+{% macro script(this, kwargs) %}
+{{ this.script }}
+{% endmacro %}
+"""
+    )
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "MapBehaviour"
+        self.script = ""
+
+    def render(self, **kwargs: Any) -> None:
+        """Fill in the map's name, then render."""
+        self.script = (
+            BEHAVIOUR_JS.replace("/* SELECTED */", json.dumps(SELECTED_STYLE))
+            .replace("/* HOVER */", json.dumps(HOVER_STYLE))
+            .replace("/* MAP */", self._parent.get_name())
+        )
+        super().render(**kwargs)
 
 
 # ---------------------------------------------------------------- the map view in the page URL
@@ -529,84 +781,3 @@ class ViewInUrl(folium.MacroElement):
         self.view_js = VIEW_JS
         self.home_json = json.dumps({"lat": home[0], "lon": home[1], "zoom": zoom})
         self.event = VIEW_EVENT
-
-
-SHARE_BOX_CSS = """<style>
-.kz-share {display: flex; gap: 0.5rem; align-items: center; margin: 0.2rem 0 0.8rem 0;}
-.kz-share input {flex: 1; min-width: 0; font-family: monospace; font-size: 0.85rem;
-  padding: 0.35rem 0.5rem; border: 1px solid #ccc; border-radius: 0.4rem; background: #f8f9fb;}
-.kz-share button {padding: 0.35rem 0.8rem; border: 1px solid #ccc; border-radius: 0.4rem;
-  background: #fff; cursor: pointer; white-space: nowrap;}
-.kz-share button:hover {border-color: #00799A; color: #00799A;}
-.kz-share span {font-size: 0.85rem; color: #2e7d32; min-width: 4rem;}
-</style>"""
-
-# Runs in the page after every run of the app. Puts the live map view back into the URL (when
-# the app writes URL parameters, Streamlit replaces the whole query); shows the live URL and
-# copies it on request.
-# When the app is embedded (Streamlit Community Cloud) the host is told the new query, as
-# Streamlit itself does, so the address bar follows.
-_SHARE_JS = """
-(function () {
-  /* VIEW_JS */
-  function tellHost() {
-    if (window.parent !== window) {
-      window.parent.postMessage(
-        {stCommVersion: 1, type: "SET_QUERY_PARAM", queryParams: location.search}, "*");
-    }
-  }
-  function show() {
-    var box = document.getElementById("kz-share-link");
-    if (box) { box.value = location.href; }
-  }
-  if (window.kzgeoView !== undefined
-      && replaceSearch(window, withView(location.search, window.kzgeoView))) {
-    tellHost();
-  }
-  show();
-  if (!window.kzgeoShareListens) {
-    window.kzgeoShareListens = true;
-    window.addEventListener(/* VIEW_EVENT */, function () { show(); tellHost(); });
-  }
-  var button = document.getElementById("kz-share-copy");
-  var status = document.getElementById("kz-share-status");
-  button.addEventListener("click", function () {
-    show();
-    var box = document.getElementById("kz-share-link");
-    function copied() { status.textContent = "Copied"; }
-    function bySelection() {
-      box.select();
-      status.textContent = document.execCommand("copy") ? "Copied" : "Select and copy";
-    }
-    if (navigator.clipboard && window.isSecureContext) {
-      navigator.clipboard.writeText(location.href).then(copied, bySelection);
-    } else {
-      bySelection();
-    }
-  });
-})();
-"""
-
-
-def share_box_html(link: str, run: int = 0) -> str:
-    """Return the share box: the live link of this view (map position included) and a copy
-    button, as HTML with its script (for ``st.html(..., unsafe_allow_javascript=True)``).
-
-    ``link`` is shown until the script runs. ``run`` (the app's run counter) makes the box new
-    on every run, so its script runs after every run and puts the map view back into the URL
-    after whatever Streamlit wrote there (a write survives an interrupted run, the box may not).
-
-    >>> "value=\\"/?place=a&amp;b\\"" in share_box_html("/?place=a&b")
-    True
-    """
-    script = _SHARE_JS.replace("/* VIEW_JS */", VIEW_JS)
-    script = script.replace("/* VIEW_EVENT */", json.dumps(VIEW_EVENT))
-    script = script.replace("</", "<\\/")  # nothing in it may close the script element
-    return (
-        f'{SHARE_BOX_CSS}<div class="kz-share" data-run="{run}">'
-        f'<input id="kz-share-link" type="text" readonly value="{escape(link)}" '
-        'aria-label="Link to this view">'
-        '<button id="kz-share-copy" type="button">Copy link</button>'
-        '<span id="kz-share-status" role="status"></span></div>'
-        f"<script>{script}</script>"
-    )

@@ -10,20 +10,32 @@ hyphen compounds ("Kreml-Wünsche": kind "compound", not a place mention).
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from operator import itemgetter
-from typing import Any
+from typing import Any, NamedTuple
 
-from kzgeo.gazetteer import AliasRef, Gazetteer, Normalized, normalize
+from kzgeo.gazetteer import (
+    AliasRef,
+    Gazetteer,
+    Normalized,
+    normalize,
+    normalize_alias,
+    read_table,
+)
 from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
 # Mention kinds. Only "place" counts as a place mention; the others are kept for inspection.
 PLACE_KINDS = frozenset({"place"})
 RELATED_KINDS = frozenset({"adjective", "demonym", "compound"})
-REJECTED_KINDS = frozenset({"name", "person"})
+REJECTED_KINDS = frozenset({"name", "person", "word"})
 
 NOUN_SUFFIXES = ("es", "s", "'s", "'", "")
+# English has no genitive -s without an apostrophe: "Pandas", "Newtons" are not Panda's, Newton's
+ENGLISH_SUFFIXES = frozenset({"'s", "'", ""})
+CURRENCY_MARKS = frozenset("$€£¥₸₽")
 ADJECTIVE_SUFFIXES = ("em", "en", "er", "es", "e", "")
 EXACT_SUFFIXES = ("",)
 _SUFFIX_STARTS = frozenset(s[0] for s in NOUN_SUFFIXES + ADJECTIVE_SUFFIXES if s)
@@ -31,6 +43,22 @@ _SUFFIXES_BY_KIND = {
     "place": NOUN_SUFFIXES, "metonym": NOUN_SUFFIXES, "overlay": EXACT_SUFFIXES,
     "adjective": ADJECTIVE_SUFFIXES, "demonym": EXACT_SUFFIXES, "name": NOUN_SUFFIXES,
 }
+
+
+class Found(NamedTuple):
+    """A recognised mention as ``recognize`` returns it (``Mention`` without the surface and
+    the article id): a tuple, so it unpacks and sorts as one."""
+
+    start: int
+    end: int
+    kind: str
+    alias: str
+    candidates: tuple[str, ...]
+    sentence_start: int
+    sentence_end: int
+    metonym: bool
+    overlay: bool
+    note: str
 
 
 @dataclass(slots=True)
@@ -72,12 +100,52 @@ def language_of(article_or_text: Any) -> str:
 
 def stops_for(gazetteer: Gazetteer, language: str) -> frozenset[str]:
     """Return the stop surfaces of GeoNames-only hits in ``language`` (cached per gazetteer)."""
-    cache = gazetteer.__dict__.setdefault("_stops_by_language", {})
+    cache = gazetteer.memo_stops
     stops = cache.get(language)
     if stops is None:
         extra = gazetteer.language_stops.get(language, frozenset())
         stops = cache[language] = gazetteer.stop_surfaces | extra
     return stops
+
+
+@lru_cache(maxsize=1)
+def context_words() -> tuple[frozenset[str], ...]:
+    """Return (articles, locatives, organisation heads, feature heads) from traps.toml."""
+    t = read_table("traps.toml")
+    return (frozenset(t["articles"]), frozenset(t["locatives"]),
+            frozenset(t["organisation_heads"]), frozenset(t["feature_heads"]))
+
+
+_LINK_WORDS = frozenset({"of", "for", "and", "&", "für", "und", "de"})
+_TRAILING = ".,;:!?)]»«“”\"'’"
+
+
+def _capitalised_words_after(text: str, pos: int, limit: int = 4) -> list[str]:
+    """Return up to ``limit`` capitalised words right after ``pos`` (linking words between
+    them are skipped: "of", "for", "and", "&", "für", "und", "de").
+
+    >>> _capitalised_words_after("Shanghai Cooperation Organisation meets", 8)
+    ['Cooperation', 'Organisation']
+    >>> _capitalised_words_after("Bank of China Ltd.", 4), _capitalised_words_after("x", 1)
+    (['China', 'Ltd'], [])
+    """
+    out: list[str] = []
+    for word in text[pos : pos + 100].split(" ")[1:]:
+        word = word.rstrip(_TRAILING)
+        if word in _LINK_WORDS:
+            continue
+        if not word[:1].isupper():
+            break
+        out.append(word)
+        if len(out) == limit:
+            break
+    return out
+
+
+@lru_cache(maxsize=1)
+def _heads_pattern() -> re.Pattern:
+    heads = sorted(context_words()[2], key=len, reverse=True)
+    return re.compile(r"\b(?:" + "|".join(map(re.escape, heads)) + r")\b")
 
 
 def _squeezed(s: str) -> str:
@@ -89,7 +157,9 @@ def _case_ok(case: str, form: str, original: str) -> bool:
         return True
     if case == "cap":
         return original[:1].isupper()
-    return _squeezed(original).startswith(_squeezed(form))
+    # acronyms match exactly; the words after one ("CPC marine terminal") in any case
+    head = _squeezed(form).split(" ", 1)[0]
+    return _squeezed(original).startswith(head)
 
 
 def _word_after(text: str, pos: int) -> str:
@@ -135,7 +205,7 @@ class KeyInfo:
 
 def key_info(key: str, gazetteer: Gazetteer) -> KeyInfo:
     """Return the (cached) KeyInfo of an alias key."""
-    cache = gazetteer.__dict__.setdefault("_key_info", {})
+    cache = gazetteer.memo_key_info
     info = cache.get(key)
     if info is None:
         refs = tuple(map(AliasRef._make, gazetteer.aliases[key]))
@@ -180,7 +250,8 @@ def scan(
     breaks = norm.breaks  # Normalized.to_original, inlined: the shift after breaks[k - 1]
     shift_at = (0, *norm.shifts)  # is shift_at[k]
     stops = stops_for(gazetteer, language)
-    cache = gazetteer.__dict__.setdefault("_key_info", {})
+    english = language == "en"
+    cache = gazetteer.memo_key_info
     hits = []
     for last, key in gazetteer.automaton.iter(ntext):
         end = last + 1
@@ -195,6 +266,8 @@ def scan(
                     end = k
                     break
             else:  # no suffix fits
+                continue
+            if english and suffix not in ENGLISH_SUFFIXES:
                 continue
         else:
             info = cache.get(key) or key_info(key, gazetteer)
@@ -231,7 +304,9 @@ def _kind_of(kinds: frozenset[str] | set[str]) -> tuple[str, str]:
     return "demonym", ""
 
 
-def _kind(text: str, folded: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str, str]:
+def _kind(
+    text: str, folded: str, hit: tuple, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE
+) -> tuple[str, str]:
     """Return (kind, note) of a selected hit; ``folded`` is ``fold(text)``."""
     start, end, key, refs, flag, info = hit
     full = refs is info.refs
@@ -247,20 +322,109 @@ def _kind(text: str, folded: str, hit: tuple, gazetteer: Gazetteer) -> tuple[str
     if info.geonames_only:  # curated and country names are never persons
         window = folded[max(0, start - 40) : start]
         before = _word_before(window, len(window))
-        if before in gazetteer.first_names:
+        if before in gazetteer.first_names or (
+                before in gazetteer.given_names and _capitalised_before(text, start)):
             return "person", "follows a first name"
         if before in gazetteer.person_titles and kinds <= {"place"}:
             return "person", "follows a person title"
+        if key in gazetteer.small_given_name_keys:
+            if _word_after(text, end)[:1].isupper():
+                return "person", "a given name followed by a capitalised word"
+            if _largest_town(refs, gazetteer) < MIN_POPULATION_BARE_GIVEN_NAME:
+                return "person", "a given name; its town is small"
+        articles, locatives, _, _ = context_words()
+        if key in gazetteer.weak_keys.get(language, ()):
+            if before not in locatives and folded[start - 2 : start - 1] != ",":
+                if before in articles:
+                    return "word", "an ordinary noun after an article"
+                return "word", "also an ordinary word; no preposition or list makes it a place"
+            return "place", WEAK_NOTE + "also an ordinary word; a place after a preposition"
+        if key in gazetteer.small_given_name_keys:
+            return "place", WEAK_NOTE + "also a given name"
     return _kind_of(kinds)
+
+
+WEAK_NOTE = "weak: "  # a place mention whose form is also something else (lower confidence)
+
+
+MIN_POPULATION_BARE_GIVEN_NAME = 100_000  # a given name alone is a town from this size on
+
+
+def _capitalised_before(text: str, start: int) -> bool:
+    """Return True when the word before ``start`` (one space between) starts upper case."""
+    i = start - 2
+    while i > 0 and (text[i - 1].isalpha() or text[i - 1] in "-'’"):
+        i -= 1
+    return text[start - 1 : start] == " " and text[i : i + 1].isupper()
+
+
+def _largest_town(refs: tuple[AliasRef, ...], gazetteer: Gazetteer) -> int:
+    return max((gazetteer.entries[r.entry].population for r in refs if r.entry >= 0), default=0)
+
+
+def _name_context(text: str, end: int) -> tuple[str, str] | None:
+    """Return (kind, note) when what follows a hit makes it part of a name or a unit: a
+    currency sign or a number ("US$", "US 5"), or an organisation's or medium's name ("Shanghai
+    Cooperation Organisation", "Astana Times"); else None."""
+    nxt = text[end : end + 1]
+    if nxt in CURRENCY_MARKS:
+        return "name", "part of a currency or unit"
+    if nxt == " " and text[end + 1 : end + 2].isupper() and _heads_pattern().search(
+            text, end, end + 100):
+        heads = context_words()[2]
+        if any(w in heads for w in _capitalised_words_after(text, end)):
+            return "name", "part of an organisation's or a medium's name"
+    return None
+
+
+_DASHES = "-\u2010\u2011\u2012\u2013\u2014"
+
+
+def place_chain(text: str, end: int, gazetteer: Gazetteer) -> list[tuple] | None:
+    """Return the places of a dash-joined chain after a place that ends at ``end``
+    ("Xi'an-Altynkol-Aktau-Baku route": Aktau, Baku) as (start, end, key, KeyInfo), when the
+    chain's last part is a place name (so not a compound such as "Russland-Ukraine-Krieg");
+    else None. Parts that are not place names (Altynkol) are skipped."""
+    parts = []
+    i, n = end, len(text)
+    while i < n and text[i] in _DASHES:
+        j = k = i + 1
+        while k < n and (text[k].isalpha() or text[k] in "'’"):
+            k += 1
+        if k == j:
+            return None
+        parts.append((j, k))
+        i = k
+    if not parts or (i < n and text[i].isalnum()):
+        return None
+    out = []
+    for j, k in parts:
+        key = normalize_alias(text[j:k])
+        if text[j].isupper() and key in gazetteer.aliases:
+            info = key_info(key, gazetteer)
+            if "place" in info.kinds:
+                out.append((j, k, key, info))
+    if not out or out[-1][0] != parts[-1][0]:
+        return None
+    return out
+
+
+def _feature_compound_end(text: str, end: int) -> int | None:
+    """Return the end of "X-Feld", "X-Fluss", "X-Hafen" ... when the word after the hyphen at
+    ``end`` is a feature head, else None."""
+    word = _word_after(text, end + 1)
+    if word in context_words()[3]:
+        return end + 1 + len(word)
+    return None
 
 
 def recognize(
     text: str, gazetteer: Gazetteer, language: str = DEFAULT_LANGUAGE,
     include_rejected: bool = False, norm: Normalized | None = None,
-) -> list[tuple]:
-    """Return the mentions in ``text`` as plain tuples, in text order: (start, end, kind, alias,
-    candidates, sentence_start, sentence_end, metonym, overlay, note) -- ``Mention``'s fields
-    without the surface and the article id. ``find_mentions`` says what the kinds are;
+) -> list[Found]:
+    """Return the mentions in ``text`` as ``Found`` tuples, in text order: (start, end, kind,
+    alias, candidates, sentence_start, sentence_end, metonym, overlay, note) -- ``Mention``'s
+    fields without the surface and the article id. ``find_mentions`` says what the kinds are;
     ``scan`` what ``norm`` is.
 
     >>> recognize("", None)
@@ -283,22 +447,44 @@ def recognize(
             continue
         if start < reach:
             continue
-        reach = end
-        if info.verdict is not None and not flag and refs is info.refs:
+        chain = None
+        if flag:
+            head_end = _feature_compound_end(text, end)
+            if head_end is not None:  # "Tengiz-Feld": the place, not a compound
+                end, flag = head_end, ""
+                hit = (start, end, key, refs, flag, info)
+            else:
+                chain = place_chain(text, end, gazetteer)
+                if chain is not None:  # "Aktau-Baku-Poti route": places, not a compound
+                    flag = ""
+                    hit = (start, end, key, refs, flag, info)
+        reach = end if chain is None else chain[-1][1]
+        context = _name_context(text, end) if (
+            text[end : end + 1] in CURRENCY_MARKS or text[end : end + 2][-1:].isupper()) else None
+        if context is not None:
+            kind, note = context
+        elif info.verdict is not None and not flag and refs is info.refs:
             kind, note = info.verdict  # _kind's first rule, inline: most hits end here
         else:
-            kind, note = _kind(text, norm.folded, hit, gazetteer)
+            kind, note = _kind(text, norm.folded, hit, gazetteer, language)
         if kind in REJECTED_KINDS and not include_rejected:
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
         ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
-        out.append((start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
+        out.append(Found(start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
+        for c_start, c_end, c_key, c_info in chain or ():
+            c_kind, c_note = _kind(text, norm.folded, (c_start, c_end, c_key, c_info.refs, "",
+                                                       c_info), gazetteer, language)
+            if c_kind not in REJECTED_KINDS or include_rejected:
+                out.append(Found(c_start, c_end, c_kind, c_key, c_info.ids, s_start, s_end,
+                                 c_info.metonym, False, c_note))
     if overlays:
         for start, end, key, refs, _flag, info in overlays:
             s_start, s_end = sentence_at(spans, start)
             ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
-            out.append((start, end, "place", key, ids, s_start, s_end, info.metonym, True, ""))
+            out.append(Found(start, end, "place", key, ids, s_start, s_end, info.metonym, True,
+                             ""))
         out.sort(key=lambda m: (m[0], -m[1]))
     return out
 

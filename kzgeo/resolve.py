@@ -34,11 +34,13 @@ from kzgeo.gazetteer import (
     population_prior,
 )
 from kzgeo.parallel import gc_paused
-from kzgeo.recognize import Mention, find_mentions, language_of, recognize
+from kzgeo.recognize import REJECTED_KINDS, Mention, find_mentions, language_of, recognize
 from kzgeo.themes import THEME_IDS, keyword_automaton, span_themes, themes_of
 
 # Score contributions (behaviour as a table).
-QUALITY_SCORE = {"curated": 1.0, "country": 1.0, "geonames-name": 0.5, "geonames-alt": 0.2}
+QUALITY_SCORE = {
+    "curated": 1.0, "country": 1.0, "admin1": 0.8, "geonames-name": 0.5, "geonames-alt": 0.2,
+}
 POPULATION_WEIGHT = 1.5
 FOCUS_BONUS = 0.8  # the candidate lies in the region this corpus is about
 COMENTION_BONUS = 0.7  # the candidate's country is named elsewhere in the article
@@ -46,9 +48,12 @@ CUE_BONUS = 2.0  # a cue word of the candidate is in the sentence
 MIN_SCORE = 1.0  # below this the best candidate is too weak: the mention stays unresolved
 TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
 KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
+# A place mention whose form is also an ordinary word or a given name (recognize's "weak: "
+# notes: "in Essen", "Mary") is right less often: its confidence is scaled by this.
+WEAK_WEIGHT = 0.75
 LAYER_PRECISION = {
     "pipeline": "schematic", "border": "exact", "site": "exact", "crossing": "exact",
-    "oil-field": "exact", "alliance": "country",
+    "oil-field": "exact", "alliance": "country", "route": "schematic",
 }
 
 
@@ -192,7 +197,7 @@ def _article_countries(
 ) -> frozenset[str]:
     """Return ISO codes of countries named (or named by adjective) in an article, from the
     candidate ids of its mentions."""
-    cache = gazetteer.__dict__.setdefault("_country_named", {})  # id -> (its ISO code,) or ()
+    cache = gazetteer.memo_country_named  # id -> (its ISO code,) or ()
     out = set()
     for candidates in set(candidate_lists):  # each distinct candidate tuple once
         if len(candidates) == 1:
@@ -274,7 +279,7 @@ def _score_inputs(alias: str, gazetteer: Gazetteer) -> tuple[tuple[str | None, .
     That is the country of each candidate that is not a country itself (the co-mention bonus)
     and the cue lists of the candidates with cues.
     """
-    cache = gazetteer.__dict__.setdefault("_score_inputs", {})
+    cache = gazetteer.memo_score_inputs
     inputs = cache.get(alias)
     if inputs is None:
         indices = dict.fromkeys(r[0] for r in gazetteer.aliases.get(alias, ()) if r[0] >= 0)
@@ -313,7 +318,7 @@ def _resolution(
     sessions: a value is a pure function of its key, so a race only computes it twice. Keys are
     bounded by the gazetteer's aliases and cues; the memo is emptied past RESOLUTION_MEMO_LIMIT.
     """
-    memo = gazetteer.__dict__.setdefault("_resolutions", {})
+    memo = gazetteer.memo_resolutions
     key = resolution_key(alias, kind, folded_sentence, countries, gazetteer)
     found = memo.get(key)
     if found is None:
@@ -362,9 +367,17 @@ def resolve_mention(
         m.alias, m.kind, fold(sentence), countries, gazetteer)
     return ResolvedMention(
         m.article_id, m.surface, m.start, m.end, sentence, m.sentence_start, m.sentence_end,
-        place_id, m.kind, confidence, precision, rejected, weak_note or m.note, reason,
+        place_id, m.kind, _weighted(confidence, m.note), precision, rejected,
+        weak_note or m.note, reason,
         themes_of(sentence),
     )  # fmt: skip
+
+
+def _weighted(confidence: float, note: str) -> float:
+    """Return the confidence of a mention with recognize's note taken into account."""
+    if not note:
+        return confidence
+    return round(confidence * WEAK_WEIGHT, 3) if note.startswith("weak: ") else confidence
 
 
 def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:
@@ -420,7 +433,7 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
         place_id, confidence, precision, rejected, reason, weak_note = resolution
         out.append(ResolvedMention(
             article_id, text[start:end], start, end, sentence, s_start, s_end, place_id, kind,
-            confidence, precision, rejected, weak_note or note, reason, themes,
+            _weighted(confidence, note), precision, rejected, weak_note or note, reason, themes,
         ))  # fmt: skip
     return out
 
@@ -597,7 +610,7 @@ def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
     countries = _article_countries([m.candidates for m in mentions], gazetteer)
     for m in mentions:
         head = f"{m.start:>6}-{m.end:<6} {m.surface!r:32} {m.kind:9}"
-        if m.kind in {"name", "person"}:
+        if m.kind in REJECTED_KINDS:
             lines.append(f"{head} -> not a place: {m.note}")
             continue
         rm = resolve_mention(m, text, countries, gazetteer)
@@ -610,3 +623,92 @@ def explain(text_or_article: Any, gazetteer: Gazetteer) -> str:
         for c in rm.rejected[:5]:
             lines.append(f"{'':>14}rejected {c.id} ({c.score:.2f}): {c.reason}")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- text API
+MENTION_FIELDS = (
+    "start", "end", "surface", "kind", "id", "name", "feature_kind", "country", "lat", "lon",
+    "precision", "confidence",
+)
+
+
+def geoparse_text(
+    text: str | None, gazetteer: Gazetteer | None = None, language: str = "de"
+) -> list[dict[str, Any]]:
+    """Return every mention in ``text`` as a plain dict, in text order (the ``geoparse --json``
+    contract).
+
+    Each dict has ``MENTION_FIELDS``: ``start``/``end`` are offsets into ``text`` exactly as
+    given (``text[start:end] == surface``); ``kind`` is place, adjective, demonym or compound;
+    ``id``, ``name``, ``feature_kind`` (city, country, region, sea, continent, pipeline, ...),
+    ``country`` (ISO 3166-1 alpha-2 or None), ``lat``/``lon`` (a representative point),
+    ``precision`` and ``confidence`` describe the resolved entry (all None, confidence 0, when
+    no candidate was good enough). ``overlay`` is True for a phrase naming a feature around
+    places that are mentions of their own ("Grenze zu Kasachstan" -> the border). The
+    gazetteer is loaded when not given.
+
+    >>> geoparse_text("")
+    []
+    """
+    if not text:
+        return []
+    if gazetteer is None:
+        from kzgeo.gazetteer import load_gazetteer
+
+        gazetteer = load_gazetteer()
+    norm = normalize(text)
+    found = recognize(text, gazetteer, language, norm=norm)
+    countries = _article_countries(map(itemgetter(4), found), gazetteer)
+    folded = norm.folded
+    points = layer_points()
+    out = []
+    for start, end, kind, alias, _ids, s_start, s_end, _metonym, overlay, note in found:
+        place_id, confidence, precision, *_ = _resolution(
+            alias, kind, folded[s_start:s_end], countries, gazetteer)
+        confidence = _weighted(confidence, note)
+        entry = gazetteer.get(place_id) if place_id else None
+        lat = lon = None
+        if entry is not None:
+            lat, lon = (entry.lat, entry.lon) if entry.lat is not None else points.get(
+                entry.id, (None, None))
+        out.append({
+            "start": start, "end": end, "surface": text[start:end], "kind": kind,
+            "id": place_id, "name": entry.name if entry else None,
+            "feature_kind": entry.kind if entry else None,
+            "country": entry.country if entry else None, "lat": lat, "lon": lon,
+            "precision": precision, "confidence": confidence, "overlay": overlay,
+        })  # fmt: skip
+    return out
+
+
+_LAYER_POINTS: dict[str, tuple[float, float]] = {}
+
+
+def layer_points() -> dict[str, tuple[float, float]]:
+    """Return a representative point (lat, lon) of every geodata layer feature, by id.
+
+    A line's point is its middle (along the line), a polygon's a point inside it. Read once.
+    """
+    if not _LAYER_POINTS:
+        import json
+
+        from shapely.geometry import shape
+
+        from kzgeo.config import GEODATA_DIR
+
+        for path in sorted(GEODATA_DIR.glob("*.geojson")):
+            for feature in json.loads(path.read_text("utf-8")).get("features", []):
+                fid = (feature.get("properties") or {}).get("id")
+                if not fid or not feature.get("geometry"):
+                    continue
+                geom = shape(feature["geometry"])
+                if geom.geom_type == "MultiLineString":
+                    geom = max(geom.geoms, key=lambda g: g.length)
+                if geom.geom_type == "LineString":
+                    point = geom.interpolate(0.5, normalized=True)
+                else:
+                    point = geom.representative_point()
+                if point.is_empty:
+                    continue
+                _LAYER_POINTS[fid] = (round(point.y, 5), round(point.x, 5))
+    return _LAYER_POINTS

@@ -22,16 +22,17 @@ class Theme(NamedTuple):
     colour: str  # marker and legend colour (CSS hex)
 
 
+# Colours: the Okabe-Ito palette (colour-blind safe; kzgeo.layers.OKABE_ITO); "other" is grey.
 THEMES: tuple[Theme, ...] = (
-    Theme("energy", "Energy", "#d95f02"),
-    Theme("security", "Security", "#b2182b"),
-    Theme("diplomacy", "Diplomacy", "#1b9e77"),
-    Theme("migration", "Migration", "#7570b3"),
-    Theme("territory", "Territory", "#66a61e"),
-    Theme("economy", "Economy", "#e6ab02"),
-    Theme("rights", "Rights & media", "#a6761d"),
+    Theme("energy", "Energy", "#D55E00"),  # vermillion
+    Theme("security", "Security", "#0072B2"),  # blue
+    Theme("diplomacy", "Diplomacy", "#56B4E9"),  # sky blue
+    Theme("migration", "Migration", "#CC79A7"),  # reddish purple
+    Theme("territory", "Territory", "#009E73"),  # bluish green
+    Theme("economy", "Economy", "#F0E442"),  # yellow
+    Theme("rights", "Rights & media", "#E69F00"),  # orange
     # no lexicon row: a place none of whose sentences has a theme word (kzgeo.index tags it)
-    Theme("other", "Other", "#737373"),
+    Theme("other", "Other", "#999999"),
 )
 OTHER_THEME = "other"
 

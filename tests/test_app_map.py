@@ -3,27 +3,13 @@ send it), quotes shown a page at a time."""
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 
-import pytest
 import streamlit_folium
 
-from kzgeo import config, mapview
+from kzgeo import config, mapview, streamlit_adapter
 from kzgeo.dashboard import QUOTES_PER_PAGE
 from kzgeo.index import index_corpus
-
-
-@pytest.fixture(scope="module")
-def app_module():
-    """Import app.py as a module (its page only runs as __main__, as streamlit runs it)."""
-    spec = importlib.util.spec_from_file_location("kzgeo_app", config.PROJECT_ROOT / "app.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["kzgeo_app"] = module
-    spec.loader.exec_module(module)
-    yield module
-    sys.modules.pop("kzgeo_app", None)
 
 
 def real_map():
@@ -46,14 +32,14 @@ def without_folium_ids(value):
     return re.sub(r"[0-9a-f]{32}", "<id>", value) if isinstance(value, str) else value
 
 
-def test_the_cached_map_arguments_equal_what_st_folium_sends(app_module, monkeypatch):
-    ours = app_module.map_component_args(real_map())
+def test_the_cached_map_arguments_equal_what_st_folium_sends(monkeypatch):
+    ours = streamlit_adapter.map_component_args(real_map())
     sent: dict = {}
     monkeypatch.setattr(streamlit_folium, "_component_func", lambda **kw: sent.update(kw))
 
     streamlit_folium.st_folium(
-        real_map(), key=app_module.MAP_KEY, height=app_module.MAP_HEIGHT,
-        use_container_width=True, returned_objects=list(app_module.MAP_RETURNS),
+        real_map(), key=streamlit_adapter.MAP_KEY, height=streamlit_adapter.MAP_HEIGHT,
+        use_container_width=True, returned_objects=list(streamlit_adapter.MAP_RETURNS),
     )
 
     for name in ("script", "header", "html", "id", "css_links", "js_links"):
@@ -66,6 +52,16 @@ def test_the_cached_map_arguments_equal_what_st_folium_sends(app_module, monkeyp
 # --- pages of quotes and articles (what keeps a rerun cheap on a large corpus) -------------------
 def quote_count(app) -> int:
     return sum(element.value.count('class="kz-quote"') for element in app.markdown)
+
+
+def test_only_the_adapter_imports_streamlit():
+    package = config.PROJECT_ROOT / "kzgeo"
+    importers = sorted(
+        path.name for path in package.glob("*.py")
+        if re.search(r"^\s*(import|from) streamlit", path.read_text(encoding="utf-8"), re.M)
+    )
+    assert set(importers) <= {"streamlit_adapter.py", "bench.py"}  # bench.py: issue 20 moves it
+    assert "streamlit_adapter.py" in importers
 
 
 def test_the_panel_shows_a_page_of_quotes_and_more_on_demand():

@@ -27,7 +27,8 @@ def test_pasted_text_becomes_new_features_with_its_sentences(gazetteer):
     )
     assert article.language == "de"
     by_id = {f["id"]: f for f in features}
-    assert set(by_id) == {"new:aktau", "new:atyrau"}
+    # the Caspian Sea is a place since issue 19 (seas are gazetteer entries)
+    assert set(by_id) == {"new:aktau", "new:atyrau", "new:caspian-sea"}
     for feature in features:
         properties = feature["properties"]
         assert properties["id"] == feature["id"]
@@ -111,8 +112,9 @@ def test_app_maps_pasted_text_and_selects_a_new_place():
     app.text_input(key="byo_date").set_value("2025-03-14").run()
     app.button(key="byo_map").click().run()
     assert not app.exception
-    assert [f["id"] for f in app.session_state["new_features"]] == ["new:aktau", "new:atyrau"]
-    assert "2 place(s) on the map" in app.success[0].value
+    assert [f["id"] for f in app.session_state["new_features"]] == [
+        "new:aktau", "new:atyrau", "new:caspian-sea"]  # the sea is a place since issue 19
+    assert "3 place(s) on the map" in app.success[0].value
     app.session_state["place"] = "new:atyrau"
     app.run()
     assert [h.value for h in app.subheader][0] == "Atyrau"

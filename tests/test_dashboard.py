@@ -11,6 +11,7 @@ from kzgeo import dashboard
 from kzgeo.config import DEFAULT_CORPUS_DIR, PROJECT_ROOT
 from kzgeo.dashboard import ViewState
 from kzgeo.index import index_corpus
+from kzgeo.themes import THEME_IDS
 
 
 @pytest.fixture(scope="module")
@@ -74,6 +75,26 @@ def test_theme_filter_hides_layers_without_a_chosen_theme(index, catalogue):
     )
 
 
+@pytest.mark.parametrize("theme", THEME_IDS)
+def test_each_theme_alone_shows_only_what_carries_it(index, catalogue, theme):
+    visible = dashboard.filter_features(
+        index.collection["features"], ViewState(themes=(theme,)), catalogue
+    )
+    pipelines = [f for f in visible if f["properties"]["layer"] == "pipelines"]
+    assert len(pipelines) == (6 if theme == "energy" else 0)
+    for f in visible:
+        properties = f["properties"]
+        if properties.get("off_theme"):  # a country drawn as the base map, without quotes
+            assert properties["quotes"] == [] and theme not in properties["themes"]
+        else:
+            assert theme in properties["themes"], f["id"]
+        if properties["layer"] == "places":  # its quotes follow the theme, and its count
+            assert all(theme in (q["themes"] or ["other"]) for q in properties["quotes"])
+            assert properties["mention_count"] == len(properties["quotes"]) > 0
+    top = [f["id"] for f in dashboard.most_mentioned(visible)]
+    assert ("kazakhstan" in top) == (theme in ("diplomacy", "territory"))
+
+
 def test_article_filter_keeps_only_its_quotes_and_places(index, catalogue):
     state = ViewState(article="watson-2022-09-kalte-schulter")
     visible = dashboard.filter_features(index.collection["features"], state, catalogue)
@@ -132,9 +153,11 @@ def test_quote_html_escapes_the_sentence_and_marks_the_name():
 
 
 def test_pipeline_attributes_are_shown_with_labels(index):
-    rows = dict(dashboard.attribute_rows(index.feature("btc-pipeline")["properties"]))
+    names = dashboard.country_names(index.collection["features"])
+    rows = dict(dashboard.attribute_rows(index.feature("btc-pipeline")["properties"], names))
     assert rows["Operator"].startswith("BP")
-    assert rows["Official length (km)"] == "1768"
+    assert rows["Official length (km)"] == "1,768"  # the page's one number format
+    assert rows["Countries"] == "Azerbaijan, Georgia, Turkey"  # names, not ids
     assert rows["End"] == "Ceyhan Marine Terminal"
     assert "Erzurum" in rows["Waypoints"]
 
@@ -186,19 +209,26 @@ def test_app_reports_bad_parameters_and_still_renders():
     assert "Sources" in [h.value for h in app.subheader]
 
 
-def test_app_with_every_theme_off_shows_only_the_base_map_not_an_error(index):
+def test_app_with_every_theme_off_says_so_and_offers_the_way_back(index):
     app = run_app()
     app.session_state["themes"] = []
     app.run()
     assert not app.exception
-    countries = sum(
-        1
-        for f in index.collection["features"]
-        if f["properties"]["layer"] == "countries" and f["properties"]["quotes"]
-    )
-    assert f"{countries} places and features with quotes shown." in " ".join(
-        c.value for c in app.caption
-    )
+    assert "Every theme is switched off." in [w.value for w in app.warning]
+    assert "Most mentioned" not in " ".join(m.value for m in app.markdown)
+    app.button(key="clear-themes").click().run()
+    assert app.session_state["themes"] == list(THEME_IDS)
+    assert "Most mentioned" in " ".join(m.value for m in app.markdown)
+
+
+def test_app_with_excluding_filters_explains_and_clears_the_outlet(index):
+    article = next(a for a in index.corpus.articles if a.outlet != "IPG-Journal")
+    app = run_app(article=article.id, outlet="IPG-Journal")
+    assert not app.exception
+    (warning,) = [w.value for w in app.warning]
+    assert warning.startswith("No place matches the article") and "IPG-Journal" in warning
+    app.button(key="clear-outlet").click().run()
+    assert not app.warning and app.session_state["outlet"] == ""
 
 
 def test_app_theme_widget_drives_the_url():

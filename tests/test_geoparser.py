@@ -192,7 +192,8 @@ TRAPS = [
     ("portnikov-2025-06-05", "gegen die Völker der Länder", "Völker", "common word"),
     ("portnikov-2025-06-05", "auf chinesischem Boden", "Boden", "common word"),
     ("portnikov-2025-07-01", "Damals sprachen", "Damals", "a word (Damal is a town in Turkey)"),
-    ("portnikov-2025-06-05", "Gendarm Eurasiens", "Eurasiens", "a continent is not a place"),
+    ("ipg-2024-04-vermittler-gesucht", "Zusammenarbeit in Europa", "Europa",
+     "a continent inside an organisation's name is not a place"),
 ]
 
 
@@ -307,7 +308,8 @@ def test_confidence_and_precision_on_every_resolved_mention(result):
     for m in result.mentions:
         if m.place_id is not None:
             assert 0 < m.confidence <= 1 and m.precision in {
-                "exact", "city", "region", "country", "schematic"}
+                "exact", "city", "region", "country", "schematic", "sea", "river", "continent",
+                "macro-region"}
 
 
 def test_themes_of_quotes_and_places(result):
@@ -598,3 +600,147 @@ def test_report_recognition_throughput(articles, gaz):
     assert mentions
     print(f"\nrecognition: {megabytes:.1f} MB at {megabytes / full:.1f} MB/s "
           f"({full / bare:.1f}x a bare Aho-Corasick scan at {megabytes / bare:.0f} MB/s)")
+
+
+# --------------------------------------------------------------------------- issue 19
+# Every class of error the fresh held-out reporting showed, on sentences of the kind it holds:
+# (language, text, surface, expected place id, or None when the surface must not be a place).
+ISSUE_19_CASES = [
+    ("de", "Die Namen der Toten wurden verlesen.", "Namen", None),
+    ("de", "Nikita Chruschtschow ließ das Neulandprogramm beginnen.", "Nikita", None),
+    ("de", "Dann sprach Nikita von Freundschaft.", "Nikita", None),
+    ("en", "The actor Alec Baldwin visited the city.", "Baldwin", None),
+    ("de", "Ein Mercedes wartete vor dem Hotel.", "Mercedes", None),
+    ("de", "Beim Essen sprach der Minister über den Klang der Hymne.", "Essen", None),
+    ("de", "Beim Essen sprach der Minister über den Klang der Hymne.", "Klang", None),
+    ("en", "Thousands watched the Derby on Saturday.", "Derby", None),
+    ("en", "Newtons and Pandas were the nicknames of the teams.", "Pandas", None),
+    ("en", "Obama and Adams were named in the files.", "Obama", None),
+    ("en", "Obama and Adams were named in the files.", "Adams", None),
+    ("en", "The South China Morning Post reported it first.", "China", None),
+    ("en", "The Shanghai Cooperation Organisation meets in June.", "Shanghai", None),
+    ("en", "Kazakhstan pays about US$115 million a year.", "US", None),
+    ("de", "Er reiste über Rom nach Riad.", "Rom", "rome"),
+    ("de", "Er reiste über Rom nach Riad.", "Riad", "riyadh"),
+    ("de", "Studenten aus Ulm und Trier kamen mit.", "Ulm", "ulm"),
+    ("de", "Studenten aus Ulm und Trier kamen mit.", "Trier", "trier"),
+    ("de", "Die Konferenz fand in Essen statt.", "Essen", "essen"),
+    ("de", "Tanker überqueren das Kaspische Meer.", "Kaspische Meer", "caspian-sea"),
+    ("de", "Öl aus dem Kaspischen Meer fließt nach Westen.", "Kaspischen Meer", "caspian-sea"),
+    ("en", "Tankers cross the Caspian Sea and the Black Sea.", "Black Sea", "black-sea"),
+    ("de", "Russland hält Abchasien und Südossetien besetzt.", "Abchasien", "abkhazia"),
+    ("de", "Russland hält Abchasien und Südossetien besetzt.", "Südossetien", "south-ossetia"),
+    ("de", "Der Mittlere Korridor umgeht Russland.", "Mittlere Korridor", "middle-corridor"),
+    ("en", "Trade on the Middle Corridor (TITR) grew.", "TITR", "middle-corridor"),
+    ("de", "Das Öl aus dem Tengiz-Feld ist schwefelhaltig.", "Tengiz-Feld", "tengiz"),
+    ("en", "The Tengiz –Novorossiysk pipeline spans 1,511 km.",
+     "Tengiz –Novorossiysk pipeline", "cpc-pipeline"),
+    ("de", "Die Tengiz – Noworossijsk-Leitung und das Tengiz-Feld.", "Tengiz-Feld", "tengiz"),
+    ("de", "Proteste im Gebiet Mangystau und im Almatiner Gebiet.", "Gebiet Mangystau",
+     "mangystau-region"),
+    ("de", "Bayern und Niedersachsen wollen Gas aus Zentralasien.", "Niedersachsen",
+     "lower-saxony"),
+    ("de", "Waren aus Asien erreichen Europa über Eurasien.", "Europa", "europe"),
+    ("de", "Der Nahe Osten und die Golfstaaten zeigen Interesse.", "Nahe Osten", "middle-east"),
+    ("de", "Die Bahnstation Tjuratam liegt am Syrdarja.", "Tjuratam", "tyuratam"),
+    ("en", "Gas goes from Türkmenbaşy to Alat, Baku's new port.", "Alat", "port-of-baku"),
+    ("de", "Über den Grenzübergang Karausek fuhren Tausende.", "Karausek", "astrakhan-crossing"),
+    ("en", "following the Xi'an-Altynkol-Aktau-Baku-Poti route", "Baku", "baku"),
+    ("de", "Der Russland-Ukraine-Krieg dauert an.", "Ukraine", None),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "surface", "expected"), ISSUE_19_CASES)
+def test_issue_19_classes(gaz, language, text, surface, expected):
+    from kzgeo.resolve import geoparse_text
+
+    start = text.index(surface)
+    places = [m for m in geoparse_text(text, gaz, language)
+              if m["kind"] == "place" and m["start"] < start + len(surface)
+              and start < m["end"] and not m["overlay"]]
+    if expected is None:
+        assert places == [], places
+    else:
+        assert [m["id"] for m in places] == [expected], places
+
+
+def test_low_confidence_classes_are_rejected_not_scored_high(gaz):
+    """The issue's examples that used to score 1.00 are no place mentions at all now."""
+    from kzgeo.resolve import geoparse_text
+
+    text = "Nikita sagte, die Shanghai Cooperation Organisation zahle in US$."
+    assert [m for m in geoparse_text(text, gaz, "de") if m["kind"] == "place"] == []
+
+
+MENTION_KEYS = {"start", "end", "surface", "kind", "id", "name", "feature_kind", "country", "lat",
+                "lon", "precision", "confidence"}
+CONTRACT_TEXTS = {
+    "de": "Kasachstan exportiert Öl über Noworossijsk ans Schwarze Meer.\r\n\r\n"
+          "Der\u00a0Mittlere Korridor führt über  Aktau 🚢 nach Baku – und weiter nach Europa.",
+    "en": "Kazakhstan ships oil through\u00a0the CPC pipeline to Novorossiysk.\n\n"
+          "The Middle Corridor runs via Aktau 🚢 and Baku to Europe; Alec Baldwin was not there.",
+}
+
+
+def _check_contract(text: str, mentions: list[dict]) -> None:
+    assert mentions, "no mentions"
+    for m in mentions:
+        assert set(m) >= MENTION_KEYS, set(m) ^ MENTION_KEYS
+        assert text[m["start"]:m["end"]] == m["surface"]
+        assert m["kind"] in {"place", "adjective", "demonym", "compound"}
+        if m["id"] is not None:
+            assert isinstance(m["lat"], float) and isinstance(m["lon"], float), m
+            assert -90 <= m["lat"] <= 90 and -180 <= m["lon"] <= 180
+            assert m["country"] is None or re.fullmatch("[A-Z]{2}", m["country"])
+            assert 0 < m["confidence"] <= 1 and m["feature_kind"] and m["precision"]
+    assert [m["start"] for m in mentions] == sorted(m["start"] for m in mentions)
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_geoparse_text_contract(gaz, language):
+    from kzgeo.resolve import geoparse_text
+
+    text = CONTRACT_TEXTS[language]
+    mentions = geoparse_text(text, gaz, language)
+    _check_contract(text, mentions)
+    ids = {m["id"] for m in mentions if m["kind"] == "place"}
+    assert {"kazakhstan", "novorossiysk", "middle-corridor", "aktau", "baku", "europe"} <= ids
+    route = next(m for m in mentions if m["id"] == "middle-corridor")
+    assert route["feature_kind"] == "route" and route["precision"] == "schematic"
+
+
+def test_geoparse_cli_json_lines_on_files(tmp_path, gaz):
+    """python -m kzgeo geoparse --json FILE...: one JSON object per file, offsets into the
+    file's text exactly as given (CRLF, no-break spaces and emoji included); a missing file
+    gets a message and status 2 while the others are still parsed."""
+    import subprocess
+    import sys
+
+    from kzgeo.config import PROJECT_ROOT
+    from kzgeo.resolve import geoparse_text
+
+    files = []
+    for language, text in CONTRACT_TEXTS.items():
+        path = tmp_path / f"{language}.txt"
+        path.write_bytes(text.encode("utf-8"))
+        files.append(path)
+    missing = tmp_path / "missing.txt"
+    run = subprocess.run(
+        [sys.executable, "-m", "kzgeo", "geoparse", "--json", *map(str, files), str(missing)],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )
+    assert run.returncode == 2 and "missing.txt" in run.stderr
+    lines = run.stdout.splitlines()
+    assert len(lines) == 2
+    for path, line in zip(files, lines, strict=True):
+        record = json.loads(line)
+        text = path.read_bytes().decode("utf-8")
+        assert record["file"] == str(path) and record["language"] == path.stem
+        _check_contract(text, record["mentions"])
+        assert record["mentions"] == json.loads(json.dumps(
+            geoparse_text(text, gaz, record["language"]), ensure_ascii=False))
+    forced = subprocess.run(
+        [sys.executable, "-m", "kzgeo", "geoparse", "--json", "--language", "en", str(files[0])],
+        capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
+    )
+    assert forced.returncode == 0 and json.loads(forced.stdout)["language"] == "en"

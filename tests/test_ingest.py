@@ -213,9 +213,10 @@ def test_pasted_german_text_gives_new_places_with_the_pasted_sentences(gaz):
     assert quotes == {
         "aktau": ["Der Hafen von Aktau wächst schneller als erwartet."],
         "atyrau": ["In Atyrau entstehen neue Lagerhallen für die Ölindustrie."],
+        "caspian-sea": ["Die Häfen am Kaspischen Meer"],  # a sea is a place (issue 19)
     }
     features = new_place_features(parsed)
-    assert {f["id"] for f in features} == {"aktau", "atyrau"}
+    assert {f["id"] for f in features} == {"aktau", "atyrau", "caspian-sea"}
     assert all(f["properties"]["new"] and f["geometry"]["type"] == "Point" for f in features)
     assert features[0]["properties"]["quotes"][0]["article_id"] == article.id
 

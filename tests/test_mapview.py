@@ -7,8 +7,9 @@ import folium.plugins
 import geopandas as gpd
 import pytest
 
-from kzgeo import config, mapview
+from kzgeo import config, layers, mapview, streamlit_adapter
 from kzgeo.mapview import MAP_CENTER, build_map, read_geojson, style_country
+from kzgeo.themes import THEME_IDS
 
 COUNTRIES = config.GEODATA_DIR / "countries.geojson"
 
@@ -88,7 +89,8 @@ def test_every_build_gives_streamlit_folium_the_same_map(countries):
     assert js_hash() == js_hash()
 
 
-THEMES = [("#d95f02", "Energy"), ("#b2182b", "Security"), ("#1b9e77", "Diplomacy")]
+THEMES = [("#D55E00", "Energy"), ("#0072B2", "Security"), ("#56B4E9", "Diplomacy")]
+CLUSTERS, SELECTED = mapview.CLUSTER_LEGEND, mapview.SELECTED_LEGEND
 
 
 def feature(fid: str, layer: str, **properties) -> dict:
@@ -99,32 +101,102 @@ LEGENDS = [
     ([], {}, []),
     (
         [feature("a", "places"), feature("b", "places")],
-        {"a": "#1b9e77", "b": "#d95f02"},
-        ["Energy (main theme)", "Diplomacy (main theme)"],
+        {"a": "#56B4E9", "b": "#D55E00"},
+        ["Energy (main theme)", "Diplomacy (main theme)", CLUSTERS, SELECTED],
     ),
-    ([feature("a", "places")], {"a": "#666666"}, []),  # a colour of no theme: no row
-    ([feature("btc", "pipelines", fuel="oil")], {}, ["Oil pipeline"]),
+    ([feature("a", "places")], {"a": "#666666"}, [CLUSTERS, SELECTED]),  # no theme's colour
+    (
+        [feature("btc", "pipelines", category="oil-pipeline")], {},
+        ["Oil pipeline (schematic route)", SELECTED],
+    ),
     (
         [
-            feature("tc", "pipelines", fuel="gas"),
-            feature("b", "borders"),
-            feature("c", "countries"),
+            feature("tc", "pipelines", category="gas-pipeline"),
+            feature("b", "borders", category="land-border"),
+            feature("c", "countries", category="country"),
         ],
         {},
-        ["Gas pipeline", "Border"],
+        ["Land border of Kazakhstan", "Gas pipeline (schematic route)", SELECTED],
     ),
-    ([feature("new:x", "new"), feature("s", "sites")], {}, ["Your article (new)"]),
+    (
+        [feature("new:x", "new"), feature("s", "sites", category="cosmodrome")], {},
+        [layers.SITE_LEGEND, "Place in an added article (collection)", SELECTED],
+    ),
 ]
 
 
 @pytest.mark.parametrize(("features", "colours", "labels"), LEGENDS)
-def test_the_legend_lists_only_what_is_drawn(features, colours, labels):
+def test_the_legend_lists_every_kind_of_mark_drawn(features, colours, labels):
     rows = mapview.legend_entries(features, colours, THEMES)
-    assert [label for _, label in rows] == labels
+    assert [row.label for row in rows] == labels
+
+
+def relative_luminance(colour: str) -> float:
+    """Return the WCAG 2.1 relative luminance of a #rrggbb colour."""
+    channels = [int(colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = (c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """Return the WCAG contrast ratio of two colours."""
+    light, dark = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+# What marks are drawn on: the land, Kazakhstan and the sea.
+BASE_COLOURS = [
+    mapview.COUNTRY_STYLE["fillColor"],
+    mapview.COUNTRY_STYLE_BY_ISO["KZ"]["fillColor"],
+    mapview.MAP_BACKGROUND,
+]
+
+
+@pytest.mark.parametrize("mark", [m for m in layers.REGISTRY if m.category != "country"],
+                         ids=lambda m: m.category)  # fmt: skip
+def test_every_mark_has_an_edge_of_at_least_3_to_1_against_the_base_map(mark):
+    edge = mark.style["color"]
+    for base in BASE_COLOURS:
+        assert contrast(edge, base) >= 3.0, (mark.category, edge, base, contrast(edge, base))
+
+
+def test_selection_and_clusters_stand_out_against_the_base_map():
+    for style in mapview.SELECTED_STYLE.values():
+        assert all(contrast(style.get("color", "#000000"), base) >= 3 for base in BASE_COLOURS)
+    assert all(contrast(layers.INK, base) >= 3 for base in BASE_COLOURS)
+
+
+def test_theme_colours_are_the_okabe_ito_palette():
+    from kzgeo.themes import THEMES as ALL_THEMES
+
+    colours = [t.colour.upper() for t in ALL_THEMES if t.id != "other"]
+    assert len(set(colours)) == len(colours) == 7
+    assert set(colours) <= {c.upper() for c in layers.OKABE_ITO.values()}
+    # the old palette's complaints: no two marks of the legend share a colour and a shape
+    line_colours = {m.style["color"] for m in layers.REGISTRY if m.geometry == "line"}
+    assert len(line_colours) == 2  # borders in ink, pipelines in vermillion (oil solid, gas dashed)
+
+
+def test_every_registry_row_has_themes_or_takes_them_from_its_quotes():
+    for mark in layers.REGISTRY:
+        assert mark.reason and mark.legend, mark.category
+        assert set(mark.themes) <= set(THEME_IDS), mark.category
+        assert mark.themes or mark.layer in ("places", "new"), mark.category
+        assert mark.geometry in layers.GEOMETRY_ORDER, mark.category
+
+
+def test_alliances_take_no_clicks_and_lie_in_a_pane_without_pointer_events():
+    (alliances,) = [m for m in layers.REGISTRY if m.category == "economic-union"]
+    assert not alliances.interactive
+    pane = mapview.GEOMETRY_PANES[alliances.geometry]
+    assert mapview.PANES[pane][1] is False
+    # points above lines above areas
+    z = [mapview.PANES[mapview.GEOMETRY_PANES[g]][0] for g in layers.GEOMETRY_ORDER]
+    assert z == sorted(z) and len(set(z)) == 3
 
 
 def test_the_share_box_escapes_the_link_and_keeps_its_script_closed():
-    html = mapview.share_box_html('/?q="><script>alert(1)</script>')
+    html = streamlit_adapter.share_box_html('/?q="><script>alert(1)</script>')
     assert "&quot;&gt;&lt;script&gt;alert(1)" in html
     script = html.split("<script>", 1)[1]
     assert script.count("</") == 1 and script.endswith("</script>")
