@@ -226,21 +226,29 @@ class QuoteStore:
         self, feature_id: str, filters: QuoteFilter | None = None, limit: int | None = None
     ) -> list[dict]:
         """Return the quotes of one feature in their order (those that pass ``filters``; at most
-        ``limit``), as the dicts of ``resolve.Quote.to_dict``; [] for an unknown feature."""
+        ``limit``), as the dicts of ``resolve.Quote.to_dict``; [] for an unknown feature.
+
+        Row groups are read one after the other until ``limit`` quotes are found, so a page of
+        quotes of the most quoted place reads a few row groups, not all of its quotes.
+        """
         first, count = self.offsets.get(feature_id, (0, 0))
-        if not count:
-            return []
+        end = first + count
         starts = self._group_starts
-        low = bisect.bisect_right(starts, first) - 1
-        high = bisect.bisect_left(starts, first + count)
-        with self._lock:
-            table = self._quotes.read_row_groups(range(low, high), columns=list(QUOTE_COLUMNS))
-        table = table.slice(first - starts[low], count)
-        if filters:
-            table = table.filter(self._quote_mask(table, filters))
-        if limit is not None:
-            table = table.slice(0, limit)
-        return table.to_pylist()
+        wanted = count if limit is None else max(0, limit)
+        found: list[dict] = []
+        group = bisect.bisect_right(starts, first) - 1 if count else len(starts)
+        while len(found) < wanted and group < len(starts) - 1:
+            with self._lock:
+                table = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
+            low = max(first, starts[group]) - starts[group]
+            table = table.slice(low, min(end, starts[group + 1]) - starts[group] - low)
+            if filters:
+                table = table.filter(self._quote_mask(table, filters))
+            found.extend(table.slice(0, wanted - len(found)).to_pylist())
+            group += 1
+            if starts[group] >= end:
+                break
+        return found
 
     @staticmethod
     def _quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:

@@ -95,3 +95,21 @@ def test_build_store_is_reused_until_rebuilt_and_a_broken_store_is_refused(tmp_p
     (again.folder / "facets.parquet").write_bytes(b"not parquet")
     with pytest.raises(StoreError, match="cannot read"):
         QuoteStore.open(again.folder)
+
+
+def test_a_page_of_quotes_reads_across_row_groups(index, store, tmp_path, monkeypatch):
+    import kzgeo.quotestore as quotestore
+
+    monkeypatch.setattr(quotestore, "ROW_GROUP_ROWS", 7)  # many row groups on a small corpus
+    small = QuoteStore.open(write_store(index.collection, tmp_path / "small-groups"))
+    assert small._quotes.num_row_groups > 50
+    for feature in quoted(index):
+        quotes = feature["properties"]["quotes"]
+        assert small.quotes_of(feature["id"]) == quotes
+        for limit in (0, 1, 8, 15):
+            assert small.quotes_of(feature["id"], limit=limit) == quotes[:limit]
+    for filters in some_filters(index):
+        for feature in quoted(index):
+            assert small.quotes_of(feature["id"], filters, limit=3) == (
+                store.quotes_of(feature["id"], filters)[:3])
+
