@@ -81,7 +81,8 @@ def geoparse_dask(articles: Sequence[Article], client: Any, gazetteer: Any = Non
         return assemble([], [], gazetteer, t0)
     workers = max(1, len(client.scheduler_info().get("workers", {})))
     chunks = dask_chunks(articles, workers)
-    futures = client.map(resolve_chunk, chunks, pure=False)
+    # the chunks go to the workers directly, not inside the task graph through the scheduler
+    futures = client.map(resolve_chunk, client.scatter(chunks), pure=False)
     packed = [mentions for part in client.gather(futures) for mentions in part]
     resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
     return assemble(articles, resolved, gazetteer, t0)
