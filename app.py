@@ -18,10 +18,11 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
-from kzgeo import config, dashboard, mapview
+from kzgeo import config, dashboard, freshness, mapview
 from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
+from kzgeo.credits import credits_markdown
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
 from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
@@ -45,11 +46,7 @@ TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
 ALL = ""  # the "no filter" choice of a select box
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
-CREDITS = (
-    "Places: [GeoNames](https://www.geonames.org/) (CC BY 4.0). Country outlines: "
-    "[Natural Earth](https://www.naturalearthdata.com/) 1:10m (public domain). Pipelines and "
-    "sites are schematic. Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
-)
+CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
 
 
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
@@ -221,8 +218,10 @@ def add_article() -> None:
     s["add_times"] = [*s["add_times"], time.time()]
     s["collection"] = added.collection.id
     s["edit_token"] = added.edit_token or token
-    s["add_done"] = (f"“{added.article.title}” is on the map (magenta markers) and kept in your "
-                     "collection. Its links are under “Share this view”.")  # fmt: skip
+    found = (f"{len(added.places)} place(s) on the map (magenta markers)" if added.places
+             else "no places found in the text")  # fmt: skip
+    s["add_done"] = (f"“{added.article.title}”: {found}; kept in your collection, whose links "
+                     "are under “Share this view”.")  # fmt: skip
     for key in ADD_FIELDS:
         s[key] = ""
 
@@ -249,8 +248,8 @@ def show_add_form(view: CollectionView) -> None:
     """Draw the sidebar: add an article by web address, file or text; edit the collection."""
     s = st.session_state
     can_edit = view.collection is not None and bool(s["edit_token"])
-    with st.sidebar:
-        st.header("Add an article")
+    opened = bool(s["add_error"] or s["add_done"])
+    with st.expander("Add an article (kept in a collection you can share)", expanded=opened):
         st.caption("Give a web address, a file or the text of a German or English article. Its "
                    "places appear on the map and are kept in a collection that anyone with its "
                    "link sees." + ("" if can_edit or view.collection is None else
@@ -274,7 +273,7 @@ def show_add_form(view: CollectionView) -> None:
         if s["add_done"]:
             st.success(s["add_done"])
         if can_edit:
-            st.subheader(f"Your collection ({len(view.articles)})")
+            st.markdown(f"**Your collection ({len(view.articles)} articles)**")
             st.text_input("Name", value=view.collection.name, key="add_name")
             st.button("Rename", key="add_rename", on_click=rename_collection)
             for article in view.articles:
@@ -339,6 +338,9 @@ def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict
     )))  # fmt: skip
     if p.get("new"):
         ui.show_html(f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>')
+    if mapview.is_unsure(p):
+        st.warning(f"The geoparser is unsure this is the place meant (confidence "
+                   f"{p['confidence']:.2f}): check the quotes below.")
     st.button("Clear selection", key="clear", on_click=select, args=(None,))
     rows = dashboard.attribute_rows(p, names)
     if rows:
@@ -390,7 +392,14 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
             st.button(f"{f['properties']['name']} · {len(f['properties']['quotes']):,}",
                       key=f"top-{f['id']}", on_click=select, args=(f["id"],))  # fmt: skip
     st.subheader(f"Articles ({len(articles)})")
-    ui.show_html(dashboard.article_list_html(articles))
+    arrivals = freshness.corpus_arrivals(config.corpus_dir())
+    changed = freshness.changed_at(arrivals) or freshness.corpus_changed_at(config.corpus_dir())
+    now = dt.datetime.now(dt.UTC)
+    if changed:
+        st.caption(f"The corpus last changed {freshness.ago(changed, now)} "
+                   f"({dashboard.format_date(changed.date())}, {changed:%H:%M} UTC); newest "
+                   "arrivals first.")  # fmt: skip
+    ui.show_html(dashboard.article_list_html(articles, arrivals, now))
 
 
 def show_timeline(state: ViewState, folder: str, signature: str) -> None:
@@ -466,7 +475,6 @@ def main() -> None:
     initialise_from_url(catalogue, dates)
     for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
-    show_add_form(view)
     state = current_state(dates)
     visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
     added = tuple(dashboard.filter_features(added_all, state, catalogue))
@@ -479,6 +487,7 @@ def main() -> None:
         ui.draw_map(args, on_value=take_map_click)
     with panel_col:  # on a phone it follows the map
         show_search_and_filters(articles, (*visible, *added), dates)
+        show_add_form(view)
         with st.container(key="kz-selection"):  # on a phone: right after the map
             show_panel(index, current_state(dates), (*visible, *added), names, added_all,
                        articles)

@@ -248,7 +248,10 @@ def build_routes(specs: list[dict]) -> list[dict]:
             coords.append([round(float(c["longitude"]), 5), round(float(c["latitude"]), 5)])
             names.append(w["name"])
         props = {k: v for k, v in spec.items() if k != "waypoints"}
-        props |= {"kind": "route", "precision": "schematic", "waypoints": names}
+        source = "; ".join(f"{what}: {spec[key]}" for what, key in
+                           (("length", "length_source"), ("route", "route_source")) if key in spec)
+        props |= {"kind": "route", "category": "trade-route", "precision": "schematic",
+                  "source": source, "waypoints": names}
         features.append({"type": "Feature", "properties": props,
                          "geometry": {"type": "LineString", "coordinates": coords}})
     return sorted(features, key=lambda f: f["properties"]["id"])

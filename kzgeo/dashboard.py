@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from kzgeo.dates import parse_iso
 from kzgeo.store import is_token
 from kzgeo.themes import THEME_IDS
 
@@ -69,18 +70,6 @@ def first_value(value: str | Sequence[str] | None) -> str | None:
     if not isinstance(value, str):
         value = value[0] if len(value) else None
     return value.strip() if value is not None else None
-
-
-def parse_date(text: str) -> dt.date | None:
-    """Return the ISO date in ``text`` or None.
-
-    >>> parse_date("2024-04-22"), parse_date("22.04.2024"), parse_date("2024-13-01")
-    (datetime.date(2024, 4, 22), None, None)
-    """
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        return None
 
 
 def parse_float(text: str, low: float, high: float) -> float | None:
@@ -199,7 +188,7 @@ def parse_dates(
     dates: dict[str, dt.date] = {}
     for key in ("from", "to"):
         if key in values:
-            date = parse_date(values[key])
+            date = parse_iso(values[key])
             if date is None:
                 notices.append(f"Link parameter '{key}' is not a date (YYYY-MM-DD); ignored.")
             else:
@@ -345,7 +334,7 @@ def quote_matches(quote: Mapping[str, Any], state: ViewState, outlet_articles: f
         return False
     if state.outlet and quote["article_id"] not in outlet_articles:
         return False
-    date = parse_date(quote.get("date") or "")
+    date = parse_iso(quote.get("date"))
     if state.date_from and (date is None or date < state.date_from):
         return False
     return not (state.date_to and (date is None or date > state.date_to))
@@ -436,26 +425,6 @@ def search_label(properties: Mapping[str, Any]) -> str:
     aliases = f" ({', '.join(rest[:SEARCH_ALIASES_SHOWN])})" if rest else ""
     kind = f" · {properties['kind']}" if properties.get("kind") else ""
     return f"{head}{aliases}{kind}"
-
-
-def search_names(features: Iterable[dict], query: str, limit: int = 10) -> list[dict]:
-    """Return features whose name, German name or any alias starts with or contains ``query``.
-
-    Prefix matches come first, then the most mentioned.
-    """
-    needle = query.strip().casefold()
-    if not needle:
-        return []
-    ranked = []
-    for feature in features:
-        properties = feature["properties"]
-        names = [properties.get("name"), properties.get("name_de"), *properties.get("names", [])]
-        folded = [name.casefold() for name in names if name]
-        if any(needle in name for name in folded) or needle == properties["id"]:
-            prefix = any(name.startswith(needle) for name in folded)
-            ranked.append((not prefix, -properties.get("mention_count", 0), feature))
-    ranked.sort(key=lambda row: (row[0], row[1], row[2]["id"]))
-    return [row[2] for row in ranked[:limit]]
 
 
 def highlight(text: str, start: int, end: int) -> str:
@@ -609,7 +578,7 @@ def format_date(value: dt.date | str | None) -> str:
     """
     if not value:
         return "undated"
-    date = value if isinstance(value, dt.date) else parse_date(str(value)[:10])
+    date = value if isinstance(value, dt.date) else parse_iso(str(value)[:10])
     return date.strftime(DATE_FORMAT) if date else str(value)
 
 
@@ -858,8 +827,10 @@ def collection_features(
     from kzgeo.resolve import geoparse
 
     parsed = geoparse(list(articles), gazetteer)
-    features = new_place_features(parsed, dict(collection) if collection else None)
-    return [as_new_feature(f) for f in features]
+    features = [as_new_feature(f) for f in new_place_features(parsed, dict(collection or {}))]
+    for feature in features:  # a place no theme word names is "other", as in the corpus
+        feature["properties"]["themes"] = feature["properties"]["themes"] or list(OTHER)
+    return features
 
 
 def with_collection(catalogue: Catalogue, features: Iterable[Mapping], articles: Iterable[Any]):
@@ -958,24 +929,44 @@ def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> lis
     return quoted[:limit]
 
 
-def article_list_html(articles: Iterable[Any]) -> str:
-    """Return every article, newest first (undated last), as escaped HTML: title, outlet, date.
+def article_list_html(
+    articles: Iterable[Any],
+    arrivals: Mapping[str, dt.datetime] | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """Return every article, newest first, as escaped HTML: title, outlet, date; one that
+    arrived (``arrivals``: id -> when the watcher or a collection added it) within the last
+    day is marked new with how long ago.
 
     >>> from types import SimpleNamespace as A
-    >>> html_text = article_list_html([A(title="Old", outlet="X", date=dt.date(2020, 1, 1),
-    ...     language="de"), A(title="<New>", outlet="Y", date=dt.date(2024, 4, 22), language="de")])
+    >>> html_text = article_list_html([A(id="o", title="Old", outlet="X", language="de",
+    ...     date=dt.date(2020, 1, 1)), A(id="n", title="<New>", outlet="Y", language="de",
+    ...     date=dt.date(2024, 4, 22))])
     >>> html_text.index("&lt;New&gt;") < html_text.index("Old"), "22 Apr 2024" in html_text
     (True, True)
+    >>> now = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)
+    >>> fresh = article_list_html([A(id="o", title="Old", outlet="X", language="de",
+    ...     date=dt.date(2020, 1, 1))], {"o": now - dt.timedelta(hours=2)}, now)
+    >>> 'class="kz-fresh"' in fresh and "new · 2 h ago" in fresh
+    True
     """
-    ordered = sorted(articles, key=lambda a: (a.date is not None, a.date or dt.date.min),
-                     reverse=True)
-    items = "".join(
-        f'<li><strong lang="{html.escape(getattr(a, "language", None) or "de", quote=True)}">'
-        f"{html.escape(' '.join(a.title.split()))}</strong><br>"
-        f"<small>{html.escape(' '.join(a.outlet.split()))} · {format_date(a.date)}</small></li>"
-        for a in ordered
-    )
-    return f'<ul class="kz-articles">{items}</ul>' if items else ""
+    from kzgeo.freshness import ago, is_new, newest_first
+
+    arrivals = arrivals or {}
+    now = now or dt.datetime.now(dt.UTC)
+    items = []
+    for a in newest_first(list(articles), arrivals):
+        arrived = arrivals.get(a.id)
+        fresh = is_new(arrived, now)
+        opening = '<li class="kz-fresh">' if fresh else "<li>"
+        badge = f' <span class="kz-new">new · {ago(arrived, now)}</span>' if fresh else ""
+        lang = html.escape(getattr(a, "language", None) or "de", quote=True)
+        items.append(
+            f'{opening}<strong lang="{lang}">{html.escape(" ".join(a.title.split()))}</strong>'
+            f"{badge}<br><small>{html.escape(' '.join(a.outlet.split()))} · "
+            f"{format_date(a.date)}</small></li>"
+        )
+    return f'<ul class="kz-articles">{"".join(items)}</ul>' if items else ""
 
 
 def attributes_html(rows: Sequence[tuple[str, str]], caption: str) -> str:

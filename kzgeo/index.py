@@ -30,6 +30,7 @@ import pyarrow.csv as pa_csv
 from kzgeo import __version__
 from kzgeo.config import GEODATA_DIR, build_dir
 from kzgeo.corpus import Article, CorpusLoad, load_corpus
+from kzgeo.credits import credits_text
 from kzgeo.files import write_atomic
 from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
@@ -59,10 +60,7 @@ LAYER_ORDER: tuple[str, ...] = tuple(
 )
 PLACES_LAYER = "places"
 
-ATTRIBUTION = (
-    "Places: GeoNames (CC BY 4.0, geonames.org). Country outlines: Natural Earth 1:10m "
-    "(public domain) via world-atlas. Pipelines and sites: schematic, see geodata/README.md."
-)
+ATTRIBUTION = credits_text()
 
 MENTION_COLUMNS: tuple[str, ...] = (
     "article_id",

@@ -26,6 +26,7 @@ LAYER_FILES: dict[str, str] = {
     "pipelines": "pipelines.geojson",
     "sites": "sites.geojson",
     "alliances": "alliances.geojson",
+    "routes": "routes.geojson",
 }
 
 # --------------------------------------------------------------------------- the layer registry
@@ -126,6 +127,13 @@ REGISTRY: tuple[Mark, ...] = (
          "carries gas to market (energy; economy is trade, customs, markets)",
          "Gas pipeline (schematic route)", {**PIPELINE_STYLE, "dashArray": "10 6"},
          PIPELINE_ATTRIBUTES),
+    Mark("trade-route", "routes", "line", ("economy", "diplomacy"),
+         "a transport corridor for trade, agreed between the states along it",
+         "Trade corridor or railway (schematic route)",
+         {"color": INK, "weight": 4, "dashArray": "1 9", "lineCap": "round", "opacity": 0.9},
+         (("mode", "Mode"), ("length_official_km", "Official length (km)"),
+          ("length_source", "Length source"), ("waypoints", "Waypoints"),
+          ("route_source", "Route source"))),
     Mark("oil-terminal", "sites", "point", ("energy",),
          "loads oil onto tankers: energy exports", SITE_LEGEND, SITE_STYLE, SITE_ATTRIBUTES),
     Mark("oil-field", "sites", "point", ("energy",),

@@ -19,6 +19,7 @@ import folium.plugins
 from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
+from kzgeo.credits import credits_html
 from kzgeo.dashboard import VIEW_RANGES
 from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, mark_of
 from kzgeo.themes import THEMES
@@ -29,10 +30,7 @@ MAP_CENTER: tuple[float, float] = (48.0, 68.0)
 MAP_ZOOM = 4
 MAP_BACKGROUND = "#dfe9ee"  # the sea, where no tiles are drawn
 
-ATTRIBUTION = (
-    'Borders: <a href="https://www.naturalearthdata.com/">Natural Earth</a> (public domain)'
-    ' · Places: <a href="https://www.geonames.org/">GeoNames</a> (CC BY 4.0)'
-)
+ATTRIBUTION = credits_html()
 
 
 class TileOption(NamedTuple):
@@ -142,11 +140,11 @@ def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> f
     )
     # Without tiles folium sets no zoom limits on the map itself; marker clustering needs them.
     m.options.update(max_zoom=12, min_zoom=2)
-    m.get_root().header.add_child(
-        folium.Element(f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"),
-        name="kzgeo_background",
-    )
+    m.get_root().header.add_child(folium.Element(BASE_CSS), name="kzgeo_background")
     return m
+
+
+BASE_CSS = f"<style>.leaflet-container {{ background: {MAP_BACKGROUND}; }}</style>"
 
 
 def countries_layer(countries: Any) -> folium.GeoJson:
@@ -253,14 +251,30 @@ HOVER_STYLE: dict[str, dict[str, Any]] = {
 }
 NEW_TOOLTIP_ALIAS = "new ·"  # what the tooltip of a new feature says before its name
 MAP_PROPERTIES = (
-    "id", "name", "name_de", "kind", "layer", "category", "mention_count", "iso_a2",
+    "id", "name", "name_de", "kind", "layer", "category", "mention_count", "iso_a2", "confidence",
 )  # fmt: skip
+# A place the geoparser is unsure of (confidence below this) is drawn with a dashed, paler edge
+# and its panel says so: calibrated on the held-out set (docs/geoparser-quality.md), mentions
+# at 0.9 or more were right 99 % of the time.
+LOW_CONFIDENCE = 0.8
+UNSURE_STYLE = {"dashArray": "3 3", "fillOpacity": 0.45}
+UNSURE_LEGEND = "Uncertain place (geoparser confidence below 0.8): dashed edge"
+
+
+def is_unsure(properties: Mapping[str, Any]) -> bool:
+    """Tell whether a place's geoparser confidence is below LOW_CONFIDENCE (None: not a place).
+
+    >>> is_unsure({"confidence": 0.45}), is_unsure({"confidence": 0.95}), is_unsure({})
+    (True, False, False)
+    """
+    confidence = properties.get("confidence")
+    return confidence is not None and confidence < LOW_CONFIDENCE
 
 
 def _layer_styles() -> dict[str, dict[str, Any]]:
     """Return each index layer's label and first style (for the layer control and old callers)."""
     styles: dict[str, dict[str, Any]] = {}
-    for layer in ("alliances", "borders", "pipelines", "sites", "places", "new"):
+    for layer in dict.fromkeys(m.layer for m in REGISTRY if m.layer != "countries"):
         mark = MARKS_BY_LAYER[layer]
         styles[layer] = {"label": LAYER_LABELS[layer], **mark.style}
     return styles
@@ -270,9 +284,10 @@ LAYER_LABELS: dict[str, str] = {
     "alliances": "Alliances (EAEU, CSTO)",
     "borders": "Kazakhstan's borders",
     "pipelines": "Pipelines (schematic)",
+    "routes": "Trade corridors (schematic)",
     "sites": "Sites",
     "places": "Places in the articles",
-    "new": "Your article (new)",
+    "new": "Added articles (collection)",
 }
 LAYER_STYLES: dict[str, dict[str, Any]] = _layer_styles()  # bottom to top
 
@@ -312,6 +327,8 @@ def feature_style(layer: str) -> Any:
                 fillColor=properties.get("colour") or THEME_COLOURS["other"],
                 radius=marker_radius(properties.get("mention_count") or 0),
             )
+        if layer in ("places", "new") and is_unsure(properties):
+            extra.update(UNSURE_STYLE)
         return {**mark.style, **extra}
 
     return style
@@ -458,6 +475,10 @@ def legend_entries(
         if wanted and mark.legend not in seen:
             seen.add(mark.legend)
             rows.append(LegendRow(mark.geometry, mark.style, mark.legend))
+    points = [f for f in features if f["properties"]["layer"] in ("places", "new")]
+    if any(is_unsure(f["properties"]) for f in points):
+        rows.append(LegendRow("point", {**place_style, "fillColor": "#bbbbbb", **UNSURE_STYLE},
+                              UNSURE_LEGEND))
     if any(f["properties"]["layer"] == "places" for f in features):
         rows.append(LegendRow("cluster", {}, CLUSTER_LEGEND))
     rows.append(LegendRow("point", {**SELECTED_STYLE["point"], "fillColor": "#bbbbbb"},
@@ -512,6 +533,10 @@ CLUSTER_CSS = f"""<style>
   {{ background-color: {INK}; color: #ffffff; font-weight: 600; }}
 .leaflet-interactive:focus {{ outline: none; }}
 .leaflet-control-scale {{ margin-bottom: 22px !important; }}
+@media (max-width: 560px) {{  /* the attribution wraps to two lines: kilometres only, above it */
+  .leaflet-control-scale {{ margin-bottom: 40px !important; }}
+  .leaflet-control-scale-line + .leaflet-control-scale-line {{ display: none; }}
+}}
 #map_div, #map_div2 {{ height: 100vh !important; width: 100% !important; }}
 html, body {{ height: 100%; margin: 0; }}
 </style>"""

@@ -95,6 +95,7 @@ class Added:
     article: Article
     collection: Collection
     edit_token: str | None  # only when this addition created the collection: show it once
+    places: tuple[str, ...] = ()  # the ids of the places the geoparse found in the article
 
 
 # --------------------------------------------------------------------------- pure helpers
@@ -546,7 +547,7 @@ class Store:
             stored = _as_article(
                 {**_article_row(article), "collection_id": collection_id}
             )
-            return Added(stored, _collection(conn, collection_id), token)
+            return Added(stored, _collection(conn, collection_id), token, tuple(places or ()))
 
     def stored_articles(self, collection_id: str) -> tuple[StoredArticle, ...]:
         """Return the collection's articles in the order they were added, with their extras."""

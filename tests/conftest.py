@@ -40,6 +40,25 @@ DEFAULT_CORPUS = PROJECT_ROOT / "corpus"
 SERVER_START_TIMEOUT = 40.0
 
 
+# --- Where tests keep user data ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_data_folder(tmp_path_factory) -> Iterator[Path]:
+    """Keep the collections database (and the watcher's state) of every test and every server
+    the tests start in a temporary folder, never in the project's or the user's data folder."""
+    folder = tmp_path_factory.mktemp("kzgeo-data")
+    saved = {key: os.environ.get(key) for key in ("KZGEO_DATA_DIR", "KZGEO_DATABASE_URL")}
+    os.environ["KZGEO_DATA_DIR"] = str(folder)
+    os.environ.pop("KZGEO_DATABASE_URL", None)
+    yield folder
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
 # --- Streamlit servers --------------------------------------------------------------------------
 
 
@@ -123,6 +142,14 @@ def page(browser, browser_log: BrowserLog):
 
     Requests to hosts other than localhost are aborted and recorded in ``browser_log.external``.
     """
+    pg = new_guarded_page(browser, browser_log)
+    yield pg
+    pg.context.close()
+
+
+def new_guarded_page(browser, browser_log: BrowserLog):
+    """Return a page in a new browser context (no cookies, storage or session of another),
+    offline-guarded and logged to ``browser_log``; the caller closes ``page.context``."""
     context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="de-DE")
 
     def guard(route) -> None:
@@ -144,8 +171,7 @@ def page(browser, browser_log: BrowserLog):
     context.on("weberror", lambda error: browser_log.console_errors.append(str(error.error)))
     pg = context.new_page()
     pg.set_default_timeout(20_000)
-    yield pg
-    context.close()
+    return pg
 
 
 # --- The app, as a page ---------------------------------------------------------------------------

@@ -104,30 +104,43 @@ def test_new_features_get_their_own_top_layer(gazetteer):
 # --- through Streamlit's AppTest ---------------------------------------------------------------
 
 
-def test_app_maps_pasted_text_and_selects_a_new_place():
+def test_app_keeps_pasted_text_in_a_collection_and_selects_a_new_place():
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180).run()
     assert not app.exception
-    app.text_area(key="byo_text").set_value(PASTED).run()
-    app.text_input(key="byo_title").set_value("Häfen").run()
-    app.text_input(key="byo_date").set_value("2025-03-14").run()
-    app.button(key="byo_map").click().run()
+    app.text_area(key="add_text").set_value(PASTED).run()
+    app.text_input(key="add_title").set_value("Häfen").run()
+    app.text_input(key="add_outlet").set_value("Mein Blatt").run()
+    app.text_input(key="add_date").set_value("2025-03-14").run()
+    app.button(key="add_go").click().run()
     assert not app.exception
-    assert [f["id"] for f in app.session_state["new_features"]] == [
-        "new:aktau", "new:atyrau", "new:caspian-sea"]  # the sea is a place since issue 19
-    assert "3 place(s) on the map" in app.success[0].value
+    collection = app.session_state["collection"]
+    assert app.query_params["collection"] == collection and app.session_state["edit_token"]
+    assert "3 place(s) on the map" in app.success[0].value  # the sea is a place (issue 19)
     app.session_state["place"] = "new:atyrau"
     app.run()
     assert [h.value for h in app.subheader][0] == "Atyrau"
     assert any(dashboard.NEW_NOTE in m.value for m in app.markdown)
     assert any("<mark>Atyrau</mark> fließt nach Aktau." in m.value for m in app.markdown)
-    app.button(key="byo_remove").click().run()
-    assert app.session_state["new_features"] == [] and app.session_state["place"] is None
+
+    viewer = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180)
+    viewer.query_params["collection"] = collection  # the view link, in another session
+    viewer.query_params["place"] = "new:atyrau"
+    viewer.run()
+    assert not viewer.exception and [h.value for h in viewer.subheader][0] == "Atyrau"
+    assert not [b for b in viewer.button if b.key.startswith("remove-")]  # viewing only
+
+    [remove] = [b for b in app.button if b.key.startswith("remove-")]
+    remove.click().run()
+    assert not app.exception and app.session_state["collection"] == collection
+    app.run()
+    assert "Sources" in [h.value for h in app.subheader]  # its places went with the article
 
 
 def test_app_shows_a_clear_error_for_an_empty_text_and_still_renders():
     app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180).run()
-    app.text_input(key="byo_title").set_value("Leer").run()
-    app.button(key="byo_map").click().run()
+    app.text_input(key="add_title").set_value("Leer").run()
+    app.text_input(key="add_outlet").set_value("Mein Blatt").run()
+    app.button(key="add_go").click().run()
     assert not app.exception
     assert "The text is empty" in app.error[0].value
     assert "Sources" in [h.value for h in app.subheader]

@@ -201,3 +201,15 @@ def test_the_share_box_escapes_the_link_and_keeps_its_script_closed():
     script = html.split("<script>", 1)[1]
     assert script.count("</") == 1 and script.endswith("</script>")
     assert 'id="kz-share-link"' in html and ">Copy link</button>" in html
+
+
+def test_an_unsure_place_is_drawn_dashed_and_the_legend_says_why():
+    sure = {"id": "almaty", "properties": {"layer": "places", "confidence": 0.97}}
+    unsure = {"id": "geneva", "properties": {"layer": "places", "confidence": 0.66}}
+    style = mapview.feature_style("places")
+    assert "dashArray" not in style(sure) and style(unsure)["dashArray"]
+    assert mapview.feature_style("new")(unsure)["dashArray"]  # added places too
+    labels = [row.label for row in mapview.legend_entries([sure], {}, [])]
+    assert mapview.UNSURE_LEGEND not in labels
+    labels = [row.label for row in mapview.legend_entries([sure, unsure], {}, [])]
+    assert mapview.UNSURE_LEGEND in labels
