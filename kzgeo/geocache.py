@@ -25,11 +25,11 @@ from kzgeo.config import build_dir
 from kzgeo.corpus import Article
 from kzgeo.files import write_atomic
 from kzgeo.recognize import language_of
-from kzgeo.resolve import Geoparse, assemble, pack_mentions, unpack_mentions
+from kzgeo.resolve import Geoparse, PackedMention, assemble, pack_mentions, unpack_mentions
 
 log = logging.getLogger("kzgeo.geocache")
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2  # 2: mentions packed as resolve.PackedMention
 CODE_DIR = Path(__file__).resolve().parent
 GEOPARSE_ENTRY = "resolve"  # the module whose imports make up the geoparser
 
@@ -64,7 +64,7 @@ def cache_path(folder: Path, cache_dir: Path | None = None) -> Path:
     return (cache_dir or build_dir() / "geoparse") / f"geoparse-{name}.pickle"
 
 
-def read_cache(path: Path | None, key: str) -> dict[str, list[tuple]]:
+def read_cache(path: Path | None, key: str) -> dict[str, list[PackedMention]]:
     """Return the cached packed mentions by article key ({} when missing, foreign or stale)."""
     if path is None:
         return {}

@@ -43,6 +43,7 @@ from kzgeo.parallel import (
 )
 from kzgeo.resolve import (
     Geoparse,
+    PackedMention,
     Place,
     assemble,
     geoparse,
@@ -304,7 +305,7 @@ def _init_worker(gazetteer: Any, articles: Sequence[Article]) -> None:
 
 
 @gc_paused()
-def _resolve_chunk(chunk: range) -> list[list[tuple]]:
+def _resolve_chunk(chunk: range) -> list[list[PackedMention]]:
     gazetteer, articles = _WORKER_INPUTS
     return [pack_mentions(resolve_article(articles[i], gazetteer)) for i in chunk]
 

@@ -252,6 +252,7 @@ HOVER_STYLE: dict[str, dict[str, Any]] = {
 NEW_TOOLTIP_ALIAS = "new ·"  # what the tooltip of a new feature says before its name
 MAP_PROPERTIES = (
     "id", "name", "name_de", "kind", "layer", "category", "mention_count", "iso_a2", "confidence",
+    "precision",
 )  # fmt: skip
 # A place the geoparser is unsure of (confidence below this) is drawn with a dashed, paler edge
 # and its panel says so: calibrated on the held-out set (docs/geoparser-quality.md), mentions
@@ -259,6 +260,11 @@ MAP_PROPERTIES = (
 LOW_CONFIDENCE = 0.8
 UNSURE_STYLE = {"dashArray": "3 3", "fillOpacity": 0.45}
 UNSURE_LEGEND = "Uncertain place (geoparser confidence below 0.8): dashed edge"
+# A continent or macro-region (Europe, Central Asia) is a label point, not a place: drawn as a
+# small hollow ring whatever its mentions, so it never buries the places inside it.
+BROAD_PRECISIONS = frozenset({"continent", "macro-region"})
+BROAD_STYLE = {"radius": 6, "fillOpacity": 0.0, "weight": 2.5}
+BROAD_LEGEND = "Continent or macro-region (a label point, not sized by mentions)"
 
 
 def is_unsure(properties: Mapping[str, Any]) -> bool:
@@ -329,6 +335,8 @@ def feature_style(layer: str) -> Any:
             )
         if layer in ("places", "new") and is_unsure(properties):
             extra.update(UNSURE_STYLE)
+        if properties.get("precision") in BROAD_PRECISIONS:
+            extra.update(BROAD_STYLE)
         return {**mark.style, **extra}
 
     return style
@@ -476,6 +484,8 @@ def legend_entries(
             seen.add(mark.legend)
             rows.append(LegendRow(mark.geometry, mark.style, mark.legend))
     points = [f for f in features if f["properties"]["layer"] in ("places", "new")]
+    if any(f["properties"].get("precision") in BROAD_PRECISIONS for f in points):
+        rows.append(LegendRow("point", {**place_style, **BROAD_STYLE}, BROAD_LEGEND))
     if any(is_unsure(f["properties"]) for f in points):
         rows.append(LegendRow("point", {**place_style, "fillColor": "#bbbbbb", **UNSURE_STYLE},
                               UNSURE_LEGEND))

@@ -438,17 +438,35 @@ def resolve_article(article: Any, gazetteer: Gazetteer) -> list[ResolvedMention]
     return out
 
 
-def pack_mentions(mentions: list[ResolvedMention]) -> list[tuple]:
-    """Return an article's resolved mentions as plain tuples without what the article itself
-    gives back (its id and the sentence text): cheap to send between processes."""
+class PackedMention(NamedTuple):
+    """A resolved mention without what its article gives back (its id and the sentence text):
+    cheap to send between processes and to keep in the geoparse cache."""
+
+    surface: str
+    start: int
+    end: int
+    sentence_start: int
+    sentence_end: int
+    place_id: str | None
+    kind: str
+    confidence: float
+    precision: str | None
+    rejected: tuple[Candidate, ...]
+    note: str
+    reason: str
+    themes: tuple[str, ...]
+
+
+def pack_mentions(mentions: list[ResolvedMention]) -> list[PackedMention]:
+    """Return an article's resolved mentions packed (``PackedMention``)."""
     return [
-        (m.surface, m.start, m.end, m.sentence_start, m.sentence_end, m.place_id, m.kind,
-         m.confidence, m.precision, m.rejected, m.note, m.reason, m.themes)
+        PackedMention(m.surface, m.start, m.end, m.sentence_start, m.sentence_end, m.place_id,
+                      m.kind, m.confidence, m.precision, m.rejected, m.note, m.reason, m.themes)
         for m in mentions
-    ]  # fmt: skip
+    ]
 
 
-def unpack_mentions(article: Any, packed: list[tuple]) -> list[ResolvedMention]:
+def unpack_mentions(article: Any, packed: list[PackedMention]) -> list[ResolvedMention]:
     """Return the resolved mentions ``pack_mentions`` packed for ``article``.
 
     Mentions of one sentence share one string, as ``resolve_article`` makes them.
@@ -456,12 +474,14 @@ def unpack_mentions(article: Any, packed: list[tuple]) -> list[ResolvedMention]:
     text = article.text or ""
     sentences: dict[int, str] = {}
     out = []
-    for surface, start, end, s_start, s_end, *resolution in packed:
-        sentence = sentences.get(s_start)
+    for p in packed:
+        sentence = sentences.get(p.sentence_start)
         if sentence is None:
-            sentence = sentences[s_start] = text[s_start:s_end]
-        out.append(ResolvedMention(article.id, surface, start, end, sentence, s_start, s_end,
-                                   *resolution))
+            sentence = sentences[p.sentence_start] = text[p.sentence_start:p.sentence_end]
+        out.append(ResolvedMention(
+            article.id, p.surface, p.start, p.end, sentence, p.sentence_start, p.sentence_end,
+            p.place_id, p.kind, p.confidence, p.precision, p.rejected, p.note, p.reason, p.themes,
+        ))
     return out
 
 
@@ -531,17 +551,28 @@ def _squeezed(text: str) -> str:
     return " ".join(text.split())
 
 
-def _source(article: Any) -> tuple:
-    """Return what every quote of ``article`` carries: id, title, outlet, author, ISO date, url."""
-    return (article.id, article.title, article.outlet, article.author, _iso(article.date),
-            getattr(article, "url", None))
+class ArticleSource(NamedTuple):
+    """What every quote of an article carries about it."""
+
+    article_id: str
+    title: str
+    outlet: str
+    author: str | None
+    date: str | None  # ISO
+    url: str | None
+
+
+def _source(article: Any) -> ArticleSource:
+    """Return what every quote of ``article`` carries about it."""
+    return ArticleSource(article.id, article.title, article.outlet, article.author,
+                         _iso(article.date), getattr(article, "url", None))
 
 
 def _make_place(
     pid: str,
     rms: list[ResolvedMention],
     gaz: Gazetteer,
-    sources: dict[str | None, tuple],
+    sources: dict[str | None, ArticleSource],
     squeezed: dict[str, str],
 ) -> Place:
     """Return the place ``pid`` with its quotes from its mentions, in corpus order.
@@ -564,9 +595,10 @@ def _make_place(
         if key in seen_text:
             continue  # identical sentences (and the same sentence twice) are quoted once
         seen_text.add(key)
-        *source, url = sources[rm.article_id]
-        quotes.append(Quote(*source, sentence, rm.sentence_start,
-                            rm.sentence_end, rm.start, rm.end, rm.surface, rm.themes, url))
+        src = sources[rm.article_id]
+        quotes.append(Quote(src.article_id, src.title, src.outlet, src.author, src.date, sentence,
+                            rm.sentence_start, rm.sentence_end, rm.start, rm.end, rm.surface,
+                            rm.themes, src.url))
     names: Counter[str] = Counter()
     for surface, count in Counter(map(_SURFACE, rms)).items():  # raw surfaces, first seen first
         names[" ".join(surface.split())] += count

@@ -16,6 +16,7 @@ localhost is aborted and recorded, so a test can assert the app works offline.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -147,10 +148,13 @@ def page(browser, browser_log: BrowserLog):
     pg.context.close()
 
 
-def new_guarded_page(browser, browser_log: BrowserLog):
-    """Return a page in a new browser context (no cookies, storage or session of another),
-    offline-guarded and logged to ``browser_log``; the caller closes ``page.context``."""
-    context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="de-DE")
+def new_guarded_page(browser, browser_log: BrowserLog, timeout_ms: float = 20_000,
+                     **context_options):  # fmt: skip
+    """Return a page in a new browser context (no cookies, storage or session of another;
+    ``context_options`` as playwright's ``new_context``), offline-guarded and logged to
+    ``browser_log``; the caller closes ``page.context``."""
+    options = {"viewport": {"width": 1400, "height": 950}, "locale": "de-DE", **context_options}
+    context = browser.new_context(**options)
 
     def guard(route) -> None:
         url = route.request.url
@@ -170,8 +174,20 @@ def new_guarded_page(browser, browser_log: BrowserLog):
     )
     context.on("weberror", lambda error: browser_log.console_errors.append(str(error.error)))
     pg = context.new_page()
-    pg.set_default_timeout(20_000)
+    pg.set_default_timeout(timeout_ms)
     return pg
+
+
+@contextlib.contextmanager
+def fresh_app_page(browser, timeout_ms: float = 20_000, **context_options) -> Iterator[AppPage]:
+    """Yield the app helper around a page of a new browser context (another person's browser),
+    offline-guarded (``new_guarded_page``); the context is closed afterwards."""
+    log = BrowserLog()
+    page = new_guarded_page(browser, log, timeout_ms, **context_options)
+    try:
+        yield AppPage(page, log)
+    finally:
+        page.context.close()
 
 
 # --- The app, as a page ---------------------------------------------------------------------------

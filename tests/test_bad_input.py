@@ -257,7 +257,7 @@ def test_an_article_with_no_places_loads_and_maps_nothing(tmp_path):
     visible = dashboard.filter_features(index.collection["features"], state, catalogue)
     assert visible and {f["properties"]["layer"] for f in visible} <= {"countries", "borders",
                                                                       "pipelines", "sites",
-                                                                      "alliances"}
+                                                                      "alliances", "routes"}
     assert not any(f["properties"]["quotes"] for f in visible)
 
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from conftest import ARTIFACTS_DIR, DEFAULT_CORPUS, AppPage, BrowserLog, new_guarded_page
 
 from kzgeo import harness
-from tests.conftest import ARTIFACTS_DIR, DEFAULT_CORPUS, AppPage, BrowserLog, new_guarded_page
 from tests.test_byo_browser import ADD_BUTTON, PASTED, TEXT_LABEL, fill, new_map_frame, open_form
 from tests.test_dashboard_browser import panel_heading
 

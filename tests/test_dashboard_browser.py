@@ -7,13 +7,11 @@ import io
 import json
 import re
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 import pytest
-from conftest import AppPage, BrowserLog, is_local
+from conftest import fresh_app_page
 
 from kzgeo import dashboard, mapview
 from kzgeo.config import DEFAULT_CORPUS_DIR
@@ -70,6 +68,10 @@ DRAWN_JS = """() => {
       kinds.add(p.layer);
       if (p.category) kinds.add(p.category);
       if (p.layer === 'places') colours.add(l.options.fillColor);
+      if (['places', 'new'].includes(p.layer) && p.confidence != null && p.confidence < 0.8) {
+        kinds.add('unsure');
+      }
+      if (['continent', 'macro-region'].includes(p.precision)) kinds.add('broad');
     } else if (l.getLayers) l.getLayers().forEach(visit);
   };
   window.map.eachLayer(visit);
@@ -217,33 +219,13 @@ def assert_legend_matches_the_map(app_page) -> None:
     for mark in REGISTRY:
         if mark.category in kinds and mark.category not in ("place", "country"):
             expected += [mark.legend] if mark.legend not in expected else []
+    expected += [mapview.BROAD_LEGEND] if "broad" in kinds else []
+    expected += [mapview.UNSURE_LEGEND] if "unsure" in kinds else []
     expected += [mapview.CLUSTER_LEGEND] if "places" in kinds else []
     expected.append(mapview.SELECTED_LEGEND)
     assert app_page.page.locator("li.kz-legend > span").all_inner_texts() == expected
 
 
-@contextmanager
-def fresh_app_page(browser) -> Iterator[AppPage]:
-    """Yield the app helper around a page of a new browser context (no cookies, no storage,
-    nothing in common with the test's page), offline-guarded like it."""
-    log = BrowserLog()
-    context = browser.new_context(viewport={"width": 1400, "height": 950}, locale="de-DE")
-
-    def guard(route) -> None:
-        if is_local(route.request.url):
-            route.continue_()
-        else:
-            log.external.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", guard)
-    context.on("weberror", lambda error: log.console_errors.append(str(error.error)))
-    page = context.new_page()
-    page.set_default_timeout(20_000)
-    try:
-        yield AppPage(page, log)
-    finally:
-        context.close()
 
 
 def panel_heading(page, text: str):

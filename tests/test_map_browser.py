@@ -6,10 +6,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
-from conftest import ARTIFACTS_DIR, AppPage, BrowserLog, is_local
+from conftest import ARTIFACTS_DIR, AppPage, fresh_app_page
 
 from tests.test_dashboard_browser import (
     DRAWN_JS,
@@ -68,28 +67,9 @@ STYLE_JS = """(id) => {
 KAZAKHSTAN_POINTS = [(48.5, 67.0), (50.5, 78.0), (46.0, 59.5), (44.5, 55.0), (47.5, 75.0)]
 
 
-@contextmanager
-def context_page(browser, viewport: dict, touch: bool = False) -> Iterator[AppPage]:
-    """Yield the app helper around a page of a new context of ``viewport`` (offline-guarded)."""
-    log = BrowserLog()
-    context = browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch,
-                                  locale="de-DE")  # fmt: skip
-
-    def guard(route) -> None:
-        if is_local(route.request.url):
-            route.continue_()
-        else:
-            log.external.append(route.request.url)
-            route.abort("blockedbyclient")
-
-    context.route("**/*", guard)
-    context.on("weberror", lambda error: log.console_errors.append(str(error.error)))
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        yield AppPage(page, log)
-    finally:
-        context.close()
+def context_page(browser, viewport: dict, touch: bool = False):
+    """Return the app helper's context manager for a new context of ``viewport``."""
+    return fresh_app_page(browser, 30_000, viewport=viewport, has_touch=touch, is_mobile=touch)
 
 
 @pytest.fixture

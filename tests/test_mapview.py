@@ -213,3 +213,14 @@ def test_an_unsure_place_is_drawn_dashed_and_the_legend_says_why():
     assert mapview.UNSURE_LEGEND not in labels
     labels = [row.label for row in mapview.legend_entries([sure, unsure], {}, [])]
     assert mapview.UNSURE_LEGEND in labels
+
+
+def test_a_continent_is_a_small_hollow_ring_whatever_its_mentions():
+    europe = {"id": "europe", "properties": {"layer": "places", "precision": "continent",
+                                             "mention_count": 400}}
+    city = {"id": "almaty", "properties": {"layer": "places", "precision": "city",
+                                           "mention_count": 400}}
+    style = mapview.feature_style("places")
+    assert style(europe)["radius"] < style(city)["radius"] and style(europe)["fillOpacity"] == 0
+    labels = [row.label for row in mapview.legend_entries([city, europe], {}, [])]
+    assert mapview.BROAD_LEGEND in labels

@@ -8,10 +8,10 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import ARTIFACTS_DIR, DEFAULT_CORPUS, AppPage, BrowserLog, new_guarded_page
 
 from kzgeo import harness
 from kzgeo.config import PROJECT_ROOT
-from tests.conftest import ARTIFACTS_DIR, DEFAULT_CORPUS, AppPage, BrowserLog, new_guarded_page
 from tests.test_watch import FeedSite, serve_site, watch_command
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(400)]
