@@ -33,7 +33,14 @@ from kzgeo.index import (
     split_chunks,
 )
 from kzgeo.layers import load_layers
-from kzgeo.resolve import Geoparse, assemble, pack_mentions, resolve_article, unpack_mentions
+from kzgeo.resolve import (
+    Geoparse,
+    PackedMention,
+    assemble,
+    pack_mentions,
+    resolve_article,
+    unpack_mentions,
+)
 
 ENGINES: tuple[str, ...] = ("local", "dask")
 DASK_CHUNK_CHARS = 2_000_000  # text per Dask task at most: tasks small enough to spread evenly
@@ -55,7 +62,7 @@ def _worker_gazetteer() -> Any:
     return _WORKER_GAZETTEER[0]
 
 
-def resolve_chunk(articles: Sequence[Article]) -> list[list[tuple]]:
+def resolve_chunk(articles: Sequence[Article]) -> list[list[PackedMention]]:
     """Return the packed resolved mentions of each article (a Dask task; the worker loads the
     gazetteer from its build folder once, or builds it)."""
     gazetteer = _worker_gazetteer()
