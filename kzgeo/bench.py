@@ -8,16 +8,25 @@ as files plus a manifest, so the real loader is measured. Each synthetic sentenc
 bracketed 4-digit tag ("[0417] ...") so quotes stay distinct as in new text (identical sentences
 are quoted once per place, which would hide the cost of quotes).
 Every figure is the median of ``repeat`` runs; targets are a table (``TARGETS``).
+
+The bench's synthetic corpora are a realistic archive (``archive_places``): besides the real
+sentences, most paragraphs get one sentence about one of thousands of gazetteer places (the
+most populous cities the geoparser finds in such a sentence), drawn from a Zipf distribution
+over them, and each article gets a date over ``ARCHIVE_YEARS`` years and one of many outlets;
+all of it reproducible from ``SEED``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import itertools
 import json
 import os
 import pickle
 import platform
 import random
+import shutil
 import statistics
 import sysconfig
 import tempfile
@@ -61,6 +70,20 @@ TARGETS: tuple[Target, ...] = (
     Target("map_mb", 1, "<", 2.0),
     Target("map_mb", 2000, "<", 5.0),
     Target("server_peak_mb", 2000, "<", 500.0),
+    # issue 23: archives, not samples
+    Target("build_s", 100_000, "<", 1200.0),
+    Target("build_peak_mb", 100_000, "<", 4000.0),
+    Target("server_peak_mb", 20_000, "<", 600.0),
+    Target("server_peak_mb", 100_000, "<", 600.0),
+    Target("store_server_mb", 20_000, "<", 600.0),
+    Target("store_server_mb", 100_000, "<", 600.0),
+    Target("map_mb", 20_000, "<", 5.0),
+    Target("map_mb", 100_000, "<", 5.0),
+    Target("add_article_s", 100_000, "<", 5.0),
+    Target("dask_speedup", 2000, ">=", 1.6),
+    Target("dask_speedup", 20_000, ">=", 1.6),
+    Target("dask_speedup", 100_000, ">=", 1.6),
+    Target("fresh_clone_map_s", None, "<", 6.0),
 )
 
 # figure -> (label, format) for the table; the order of this table is the order of the rows.
@@ -92,7 +115,21 @@ FIGURES: dict[str, tuple[str, str]] = {
     "app_rerun_s": ("app rerun after a click (s)", "{:.3f}"),
     "map_mb": ("map payload (MB)", "{:.2f}"),
     "server_peak_mb": ("server peak memory (MB)", "{:.0f}"),
+    "build_s": ("build, local engine, cold (python -m kzgeo build) (s)", "{:.1f}"),
+    "build_peak_mb": ("build peak memory, process tree RSS (MB)", "{:.0f}"),
+    "add_article_s": ("add one article and build again (s)", "{:.1f}"),
+    "store_mb": ("quote store on disk (MB)", "{:.1f}"),
+    "store_open_s": ("quote store: open, new process (s)", "{:.2f}"),
+    "store_click_s": ("quote store: a click (all counts; a page of quotes and the aggregates "
+                      "of the most quoted place) (s)", "{:.3f}"),
+    "store_server_mb": ("process serving from the quote store, peak memory after a click (MB)",
+                        "{:.0f}"),
+    "dask_1_s": ("dask geoparse, 1 worker (s)", "{:.1f}"),
+    "dask_2_s": ("dask geoparse, 2 workers (s)", "{:.1f}"),
+    "dask_speedup": ("dask: 1 worker / 2 workers", "{:.2f}x"),
+    "fresh_clone_map_s": ("fresh clone, first map in the browser (s)", "{:.1f}"),
 }
+NOT_MEASURED = "n/a (not measured)"
 
 
 @dataclass
@@ -197,35 +234,109 @@ def sentence_pool(articles: Sequence[Article]) -> list[str]:
 
 
 def synthetic_articles(
-    articles: Sequence[Article], count: int, seed: int = SEED
+    articles: Sequence[Article], count: int, seed: int = SEED, places: Sequence[str] = ()
 ) -> Iterator[tuple[dict, str]]:
     """Yield (manifest entry, text) for ``count`` synthetic articles made of ``articles``.
 
     Each mirrors a real article's length and metadata, in turn; its paragraphs are 2-6 random
     sentences of the real ones, each tagged "[dddd] " so that copies of a sentence are distinct
-    quotes.
+    quotes. With ``places`` (``archive_places``) it is an archive: most paragraphs also get a
+    sentence about a place drawn by Zipf rank, and each article a date over ``ARCHIVE_YEARS``
+    years and one of ``ARCHIVE_OUTLETS`` or the real outlets.
     """
     pool = sentence_pool(articles)
     rng = random.Random(seed * 1_000_003 + count)
+    cumulative = zipf_weights(len(places))
+    outlets = sorted({a.outlet for a in articles}) + list(ARCHIVE_OUTLETS)
+    days = 365 * ARCHIVE_YEARS
     for number in range(count):
         model = articles[number % len(articles)]
         paragraphs: list[str] = []
         size = 0
         while size < len(model.text):
-            sentences = rng.randint(2, 6)
-            paragraph = " ".join(f"[{rng.randrange(10_000):04d}] {rng.choice(pool)}"
-                                 for _ in range(sentences))
+            sentences = [rng.choice(pool) for _ in range(rng.randint(2, 6))]
+            if places and rng.random() < ARCHIVE_PLACE_SHARE:
+                place = rng.choices(places, cum_weights=cumulative)[0]
+                sentence = rng.choice(PLACE_SENTENCES).format(place=place)
+                sentences.insert(rng.randint(1, len(sentences)), sentence)
+            paragraph = " ".join(f"[{rng.randrange(10_000):04d}] {sentence}"
+                                 for sentence in sentences)
             paragraphs.append(paragraph)
             size += len(paragraph) + 2
         entry = {
             "id": f"syn-{number:06d}",
             "file": f"syn-{number:06d}.txt",
             "title": f"Synthetic article {number} (after {model.id})",
-            "outlet": model.outlet,
+            "outlet": rng.choice(outlets) if places else model.outlet,
             "language": model.language,
         }
-        entry.update({k: v for k, v in (("author", model.author), ("date", model.date)) if v})
+        date = ARCHIVE_FIRST_DAY + dt.timedelta(rng.randrange(days)) if places else model.date
+        entry.update({k: v for k, v in (("author", model.author), ("date", date)) if v})
         yield entry, "\n\n".join(paragraphs)
+
+
+# --------------------------------------------------------------------------- realistic archive
+ARCHIVE_CANDIDATES = 8000  # the most populous gazetteer cities tried as archive places
+ARCHIVE_ZIPF_S = 1.0  # the k-th most mentioned place is mentioned about 1/k as often as the first
+ARCHIVE_FIRST_DAY = dt.date(2006, 1, 1)
+ARCHIVE_YEARS = 20
+ARCHIVE_PLACE_SHARE = 0.8  # of paragraphs that get one sentence about an archive place
+# Sentences about a place, one per theme; "{place}" is the place's German (or English) name.
+PLACE_SENTENCES: tuple[str, ...] = (
+    "In {place} verhandelten Vertreter der Regierung über neue Gaslieferungen und Pipelines.",
+    "Die Polizei in {place} nahm nach den Protesten mehrere Demonstranten fest.",
+    "Eine Delegation aus {place} traf sich mit dem Außenminister zu Gesprächen.",
+    "Viele Arbeitsmigranten aus {place} suchen inzwischen Arbeit im Ausland.",
+    "Der Streit um die Grenze bei {place} ist seit Jahren ungelöst.",
+    "Die Wirtschaft von {place} wuchs im vergangenen Jahr kräftig, berichtet die Handelskammer.",
+    "Menschenrechtler kritisieren die Haftbedingungen in {place}.",
+    "Am Wochenende fand in {place} ein großes Stadtfest statt.",
+)
+OUTLET_WORDS: tuple[tuple[str, ...], tuple[str, ...]] = (
+    ("Neue", "Allgemeine", "Freie", "Östliche", "Deutsche", "Rheinische", "Süddeutsche",
+     "Märkische"),
+    ("Zeitung", "Rundschau", "Presse", "Post", "Nachrichten", "Tribüne", "Woche", "Depesche"),
+)
+ARCHIVE_OUTLETS: tuple[str, ...] = tuple(f"{a} {b}" for a, b in itertools.product(*OUTLET_WORDS))
+
+
+def archive_places(gazetteer: Any, candidates: int = ARCHIVE_CANDIDATES) -> list[str]:
+    """Return the names of gazetteer cities the geoparser resolves to themselves in an archive
+    sentence, most populous first: the places of the synthetic archive.
+
+    Each candidate (the ``candidates`` most populous cities, by German name where there is
+    one) is put in a ``PLACE_SENTENCES`` sentence and geoparsed; it is kept when the mention at
+    its offset resolves to its own id.
+    """
+    from kzgeo.resolve import geoparse
+
+    cities = sorted((e for e in gazetteer.entries if e.kind == "city" and e.lat is not None),
+                    key=lambda e: (-e.population, e.id))[:candidates]
+    names = list(dict.fromkeys(e.name_de or e.name for e in cities))
+    wanted = {e.name_de or e.name: e.id for e in reversed(cities)}  # most populous wins
+    parts, offsets = [], []
+    position = 0
+    for number, name in enumerate(names):
+        template = PLACE_SENTENCES[number % len(PLACE_SENTENCES)]
+        sentence = template.format(place=name)
+        offsets.append(position + template.index("{place}"))
+        parts.append(sentence)
+        position += len(sentence) + 2
+    probe = Article("probe", "probe", "probe", None, None, "de", "probe.txt", "\n\n".join(parts))
+    found = {(m.start, m.place_id) for m in geoparse([probe], gazetteer).mentions}
+    return [name for name, start in zip(names, offsets, strict=True)
+            if (start, wanted[name]) in found]
+
+
+def zipf_weights(count: int, s: float = ARCHIVE_ZIPF_S) -> list[float]:
+    """Return cumulative Zipf weights of ranks 1..count (for ``random.choices``' cum_weights).
+
+    >>> zipf_weights(3)
+    [1.0, 1.5, 1.8333333333333333]
+    >>> zipf_weights(0)
+    []
+    """
+    return list(itertools.accumulate(1.0 / rank**s for rank in range(1, count + 1)))
 
 
 def real_articles(articles: Sequence[Article], count: int) -> Iterator[tuple[dict, str]]:
@@ -237,15 +348,21 @@ def real_articles(articles: Sequence[Article], count: int) -> Iterator[tuple[dic
         yield entry, article.text
 
 
-def write_corpus(articles: Sequence[Article], scale: int, folder: Path) -> Path:
+def write_corpus(
+    articles: Sequence[Article], scale: int, folder: Path, places: Sequence[str] = ()
+) -> Path:
     """Write the corpus of ``scale`` articles as text files plus manifest.toml into ``folder``.
 
-    Up to ``len(articles)`` they are the real articles, beyond it synthetic ones.
+    Up to ``len(articles)`` they are the real articles, beyond it synthetic ones (an archive
+    over ``places`` when given: ``synthetic_articles``).
     """
     import tomli_w
 
     folder.mkdir(parents=True, exist_ok=True)
-    made = (real_articles if scale <= len(articles) else synthetic_articles)(articles, scale)
+    if scale <= len(articles):
+        made = real_articles(articles, scale)
+    else:
+        made = synthetic_articles(articles, scale, places=places)
     entries = []
     for entry, text in made:
         (folder / entry["file"]).write_text(text, encoding="utf-8")
@@ -531,6 +648,137 @@ def measure_server(report: Report, scale: int, folder: Path) -> None:
         report.put(scale, "server_peak_mb", read_peak_mb(server.process.pid))
 
 
+# --------------------------------------------------------------------------- issue 23 figures
+PEAK_SAMPLE_S = 0.05
+
+
+def run_with_peak(cmd: Sequence[str], env: dict[str, str], log: Path) -> tuple[float, float]:
+    """Run ``cmd`` and return (seconds, peak MB): the largest sum of the resident memory of the
+    process and its children, sampled every ``PEAK_SAMPLE_S`` (pages that forked workers share
+    are counted in each, so it errs high). Raises RuntimeError with the log's tail on failure."""
+    import subprocess
+
+    from kzgeo.config import PROJECT_ROOT
+
+    start = time.perf_counter()
+    with log.open("w", encoding="utf-8") as out:
+        process = psutil.Popen(list(cmd), env=env, cwd=PROJECT_ROOT, stdout=out,
+                               stderr=subprocess.STDOUT)
+        peak = 0
+        while process.poll() is None:
+            total = 0
+            with contextlib.suppress(psutil.Error):
+                for proc in [process, *process.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        total += proc.memory_info().rss
+            peak = max(peak, total)
+            time.sleep(PEAK_SAMPLE_S)
+    seconds = time.perf_counter() - start
+    if process.returncode:
+        raise RuntimeError(f"{' '.join(cmd[1:4])} exited with {process.returncode}: "
+                           f"{log.read_text(encoding='utf-8')[-300:]}")
+    return seconds, peak / 1e6
+
+
+def add_article(folder: Path, text: str) -> str:
+    """Add one article (a file and its manifest entry) to a corpus folder; return its id."""
+    number = len(list(folder.glob("added-*.txt")))
+    article_id = f"added-{number:04d}"
+    (folder / f"{article_id}.txt").write_text(text, encoding="utf-8")
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write(f'\n[[article]]\nid = "{article_id}"\nfile = "{article_id}.txt"\n'
+                       f'title = "Added article {number}"\noutlet = "Neue Post"\n'
+                       'language = "de"\ndate = 2026-01-05\n')
+    return article_id
+
+
+def measure_build(report: Report, scale: int, folder: Path, workers: int | None) -> Path:
+    """Record a cold ``python -m kzgeo build`` (local engine, empty build folder but for the
+    gazetteer) and its peak memory, then the build after one article is added; return the
+    build folder used."""
+    import sys
+
+    build = Path(tempfile.mkdtemp(prefix=f"kzgeo-bench-build-{scale}-"))
+    shutil.copy2(ARTIFACT_PATH, build / ARTIFACT_PATH.name)
+    env = {**os.environ, BUILD_ENV_VAR: str(build)}
+    cmd = [sys.executable, "-m", "kzgeo", "build", "--corpus", str(folder), "--rebuild"]
+    cmd += ["--workers", str(workers)] if workers else []
+    seconds, peak = run_with_peak(cmd, env, build / "build.log")
+    report.put(scale, "build_s", seconds)
+    report.put(scale, "build_peak_mb", peak)
+    real = load_corpus(folder).articles[0].text
+    add_article(folder, "Ein neuer Bericht aus Aktau und Atyrau über Öl.\n\n" + real[:4000])
+    seconds, _ = run_with_peak([c for c in cmd if c != "--rebuild"], env, build / "add.log")
+    report.put(scale, "add_article_s", seconds)
+    return build
+
+
+STORE_PROBE = """
+import json, sys, time
+from pathlib import Path
+t0 = time.perf_counter()
+from kzgeo.quotestore import QuoteStore
+store = QuoteStore.open(Path(sys.argv[1]))
+t1 = time.perf_counter()
+top = max(store.offsets, key=lambda k: store.offsets[k][1])
+counts = store.quote_counts()
+page = store.quotes_of(top, limit=int(sys.argv[2]))
+aggregates = store.aggregates(top)
+t2 = time.perf_counter()
+assert len(page) == min(counts[top], int(sys.argv[2])) and aggregates["quotes"] == counts[top]
+peak = next(int(l.split()[1]) for l in open("/proc/self/status") if l.startswith("VmHWM"))
+every = len(store.quotes_of(top))
+t3 = time.perf_counter()
+print(json.dumps({"open": t1 - t0, "click": t2 - t1, "peak_mb": peak / 1024,
+                  "all_quotes": every, "all_s": t3 - t2}))
+"""
+
+
+def measure_store(report: Report, scale: int, folder: Path, build: Path) -> None:
+    """Record the quote store the build wrote: size, and a new process that opens it and reads
+    the quotes of the most quoted place (its time and peak memory)."""
+    import subprocess
+    import sys
+
+    from kzgeo.quotestore import store_path
+
+    store = store_path(folder, build / "store")
+    report.put(scale, "store_mb", sum(p.stat().st_size for p in store.iterdir()) / 1e6)
+    from kzgeo.dashboard import QUOTES_PER_PAGE
+
+    done = subprocess.run([sys.executable, "-c", STORE_PROBE, str(store), str(QUOTES_PER_PAGE)],
+                          capture_output=True, text=True, check=True,
+                          env={**os.environ, BUILD_ENV_VAR: str(build)})
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    report.put(scale, "store_open_s", found["open"])
+    report.put(scale, "store_click_s", found["click"])
+    report.put(scale, "store_server_mb", found["peak_mb"])
+    report.notes.append(f"N={scale}: the quote store read all {found['all_quotes']:,} quotes of "
+                        f"the most quoted place in {found['all_s']:.2f} s")
+
+
+def measure_dask(report: Report, scale: int, folder: Path) -> None:
+    """Record the Dask geoparse (tasks, gather, assembly) on a LocalCluster of 1 and of 2
+    worker processes; the workers load the gazetteer before the clock starts."""
+    from dask.distributed import Client, LocalCluster
+
+    from kzgeo.engines import _worker_gazetteer, geoparse_dask
+
+    articles = load_corpus(folder).articles
+    gazetteer = fresh_gazetteer()
+    seconds = {}
+    for count in (1, 2):
+        with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                          dashboard_address=None) as cluster, Client(cluster) as client:
+            client.run(_worker_gazetteer)
+            start = time.perf_counter()
+            geoparse_dask(articles, client, gazetteer)
+            seconds[count] = time.perf_counter() - start
+    report.put(scale, "dask_1_s", seconds[1])
+    report.put(scale, "dask_2_s", seconds[2])
+    report.put(scale, "dask_speedup", seconds[1] / seconds[2])
+
+
 def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):
     """Run ``measure``; if it fails, record each of ``figures`` as 'n/a (reason)'."""
     try:
@@ -630,6 +878,7 @@ def run_bench(
     workers: int | None = None,
     app_scales: Sequence[int] | None = None,
     server: bool = True,
+    dask: bool = True,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Report:
     """Run the benchmark over the real corpus in ``corpus_folder`` and return the report.
@@ -648,11 +897,13 @@ def run_bench(
     })
     progress("gazetteer: build and load")
     measure_gazetteer(report, repeat)
+    places = archive_places(fresh_gazetteer()) if scales[-1] > len(real) else []
+    report.params["archive_places"] = len(places)
     with tempfile.TemporaryDirectory(prefix="kzgeo-bench-") as temp, environment(
         **{BUILD_ENV_VAR: str(Path(temp) / "build")}
     ):
         for scale in scales:
-            folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}")
+            folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}", places)
             progress(f"N={scale}: geoparse, scan and index")
             measure_geoparse(report, scale, folder, repeat, workers)
             if scale in app_scales:
@@ -663,6 +914,21 @@ def run_bench(
                     progress(f"N={scale}: app server memory (streamlit run + Chromium)")
                     attempt(report, scale, ("server_peak_mb",),
                             lambda s=scale, f=folder: measure_server(report, s, f))
+            progress(f"N={scale}: cold build, local engine; add one article; quote store")
+            builds: list[Path] = []
+            attempt(report, scale, ("build_s", "build_peak_mb", "add_article_s"),
+                    lambda s=scale, f=folder, b=builds: b.append(
+                        measure_build(report, s, f, workers)))
+            if builds:
+                attempt(report, scale, ("store_mb", "store_open_s", "store_click_s",
+                                        "store_server_mb"),
+                        lambda s=scale, f=folder, b=builds[0]: measure_store(report, s, f, b))
+                shutil.rmtree(builds[0], ignore_errors=True)
+            if dask:
+                progress(f"N={scale}: dask geoparse, 1 and 2 workers")
+                attempt(report, scale, ("dask_1_s", "dask_2_s", "dask_speedup"),
+                        lambda s=scale, f=folder: measure_dask(report, s, f))
+            report.put(scale, "fresh_clone_map_s", NOT_MEASURED)
     return report
 
 

@@ -54,19 +54,28 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_build(args: argparse.Namespace) -> int:
     """Build (or check) the gazetteer and the corpus' served index, the artifacts the app reads."""
+    from kzgeo.engines import EngineError, build_artifacts
     from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
-    from kzgeo.index import artifact_path, served_index
+    from kzgeo.index import artifact_path
 
     load_gazetteer(rebuild=args.rebuild_gazetteer)
     print(f"gazetteer: {ARTIFACT_PATH}")
     folder = corpus_dir(args.corpus)
-    served, built = served_index(folder, workers=args.workers, rebuild=args.rebuild)
+    try:
+        served, store, built = build_artifacts(folder, args.engine, args.scheduler,
+                                               args.workers, args.rebuild)
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     for warning in served.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     print(
-        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}; "
+        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}"
+        f"{' by the ' + args.engine + ' engine' if built else ''}; "
         f"{len(served.articles)} articles, {len(served.collection['features'])} features)"
     )
+    if store is not None:
+        print(f"quote store: {store.folder} ({len(store.offsets)} features with quotes)")
     return 0
 
 
@@ -241,6 +250,7 @@ def run_bench(args: argparse.Namespace) -> int:
         workers=args.workers,
         app_scales=[] if args.no_app else args.app_scale,
         server=not args.no_server,
+        dask=not args.no_dask,
         progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
     )
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
@@ -357,6 +367,12 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
                         help="build the gazetteer even when its artifact is up to date")
     parser.add_argument("--workers", type=int, metavar="W",
                         help="processes for the geoparse (default: every core)")
+    parser.add_argument("--engine", choices=("local", "dask"), default="local",
+                        help="where the geoparse runs: this machine's processes (default) or "
+                             "Dask tasks (dask.distributed)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="with --engine dask: the Dask scheduler (e.g. tcp://host:8786); "
+                             "default a local cluster of --workers processes")
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -370,6 +386,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--app-scale", type=int, action="append", metavar="N",
                         help="scales to measure the app at (default: smallest, 12, largest)")
     parser.add_argument("--no-app", action="store_true", help="skip the app figures")
+    parser.add_argument("--no-dask", action="store_true",
+                        help="skip the Dask geoparse on 1 and 2 local workers")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
 

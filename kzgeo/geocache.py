@@ -15,7 +15,7 @@ import logging
 import pickle
 import time
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -96,9 +96,12 @@ def geoparse_cached(
     path: Path | None,
     workers: int | None = None,
     gazetteer: Any = None,
+    parse: Callable[[list[Article], Any], Geoparse] | None = None,
 ) -> tuple[Geoparse, CacheStats]:
     """Geoparse ``articles``, resolving only those not in the cache at ``path``; update it.
 
+    The missing articles are geoparsed by ``parse(articles, gazetteer)`` (default
+    ``index.geoparse_parallel`` in ``workers`` processes; the Dask engine passes its own).
     The result equals ``index.geoparse_parallel(articles)``. The cache is rewritten (atomically)
     with the current articles only, so it does not grow with removed ones; a cache that cannot
     be written is skipped with a log line.
@@ -116,7 +119,10 @@ def geoparse_cached(
     first_of = {k: a for k, a in zip(keys, articles, strict=True) if k in set(missing)}
     fresh_articles = [first_of[k] for k in missing]
     if fresh_articles:
-        fresh = geoparse_parallel(fresh_articles, workers, gazetteer)
+        if parse is None:
+            fresh = geoparse_parallel(fresh_articles, workers, gazetteer)
+        else:
+            fresh = parse(fresh_articles, gazetteer)
         by_article: dict[str | None, list] = defaultdict(list)
         for mention in fresh.mentions:
             by_article[mention.article_id].append(mention)

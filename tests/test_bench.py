@@ -133,3 +133,27 @@ def test_editing_the_tools_leaves_built_indexes_current_and_editing_the_geoparse
     with (code / "sentences.py").open("a", encoding="utf-8") as source:  # reached via recognize
         source.write("\n# an edit to the geoparser\n")
     assert inputs_hash(DEFAULT_CORPUS_DIR, code_dir=code) != before
+
+
+def test_the_synthetic_archive_is_reproducible_and_mentions_many_places_zipf_like(
+    articles, tmp_path
+):
+    from collections import Counter
+
+    from kzgeo.resolve import geoparse
+
+    gazetteer = load_gazetteer()
+    places = bench.archive_places(gazetteer)
+    first = bench.write_corpus(articles, 150, tmp_path / "a", places)
+    again = bench.write_corpus(articles, 150, tmp_path / "b", places)
+    loaded = load_corpus(first).articles
+
+    assert len(places) > 3000  # thousands of places the geoparser finds in such a sentence
+    assert [a.text for a in loaded] == [a.text for a in load_corpus(again).articles]
+    assert len({a.outlet for a in loaded}) > 30
+    assert len({a.date.year for a in loaded}) > 10
+    parsed = geoparse(loaded, gazetteer)
+    counts = Counter({p.id: p.mention_count for p in parsed.places})
+    assert len(counts) > 400  # the real sentences alone never give more than 57
+    ranked = [n for _, n in counts.most_common()]
+    assert ranked[0] > 10 * ranked[len(ranked) // 2]  # a long tail, a few places very often

@@ -1,0 +1,180 @@
+"""Build engines: where the per-article geoparse runs, on this machine or on a Dask cluster.
+
+``local`` geoparses in this machine's processes (``index.geoparse_parallel``); ``dask`` sends
+chunks of articles as tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a
+``LocalCluster`` of one process per core). Both go through the per-article geoparse cache and
+assemble places and quotes here, in the same order, so they build the same index
+(``tests/test_engines.py``). ``build_artifacts`` writes what the app serves: the served index
+artifact and the quote store (``kzgeo.quotestore``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import pickle
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from kzgeo.corpus import Article, load_corpus
+from kzgeo.files import write_atomic
+from kzgeo.geocache import cache_path, geoparse_cached
+from kzgeo.index import (
+    CHUNKS_PER_WORKER,
+    CorpusIndex,
+    ServedIndex,
+    artifact_path,
+    build_index,
+    inputs_hash,
+    read_served,
+    serve,
+    split_chunks,
+)
+from kzgeo.layers import load_layers
+from kzgeo.resolve import (
+    Geoparse,
+    PackedMention,
+    assemble,
+    pack_mentions,
+    resolve_article,
+    unpack_mentions,
+)
+
+ENGINES: tuple[str, ...] = ("local", "dask")
+DASK_CHUNK_CHARS = 2_000_000  # text per Dask task at most: tasks small enough to spread evenly
+
+
+class EngineError(RuntimeError):
+    """The build engine cannot run (unknown engine, Dask missing, scheduler unreachable)."""
+
+
+# --------------------------------------------------------------------------- dask
+_WORKER_GAZETTEER: list = []  # the gazetteer, loaded once per Dask worker process
+
+
+def _worker_gazetteer() -> Any:
+    if not _WORKER_GAZETTEER:
+        from kzgeo.gazetteer import load_gazetteer
+
+        _WORKER_GAZETTEER.append(load_gazetteer())
+    return _WORKER_GAZETTEER[0]
+
+
+def resolve_chunk(articles: Sequence[Article]) -> list[list[PackedMention]]:
+    """Return the packed resolved mentions of each article (a Dask task; the worker loads the
+    gazetteer from its build folder once, or builds it)."""
+    gazetteer = _worker_gazetteer()
+    return [pack_mentions(resolve_article(article, gazetteer)) for article in articles]
+
+
+def dask_chunks(articles: Sequence[Article], workers: int) -> list[list[Article]]:
+    """Return the articles in contiguous chunks, about ``CHUNKS_PER_WORKER`` per worker and at
+    most ``DASK_CHUNK_CHARS`` of text each."""
+    sizes = [len(article.text or "") for article in articles]
+    count = max(workers * CHUNKS_PER_WORKER, sum(sizes) // DASK_CHUNK_CHARS + 1)
+    return [[articles[i] for i in part] for part in split_chunks(sizes, count)]
+
+
+def geoparse_dask(articles: Sequence[Article], client: Any, gazetteer: Any = None) -> Geoparse:
+    """Geoparse ``articles`` as Dask tasks on ``client``'s cluster; same result as geoparse."""
+    from kzgeo.gazetteer import load_gazetteer
+
+    t0 = time.perf_counter()
+    articles = list(articles)
+    gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+    if not articles:
+        return assemble([], [], gazetteer, t0)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    chunks = dask_chunks(articles, workers)
+    # the chunks go to the workers directly, not inside the task graph through the scheduler
+    futures = client.map(resolve_chunk, client.scatter(chunks), pure=False)
+    packed = [mentions for part in client.gather(futures) for mentions in part]
+    resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
+    return assemble(articles, resolved, gazetteer, t0)
+
+
+@contextlib.contextmanager
+def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
+    """Yield a dask.distributed client: of the scheduler at ``scheduler``, else of a
+    ``LocalCluster`` of ``workers`` processes (None: one per core), one thread each."""
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError as error:  # pragma: no cover - pinned in requirements.txt
+        raise EngineError("the dask engine needs dask[distributed] installed") from error
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="20s")
+        except OSError as error:
+            raise EngineError(f"cannot reach the Dask scheduler {scheduler}: {error}") from error
+        with client:
+            yield client
+        return
+    import os
+
+    count = workers or os.cpu_count() or 1
+    with LocalCluster(n_workers=count, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cluster, Client(cluster) as client:
+        yield client
+
+
+# --------------------------------------------------------------------------- building
+def index_with(folder: Path, parse: Callable | None, workers: int | None = None) -> CorpusIndex:
+    """Load, geoparse (through the per-article cache, with ``parse`` or the local engine) and
+    index the corpus in ``folder``: ``index.index_corpus`` with a choice of geoparse."""
+    corpus = load_corpus(folder, workers)
+    parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers, parse=parse)
+    layers = load_layers()
+    return CorpusIndex(corpus, parsed, layers, build_index(parsed, layers))
+
+
+def index_engine(
+    folder: Path, engine: str = "local", scheduler: str | None = None, workers: int | None = None
+) -> CorpusIndex:
+    """Return the CorpusIndex of ``folder`` built by ``engine`` ("local" or "dask")."""
+    if engine == "local":
+        if scheduler:
+            raise EngineError("--scheduler goes with --engine dask")
+        return index_with(Path(folder), None, workers)
+    if engine != "dask":
+        raise EngineError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    with dask_client(scheduler, workers) as client:
+        return index_with(Path(folder), lambda articles, gaz: geoparse_dask(articles, client, gaz),
+                          workers)
+
+
+def build_artifacts(
+    folder: Path,
+    engine: str = "local",
+    scheduler: str | None = None,
+    workers: int | None = None,
+    rebuild: bool = False,
+) -> tuple[ServedIndex, Any, bool]:
+    """Return (served index, quote store, whether they were built now) for ``folder``.
+
+    Both are reused while their key equals the hash of the inputs; otherwise the index is built
+    once by ``engine`` and written as the served index artifact and as the quote store. A build
+    folder that cannot be written to leaves the index served from memory, with a warning.
+    """
+    from kzgeo.quotestore import QuoteStore, StoreError, build_store, store_path
+
+    folder = Path(folder)
+    if not folder.is_dir():
+        load_corpus(folder)  # raises CorpusError naming the folder
+    key = inputs_hash(folder)
+    if not rebuild:
+        served = read_served(artifact_path(folder))
+        with contextlib.suppress(StoreError):
+            store = QuoteStore.open(store_path(folder))
+            if served is not None and served.key == key == store.key:
+                return served, store, False
+    index = index_engine(folder, engine, scheduler, workers)
+    served = serve(index, key, workers)
+    try:
+        write_atomic(artifact_path(folder), pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
+        store, _ = build_store(folder, index=index)
+    except OSError as error:
+        note = f"the index could not be saved ({error}); each new server process rebuilds it"
+        return dataclasses.replace(served, warnings=(*served.warnings, note)), None, True
+    return served, store, True

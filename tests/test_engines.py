@@ -1,0 +1,60 @@
+"""The Dask engine (a LocalCluster of 2 worker processes) builds the same index as the local
+engine on the bundled corpus; `build --engine dask --scheduler` writes the same quote store."""
+
+from __future__ import annotations
+
+import pytest
+from dask.distributed import Client, LocalCluster
+
+from kzgeo.cli import main
+from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
+from kzgeo.corpus import load_corpus
+from kzgeo.engines import EngineError, geoparse_dask, index_engine
+from kzgeo.gazetteer import load_gazetteer
+from kzgeo.quotestore import open_store
+from kzgeo.resolve import geoparse
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    load_gazetteer()  # the workers read its artifact rather than building it each
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as local:
+        yield local
+
+
+def test_dask_geoparse_equals_the_single_process_geoparse(cluster):
+    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
+    gazetteer = load_gazetteer()
+    with Client(cluster) as client:
+        parsed = geoparse_dask(articles, client, gazetteer).to_dict()
+        ran_on = {w for w in client.run(lambda: 1)}
+    single = geoparse(articles, gazetteer).to_dict()
+
+    assert len(ran_on) == 2
+    assert parsed == single  # places, quotes and mentions, in the same order
+    assert len(parsed["places"]) > 50
+
+
+def test_build_with_the_dask_engine_writes_the_index_of_the_local_engine(
+    cluster, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "dask"))
+    code = main(["build", "--corpus", str(DEFAULT_CORPUS_DIR), "--engine", "dask",
+                 "--scheduler", cluster.scheduler_address])
+    out = capsys.readouterr().out
+    dask_store = open_store(DEFAULT_CORPUS_DIR)
+    monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "local"))
+    local = index_engine(DEFAULT_CORPUS_DIR, "local")
+
+    assert code == 0 and "built by the dask engine" in out and "quote store:" in out
+    assert [f["id"] for f in dask_store.features] == [f["id"] for f in local.collection["features"]]
+    for feature in local.collection["features"]:
+        assert dask_store.quotes_of(feature["id"]) == feature["properties"]["quotes"]
+
+
+def test_a_scheduler_without_the_dask_engine_or_an_unknown_engine_is_refused():
+    with pytest.raises(EngineError, match="--engine dask"):
+        index_engine(DEFAULT_CORPUS_DIR, "local", scheduler="tcp://127.0.0.1:1")
+    with pytest.raises(EngineError, match="unknown engine"):
+        index_engine(DEFAULT_CORPUS_DIR, "spark")
