@@ -263,7 +263,8 @@ UNSURE_LEGEND = "Uncertain place (geoparser confidence below 0.8): dashed edge"
 # A continent or macro-region (Europe, Central Asia) is a label point, not a place: drawn as a
 # small hollow ring whatever its mentions, so it never buries the places inside it.
 BROAD_PRECISIONS = frozenset({"continent", "macro-region"})
-BROAD_STYLE = {"radius": 6, "fillOpacity": 0.0, "weight": 2.5}
+BROAD_STYLE = {"radius": 7, "fillOpacity": 0.0, "weight": 2.5, "dashArray": "1 3",
+               "lineCap": "round"}  # a dotted ring: unlike a site's solid one
 BROAD_LEGEND = "Continent or macro-region (a label point, not sized by mentions)"
 
 
