@@ -394,3 +394,23 @@ def test_cli_refuses_loopback_without_the_setting(site, tmp_path):
     env = {"KZGEO_DATABASE_URL": f"sqlite:///{tmp_path / 'x.db'}", "KZGEO_ALLOW_PRIVATE_URLS": ""}
     result = run_cli("add", "--url", f"{site.base}/faehre.html", "--collection", "new", env=env)
     assert result.returncode == 2 and "loopback address" in result.stderr
+
+
+def test_the_app_prefills_its_form_from_a_web_address_and_keeps_it(site, monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("KZGEO_ALLOW_PRIVATE_URLS", "1")
+    app = AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=180).run()
+    app.text_input(key="add_url").set_value(f"{site.base}/faehre.html").run()
+    app.button(key="add_fetch").click().run()
+    assert not app.exception and not app.error
+    assert app.text_input(key="add_title").value == "Die Fähre nach Baku ist ausgebucht"
+    assert app.text_input(key="add_outlet").value == "Kaspischer Kurier"
+    assert app.text_input(key="add_author").value == "Jonas Berger"
+    assert app.text_input(key="add_date").value == "2025-06-02"
+    assert "Im Hafen von Kuryk stehen die Lastwagen" in app.text_area(key="add_text").value
+    app.button(key="add_go").click().run()
+    assert not app.error, [e.value for e in app.error]
+    collection = app.session_state["collection"]
+    [article] = open_store().articles(collection)
+    assert article.url == f"{site.base}/faehre.html"  # kept: its quotes link to the original
