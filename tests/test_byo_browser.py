@@ -42,6 +42,9 @@ def fill(app_page, side, label: str, value: str) -> None:
     box = side.get_by_label(label, exact=True)
     box.fill(value)
     box.press("Tab" if label != TEXT_LABEL else "Control+Enter")
+    # the rerun the commit asks for may start a moment later: let it start, then let it end,
+    # so that the next click is not sent into a run that is just beginning
+    app_page.page.wait_for_timeout(300)
     app_page.wait_idle()
 
 
