@@ -806,12 +806,10 @@ def user_article_features(
     Raises ``kzgeo.ingest.IngestError`` with a message for the user when the text, title,
     date or language cannot be used.
     """
-    from kzgeo.ingest import check_text, geoparse_new, make_article, new_place_features
+    from kzgeo.ingest import check_text, make_article
 
     article = make_article(check_text(text), title, outlet, date, language)
-    parsed = geoparse_new(article, gazetteer)
-    features = new_place_features(parsed, dict(collection) if collection else None)
-    return article, [as_new_feature(f) for f in features]
+    return article, collection_features([article], gazetteer, collection)
 
 
 def collection_features(
