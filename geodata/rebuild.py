@@ -24,6 +24,7 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import antimeridian
 import geopandas as gpd
 import numpy as np
 import pyproj
@@ -78,11 +79,22 @@ def extract_member(tarball: Path, spec: dict) -> bytes:
     return data
 
 
+def split_at_antimeridian(geom: Any) -> Any:
+    """Return ``geom`` cut at 180° when a ring crosses it (Russia's Chukotka): TopoJSON's rings are
+    spherical, and a planar map would draw such a ring as a line across the world (RFC 7946, 3.1.9).
+    """
+    if geom is None or geom.is_empty or geom.bounds[2] - geom.bounds[0] <= 180:
+        return geom
+    return shapely.geometry.shape(antimeridian.fix_shape(geom))
+
+
 def read_topojson(data: bytes, layer: str) -> gpd.GeoDataFrame:
-    """Read one layer of a TopoJSON document as valid geometries in EPSG:4326."""
+    """Read one layer of a TopoJSON document as valid geometries in EPSG:4326, none of them
+    crossing the antimeridian."""
     frame = gpd.read_file(io.BytesIO(data), layer=layer).set_crs("EPSG:4326", allow_override=True)
+    split = [split_at_antimeridian(g) for g in frame.geometry.values]
     frame["geometry"] = shapely.make_valid(
-        frame.geometry.values, method="structure", keep_collapsed=False
+        np.array(split, dtype=object), method="structure", keep_collapsed=False
     )
     return frame
 

@@ -139,7 +139,9 @@ def new_map(center: tuple[float, float] = MAP_CENTER, zoom: int = MAP_ZOOM) -> f
         world_copy_jump=True,
     )
     # Without tiles folium sets no zoom limits on the map itself; marker clustering needs them.
-    m.options.update(max_zoom=12, min_zoom=2)
+    # Half zoom steps for fitting a selection: the EAEU (Belarus to Chukotka) fills the map at
+    # 2.5 and would be a small shape in a wide ocean at 2; the buttons still step by 1.
+    m.options.update(max_zoom=12, min_zoom=2, zoom_snap=0.5)
     m.get_root().header.add_child(folium.Element(BASE_CSS), name="kzgeo_background")
     return m
 
@@ -637,19 +639,19 @@ BEHAVIOUR_JS = """
     map.eachLayer(function (l) { if (l.getVisibleParent && l.hasLayer(layer)) { cluster = l; } });
     return cluster;
   }
-  // A feature's bounds; one that crosses the antimeridian (Russia's Chukotka, so the EAEU and
-  // the CSTO) is taken east of it, not as the whole world.
+  // A feature's bounds; one with parts on both sides of 180° (Russia's Chukotka, so the EAEU
+  // and the CSTO; Alaska's Aleutians) is fitted to the side that holds most of it, not to the
+  // whole world: the sliver beyond 180° is drawn at the far edge of the map anyway.
   function boundsOf(layer) {
     if (layer.getLatLng) { return L.latLngBounds([layer.getLatLng(), layer.getLatLng()]); }
     var points = [];
     (function walk(list) {
       list.forEach(function (x) { if (Array.isArray(x)) { walk(x); } else { points.push(x); } });
     })(layer.getLatLngs());
-    var west = points.some(function (p) { return p.lng < -90; });
-    var east = points.some(function (p) { return p.lng > 90; });
-    return L.latLngBounds(points.map(function (p) {
-      return west && east && p.lng < 0 ? L.latLng(p.lat, p.lng + 360) : p;
-    }));
+    var west = points.filter(function (p) { return p.lng < -90; }).length;
+    var east = points.filter(function (p) { return p.lng > 90; }).length;
+    if (!west || !east) { return L.latLngBounds(points); }
+    return L.latLngBounds(points.filter(function (p) { return (p.lng < 0) === (west > east); }));
   }
   function bringIntoView(layers) {
     var layer = layers[0], cluster = layer.getLatLng ? clusterOf(layer) : null;

@@ -254,6 +254,21 @@ def test_alliances_are_the_union_of_their_members(layers, alliance_id, members):
     )
 
 
+@pytest.mark.parametrize("layer", ["countries", "alliances"])
+def test_no_polygon_crosses_the_antimeridian(layers, layer):
+    # A ring from 179° to -179° is drawn by Leaflet as a band across the whole map (Chukotka drew
+    # lines across Eurasia under Russia, the EAEU and the CSTO): rings are cut at 180° instead.
+    wide = [
+        (row["id"], part.bounds)
+        for row in layers[layer].to_dict("records")
+        for part in shapely.get_parts(row["geometry"])
+        if not part.is_empty and part.bounds[2] - part.bounds[0] > 180
+    ]
+    assert wide == []
+    russia = shapely.get_parts(geometry_of(layers, "russia"))
+    assert any(part.bounds[0] < -169 for part in russia)  # Chukotka's tip east of 180° stays
+
+
 def test_csto_records_armenias_frozen_participation(layers):
     csto = get_feature(layers, "csto")
     assert "2024" in csto["member_notes"]["armenia"]
