@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -18,28 +17,17 @@ from urllib.parse import quote, urlencode
 import pandas as pd
 import streamlit as st
 
-from kzgeo import config, dashboard, freshness, mapview
+from kzgeo import add_form, config, dashboard, freshness, mapview
 from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.credits import credits_markdown
 from kzgeo.dashboard import ViewState
 from kzgeo.index import ServedIndex, geojson_text, served_index
-from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
+from kzgeo.ingest import LANGUAGES
 from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
-from kzgeo.store import (
-    DATABASE_ENV_VAR,
-    CollectionError,
-    CollectionView,
-    Store,
-    StoreUnavailable,
-    is_token,
-    open_store,
-    rate_limit,
-    store_from_engine,
-    view_collection,
-)
+from kzgeo.store import CollectionView, Store, app_store, view_collection
 from kzgeo.themes import THEME_IDS, THEMES
 
 TITLE = "Kazakhstan in German-language reporting"
@@ -115,19 +103,6 @@ def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
     return replace(state, collection=st.session_state["collection"])
 
 
-def take_collection_from_url() -> None:
-    """On a session's first run, take the collection (and an edit token) the link names."""
-    for key, value in ADD_DEFAULTS.items():
-        st.session_state.setdefault(key, value)
-    if "initialised" in st.session_state:
-        return
-    params = ui.query_params()
-    for key, name in (("collection", "collection"), ("edit", "edit_token")):
-        value = dashboard.first_value(params.get(key))
-        if is_token(value):
-            st.session_state[name] = value
-
-
 def select(feature_id: str | None) -> None:
     """Select a feature (None clears the selection)."""
     st.session_state["place"] = feature_id
@@ -148,17 +123,10 @@ def clear_filter(name: str, dates: tuple[dt.date, dt.date]) -> None:
 
 
 # --- added articles: a collection in the database, shown to whoever has its link ---------------
-ADD_DEFAULTS = {"add_error": None, "add_done": None, "add_language": LANGUAGES[0], "add_url": "",
-                "add_times": [], "edit_token": None, "collection": None}  # fmt: skip
-ADD_FIELDS = ("add_text", "add_title", "add_outlet", "add_author", "add_date", "add_url")
-
-
 @st.cache_resource(show_spinner=False)
 def cached_store() -> Store:
-    """Return the store of added articles: $KZGEO_DATABASE_URL, else ``st.connection("kzgeo")``
-    when the secrets configure it, else the SQLite file in the data folder."""
-    engine = None if os.environ.get(DATABASE_ENV_VAR) else ui.configured_connection_engine()
-    return store_from_engine(engine) if engine is not None else open_store()
+    """Return the store of added articles (``kzgeo.store.app_store``)."""
+    return app_store(ui.configured_connection_engine)
 
 
 @st.cache_resource(max_entries=16, show_spinner="Mapping the collection's articles …")
@@ -175,79 +143,30 @@ def collection_view(folder: str, signature: str) -> tuple[CollectionView, tuple]
     return view, cached_collection_features(folder, signature, key, view.articles)
 
 
-def fill_form(source: str) -> None:
-    """Prefill the form from the web address, the uploaded file or the pasted text."""
-    s = st.session_state
-    s["add_error"], meta = None, {}
-    try:
-        if source == "url" and s.get("add_url", "").strip():
-            fetched = fetch_article(s["add_url"].strip())
-            s["add_text"], s["add_url"], meta = fetched.text, fetched.url, fetched.metadata
-        elif source == "upload" and s.get("add_file") is not None:
-            upload = s["add_file"]
-            s["add_text"], meta = dashboard.read_upload(upload.getvalue(), upload.name)
-        elif source == "text" and (s.get("add_text") or "").strip():
-            meta = guess_metadata(s["add_text"])
-    except IngestError as error:
-        s["add_error"] = str(error)
-    for field in ("title", "outlet", "author", "date", "language"):
-        value = meta.get(field)
-        if value and (source != "text" or not s.get(f"add_{field}")):
-            s[f"add_{field}"] = value.isoformat() if hasattr(value, "isoformat") else value
-
-
 def add_article() -> None:
-    """Geoparse and store the form's article in the session's collection (or a new one)."""
-    s = st.session_state
-    s["add_error"] = s["add_done"] = None
-    wait = rate_limit(s["add_times"], time.time())
-    if wait:
-        s["add_error"] = f"Too many additions from this session; try again in {wait:.0f} s."
-        return
-    token = s["edit_token"] if s["collection"] else None  # a view link only: a new collection
-    try:
-        added = add_to_collection(
-            cached_store(), s.get("add_text") or "", s.get("add_title") or "",
-            s.get("add_outlet") or "", s.get("add_date") or None, cached_gazetteer(),
-            author=s.get("add_author") or None, language=s.get("add_language"),
-            url=s.get("add_url", "").strip() or None,
-            collection_id=s["collection"] if token else None, edit_token=token)  # fmt: skip
-    except (IngestError, CollectionError, StoreUnavailable) as error:
-        s["add_error"] = str(error)
-        return
-    s["add_times"] = [*s["add_times"], time.time()]
-    s["collection"] = added.collection.id
-    s["edit_token"] = added.edit_token or token
-    found = (f"{len(added.places)} place(s) on the map (magenta markers)" if added.places
-             else "no places found in the text")  # fmt: skip
-    s["add_done"] = (f"“{added.article.title}”: {found}; kept in your collection, whose links "
-                     "are under “Share this view”.")  # fmt: skip
-    for key in ADD_FIELDS:
-        s[key] = ""
-
-
-def remove_article(article_id: str) -> None:
-    """Remove an article from the collection (edit link only)."""
-    s = st.session_state
-    try:
-        cached_store().remove_article(s["collection"], s["edit_token"], article_id)
-    except (CollectionError, StoreUnavailable) as error:
-        s["add_error"] = str(error)
+    """Geoparse and keep the form's article in the session's collection."""
+    add_form.add(st.session_state, cached_store(), cached_gazetteer(), time.time())
 
 
 def rename_collection() -> None:
     """Rename the collection (edit link only)."""
-    s = st.session_state
-    try:
-        cached_store().rename(s["collection"], s["edit_token"], s.get("add_name") or "")
-    except (CollectionError, StoreUnavailable) as error:
-        s["add_error"] = str(error)
+    name = st.session_state.get("add_name") or ""
+    add_form.edit(st.session_state, lambda c, token: cached_store().rename(c, token, name))
 
 
+def remove_article(article_id: str) -> None:
+    """Remove an article from the collection (edit link only)."""
+    add_form.edit(st.session_state,
+                  lambda c, token: cached_store().remove_article(c, token, article_id))  # fmt: skip
+
+
+@st.fragment
 def show_add_form(view: CollectionView) -> None:
     """Draw the sidebar: add an article by web address, file or text; edit the collection."""
     s = st.session_state
-    can_edit = view.collection is not None and bool(s["edit_token"])
+    if s.pop(add_form.REDRAW, False):
+        st.rerun()  # typing in the form reruns only the form; an added article changes the map
+    can_edit = add_form.can_edit(s, view.collection is not None)
     opened = bool(s["add_error"] or s["add_done"])
     with st.expander("Add an article (kept in a collection you can share)", expanded=opened):
         st.caption("Give a web address, a file or the text of a German or English article. Its "
@@ -256,11 +175,11 @@ def show_add_form(view: CollectionView) -> None:
                                    " This is a view link: adding starts a collection of your "
                                    "own."))  # fmt: skip
         st.text_input("Web address", key="add_url", placeholder="https://…")
-        st.button("Fetch the article", key="add_fetch", on_click=fill_form, args=("url",))
-        st.file_uploader("…or upload .txt, .md or .html", key="add_file", on_change=fill_form,
-                         args=("upload",), help="HTML is reduced to its article text.")
-        st.text_area("…or paste the text", key="add_text", height=140, on_change=fill_form,
-                     args=("text",))  # fmt: skip
+        st.button("Fetch the article", key="add_fetch", on_click=add_form.fill, args=(s, "url"))
+        st.file_uploader("…or upload .txt, .md or .html", key="add_file", on_change=add_form.fill,
+                         args=(s, "upload"), help="HTML is reduced to its article text.")
+        st.text_area("…or paste the text", key="add_text", height=140, on_change=add_form.fill,
+                     args=(s, "text"))  # fmt: skip
         st.text_input("Title", key="add_title")
         st.text_input("Outlet (newspaper or site)", key="add_outlet")
         st.text_input("Author", key="add_author")
@@ -466,7 +385,7 @@ def main() -> None:
                    + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
                                for w in index.warnings))  # fmt: skip
     catalogue, names = cached_catalogue(str(folder), signature)
-    take_collection_from_url()
+    add_form.start(st.session_state, ui.query_params(), "initialised" not in st.session_state)
     view, added_all = collection_view(str(folder), signature)
     articles = [*index.articles, *view.articles]
     catalogue = dashboard.with_collection(catalogue, added_all, view.articles)

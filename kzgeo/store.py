@@ -724,6 +724,13 @@ def open_store(url: str | None = None) -> Store:
     return store_from_engine(make_engine(url or database_url()))
 
 
+def app_store(configured_engine: Callable[[], sa.Engine | None]) -> Store:
+    """Return the app's store: $KZGEO_DATABASE_URL, else the engine the app's secrets configure
+    (``configured_engine``, e.g. ``st.connection("kzgeo")``), else SQLite in the data folder."""
+    engine = None if os.environ.get(DATABASE_ENV_VAR) else configured_engine()
+    return store_from_engine(engine) if engine is not None else open_store()
+
+
 @dataclass(frozen=True)
 class CollectionView:
     """What a ``?collection=`` link shows: the collection and its articles, or a notice why not."""
