@@ -24,6 +24,7 @@ from kzgeo.gazetteer import (
     normalize,
     normalize_alias,
     read_table,
+    zipf,
 )
 from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
@@ -377,6 +378,101 @@ def _name_context(text: str, end: int) -> tuple[str, str] | None:
     return None
 
 
+NAME_NOTE = "in a name: "  # a place mention that may be part of a name (lower confidence)
+_ABBREVIATION = re.compile(r"[A-ZÄÖÜ][A-Za-zÄÖÜäöü]{1,3}")
+_END_PUNCT = frozenset(".,;:!?()[]«»“”\"'’")
+_CLAUSE_BREAKS = ",;:()[]"
+
+
+@lru_cache(maxsize=1)
+def confidence_table() -> dict[str, Any]:
+    """Return the confidence signals of ``kzgeo/data/confidence.toml`` (heads as a tuple)."""
+    t = read_table("confidence.toml")
+    t["institution_heads"] = tuple(t["institution_heads"])
+    t["complement_links"] = frozenset(t["complement_links"])
+    t["route_words"] = frozenset(t["route_words"])
+    return t
+
+
+@lru_cache(maxsize=1)
+def _given_names_all() -> frozenset[str]:
+    """Return every given name gender-guesser knows (also those that are words: Max, Will)."""
+    from gender_guesser.detector import Detector
+
+    return frozenset(Detector().names)
+
+
+def _token_before(text: str, start: int, s_start: int) -> str:
+    """Return the word right before ``start`` (one space between, no punctuation after it and
+    not the sentence's first word), or ''."""
+    if start - 2 < s_start or text[start - 1] != " " or not text[start - 2].isalnum():
+        return ""
+    i = start - 2
+    while i > s_start and not text[i - 1].isspace():
+        i -= 1
+    return "" if i <= s_start else text[i : start - 1]
+
+
+def _token_after(text: str, end: int) -> str:
+    """Return the word right after ``end`` (one space between), trailing punctuation cut."""
+    if text[end : end + 1] != " ":
+        return ""
+    j = end + 1
+    while j < len(text) and not text[j].isspace():
+        j += 1
+    return text[end + 1 : j].rstrip("".join(_END_PUNCT))
+
+
+def _is_place_word(word: str, gazetteer: Gazetteer) -> bool:
+    refs = gazetteer.aliases.get(normalize_alias(word))
+    return bool(refs) and any(r[1] == "place" for r in refs)
+
+
+def _institution_complement(text: str, start: int, s_start: int) -> str | None:
+    """Return the institution head whose "für / zur / for" complement reaches the place at
+    ``start`` within the clause ("Regionalzentrum ... für präventive Diplomatie in
+    Zentralasien"), or None."""
+    t = confidence_table()
+    lo = max(s_start, max(text.rfind(c, s_start, start) for c in _CLAUSE_BREAKS) + 1)
+    words = text[lo:start].split()
+    links = [i for i, w in enumerate(words) if w in t["complement_links"]]
+    if not links or len(words) - links[-1] - 1 > t["complement_words"]:
+        return None
+    for link in links:
+        if len(words) - link - 1 > t["complement_words"]:
+            continue
+        for w in words[max(0, link - 5) : link]:
+            head = w.rstrip("".join(_END_PUNCT))
+            if head[:1].isupper() and head.lower().rstrip("sn").endswith(t["institution_heads"]):
+                return head
+    return None
+
+
+def name_doubt(
+    text: str, start: int, end: int, s_start: int, gazetteer: Gazetteer, language: str,
+    geonames_only: bool = False,
+) -> str | None:
+    """Return why a place mention may be part of a name (a club, a person, an institution),
+    as a note starting with NAME_NOTE, or None; the signals are ``confidence.toml``'s."""
+    before = _token_before(text, start, s_start)
+    if before[:1].isupper() and not _is_place_word(before, gazetteer):
+        if _ABBREVIATION.fullmatch(before) and sum(c.isupper() for c in before) >= 2:
+            return f"{NAME_NOTE}after the abbreviation {before!r}"
+        if before in _given_names_all():
+            return f"{NAME_NOTE}after the given name {before!r}"
+    after = _token_after(text, end)
+    if after[:1].isupper():
+        if _is_place_word(after, gazetteer):
+            if geonames_only:
+                return f"{NAME_NOTE}before the place name {after!r} (a designator?)"
+        elif zipf(after, language) < confidence_table()["rare_zipf"] and after.isalpha():
+            return f"{NAME_NOTE}before the rare capitalised word {after!r} (a surname?)"
+    head = _institution_complement(text, start, s_start)
+    if head is not None:
+        return f"{NAME_NOTE}in a complement of {head!r}"
+    return None
+
+
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 
 
@@ -407,6 +503,13 @@ def place_chain(text: str, end: int, gazetteer: Gazetteer) -> list[tuple] | None
     if not out or out[-1][0] != parts[-1][0]:
         return None
     return out
+
+
+def _bare_pair(text: str, chain: list[tuple]) -> bool:
+    """Return True when a chain is two names joined by a dash with no route word after them
+    ("Österreich-Ungarn", not "the Aktau-Baku route"): maybe one compound name."""
+    return len(chain) == 1 and (
+        _token_after(text, chain[-1][1]).lower() not in confidence_table()["route_words"])
 
 
 def _feature_compound_end(text: str, end: int) -> int | None:
@@ -471,11 +574,21 @@ def recognize(
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
+        pair = chain is not None and _bare_pair(text, chain)
+        if kind == "place":
+            doubt = (f"{NAME_NOTE}a dash-joined pair ({text[start : chain[-1][1]]!r})" if pair
+                     else name_doubt(text, start, end, s_start, gazetteer, language,
+                                     info.geonames_only))
+            if doubt is not None:
+                note = f"{doubt}; {note}" if note else doubt
         ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
         out.append(Found(start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
         for c_start, c_end, c_key, c_info in chain or ():
             c_kind, c_note = _kind(text, norm.folded, (c_start, c_end, c_key, c_info.refs, "",
                                                        c_info), gazetteer, language)
+            if pair and c_kind == "place":
+                c_note = f"{NAME_NOTE}a dash-joined pair; {c_note}" if c_note else (
+                    f"{NAME_NOTE}a dash-joined pair")
             if c_kind not in REJECTED_KINDS or include_rejected:
                 out.append(Found(c_start, c_end, c_kind, c_key, c_info.ids, s_start, s_end,
                                  c_info.metonym, False, c_note))

@@ -40,7 +40,6 @@ def parse(source: str) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     import tomli_w
-
     from fresh_passages import annotate
 
     from kzgeo.gazetteer import load_gazetteer
