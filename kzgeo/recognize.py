@@ -326,6 +326,12 @@ def _kind(
         if before in gazetteer.first_names or (
                 before in gazetteer.given_names and _capitalised_before(text, start)):
             return "person", "follows a first name"
+        # gender-guesser's whole list, also names that are words (Max, Jasper): "First Last"
+        if _given_name_before(text, start, 0):
+            return "person", "follows a given name"
+        if text[start:end] in _given_names_all() and _rare_name_after(text, end, gazetteer,
+                                                                      language):
+            return "person", "a given name followed by a rare capitalised word"
         if before in gazetteer.person_titles and kinds <= {"place"}:
             return "person", "follows a person title"
         if key in gazetteer.small_given_name_keys:
@@ -396,10 +402,14 @@ def confidence_table() -> dict[str, Any]:
 
 @lru_cache(maxsize=1)
 def _given_names_all() -> frozenset[str]:
-    """Return every given name gender-guesser knows (also those that are words: Max, Will)."""
+    """Return the given names gender-guesser knows, also those that are words (Max, Jasper),
+    but not those that are mostly function words ("In", "Man", "Will": Zipf of
+    confidence.toml's name_word_zipf or more in German or English)."""
     from gender_guesser.detector import Detector
 
-    return frozenset(Detector().names)
+    top = confidence_table()["name_word_zipf"]
+    return frozenset(n for n in Detector().names
+                     if max(zipf(n, "de"), zipf(n, "en")) < top)
 
 
 def _token_before(text: str, start: int, s_start: int) -> str:
@@ -411,6 +421,16 @@ def _token_before(text: str, start: int, s_start: int) -> str:
     while i > s_start and not text[i - 1].isspace():
         i -= 1
     return "" if i <= s_start else text[i : start - 1]
+
+
+def _given_name_before(text: str, start: int, s_start: int) -> bool:
+    """Return True when the word right before ``start`` is a given name used as one: not
+    after an article or determiner ("Max Brod", not "im Sinne Moskaus": Sinne is a noun)."""
+    before = _token_before(text, start, s_start)
+    if before not in _given_names_all():
+        return False
+    at = start - len(before) - 1
+    return _token_before(text, at, s_start).lower() not in context_words()[0]
 
 
 def _token_after(text: str, end: int) -> str:
@@ -426,6 +446,14 @@ def _token_after(text: str, end: int) -> str:
 def _is_place_word(word: str, gazetteer: Gazetteer) -> bool:
     refs = gazetteer.aliases.get(normalize_alias(word))
     return bool(refs) and any(r[1] == "place" for r in refs)
+
+
+def _rare_name_after(text: str, end: int, gazetteer: Gazetteer, language: str) -> bool:
+    """Return True when the word right after ``end`` is capitalised, rare in ``language``
+    (Zipf below confidence.toml's rare_zipf) and no place name: a surname ("Philipsen")."""
+    after = _token_after(text, end)
+    return (after[:1].isupper() and after.isalpha() and not _is_place_word(after, gazetteer)
+            and zipf(after, language) < confidence_table()["rare_zipf"])
 
 
 def _institution_complement(text: str, start: int, s_start: int) -> str | None:
@@ -458,14 +486,14 @@ def name_doubt(
     if before[:1].isupper() and not _is_place_word(before, gazetteer):
         if _ABBREVIATION.fullmatch(before) and sum(c.isupper() for c in before) >= 2:
             return f"{NAME_NOTE}after the abbreviation {before!r}"
-        if before in _given_names_all():
+        if _given_name_before(text, start, s_start):
             return f"{NAME_NOTE}after the given name {before!r}"
     after = _token_after(text, end)
     if after[:1].isupper():
         if _is_place_word(after, gazetteer):
             if geonames_only:
                 return f"{NAME_NOTE}before the place name {after!r} (a designator?)"
-        elif zipf(after, language) < confidence_table()["rare_zipf"] and after.isalpha():
+        elif _rare_name_after(text, end, gazetteer, language):
             return f"{NAME_NOTE}before the rare capitalised word {after!r} (a surname?)"
     head = _institution_complement(text, start, s_start)
     if head is not None:
