@@ -394,7 +394,8 @@ _CLAUSE_BREAKS = ",;:()[]"
 def confidence_table() -> dict[str, Any]:
     """Return the confidence signals of ``kzgeo/data/confidence.toml`` (heads as a tuple)."""
     t = read_table("confidence.toml")
-    t["institution_heads"] = tuple(t["institution_heads"])
+    t["institution_heads"] = tuple(  # with the inflected forms: Zentrums, Instituts, Rates
+        h + suffix for h in t["institution_heads"] for suffix in ("", "s", "es", "en", "n", "e"))
     t["complement_links"] = frozenset(t["complement_links"])
     t["route_words"] = frozenset(t["route_words"])
     return t
@@ -471,7 +472,7 @@ def _institution_complement(text: str, start: int, s_start: int) -> str | None:
             continue
         for w in words[max(0, link - 5) : link]:
             head = w.rstrip("".join(_END_PUNCT))
-            if head[:1].isupper() and head.lower().rstrip("sn").endswith(t["institution_heads"]):
+            if head[:1].isupper() and head.lower().endswith(t["institution_heads"]):
                 return head
     return None
 

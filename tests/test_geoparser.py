@@ -688,6 +688,8 @@ NAME_DOUBT_CASES = [
            " lud ein.", "Zentralasien", "complement"),
     ("en", "The Regional Centre for Preventive Diplomacy for Central Asia met.", "Central Asia",
      "complement"),
+    ("de", "Die Organisation für Zusammenarbeit in Zentralasien tagte.", "Zentralasien",
+     "complement"),
     ("de", "Prag gehörte damals zu Österreich-Ungarn und wuchs.", "Ungarn", "dash-joined pair"),
 ]
 PLAIN_CASES = [
