@@ -197,6 +197,17 @@ def calibration(outcomes: list[Outcome], edges=(0.0, 0.5, 0.8, 0.9, 1.01)) -> li
     return rows
 
 
+WARN_BELOW = 0.8  # the map and the panel mark places below this confidence
+
+
+def warned_errors(outcomes: list[Outcome]) -> tuple[int, int]:
+    """Return (errors scoring below WARN_BELOW, all errors); an error is a spurious place or a
+    matched place resolved wrong."""
+    errors = [m["confidence"] for o in outcomes for m in o.spurious]
+    errors += [m["confidence"] for o in outcomes for g, m in o.pairs if not o.right(g, m)]
+    return sum(c < WARN_BELOW for c in errors), len(errors)
+
+
 def report(outcomes: list[Outcome], title: str, details: bool = True) -> str:
     """Return a readable report: the figures, the calibration and every miss and error."""
     f = figures(outcomes)
@@ -210,6 +221,8 @@ def report(outcomes: list[Outcome], title: str, details: bool = True) -> str:
     for row in calibration(outcomes):
         acc = "-" if row["accuracy"] is None else f"{row['accuracy']:.3f}"
         lines.append(f"  confidence {row['band']}: {row['n']:4} mentions, right {acc}")
+    warned, errors = warned_errors(outcomes)
+    lines.append(f"  errors below {WARN_BELOW}: {warned} of {errors}")
     if details:
         for o in outcomes:
             for g in o.missed:

@@ -40,6 +40,9 @@ GLOBAL_MIN_POPULATION = 15000
 FOCUS_MIN_POPULATION = 1000
 MIN_POPULATION_COMMON_WORD = 100_000  # a GeoNames name that is a German word needs a big city
 MIN_POPULATION_COMMON_NAME = 200_000  # a city's own name that is also a German word
+# A small town's name that the German dictionary knows (simplemma) is dropped only when it is
+# frequent in German text ("Jupiter", "Mozart"); a rare one is the town's (Kourou, Princeton).
+MIN_ZIPF_KNOWN_NAME = 3.5
 MIN_POPULATION_ALTERNATE_WORD = 1_000_000  # an exonym that looks like a German word form
 # In English text a GeoNames-only name that is an English word ("Split", "Bath", "Sale") is a
 # place only when some city of that name is this large; stoplist_en.txt lists larger ones.
@@ -761,8 +764,9 @@ def _add_cities(b: _Builder, cities: list[dict], reserved: frozenset[str]) -> No
             german_town = (primary and c["countrycode"] in GERMAN_SPEAKING
                            and c["population"] >= MIN_POPULATION_GERMAN_SPEAKING)
             if not german_town:
-                if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de"):
-                    continue  # a German word (or name) and only a small town: not worth it
+                if c["population"] < MIN_POPULATION_COMMON_WORD and is_known(form, lang="de") and (
+                        zipf(form, "de") >= MIN_ZIPF_KNOWN_NAME):
+                    continue  # a German word (or a famous name) and only a small town
                 if not primary and c["population"] < MIN_POPULATION_ALTERNATE_WORD and (
                         is_common_word(form, words)):
                     continue  # "Rest" (Rasht); a big city's exonym (Rom, Riad) stays

@@ -24,6 +24,7 @@ from kzgeo.gazetteer import (
     normalize,
     normalize_alias,
     read_table,
+    zipf,
 )
 from kzgeo.sentences import DEFAULT_LANGUAGE, sentence_at, split_sentences
 
@@ -325,6 +326,12 @@ def _kind(
         if before in gazetteer.first_names or (
                 before in gazetteer.given_names and _capitalised_before(text, start)):
             return "person", "follows a first name"
+        # gender-guesser's whole list, also names that are words (Max, Jasper): "First Last"
+        if _capitalised_before(text, start) and _given_name_before(text, start, 0):
+            return "person", "follows a given name"
+        if text[end + 1 : end + 2].isupper() and text[start:end] in _given_names_all() and (
+                _rare_name_after(text, end, gazetteer, language)):
+            return "person", "a given name followed by a rare capitalised word"
         if before in gazetteer.person_titles and kinds <= {"place"}:
             return "person", "follows a person title"
         if key in gazetteer.small_given_name_keys:
@@ -377,6 +384,143 @@ def _name_context(text: str, end: int) -> tuple[str, str] | None:
     return None
 
 
+LINK_REACH = 120  # characters: a complement link further before a place is not looked at
+NAME_NOTE = "in a name: "  # a place mention that may be part of a name (lower confidence)
+_ABBREVIATION = re.compile(r"[A-ZÄÖÜ][A-Za-zÄÖÜäöü]{1,3}")
+_END_PUNCT = frozenset(".,;:!?()[]«»“”\"'’")
+_END_CHARS = "".join(sorted(_END_PUNCT))
+_CLAUSE_BREAKS = ",;:()[]"
+
+
+@lru_cache(maxsize=1)
+def confidence_table() -> dict[str, Any]:
+    """Return the confidence signals of ``kzgeo/data/confidence.toml`` (heads as a tuple)."""
+    t = read_table("confidence.toml")
+    # the end of a word, inflected (Zentrums, Instituts, Rates), before any punctuation
+    t["heads_re"] = re.compile("(?i:" + "|".join(map(re.escape, t["institution_heads"]))
+                               + r")(?:s|es|en|n|e)?\W*$")
+    t["complement_links"] = frozenset(t["complement_links"])
+    t["route_words"] = frozenset(t["route_words"])
+    return t
+
+
+@lru_cache(maxsize=1)
+def _given_names_all() -> frozenset[str]:
+    """Return the given names gender-guesser knows, also those that are words (Max, Jasper),
+    but not those that are mostly function words ("In", "Man", "Will": Zipf of
+    confidence.toml's name_word_zipf or more in German or English)."""
+    from gender_guesser.detector import Detector
+
+    top = confidence_table()["name_word_zipf"]
+    return frozenset(n for n in Detector().names
+                     if max(zipf(n, "de"), zipf(n, "en")) < top)
+
+
+def _token_before(text: str, start: int, s_start: int) -> str:
+    """Return the word right before ``start`` (one space between, no punctuation after it and
+    not the sentence's first word), or ''."""
+    if start - 2 < s_start or text[start - 1] != " " or not text[start - 2].isalnum():
+        return ""
+    i = text.rfind(" ", s_start, start - 1)
+    if i < s_start:
+        return ""
+    word = text[i + 1 : start - 1]
+    return word if word.isprintable() else word.split()[-1]
+
+
+def _given_name_before(text: str, start: int, s_start: int, before: str | None = None) -> bool:
+    """Return True when the word right before ``start`` (``before``, when the caller has it)
+    is a given name used as one: not after an article or determiner ("Max Brod", not "im
+    Sinne Moskaus": Sinne is a noun)."""
+    if before is None:
+        before = _token_before(text, start, s_start)
+    if before not in _given_names_all():
+        return False
+    at = start - len(before) - 1
+    return _token_before(text, at, s_start).lower() not in context_words()[0]
+
+
+def _token_after(text: str, end: int) -> str:
+    """Return the word right after ``end`` (one space between), trailing punctuation cut."""
+    if text[end : end + 1] != " ":
+        return ""
+    j = end + 1
+    while j < len(text) and not text[j].isspace():
+        j += 1
+    return text[end + 1 : j].rstrip("".join(_END_PUNCT))
+
+
+def _is_place_word(word: str, gazetteer: Gazetteer) -> bool:
+    refs = gazetteer.aliases.get(normalize_alias(word))
+    return bool(refs) and any(r[1] == "place" for r in refs)
+
+
+def _rare_name_after(text: str, end: int, gazetteer: Gazetteer, language: str) -> bool:
+    """Return True when the word right after ``end`` is capitalised, rare in ``language``
+    (Zipf below confidence.toml's rare_zipf) and no place name: a surname ("Philipsen")."""
+    after = _token_after(text, end)
+    return (after[:1].isupper() and after.isalpha() and not _is_place_word(after, gazetteer)
+            and zipf(after, language) < confidence_table()["rare_zipf"])
+
+
+def _institution_complement(text: str, start: int, s_start: int) -> str | None:
+    """Return the institution head whose "für / zur / for" complement reaches the place at
+    ``start`` within the clause ("Regionalzentrum ... für präventive Diplomatie in
+    Zentralasien"), or None."""
+    t = confidence_table()
+    lo = max(s_start, start - 2 * LINK_REACH)
+    lo = max(lo, max(text.rfind(c, lo, start) for c in _CLAUSE_BREAKS) + 1)
+    words = text[lo:start].split()
+    n, links, heads = len(words), t["complement_links"], t["heads_re"]
+    for link in range(n - 1, max(-1, n - 2 - t["complement_words"]), -1):
+        if words[link] in links:
+            for w in words[max(0, link - 5) : link]:
+                if w[:1].isupper() and heads.search(w):
+                    return w.rstrip(_END_CHARS)
+    return None
+
+
+def name_doubt(
+    text: str, start: int, end: int, s_start: int, gazetteer: Gazetteer, language: str,
+    geonames_only: bool = False, link_before: bool = True,
+) -> str | None:
+    """Return why a place mention may be part of a name (a club, a person, an institution),
+    as a note starting with NAME_NOTE, or None; the signals are ``confidence.toml``'s.
+    ``link_before`` False says no complement link ("für", "for") precedes the place closely
+    (``recognize`` knows it from one scan of the text)."""
+    before = _token_before(text, start, s_start)
+    if before[:1].isupper():
+        if (len(before) <= 4 and _ABBREVIATION.fullmatch(before)
+                and sum(c.isupper() for c in before) >= 2
+                and not _is_place_word(before, gazetteer)):
+            return f"{NAME_NOTE}after the abbreviation {before!r}"
+        if _given_name_before(text, start, s_start, before) and not _is_place_word(
+                before, gazetteer):
+            return f"{NAME_NOTE}after the given name {before!r}"
+    if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
+        after = _token_after(text, end)
+        if _is_place_word(after, gazetteer):
+            if geonames_only:
+                return f"{NAME_NOTE}before the place name {after!r} (a designator?)"
+        elif _rare_name_after(text, end, gazetteer, language):
+            return f"{NAME_NOTE}before the rare capitalised word {after!r} (a surname?)"
+    head = _institution_complement(text, start, s_start) if link_before else None
+    if head is not None:
+        return f"{NAME_NOTE}in a complement of {head!r}"
+    return None
+
+
+@lru_cache(maxsize=1)
+def _links_pattern() -> re.Pattern:
+    links = sorted(confidence_table()["complement_links"])
+    return re.compile(r" (?:" + "|".join(map(re.escape, links)) + r") ")
+
+
+def link_ends(text: str) -> list[int]:
+    """Return where each complement link word ("für", "for") of ``text`` ends, in order."""
+    return [m.end() for m in _links_pattern().finditer(text)]
+
+
 _DASHES = "-\u2010\u2011\u2012\u2013\u2014"
 
 
@@ -409,6 +553,13 @@ def place_chain(text: str, end: int, gazetteer: Gazetteer) -> list[tuple] | None
     return out
 
 
+def _bare_pair(text: str, chain: list[tuple]) -> bool:
+    """Return True when a chain is two names joined by a dash with no route word after them
+    ("Österreich-Ungarn", not "the Aktau-Baku route"): maybe one compound name."""
+    return len(chain) == 1 and (
+        _token_after(text, chain[-1][1]).lower() not in confidence_table()["route_words"])
+
+
 def _feature_compound_end(text: str, end: int) -> int | None:
     """Return the end of "X-Feld", "X-Fluss", "X-Hafen" ... when the word after the hyphen at
     ``end`` is a feature head, else None."""
@@ -437,6 +588,7 @@ def recognize(
     starts = list(map(itemgetter(0), spans))
     out, overlays = [], []
     reach = -1
+    links = given = None  # link_ends(text) and the given names, at the first place mention
     # by start, longest first (two stable sorts with C keys: ends descending, then starts); the
     # leftmost-longest hits that do not overlap are mentions, and overlays besides them
     hits = scan(text, gazetteer, language, norm)
@@ -471,11 +623,33 @@ def recognize(
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
+        if kind == "place":  # a place inside a name? (cheap tests first: most are not)
+            doubt = None
+            if links is None:
+                links, given = link_ends(text), _given_names_all()
+            k = bisect_right(links, start)
+            near = k > 0 and links[k - 1] > s_start and links[k - 1] > start - LINK_REACH
+            if chain is not None and _bare_pair(text, chain):
+                doubt = f"{NAME_NOTE}a dash-joined pair ({text[start : chain[-1][1]]!r})"
+            elif near or text[end + 1 : end + 2].isupper():
+                doubt = name_doubt(text, start, end, s_start, gazetteer, language,
+                                   info.geonames_only, near)
+            else:
+                j = text.rfind(" ", s_start, start - 1) + 1  # where the word before starts
+                if j and text[j].isupper() and text[start - 1] == " " and (
+                        start - 1 - j <= 4 or text[j : start - 1] in given):
+                    doubt = name_doubt(text, start, end, s_start, gazetteer, language,
+                                       info.geonames_only, near)
+            if doubt is not None:
+                note = f"{doubt}; {note}" if note else doubt
         ids = info.ids if refs is info.refs else _ids(refs, gazetteer)
         out.append(Found(start, end, kind, key, ids, s_start, s_end, info.metonym, False, note))
         for c_start, c_end, c_key, c_info in chain or ():
             c_kind, c_note = _kind(text, norm.folded, (c_start, c_end, c_key, c_info.refs, "",
                                                        c_info), gazetteer, language)
+            if c_kind == "place" and _bare_pair(text, chain):
+                c_note = f"{NAME_NOTE}a dash-joined pair; {c_note}" if c_note else (
+                    f"{NAME_NOTE}a dash-joined pair")
             if c_kind not in REJECTED_KINDS or include_rejected:
                 out.append(Found(c_start, c_end, c_kind, c_key, c_info.ids, s_start, s_end,
                                  c_info.metonym, False, c_note))

@@ -19,6 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from itertools import chain
 from operator import attrgetter, itemgetter
 from types import SimpleNamespace
@@ -34,7 +35,16 @@ from kzgeo.gazetteer import (
     population_prior,
 )
 from kzgeo.parallel import gc_paused
-from kzgeo.recognize import REJECTED_KINDS, Mention, find_mentions, language_of, recognize
+from kzgeo.recognize import (
+    NAME_NOTE,
+    REJECTED_KINDS,
+    WEAK_NOTE,
+    Mention,
+    confidence_table,
+    find_mentions,
+    language_of,
+    recognize,
+)
 from kzgeo.themes import THEME_IDS, keyword_automaton, span_themes, themes_of
 
 # Score contributions (behaviour as a table).
@@ -374,10 +384,20 @@ def resolve_mention(
 
 
 def _weighted(confidence: float, note: str) -> float:
-    """Return the confidence of a mention with recognize's note taken into account."""
+    """Return the confidence of a mention with recognize's note taken into account: each
+    doubt the note names (a weak form, a place inside a name) scales it by its weight."""
     if not note:
         return confidence
-    return round(confidence * WEAK_WEIGHT, 3) if note.startswith("weak: ") else confidence
+    for tag, weight in note_weights().items():
+        if tag in note:
+            confidence *= weight
+    return round(confidence, 3)
+
+
+@lru_cache(maxsize=1)
+def note_weights() -> dict[str, float]:
+    """Return recognize's note tags and the weight each scales a mention's confidence by."""
+    return {WEAK_NOTE: WEAK_WEIGHT, NAME_NOTE: confidence_table()["name_weight"]}
 
 
 def _quality(alias: str, entry_id: str | None, gazetteer: Gazetteer) -> str:

@@ -186,9 +186,76 @@ def test_fresh_half_scores_when_texts_are_present(half):
     assert f["precision"] >= FRESH_FLOORS[half]["precision"], f
     assert f["recall"] >= FRESH_FLOORS[half]["recall"], f
     assert f["resolution"] >= FRESH_FLOORS[half]["resolution"], f
+    assert _right_at(outcomes) >= 0.95  # the issue's target: mentions at >= 0.9 right 95 %
 
 
 FRESH_FLOORS = {
     "dev": {"precision": 0.97, "recall": 0.95, "resolution": 0.97},
     "test": {"precision": 0.95, "recall": 0.90, "resolution": 0.95},
 }
+
+
+# --------------------------------------------------------------------------- general German text
+# Issue 19: "on general German text, 17 % of its places are not places". tests/gold/general.toml
+# holds 71 passages written for kzgeo that are NOT about Central Asia (sport, culture, science,
+# local news, biographies, cooking, business, world news, travel), text included, every place
+# mention annotated; split once by the seeded hash. See docs/geoparser-quality.md.
+GENERAL_PATH = Path(__file__).parent / "gold" / "general.toml"
+# measured (docs/geoparser-quality.md) less a margin, so that a regression fails
+GENERAL_FLOORS = {
+    "dev": {"precision": 0.93, "recall": 0.84, "resolution": 0.94, "right_at_0_9": 0.95},
+    "test": {"precision": 0.90, "recall": 0.65, "resolution": 0.90, "right_at_0_9": 0.90},
+}
+
+
+def test_general_set_is_wide_split_once_and_off_the_beat():
+    from kzgeo.evaluate import read_passages, split_of
+
+    with GENERAL_PATH.open("rb") as fh:
+        rows = tomllib.load(fh)["passage"]
+    passages = read_passages(GENERAL_PATH)
+    assert len(passages) >= 60 and all(p.text is not None for p in passages)
+    assert all(row["split"] == split_of(row["id"]) for row in rows)
+    assert min(Counter(p.split for p in passages).values()) >= 25
+    assert len({p.id.split("-")[1] for p in passages}) >= 8  # genres
+    beat = {"kazakhstan", "uzbekistan", "kyrgyzstan", "tajikistan", "turkmenistan", "astana",
+            "almaty", "central-asia", "caspian-sea", "baikonur", "cpc-pipeline"}
+    assert not {g.id for p in passages for g in p.mentions} & beat
+    for p in passages:
+        for g in p.mentions:
+            assert p.text[g.start:g.end] == g.surface and (g.id or g.point), (p.id, g)
+
+
+def _right_at(outcomes, threshold: float = 0.9) -> float:
+    from kzgeo.evaluate import calibration
+
+    high = calibration(outcomes, (0.0, threshold, 1.01))[1]
+    return high["right"] / high["n"]
+
+
+@pytest.mark.parametrize("half", ["dev", "test"])
+def test_general_text_scores(half):
+    """Prints the figures, the confidence bands and every miss of a half of the general set;
+    asserts floors below the measured figures."""
+    from kzgeo.evaluate import figures, geoparse_passages, read_passages
+
+    outcomes = geoparse_passages([p for p in read_passages(GENERAL_PATH) if p.split == half])
+    _print_report(outcomes, f"general German text, {half} half")
+    f = figures(outcomes)
+    print(f"false places: {1 - f['precision']:.1%} of {f['system']} marked places")
+    floors = GENERAL_FLOORS[half]
+    assert f["precision"] >= floors["precision"], f
+    assert f["recall"] >= floors["recall"], f
+    assert f["resolution"] >= floors["resolution"], f
+    assert _right_at(outcomes) >= floors["right_at_0_9"]
+
+
+def test_confidence_warns_on_the_errors_of_general_text():
+    """Most errors (false places, wrong resolutions) of the whole general set score below the
+    map's 0.8 mark: 7 of its 14 today, 1 of 15 before (docs/geoparser-quality.md); the floor
+    leaves a margin of one."""
+    from kzgeo.evaluate import geoparse_passages, read_passages, warned_errors
+
+    warned, errors = warned_errors(geoparse_passages(read_passages(GENERAL_PATH)))
+    print(f"\nerrors below 0.8: {warned} of {errors}")
+    assert warned >= 6 and errors <= 16
