@@ -530,12 +530,57 @@ class QuoteStore:
             found.extend(quotes[: wanted - len(found)])
         return total, found
 
-    def quote_tables(self) -> Iterator[pa.Table]:
-        """Yield every quote, one row group at a time, with its ``feature_id``."""
+    def filtered_quotes(
+        self,
+        feature_ids: Iterable[str] | None = None,
+        filters: QuoteFilter | None = None,
+        themed: Iterable[str] | None = None,
+    ) -> Iterator[tuple[str, list[dict]]]:
+        """Yield (feature id, quotes) of ``feature_ids`` (None: all) that pass ``filters``, the
+        theme filter only for the features in ``themed`` (None: all), reading the quotes file
+        one row group at a time; a feature's quotes come in their order, maybe in parts."""
+        wanted = None if feature_ids is None else pa.array(sorted(set(feature_ids)), pa.string())
+        themed_set = None if themed is None else pa.array(sorted(set(themed)), pa.string())
+        plain = replace(filters, themes=None) if filters else None
         for group in range(self._quotes.num_row_groups):
             with self._lock:
                 table = self._quotes.read_row_group(group)
-            yield table
+            if wanted is not None:
+                table = table.filter(pc.is_in(table["feature_id"], value_set=wanted))
+            if filters and filters.themes is not None:
+                mask = quote_mask(table, filters)
+                if themed_set is not None:
+                    unthemed = pc.invert(pc.is_in(table["feature_id"], value_set=themed_set))
+                    mask = pc.or_(mask, pc.and_(unthemed, quote_mask(table, plain)))
+                table = table.filter(mask)
+            elif plain:
+                table = table.filter(quote_mask(table, plain))
+            if not table.num_rows:
+                continue
+            ids = table["feature_id"].to_pylist()
+            quotes = table.select(list(QUOTE_COLUMNS)).to_pylist()
+            start = 0
+            for end in range(1, len(ids) + 1):
+                if end == len(ids) or ids[end] != ids[start]:
+                    yield ids[start], quotes[start:end]
+                    start = end
+
+    def geojson_text(self, extra: Iterable[dict] = ()) -> str:
+        """Return the whole index with its quotes as ``index.geojson_text`` writes it (the
+        features' quotes where their ``quote_count`` stands), ``extra`` features appended."""
+        quoted: dict[str, list[str]] = {}
+        for feature_id, quotes in self.filtered_quotes():
+            quoted.setdefault(feature_id, []).extend(map(_json, quotes))
+        texts = []
+        for feature in self.features:
+            properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
+                          else _SLOT) for k, v in feature["properties"].items()}  # fmt: skip
+            text = _json({**feature, "properties": properties})
+            texts.append(text.replace(
+                f'"{_SLOT}"', "[" + ",".join(quoted.pop(feature["id"], ())) + "]", 1))
+        texts += map(_json, extra)
+        head, tail = _json({**self.collection, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
+        return head + ",".join(texts) + tail
 
     def mentions_csv_parts(self) -> Iterator[bytes]:
         """Yield the mentions CSV (``index.mentions_csv``) as UTF-8 parts: the header, then
@@ -575,6 +620,13 @@ def quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
         hit[parents.to_numpy()[flat.to_numpy(zero_copy_only=False)]] = True
         mask = pc.and_(mask, pa.array(hit))
     return pc.fill_null(mask, False)
+
+
+_SLOT = "\ue000kzgeo-quotes\ue000"  # where a feature's quotes go in ``geojson_text``
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _articles(table: pa.Table) -> tuple:
