@@ -566,21 +566,10 @@ class QuoteStore:
                     start = end
 
     def geojson_text(self, extra: Iterable[dict] = ()) -> str:
-        """Return the whole index with its quotes as ``index.geojson_text`` writes it (the
-        features' quotes where their ``quote_count`` stands), ``extra`` features appended."""
-        quoted: dict[str, list[str]] = {}
-        for feature_id, quotes in self.filtered_quotes():
-            quoted.setdefault(feature_id, []).extend(map(_json, quotes))
-        texts = []
-        for feature in self.features:
-            properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
-                          else _SLOT) for k, v in feature["properties"].items()}  # fmt: skip
-            text = _json({**feature, "properties": properties})
-            texts.append(text.replace(
-                f'"{_SLOT}"', "[" + ",".join(quoted.pop(feature["id"], ())) + "]", 1))
-        texts += map(_json, extra)
-        head, tail = _json({**self.collection, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
-        return head + ",".join(texts) + tail
+        """Return the whole index with its quotes as ``index.geojson_text`` writes it, ``extra``
+        features (with their quotes) appended."""
+        return geojson_with_quotes(self.collection, [*self.features, *extra],
+                                   self.filtered_quotes())  # fmt: skip
 
     def mentions_csv_parts(self) -> Iterator[bytes]:
         """Yield the mentions CSV (``index.mentions_csv``) as UTF-8 parts: the header, then
@@ -620,6 +609,30 @@ def quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
         hit[parents.to_numpy()[flat.to_numpy(zero_copy_only=False)]] = True
         mask = pc.and_(mask, pa.array(hit))
     return pc.fill_null(mask, False)
+
+
+def geojson_with_quotes(
+    head: Mapping[str, Any], features: Iterable[dict], stored: Iterable[tuple[str, list[dict]]]
+) -> str:
+    """Return a FeatureCollection (``head``'s other members) as ``index.geojson_text`` writes
+    it, each feature without quotes given those ``stored`` yields for its id (where its
+    ``quote_count`` stands; ``theme_counts`` dropped); a feature with quotes is kept as it is."""
+    quoted: dict[str, list[str]] = {}
+    for feature_id, quotes in stored:
+        quoted.setdefault(feature_id, []).extend(map(_json, quotes))
+    texts = []
+    for feature in features:
+        if "quotes" in feature["properties"]:
+            texts.append(_json(feature))
+            continue
+        properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
+                      else _SLOT) for k, v in feature["properties"].items()
+                      if k != "theme_counts"}  # fmt: skip
+        text = _json({**feature, "properties": properties})
+        texts.append(text.replace(
+            f'"{_SLOT}"', "[" + ",".join(quoted.pop(feature["id"], ())) + "]", 1))
+    head_text, tail = _json({**head, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
+    return head_text + ",".join(texts) + tail
 
 
 _SLOT = "\ue000kzgeo-quotes\ue000"  # where a feature's quotes go in ``geojson_text``

@@ -13,7 +13,7 @@ from kzgeo import dashboard, mapview
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.dashboard import ViewState
 from kzgeo.index import geojson_text, index_corpus, mentions_csv
-from kzgeo.quotestore import build_store
+from kzgeo.quotestore import build_store, geojson_with_quotes
 from kzgeo.themes import THEME_IDS
 
 
@@ -83,6 +83,10 @@ def test_the_map_counts_colours_lists_and_timeline_equal_the_in_memory_index(
             assert dashboard.month_series(one) == dashboard.mentions_by_month(top[:1])
         stream = store.filtered_quotes(shown, dashboard.quote_filter(state), themed)
         assert dashboard.quotes_csv(stored, stream) == dashboard.quotes_csv(memory)
+        stream = store.filtered_quotes(shown, dashboard.quote_filter(state), themed)
+        view = {"type": "FeatureCollection"}
+        assert geojson_with_quotes(view, stored, stream) == geojson_text(
+            {**view, "features": memory})
     assert len(counted(store, ViewState(themes=("energy",)))) < len(counted(store, ViewState()))
 
 
