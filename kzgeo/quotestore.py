@@ -297,7 +297,9 @@ class QuoteStore:
         self.outlets, outlet = _codes(facets["outlet"])
         raw = facets["themes_mask"].to_numpy().astype(np.int64)
         self._masks, mask_code = np.unique(raw, return_inverse=True)  # the theme sets that occur
-        self._width = max(1, len(self._masks))
+        if not len(self._masks):  # no quotes at all
+            self._masks = np.zeros(1, np.int64)
+        self._width = len(self._masks)
         self._key = (feature.astype(np.int64) * self._width + mask_code).astype(np.int64)
         self._n = facets["quotes"].to_numpy().astype(np.int32)
         self._first = facets["first_row"].to_numpy().astype(np.int64)
@@ -667,8 +669,11 @@ def build_store(
     (``index.inputs_hash``); otherwise the corpus is indexed (or ``index``, a ``CorpusIndex``
     already built from it, is used) and the store replaced as a whole.
     """
+    from kzgeo.corpus import load_corpus
     from kzgeo.index import index_corpus, inputs_hash
 
+    if not Path(corpus_folder).is_dir():
+        load_corpus(Path(corpus_folder))  # raises CorpusError naming the folder
     key = inputs_hash(Path(corpus_folder))
     path = store_path(corpus_folder, store_dir)
     if not rebuild and index is None:
