@@ -27,7 +27,7 @@ from kzgeo.dashboard import ViewState
 from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
 from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
-from kzgeo.quotestore import QuoteStore, StoreError, build_store, geojson_with_quotes
+from kzgeo.quotestore import QuoteStore, StoreError, geojson_with_quotes, serve_store
 from kzgeo.store import (
     DATABASE_ENV_VAR,
     CollectionError,
@@ -53,7 +53,7 @@ CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, 
 def cached_index(folder: str, signature: str) -> QuoteStore:
     """Return the corpus' quote store (built if missing or stale), shared by every session:
     features and per-place counts in memory, quotes read per click."""
-    index = build_store(Path(folder))[0]
+    index = serve_store(Path(folder))
     keep_for_good()
     return index
 

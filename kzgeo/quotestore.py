@@ -690,3 +690,15 @@ def build_store(
     write_store(built.collection, path, key, articles, built.corpus.warnings,
                 mentions_table(built.parsed, articles))
     return QuoteStore.open(path), True
+
+
+def serve_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:
+    """Return the quote store the app serves ``corpus_folder`` from (``build_store``); when the
+    build folder cannot be written to, one built in a temporary folder, with a warning."""
+    try:
+        return build_store(corpus_folder, store_dir=store_dir)[0]
+    except OSError as error:
+        store = build_store(corpus_folder, store_dir=Path(tempfile.mkdtemp(prefix="kzgeo-")))[0]
+        note = f"the index could not be saved ({error}); each new server process rebuilds it"
+        store.warnings = (*store.warnings, note)
+        return store

@@ -13,7 +13,7 @@ from kzgeo import dashboard, mapview
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.dashboard import ViewState
 from kzgeo.index import geojson_text, index_corpus, mentions_csv
-from kzgeo.quotestore import build_store, geojson_with_quotes
+from kzgeo.quotestore import build_store, geojson_with_quotes, serve_store
 from kzgeo.themes import THEME_IDS
 
 
@@ -125,3 +125,13 @@ def test_downloads_articles_and_warnings_come_from_the_store(index, store):
         dataclasses.replace(a, text="") for a in index.corpus.articles)
     assert store.warnings == index.corpus.warnings
     assert set(THEME_IDS) >= {t for f in store.features for t in f["properties"]["themes"]}
+
+
+def test_a_build_folder_that_cannot_be_written_serves_from_a_temporary_store(tmp_path, index):
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the store folder should be")
+    store = serve_store(DEFAULT_CORPUS_DIR, store_dir=blocked / "store")
+    assert "could not be saved" in store.warnings[-1]
+    assert store.quote_counts() == {f["id"]: len(f["properties"]["quotes"])
+                                    for f in index.collection["features"]
+                                    if f["properties"]["quotes"]}  # fmt: skip
