@@ -246,6 +246,16 @@ OTHER_MASK = theme_mask(["other"])  # what a quote without a theme word counts a
 NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 
 
+FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
+                 "first_row", "last_row")  # what serving reads of facets.parquet  # fmt: skip
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    """Return integers as int32 when they fit (half the memory), else as int64."""
+    fits = not len(values) or int(values.max()) < np.iinfo(np.int32).max
+    return values.astype(np.int32 if fits else np.int64)
+
+
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
     """Return a column's distinct values (in order of first appearance) and each row's code."""
     if pa.types.is_dictionary(column.type):
@@ -272,7 +282,8 @@ class QuoteStore:
                 raise StoreError(f"the quote store {self.folder} has another format")
             self.collection: dict = json.loads(
                 (self.folder / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.read_table(self.folder / "facets.parquet"))
+            self._load_facets(pq.read_table(self.folder / "facets.parquet",
+                                            columns=list(FACET_COLUMNS)))
             self._quotes = pq.ParquetFile(self.folder / "quotes.parquet", memory_map=True)
             articles = self.folder / "articles.parquet"
             self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
@@ -300,10 +311,10 @@ class QuoteStore:
         if not len(self._masks):  # no quotes at all
             self._masks = np.zeros(1, np.int64)
         self._width = len(self._masks)
-        self._key = (feature.astype(np.int64) * self._width + mask_code).astype(np.int64)
+        self._key = _small(feature.astype(np.int64) * self._width + mask_code)
         self._n = facets["quotes"].to_numpy().astype(np.int32)
-        self._first = facets["first_row"].to_numpy().astype(np.int64)
-        self._last = facets["last_row"].to_numpy().astype(np.int64)
+        self._first = _small(facets["first_row"].to_numpy())
+        self._last = _small(facets["last_row"].to_numpy())
         days = pc.fill_null(pc.cast(facets["date"], pa.int32()), NO_DATE).to_numpy()
         self._art_outlet = np.zeros(len(self._article_ids), np.int32)
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
