@@ -1,18 +1,23 @@
-"""The served index as files: per-place aggregates in memory, quotes on disk, read per click.
+"""The served index as files: per-place counts in memory, quotes on disk, read per click.
 
 An index (``index.build_index``'s FeatureCollection) is written as a folder:
 
-- ``features.geojson``: every feature without its quotes (``quote_count`` instead), what the
-  map draws; it grows with the places, not with the quotes;
-- ``facets.parquet``: one row per (feature, article) with the article's outlet and date and the
-  number of quotes, in all and per theme: what the map's counts and the filters need;
+- ``features.geojson``: every feature without its quotes (``quote_count`` where they stood),
+  what the map draws; it grows with the places, not with the quotes;
+- ``facets.parquet``: one row per (feature, article, set of themes) with the article's outlet
+  and date, the number of such quotes (in all and per theme), the themes as bits and the rows
+  of the first and last of them in ``quotes.parquet``: what the map's counts, the filters, the
+  timeline and the panel's pages need;
 - ``quotes.parquet``: every quote, sorted by feature id (a feature's quotes in their order),
   in row groups of ``ROW_GROUP_ROWS``; ``offsets`` in ``store.json`` give each feature's first
-  row and count, so ``quotes_of`` reads only the row groups that hold that feature's quotes.
+  row and count;
+- ``articles.parquet`` (the articles' metadata), ``mentions.parquet`` (every resolved mention,
+  for the mentions CSV) and the corpus' load warnings in ``store.json``.
 
-``QuoteStore.open`` keeps features, offsets and facets in memory and reads quotes on demand
-(``quotes_of``). ``tests/test_quotestore.py`` checks it gives the same places and quotes as
-the in-memory index.
+``QuoteStore.open`` keeps the features and the facets (as compact numpy arrays) in memory and
+reads quotes on demand: ``page`` reads the panel's page of one feature, ``filtered_quotes``
+streams them for a download. ``tests/test_quotestore.py`` and ``tests/test_store_views.py``
+check it gives the same places, quotes, counts and views as the in-memory index.
 """
 
 from __future__ import annotations
