@@ -46,6 +46,7 @@ TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
 ALL = ""  # the "no filter" choice of a select box
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
+SIGNATURE_TTL_S = 5  # a corpus edit is seen by the next run after this many seconds
 CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
 
 
@@ -56,6 +57,14 @@ def cached_index(folder: str, signature: str) -> QuoteStore:
     index = serve_store(Path(folder))
     keep_for_good()
     return index
+
+
+@st.cache_data(ttl=SIGNATURE_TTL_S, max_entries=4, show_spinner=False)
+def cached_signature(folder: str, stamp: tuple) -> str:
+    """Return the corpus folder's signature (``dashboard.folder_signature``), taken again when
+    its ``stamp`` changes (a file added or removed, the manifest edited) and at least every
+    SIGNATURE_TTL_S seconds: a rerun does not stat every file of a large archive."""
+    return dashboard.folder_signature(Path(folder))
 
 
 @st.cache_resource(max_entries=4)
@@ -481,7 +490,7 @@ def main() -> None:
                  "articles happen and what the sources actually say: click a place, pipeline, "
                  "border or country.</p>")  # fmt: skip
     folder = config.corpus_dir()
-    signature = dashboard.folder_signature(folder)
+    signature = cached_signature(str(folder), dashboard.folder_stamp(folder))
     st.session_state["index_key"] = (str(folder), signature)
     try:
         index = cached_index(str(folder), signature)

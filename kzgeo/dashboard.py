@@ -1090,6 +1090,23 @@ def folder_signature(folder: Path) -> str:
     return hashlib.sha256("\n".join(listing).encode()).hexdigest()
 
 
+def folder_stamp(folder: Path) -> tuple:
+    """Return what two stats tell of a folder: its own and its manifest's size and time (a
+    file added, removed or renamed, or the manifest edited, changes it).
+
+    >>> folder_stamp(Path("no-such-folder"))
+    ()
+    """
+    stamps = []
+    for path in (Path(folder), Path(folder) / "manifest.toml"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        stamps += [stat.st_size, stat.st_mtime_ns]
+    return tuple(stamps)
+
+
 def state_of(filters: tuple) -> ViewState:
     """Return the view state of a ``filter_key``: (themes, article, outlet, from, to)."""
     themes, article, outlet, date_from, date_to = filters

@@ -23,6 +23,7 @@ check it gives the same places, quotes, counts and views as the in-memory index.
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -264,6 +265,9 @@ def _small(values: np.ndarray) -> np.ndarray:
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
     """Return a column's distinct values (in order of first appearance) and each row's code."""
     if pa.types.is_dictionary(column.type):
+        if column.num_chunks == 1:  # as written: the dictionary in order of first appearance
+            chunk = column.chunk(0)
+            return chunk.dictionary.to_pylist(), chunk.indices.to_numpy(zero_copy_only=False)
         column = pc.cast(column, column.type.value_type)
     encoded = column.combine_chunks().dictionary_encode()
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
@@ -307,6 +311,8 @@ class QuoteStore:
 
     def _load_facets(self, facets: pa.Table) -> None:
         self._ids, feature = _codes(facets["feature_id"])  # rows are sorted by feature id
+        if len(feature) and (np.diff(feature) < 0).any():  # codes not in the rows' order
+            self._ids, feature = _codes(pc.cast(facets["feature_id"], pa.string()))
         self._position = {fid: i for i, fid in enumerate(self._ids)}
         self._article_ids, self._art = _codes(facets["article_id"])
         self._article_position = {a: i for i, a in enumerate(self._article_ids)}
@@ -325,6 +331,11 @@ class QuoteStore:
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
         self._art_outlet[self._art] = outlet
         self._art_day[self._art] = days
+        dated = self._art_day != NO_DATE
+        months = self._art_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        first = int(months[dated].min()) if dated.any() else 0
+        self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
+        self._first_month = np.datetime64("1970-01", "M") + first
         self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
 
     @classmethod
@@ -425,18 +436,10 @@ class QuoteStore:
         (undated articles left out, months without quotes too)."""
         wanted = self._themed(feature_ids)
         weights = self._row_weights(filters, themed) * wanted[self._key // self._width]
-        day = self._art_day[self._art]
-        weights = weights * (day != NO_DATE)
-        counts: Counter = Counter()
-        dated = np.flatnonzero(weights)
-        if not len(dated):
-            return {}
-        months = np.array(day[dated], "datetime64[D]").astype("datetime64[M]")
-        values, sums = np.unique(months, return_inverse=True)
-        totals = np.bincount(sums, weights=weights[dated])
-        for month, total in zip(values, totals, strict=True):
-            counts[str(month)] += int(total)
-        return dict(counts)
+        month = self._art_month[self._art]
+        dated = month >= 0
+        totals = np.bincount(month[dated], weights=weights[dated]).astype(np.int64)
+        return {str(self._first_month + int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
 
     def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
         """Return one feature's quotes counted in all and by theme, outlet, article and month
@@ -708,13 +711,54 @@ def build_store(
     return QuoteStore.open(path), True
 
 
+QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was served under
+
+
+def quick_signature(corpus_folder: Path) -> str:
+    """Return a digest of the names, sizes and modification times of what an index is built
+    from (``index.inputs_hash`` hashes their contents): the corpus folder's files, the geodata,
+    the gazetteer's data and kzgeo's code and data."""
+    from kzgeo.config import GEODATA_DIR
+    from kzgeo.gazetteer import _data_files
+    from kzgeo.index import index_code
+
+    folder = Path(corpus_folder)
+    paths = [*(p for p in folder.iterdir() if p.is_file()), *GEODATA_DIR.glob("*.geojson"),
+             *_data_files(), *index_code()]  # fmt: skip
+    h = hashlib.sha256(f"format={STORE_FORMAT}".encode())
+    for path in sorted(paths):
+        stat = path.stat()
+        h.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:20]
+
+
 def serve_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:
-    """Return the quote store the app serves ``corpus_folder`` from (``build_store``); when the
-    build folder cannot be written to, one built in a temporary folder, with a warning."""
+    """Return the quote store the app serves ``corpus_folder`` from.
+
+    A store served before under the same ``quick_signature`` (no file added, removed, resized
+    or touched since) is opened without hashing the corpus; otherwise ``build_store`` checks
+    its key (and builds it when stale). When the build folder cannot be written to, the store
+    is built in a temporary folder, with a warning.
+    """
+    from kzgeo.files import write_atomic
+
+    path = store_path(corpus_folder, store_dir)
+    quick = quick_signature(corpus_folder) if Path(corpus_folder).is_dir() else ""
     try:
-        return build_store(corpus_folder, store_dir=store_dir)[0]
+        seen = json.loads((path / QUICK_FILE).read_text(encoding="utf-8"))
+        if quick and seen.get("signature") == quick:
+            store = QuoteStore.open(path)
+            if store.key == seen.get("key"):
+                return store
+    except (OSError, ValueError, AttributeError, StoreError):
+        pass
+    try:
+        store = build_store(corpus_folder, store_dir=store_dir)[0]
     except OSError as error:
         store = build_store(corpus_folder, store_dir=Path(tempfile.mkdtemp(prefix="kzgeo-")))[0]
         note = f"the index could not be saved ({error}); each new server process rebuilds it"
         store.warnings = (*store.warnings, note)
         return store
+    with contextlib.suppress(OSError):
+        write_atomic(path / QUICK_FILE, json.dumps({"signature": quick, "key": store.key}))
+    return store

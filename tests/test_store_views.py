@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import shutil
 from collections import Counter
 
 import pytest
@@ -13,7 +15,13 @@ from kzgeo import dashboard, mapview
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.dashboard import ViewState
 from kzgeo.index import geojson_text, index_corpus, mentions_csv
-from kzgeo.quotestore import build_store, geojson_with_quotes, serve_store
+from kzgeo.quotestore import (
+    QUICK_FILE,
+    build_store,
+    geojson_with_quotes,
+    quick_signature,
+    serve_store,
+)
 from kzgeo.themes import THEME_IDS
 
 
@@ -135,3 +143,18 @@ def test_a_build_folder_that_cannot_be_written_serves_from_a_temporary_store(tmp
     assert store.quote_counts() == {f["id"]: len(f["properties"]["quotes"])
                                     for f in index.collection["features"]
                                     if f["properties"]["quotes"]}  # fmt: skip
+
+
+def test_a_served_store_is_reopened_until_a_corpus_file_changes(tmp_path):
+    corpus = tmp_path / "corpus"
+    shutil.copytree(DEFAULT_CORPUS_DIR, corpus)
+    first = serve_store(corpus, tmp_path / "store")
+    seen = json.loads((first.folder / QUICK_FILE).read_text(encoding="utf-8"))
+    assert seen == {"signature": quick_signature(corpus), "key": first.key}
+    assert serve_store(corpus, tmp_path / "store").key == first.key
+    article = sorted(corpus.glob("*.txt"))[0]
+    article.write_text(article.read_text(encoding="utf-8") + "\n\nAstana wächst weiter.\n",
+                       encoding="utf-8")
+    changed = serve_store(corpus, tmp_path / "store")
+    assert changed.key != first.key
+    assert changed.quote_counts()["astana"] == first.quote_counts()["astana"] + 1
