@@ -54,7 +54,7 @@ CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, 
 def cached_index(folder: str, signature: str) -> QuoteStore:
     """Return the corpus' quote store (built if missing or stale), shared by every session:
     features and per-place counts in memory, quotes read per click."""
-    index = serve_store(Path(folder))
+    index = serve_store(Path(folder), corpus_digest=signature)
     keep_for_good()
     return index
 

@@ -264,11 +264,12 @@ def _small(values: np.ndarray) -> np.ndarray:
 
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
     """Return a column's distinct values (in order of first appearance) and each row's code."""
-    if pa.types.is_dictionary(column.type):
-        if column.num_chunks == 1:  # as written: the dictionary in order of first appearance
-            chunk = column.chunk(0)
-            return chunk.dictionary.to_pylist(), chunk.indices.to_numpy(zero_copy_only=False)
-        column = pc.cast(column, column.type.value_type)
+    if pa.types.is_dictionary(column.type):  # as read: a dictionary per row group
+        column = column.unify_dictionaries()  # the first's, then new values in their order
+        if not column.num_chunks:
+            return [], np.zeros(0, np.int32)
+        indices = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in column.chunks]
+        return column.chunk(0).dictionary.to_pylist(), np.concatenate(indices)
     encoded = column.combine_chunks().dictionary_encode()
     return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
 
@@ -714,25 +715,28 @@ def build_store(
 QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was served under
 
 
-def quick_signature(corpus_folder: Path) -> str:
+def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> str:
     """Return a digest of the names, sizes and modification times of what an index is built
-    from (``index.inputs_hash`` hashes their contents): the corpus folder's files, the geodata,
-    the gazetteer's data and kzgeo's code and data."""
+    from (``index.inputs_hash`` hashes their contents): the corpus folder's files (or
+    ``corpus_digest``, such a digest of them taken by the caller), the geodata, the gazetteer's
+    data and kzgeo's code and data."""
     from kzgeo.config import GEODATA_DIR
     from kzgeo.gazetteer import _data_files
     from kzgeo.index import index_code
 
-    folder = Path(corpus_folder)
-    paths = [*(p for p in folder.iterdir() if p.is_file()), *GEODATA_DIR.glob("*.geojson"),
-             *_data_files(), *index_code()]  # fmt: skip
-    h = hashlib.sha256(f"format={STORE_FORMAT}".encode())
-    for path in sorted(paths):
-        stat = path.stat()
+    listing = [] if corpus_digest else [
+        (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code()]
+    listing += [(str(path), path.stat()) for path in others]
+    h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
+    for path, stat in sorted(listing, key=lambda item: item[0]):
         h.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
     return h.hexdigest()[:20]
 
 
-def serve_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:
+def serve_store(
+    corpus_folder: Path, store_dir: Path | None = None, corpus_digest: str | None = None
+) -> QuoteStore:
     """Return the quote store the app serves ``corpus_folder`` from.
 
     A store served before under the same ``quick_signature`` (no file added, removed, resized
@@ -743,7 +747,8 @@ def serve_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStor
     from kzgeo.files import write_atomic
 
     path = store_path(corpus_folder, store_dir)
-    quick = quick_signature(corpus_folder) if Path(corpus_folder).is_dir() else ""
+    folder_ok = Path(corpus_folder).is_dir()
+    quick = quick_signature(corpus_folder, corpus_digest) if folder_ok else ""
     try:
         seen = json.loads((path / QUICK_FILE).read_text(encoding="utf-8"))
         if quick and seen.get("signature") == quick:
