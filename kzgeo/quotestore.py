@@ -249,6 +249,7 @@ class StoreError(RuntimeError):
 
 MASK_BITS = np.array([[m >> b & 1 for b in range(len(THEME_IDS))] for m in range(256)], np.int64)
 OTHER_MASK = theme_mask(["other"])  # what a quote without a theme word counts as in filters
+FEW_FEATURES = 64  # ``months`` of at most this many features reads only their rows
 NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 
 
@@ -435,9 +436,16 @@ class QuoteStore:
     ) -> dict[str, int]:
         """Return quotes per month (``YYYY-MM``) of ``feature_ids`` that pass ``filters``
         (undated articles left out, months without quotes too)."""
-        wanted = self._themed(feature_ids)
-        weights = self._row_weights(filters, themed) * wanted[self._key // self._width]
-        month = self._art_month[self._art]
+        positions = sorted({self._position[i] for i in feature_ids if i in self._position})
+        if len(positions) <= FEW_FEATURES:  # a selection: only its rows
+            rows: Any = np.concatenate([np.arange(self._starts[p], self._starts[p + 1])
+                                        for p in positions] or [np.zeros(0, np.int64)])
+            weights = self._row_weights(filters, themed, rows)
+        else:
+            rows = slice(None)
+            wanted = self._themed(feature_ids)
+            weights = self._row_weights(filters, themed) * wanted[self._key // self._width]
+        month = self._art_month[self._art[rows]]
         dated = month >= 0
         totals = np.bincount(month[dated], weights=weights[dated]).astype(np.int64)
         return {str(self._first_month + int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
