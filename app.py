@@ -23,10 +23,10 @@ from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
 from kzgeo.credits import credits_markdown
 from kzgeo.dashboard import ViewState
-from kzgeo.index import ServedIndex, geojson_text, served_index
 from kzgeo.ingest import LANGUAGES
 from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
+from kzgeo.quotestore import QuoteStore, StoreError, geojson_with_quotes, serve_store
 from kzgeo.store import CollectionView, Store, app_store, view_collection
 from kzgeo.themes import THEME_IDS, THEMES
 
@@ -34,23 +34,35 @@ TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
 ALL = ""  # the "no filter" choice of a select box
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
+SIGNATURE_TTL_S = 5  # a corpus edit is seen by the next run after this many seconds
 CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
 
 
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
-def cached_index(folder: str, signature: str) -> ServedIndex:
-    """Return the corpus' served index, shared by every session (never mutated)."""
-    index = served_index(Path(folder))[0]
+def cached_index(folder: str, signature: str) -> QuoteStore:
+    """Return the corpus' quote store (built if missing or stale), shared by every session:
+    features and per-place counts in memory, quotes read per click."""
+    index = serve_store(Path(folder), corpus_digest=signature)
     keep_for_good()
     return index
 
 
+@st.cache_data(ttl=SIGNATURE_TTL_S, max_entries=4, show_spinner=False)
+def cached_signature(folder: str, stamp: tuple) -> str:
+    """Return the corpus folder's signature (``dashboard.folder_signature``), taken again when
+    its ``stamp`` changes (a file added or removed, the manifest edited) and at least every
+    SIGNATURE_TTL_S seconds: a rerun does not stat every file of a large archive."""
+    return dashboard.folder_signature(Path(folder))
+
+
 @st.cache_resource(max_entries=4)
-def cached_catalogue(folder: str, signature: str) -> tuple[dashboard.Catalogue, dict]:
-    """Return the valid ids of the index for URL checks, and the countries' names."""
+def cached_catalogue(folder: str, signature: str) -> tuple[dashboard.Catalogue, dict, list]:
+    """Return the valid ids of the index for URL checks, the countries' names and the ids of
+    the features the theme filter narrows (``dashboard.themed_ids``)."""
     index = cached_index(folder, signature)
-    names = dashboard.country_names(index.collection["features"])
-    return dashboard.catalogue_of(index.collection, index.articles), names
+    names = dashboard.country_names(index.features)
+    themed = frozenset(dashboard.themed_ids(index.features))
+    return dashboard.catalogue_of(index.collection, index.articles), names, themed
 
 
 @st.cache_resource(show_spinner="Loading the gazetteer …")
@@ -66,9 +78,11 @@ def cached_gazetteer():
 @st.cache_resource(max_entries=32, show_spinner=False)
 def cached_visible(folder: str, signature: str, filters: tuple) -> tuple[tuple, dict]:
     """Return the visible features and their marker colours for one ``filter_key``."""
-    features = cached_index(folder, signature).collection["features"]
-    catalogue = cached_catalogue(folder, signature)[0]
-    visible = dashboard.filter_features(features, dashboard.state_of(filters), catalogue)
+    index = cached_index(folder, signature)
+    state = dashboard.state_of(filters)
+    themed = cached_catalogue(folder, signature)[2]
+    tallies = index.tallies(dashboard.quote_filter(state), themed)
+    visible = dashboard.filter_counted(index.features, state, tallies)
     return tuple(visible), mapview.marker_colours(visible)
 
 
@@ -84,8 +98,12 @@ def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asse
 def cached_months(folder: str, signature: str, filters: tuple, place: str | None) -> tuple:
     """Return quotes per month of the selected feature (else of the map), and which it is."""
     visible, _ = cached_visible(folder, signature, filters)
-    chosen = [f for f in visible if f["id"] == place]
-    return dashboard.mentions_by_month(chosen or visible), bool(chosen)
+    chosen = [f["id"] for f in visible if f["id"] == place]
+    shown = chosen or [f["id"] for f in visible if not f["properties"].get("off_theme")]
+    themed = cached_catalogue(folder, signature)[2]
+    months = cached_index(folder, signature).months(
+        shown, dashboard.quote_filter(dashboard.state_of(filters)), themed)
+    return dashboard.month_series(months), bool(chosen)
 
 
 def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt.date]) -> None:
@@ -131,7 +149,10 @@ def cached_store() -> Store:
 
 @st.cache_resource(max_entries=16, show_spinner="Mapping the collection's articles …")
 def cached_collection_features(folder: str, signature: str, key: tuple, _articles: tuple) -> tuple:
-    """Return the places of a collection's articles (``key``: their ids and texts' hashes)."""
+    """Return the places of a collection's articles (``key``: their ids and texts' hashes); the
+    gazetteer is loaded only when there are articles to geoparse."""
+    if not _articles:
+        return ()
     index = cached_index(folder, signature)
     return tuple(dashboard.collection_features(_articles, cached_gazetteer(), index.collection))
 
@@ -238,13 +259,12 @@ def show_legend(visible: tuple, colours: dict) -> None:
     ui.show_html(mapview.legend_html(rows))
 
 
-def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict,
+def show_panel(index: QuoteStore, state: ViewState, visible: tuple, names: dict,
                added: tuple, articles: list) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
-    feature, hidden = dashboard.find_feature(
-        state.place, visible, [*index.collection["features"], *added])
+    feature, hidden = dashboard.find_feature(state.place, visible, [*index.features, *added])
     if feature is not None and feature["properties"].get("off_theme"):
-        feature, hidden = index.feature(feature["id"]), True
+        feature, hidden = index.feature(feature["id"]), True  # its quotes in full
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
@@ -264,27 +284,42 @@ def show_panel(index: ServedIndex, state: ViewState, visible: tuple, names: dict
     rows = dashboard.attribute_rows(p, names)
     if rows:
         ui.show_html(dashboard.attributes_html(rows, f"About this {p['kind']}"))
-    quotes = p["quotes"]
-    if not quotes and not hidden:
+    count = dashboard.quote_count(p)
+    if not count and not hidden:
         st.info(f"{dashboard.CONTEXT_NOTE} Drawn as context: {mark.reason}.")
         return
     filtered = " matching the filters" if dashboard.filters_quotes(state) else ""
-    st.markdown(f"**{len(quotes):,} quote{'s' * (len(quotes) != 1)}{filtered}**")
-    show_quotes(feature["id"], quotes, {a.id: a.language for a in articles})
+    st.markdown(f"**{count:,} quote{'s' * (count != 1)}{filtered}**")
+    filters = None if hidden else dashboard.quote_filter(state)
+    if filters and feature["id"] not in cached_catalogue(*index_key())[2]:
+        filters = replace(filters, themes=None)  # the theme filter narrows places only
+    show_quotes(index, feature, filters, {a.id: a.language for a in articles})
 
 
-def show_quotes(feature_id: str, quotes: list, languages: dict) -> None:
-    """Show the quotes by article, newest first, a page at a time (a button shows more)."""
+def index_key() -> tuple[str, str]:
+    """Return the (folder, signature) the session's index is cached by."""
+    return st.session_state["index_key"]
+
+
+def show_quotes(index: QuoteStore, feature: dict, filters, languages: dict) -> None:
+    """Show the quotes by article, newest first, a page at a time (a button shows more); a
+    page of a corpus feature is read from the quote store."""
+    feature_id = feature["id"]
     shown_key = f"shown-{feature_id}"
     limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
-    groups = dashboard.first_quotes(dashboard.group_quotes(quotes), limit)
+    if "quotes" in feature["properties"]:  # an added article's place: its quotes are here
+        quotes = feature["properties"]["quotes"]
+        total, page = len(quotes), quotes
+    else:
+        total, page = index.page(feature_id, filters, limit)
+    groups = dashboard.first_quotes(dashboard.group_quotes(page), limit)
     ui.show_html("".join(
         dashboard.article_group_html(first, group, languages.get(first["article_id"]) or "de")
         for first, group in groups
     ))  # fmt: skip
-    if len(quotes) > limit:
-        more = min(dashboard.QUOTES_PER_PAGE, len(quotes) - limit)
-        st.caption(f"Showing {limit} of {len(quotes)} quotes.")
+    if total > limit:
+        more = min(dashboard.QUOTES_PER_PAGE, total - limit)
+        st.caption(f"Showing {limit} of {total} quotes.")
         if st.button(f"Show {more} more", key=f"more-{feature_id}"):
             st.session_state[shown_key] = limit + more
             st.rerun()
@@ -303,12 +338,12 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
             label = "Switch every theme on" if name == "themes" else f"Clear the {name} filter"
             st.button(label, key=f"clear-{name}", on_click=clear_filter, args=(name, dates))
     else:
-        shown = sum(1 for f in visible if f["properties"]["quotes"])
+        shown = sum(1 for f in visible if dashboard.quote_count(f["properties"]))
         st.write(f"{shown:,} places and features with quotes are shown. Click, tap or find one "
                  "to read every sentence that names it.")  # fmt: skip
         st.markdown("**Most mentioned**")
         for f in top:
-            st.button(f"{f['properties']['name']} · {len(f['properties']['quotes']):,}",
+            st.button(f"{f['properties']['name']} · {dashboard.quote_count(f['properties']):,}",
                       key=f"top-{f['id']}", on_click=select, args=(f["id"],))  # fmt: skip
     st.subheader(f"Articles ({len(articles)})")
     arrivals = freshness.corpus_arrivals(config.corpus_dir())
@@ -330,7 +365,7 @@ def show_timeline(state: ViewState, folder: str, signature: str) -> None:
                            dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
 
 
-def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex,
+def show_share_and_export(state: ViewState, visible: tuple, index: QuoteStore,
                           added: tuple) -> None:  # fmt: skip
     """Keep the view in the URL; offer its link and downloads (each made on its click)."""
     query = dashboard.to_query(state)
@@ -345,17 +380,25 @@ def show_share_and_export(state: ViewState, visible: tuple, index: ServedIndex,
             st.caption("Edit link of your collection: it can add and remove articles. Keep it "
                        "to yourself; share the view link above.")  # fmt: skip
             st.code(ui.page_url() + "?" + urlencode(edit), language=None)
-        everything = {**index.collection, "features": [*index.collection["features"], *added]}
         left, right = st.columns(2)
-        view = {"type": "FeatureCollection", "features": list(visible)}
+        view = {"type": "FeatureCollection"}
+        themed = cached_catalogue(*index_key())[2]
+        shown = [f["id"] for f in visible if not f["properties"].get("off_theme")]
+
+        def stream():  # the view's quotes, read from the store on a click
+            return index.filtered_quotes(shown, dashboard.quote_filter(state), themed)
+
+        def view_quotes() -> str:
+            return dashboard.quotes_csv(visible, stream())
+
         for column, label, data, name, mime in (
-            (left, "This view (GeoJSON)", lambda: geojson_text(view), "kzgeo-view.geojson",
-             "application/geo+json"),
-            (left, "This view's quotes (CSV)", lambda: dashboard.quotes_csv(visible),
-             "kzgeo-view-quotes.csv", "text/csv"),
-            (right, "Whole dataset (GeoJSON)", lambda: geojson_text(everything),
+            (left, "This view (GeoJSON)", lambda: geojson_with_quotes(view, visible, stream()),
+             "kzgeo-view.geojson", "application/geo+json"),
+            (left, "This view's quotes (CSV)", view_quotes, "kzgeo-view-quotes.csv", "text/csv"),
+            (right, "Whole dataset (GeoJSON)", lambda: index.geojson_text(added),
              "kzgeo.geojson", "application/geo+json"),
-            (right, "All mentions (CSV)", index.mentions_csv, "kzgeo-mentions.csv", "text/csv"),
+            (right, "All mentions (CSV)", lambda: b"".join(index.mentions_csv_parts()),
+             "kzgeo-mentions.csv", "text/csv"),
         ):  # fmt: skip
             column.download_button(label, data, name, mime, on_click="ignore")
 
@@ -369,10 +412,11 @@ def main() -> None:
                  "articles happen and what the sources actually say: click a place, pipeline, "
                  "border or country.</p>")  # fmt: skip
     folder = config.corpus_dir()
-    signature = dashboard.folder_signature(folder)
+    signature = cached_signature(str(folder), dashboard.folder_stamp(folder))
+    st.session_state["index_key"] = (str(folder), signature)
     try:
         index = cached_index(str(folder), signature)
-    except CorpusError as error:
+    except (CorpusError, StoreError) as error:
         st.error(f"The corpus could not be loaded: {error}. Point the environment variable "
                  f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`.")
         countries = mapview.read_geojson(config.GEODATA_DIR / "countries.geojson")
@@ -384,7 +428,7 @@ def main() -> None:
         st.warning(f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
                    + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
                                for w in index.warnings))  # fmt: skip
-    catalogue, names = cached_catalogue(str(folder), signature)
+    catalogue, names, _ = cached_catalogue(str(folder), signature)
     add_form.start(st.session_state, ui.query_params(), "initialised" not in st.session_state)
     view, added_all = collection_view(str(folder), signature)
     articles = [*index.articles, *view.articles]

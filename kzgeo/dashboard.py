@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kzgeo.dates import parse_iso
+from kzgeo.quotestore import QuoteFilter
 from kzgeo.store import is_token
 from kzgeo.themes import THEME_IDS
 
@@ -30,6 +31,7 @@ MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then co
 # Layers drawn whatever the filters say (the base map).
 BASE_LAYERS = frozenset({"countries"})
 OTHER = ("other",)  # the theme of a quote without a theme word
+PLACES = "places"  # the layer of resolved places: the theme filter narrows their quotes
 
 
 @dataclass(frozen=True)
@@ -381,6 +383,66 @@ def filter_features(features: Iterable[dict], state: ViewState, catalogue: Catal
     return visible
 
 
+def quote_filter(state: ViewState) -> QuoteFilter:
+    """Return the quote store's filter of ``state``: article, outlet, dates, and the themes
+    when not every one is on (``filter_features`` narrows places' quotes to them).
+
+    >>> quote_filter(ViewState(outlet="taz")).themes is None
+    True
+    >>> quote_filter(ViewState(themes=("energy",))).themes
+    ('energy',)
+    """
+    themes = tuple(state.themes) if set(state.themes) != set(THEME_IDS) else None
+    return QuoteFilter(state.article, state.outlet, state.date_from, state.date_to, themes)
+
+
+def themed_ids(features: Iterable[Mapping[str, Any]]) -> list[str]:
+    """Return the ids of the features whose quotes the theme filter narrows (resolved places)."""
+    return [f["id"] for f in features
+            if (f["properties"].get("base_layer") or f["properties"]["layer"]) == PLACES]
+
+
+def filter_counted(
+    features: Iterable[dict], state: ViewState, tallies: Mapping[str, tuple[int, Mapping]]
+) -> list[dict]:
+    """Return what ``filter_features`` returns, for features without quotes (a quote store's).
+
+    ``tallies`` are the store's counts under the state's filters (``QuoteStore.tallies`` with
+    ``quote_filter(state)`` and ``themed_ids``): each visible feature gets ``quote_count`` and
+    ``theme_counts`` instead of its quotes (and ``mention_count`` for places), so counts, colours,
+    lists and the chart come out as with the quotes.
+    """
+    wanted = set(state.themes)
+    narrowed = filters_quotes(state) or wanted != set(THEME_IDS)
+    visible = []
+    for feature in features:
+        properties = feature["properties"]
+        layer = properties.get("base_layer") or properties["layer"]
+        count, by_theme = tallies.get(feature["id"], (0, {}))
+        on_theme = bool(wanted & set(properties["themes"]))
+        if layer in BASE_LAYERS:
+            if not on_theme:
+                off = {**properties, "quote_count": 0, "theme_counts": {}, "off_theme": True}
+                visible.append({**feature, "properties": off})
+                continue
+        elif not on_theme or (layer == PLACES and narrowed and not count):
+            continue
+        counted = {"mention_count": count} if layer == PLACES else {}
+        visible.append({**feature, "properties": {
+            **properties, "quote_count": count, "theme_counts": dict(by_theme), **counted}})
+    return visible
+
+
+def quote_count(properties: Mapping[str, Any]) -> int:
+    """Return how many quotes a feature has: its quotes, else its ``quote_count``.
+
+    >>> quote_count({"quotes": [{}, {}]}), quote_count({"quote_count": 3}), quote_count({})
+    (2, 3, 0)
+    """
+    quotes = properties.get("quotes")
+    return len(quotes) if quotes is not None else int(properties.get("quote_count") or 0)
+
+
 def main_theme(properties: Mapping[str, Any]) -> str | None:
     """Return the theme most of a feature's quotes carry (ties by table order), else its first.
 
@@ -390,7 +452,10 @@ def main_theme(properties: Mapping[str, Any]) -> str | None:
     >>> main_theme({"quotes": [], "themes": []}) is None
     True
     """
-    counts = Counter(theme for quote in properties["quotes"] for theme in quote.get("themes", ()))
+    if "quotes" in properties:
+        counts = Counter(t for quote in properties["quotes"] for t in quote.get("themes", ()))
+    else:  # a feature of a quote store: its counts (``filter_counted``)
+        counts = Counter(properties.get("theme_counts") or {})
     if counts:
         return max(THEME_IDS, key=lambda theme: (counts[theme], -THEME_IDS.index(theme)))
     return properties["themes"][0] if properties["themes"] else None
@@ -518,21 +583,38 @@ def article_group_html(
 QUOTE_COLUMNS = ("id", "name", "kind", "article_id", "title", "outlet", "date", "surface", "text")
 
 
-def quotes_csv(features: Iterable[Mapping[str, Any]]) -> str:
-    """Return one CSV row per quote of ``features``: the feature and the sentence."""
+def quotes_csv(
+    features: Iterable[Mapping[str, Any]], stored: Iterable[tuple[str, list[Mapping]]] = ()
+) -> str:
+    """Return one CSV row per quote of ``features``: the feature and the sentence.
+
+    A feature without ``quotes`` (a quote store's) takes those ``stored`` yields for its id
+    (``QuoteStore.filtered_quotes``: (id, quotes) parts in the quotes' order).
+    """
+    features = list(features)
+    names = {f["id"]: f["properties"] for f in features}
+    parts: dict[str, list[str]] = defaultdict(list)
+    for feature_id, quotes in stored:
+        if feature_id in names:
+            parts[feature_id].append(_csv_rows(names[feature_id], quotes))
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(QUOTE_COLUMNS)
+    csv.writer(buffer, lineterminator="\n").writerow(QUOTE_COLUMNS)
     for feature in features:
         properties = feature["properties"]
-        for quote in properties["quotes"]:
-            row = {
-                **quote,
-                "id": properties["id"],
-                "name": properties["name"],
-                "kind": properties["kind"],
-            }
-            writer.writerow([row.get(column) or "" for column in QUOTE_COLUMNS])
+        if "quotes" in properties:
+            buffer.write(_csv_rows(properties, properties["quotes"]))
+        else:
+            buffer.write("".join(parts.pop(feature["id"], ())))
+    return buffer.getvalue()
+
+
+def _csv_rows(properties: Mapping[str, Any], quotes: Iterable[Mapping[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for quote in quotes:
+        row = {**quote, "id": properties["id"], "name": properties["name"],
+               "kind": properties["kind"]}  # fmt: skip
+        writer.writerow([row.get(column) or "" for column in QUOTE_COLUMNS])
     return buffer.getvalue()
 
 
@@ -551,6 +633,15 @@ def mentions_by_month(features: Iterable[dict]) -> list[tuple[str, int]]:
         for quote in feature["properties"]["quotes"]
         if quote.get("date")
     )
+    return month_series(counts)
+
+
+def month_series(counts: Mapping[str, int]) -> list[tuple[str, int]]:
+    """Return (YYYY-MM, count) for every month from the first of ``counts`` to the last.
+
+    >>> month_series({"2023-12": 2, "2024-02": 1})
+    [('2023-12', 2), ('2024-01', 0), ('2024-02', 1)]
+    """
     if not counts:
         return []
     year, month = (int(part) for part in min(counts).split("-"))
@@ -922,8 +1013,8 @@ def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> lis
     >>> [x["id"] for x in most_mentioned([f("a", 1), f("b", 3), f("c", 0)])]
     ['b', 'a']
     """
-    quoted = [f for f in features if f["properties"]["quotes"]]
-    quoted.sort(key=lambda f: (-len(f["properties"]["quotes"]), f["properties"]["name"]))
+    quoted = [f for f in features if quote_count(f["properties"])]
+    quoted.sort(key=lambda f: (-quote_count(f["properties"]), f["properties"]["name"]))
     return quoted[:limit]
 
 
@@ -997,6 +1088,23 @@ def folder_signature(folder: Path) -> str:
         if e.is_file()
     )
     return hashlib.sha256("\n".join(listing).encode()).hexdigest()
+
+
+def folder_stamp(folder: Path) -> tuple:
+    """Return what two stats tell of a folder: its own and its manifest's size and time (a
+    file added, removed or renamed, or the manifest edited, changes it).
+
+    >>> folder_stamp(Path("no-such-folder"))
+    ()
+    """
+    stamps = []
+    for path in (Path(folder), Path(folder) / "manifest.toml"):
+        try:
+            stat = path.stat()
+        except OSError:
+            continue
+        stamps += [stat.st_size, stat.st_mtime_ns]
+    return tuple(stamps)
 
 
 def state_of(filters: tuple) -> ViewState:

@@ -1,23 +1,29 @@
-"""The served index as files: per-place aggregates in memory, quotes on disk, read per click.
+"""The served index as files: per-place counts in memory, quotes on disk, read per click.
 
 An index (``index.build_index``'s FeatureCollection) is written as a folder:
 
-- ``features.geojson``: every feature without its quotes (``quote_count`` instead), what the
-  map draws; it grows with the places, not with the quotes;
-- ``facets.parquet``: one row per (feature, article) with the article's outlet and date and the
-  number of quotes, in all and per theme: what the map's counts and the filters need;
+- ``features.geojson``: every feature without its quotes (``quote_count`` where they stood),
+  what the map draws; it grows with the places, not with the quotes;
+- ``facets.parquet``: one row per (feature, article, set of themes) with the article's outlet
+  and date, the number of such quotes (in all and per theme), the themes as bits and the rows
+  of the first and last of them in ``quotes.parquet``: what the map's counts, the filters, the
+  timeline and the panel's pages need;
 - ``quotes.parquet``: every quote, sorted by feature id (a feature's quotes in their order),
   in row groups of ``ROW_GROUP_ROWS``; ``offsets`` in ``store.json`` give each feature's first
-  row and count, so ``quotes_of`` reads only the row groups that hold that feature's quotes.
+  row and count;
+- ``articles.parquet`` (the articles' metadata), ``mentions.parquet`` (every resolved mention,
+  for the mentions CSV) and the corpus' load warnings in ``store.json``.
 
-``QuoteStore.open`` keeps features, offsets and facets in memory and reads quotes on demand
-(``quotes_of``). ``tests/test_quotestore.py`` checks it gives the same places and quotes as
-the in-memory index.
+``QuoteStore.open`` keeps the features and the facets (as compact numpy arrays) in memory and
+reads quotes on demand: ``page`` reads the panel's page of one feature, ``filtered_quotes``
+streams them for a download. ``tests/test_quotestore.py`` and ``tests/test_store_views.py``
+check it gives the same places, quotes, counts and views as the in-memory index.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
 import datetime as dt
 import hashlib
 import json
@@ -26,11 +32,12 @@ import shutil
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
@@ -38,8 +45,9 @@ import pyarrow.parquet as pq
 from kzgeo.config import build_dir
 from kzgeo.themes import THEME_IDS
 
-STORE_FORMAT = 1
+STORE_FORMAT = 2
 ROW_GROUP_ROWS = 2048  # quotes per row group: a click reads one or two of them for most places
+MENTION_GROUP_ROWS = 20_000  # mentions per row group: the mentions CSV is written one at a time
 QUOTE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (  # as resolve.Quote.to_dict, in its order
     ("article_id", pa.string()), ("title", pa.string()), ("outlet", pa.string()),
     ("author", pa.string()), ("date", pa.string()), ("text", pa.string()),
@@ -59,9 +67,11 @@ class QuoteFilter:
     outlet: str | None = None
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    themes: tuple[str, ...] | None = None  # a quote passes with one of them (none: "other")
 
     def __bool__(self) -> bool:
-        return bool(self.article or self.outlet or self.date_from or self.date_to)
+        return bool(self.article or self.outlet or self.date_from or self.date_to
+                    or self.themes is not None)
 
     def matches(self, quote: Mapping[str, Any]) -> bool:
         """Tell whether a quote passes the filters (a quote without a date fails a date filter).
@@ -78,7 +88,9 @@ class QuoteFilter:
         date = _date(quote.get("date"))
         if self.date_from and (date is None or date < self.date_from):
             return False
-        return not (self.date_to and (date is None or date > self.date_to))
+        if self.date_to and (date is None or date > self.date_to):
+            return False
+        return self.themes is None or bool(set(quote.get("themes") or ["other"]) & set(self.themes))
 
 
 def _date(value: str | None) -> dt.date | None:
@@ -90,14 +102,26 @@ def _date(value: str | None) -> dt.date | None:
 
 # --------------------------------------------------------------------------- writing
 def light_feature(feature: dict) -> dict:
-    """Return a feature without its quotes, with ``quote_count`` instead.
+    """Return a feature without its quotes, with ``quote_count`` where ``quotes`` stood.
 
-    >>> light_feature({"id": "a", "properties": {"id": "a", "quotes": [{}, {}]}})
-    {'id': 'a', 'properties': {'id': 'a', 'quote_count': 2}}
+    >>> light_feature({"id": "a", "properties": {"id": "a", "quotes": [{}, {}], "x": 1}})
+    {'id': 'a', 'properties': {'id': 'a', 'quote_count': 2, 'x': 1}}
     """
-    properties = {k: v for k, v in feature["properties"].items() if k != "quotes"}
-    properties["quote_count"] = len(feature["properties"].get("quotes") or ())
+    properties = {
+        (k if k != "quotes" else "quote_count"): (v if k != "quotes" else len(v or ()))
+        for k, v in feature["properties"].items()
+    }
+    properties.setdefault("quote_count", 0)
     return {**feature, "properties": properties}
+
+
+def theme_mask(themes: Iterable[str] | None) -> int:
+    """Return a set of theme ids as bits (``THEME_IDS`` order; unknown ids left out).
+
+    >>> theme_mask(["energy", "security"]), theme_mask([]), theme_mask(None)
+    (3, 0, 0)
+    """
+    return sum(1 << THEME_IDS.index(t) for t in set(themes or ()) if t in THEME_IDS)
 
 
 def quotes_table(features: Iterable[dict]) -> tuple[pa.Table, dict[str, tuple[int, int]]]:
@@ -120,33 +144,66 @@ def quotes_table(features: Iterable[dict]) -> tuple[pa.Table, dict[str, tuple[in
 
 
 def facets_table(features: Iterable[dict]) -> pa.Table:
-    """Return one row per (feature, article): outlet, date, quotes, and quotes per theme."""
-    counts: dict[tuple[str, str], Counter] = {}
-    meta: dict[tuple[str, str], tuple[str | None, dt.date | None]] = {}
-    for feature in features:
+    """Return one row per (feature, article, set of themes): the article's outlet and date, the
+    number of such quotes, in all and per theme, their themes as bits (``theme_mask``) and the
+    rows of the first and last of them in ``quotes_table``."""
+    counts: dict[tuple[str, str, int], list[int]] = {}  # [quotes, first row, last row]
+    meta: dict[str, tuple[str | None, dt.date | None]] = {}
+    row = 0
+    for feature in sorted(features, key=lambda f: f["id"]):
         for quote in feature["properties"].get("quotes") or ():
-            key = (feature["id"], quote["article_id"])
+            key = (feature["id"], quote["article_id"], theme_mask(quote.get("themes")))
             if key not in counts:
-                counts[key] = Counter()
-                meta[key] = (quote.get("outlet"), _date(quote.get("date")))
-            counts[key]["quotes"] += 1
-            counts[key].update(quote.get("themes") or ())
+                counts[key] = [0, row, row]
+                meta.setdefault(quote["article_id"],
+                                (quote.get("outlet"), _date(quote.get("date"))))
+            counts[key][0] += 1
+            counts[key][2] = row
+            row += 1
     keys = sorted(counts)
     columns: dict[str, pa.Array] = {
         "feature_id": pa.array([k[0] for k in keys], pa.string()).dictionary_encode(),
         "article_id": pa.array([k[1] for k in keys], pa.string()).dictionary_encode(),
-        "outlet": pa.array([meta[k][0] for k in keys], pa.string()).dictionary_encode(),
-        "date": pa.array([meta[k][1] for k in keys], pa.date32()),
-        "quotes": pa.array([counts[k]["quotes"] for k in keys], pa.int32()),
+        "outlet": pa.array([meta[k[1]][0] for k in keys], pa.string()).dictionary_encode(),
+        "date": pa.array([meta[k[1]][1] for k in keys], pa.date32()),
+        "quotes": pa.array([counts[k][0] for k in keys], pa.int32()),
+        "themes_mask": pa.array([k[2] for k in keys], pa.uint8()),
+        "first_row": pa.array([counts[k][1] for k in keys], pa.int64()),
+        "last_row": pa.array([counts[k][2] for k in keys], pa.int64()),
     }
-    for theme, column in THEME_COLUMNS.items():
-        columns[column] = pa.array([counts[k][theme] for k in keys], pa.int32())
+    for bit, column in enumerate(THEME_COLUMNS.values()):
+        columns[column] = pa.array([counts[k][0] if k[2] >> bit & 1 else 0 for k in keys],
+                                   pa.int32())
     return pa.table(columns)
 
 
-def write_store(collection: dict, folder: Path, key: str = "") -> Path:
+ARTICLE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (  # corpus.Article without its text
+    ("id", pa.string()), ("title", pa.string()), ("outlet", pa.string()),
+    ("author", pa.string()), ("date", pa.date32()), ("language", pa.string()),
+    ("source_file", pa.string()), ("url", pa.string()),
+)  # fmt: skip
+
+
+def articles_table(articles: Iterable[Any]) -> pa.Table:
+    """Return the articles' metadata (``corpus.Article`` without its text), one row each."""
+    articles = list(articles)
+    return pa.table({name: pa.array([getattr(a, name) for a in articles], kind)
+                     for name, kind in ARTICLE_FIELDS})  # fmt: skip
+
+
+def write_store(
+    collection: dict,
+    folder: Path,
+    key: str = "",
+    articles: Iterable[Any] = (),
+    warnings: Iterable[str] = (),
+    mentions: pa.Table | None = None,
+) -> Path:
     """Write ``collection`` as a quote store in ``folder`` (replaced as a whole: the new folder
-    is written beside it and renamed into place) and return ``folder``."""
+    is written beside it and renamed into place) and return ``folder``.
+
+    With them, the corpus' ``articles`` (metadata), load ``warnings`` and every resolved mention
+    (``index.mentions_table``, for the app's mentions CSV) are kept too."""
     folder = Path(folder)
     folder.parent.mkdir(parents=True, exist_ok=True)
     temp = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
@@ -160,7 +217,12 @@ def write_store(collection: dict, folder: Path, key: str = "") -> Path:
         light = {**collection, "features": [light_feature(f) for f in features]}
         (temp / "features.geojson").write_text(
             json.dumps(light, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
-        meta = {"format": STORE_FORMAT, "key": key, "offsets": offsets}
+        pq.write_table(articles_table(articles), temp / "articles.parquet", compression="zstd")
+        if mentions is not None:
+            pq.write_table(mentions, temp / "mentions.parquet", row_group_size=MENTION_GROUP_ROWS,
+                           compression="zstd")
+        meta = {"format": STORE_FORMAT, "key": key, "offsets": offsets,
+                "warnings": list(warnings)}
         (temp / "store.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
@@ -185,32 +247,98 @@ class StoreError(RuntimeError):
     """A quote store is missing, unreadable or of another format."""
 
 
-class QuoteStore:
-    """A quote store opened for serving: features, offsets and facets in memory, quotes on disk.
+MASK_BITS = np.array([[m >> b & 1 for b in range(len(THEME_IDS))] for m in range(256)], np.int64)
+OTHER_MASK = theme_mask(["other"])  # what a quote without a theme word counts as in filters
+FEW_FEATURES = 64  # ``months`` of at most this many features reads only their rows
+NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 
-    Safe to share between threads (the app's sessions): reads of the quotes file are serialised.
+
+FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
+                 "first_row", "last_row")  # what serving reads of facets.parquet  # fmt: skip
+
+
+def _small(values: np.ndarray) -> np.ndarray:
+    """Return integers as int32 when they fit (half the memory), else as int64."""
+    fits = not len(values) or int(values.max()) < np.iinfo(np.int32).max
+    return values.astype(np.int32 if fits else np.int64)
+
+
+def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
+    """Return a column's distinct values (in order of first appearance) and each row's code."""
+    if pa.types.is_dictionary(column.type):  # as read: a dictionary per row group
+        column = column.unify_dictionaries()  # the first's, then new values in their order
+        if not column.num_chunks:
+            return [], np.zeros(0, np.int32)
+        indices = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in column.chunks]
+        return column.chunk(0).dictionary.to_pylist(), np.concatenate(indices)
+    encoded = column.combine_chunks().dictionary_encode()
+    return encoded.dictionary.to_pylist(), encoded.indices.to_numpy(zero_copy_only=False)
+
+
+class QuoteStore:
+    """A quote store opened for serving: features and compact per-place counts in memory (what
+    the map, the filters and the timeline need), quotes read from disk a page at a time.
+
+    The facets are kept as numpy arrays, one entry per (feature, article, set of themes): the
+    feature and theme set as one code, the article, the number of quotes and where they stand
+    in the quotes file; outlet and date are kept once per article. Safe to share between
+    threads (the app's sessions): reads of the quotes file are serialised.
     """
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         try:
             meta = json.loads((self.folder / "store.json").read_text(encoding="utf-8"))
+            if meta.get("format") != STORE_FORMAT:
+                raise StoreError(f"the quote store {self.folder} has another format")
             self.collection: dict = json.loads(
                 (self.folder / "features.geojson").read_text(encoding="utf-8"))
-            self.facets: pa.Table = pq.read_table(self.folder / "facets.parquet")
+            self._load_facets(pq.read_table(self.folder / "facets.parquet",
+                                            columns=list(FACET_COLUMNS)))
             self._quotes = pq.ParquetFile(self.folder / "quotes.parquet", memory_map=True)
-        except (OSError, ValueError, pa.ArrowException) as error:
+            articles = self.folder / "articles.parquet"
+            self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
+        except (OSError, ValueError, KeyError, pa.ArrowException) as error:
             raise StoreError(f"cannot read the quote store {self.folder}: {error}") from error
-        if meta.get("format") != STORE_FORMAT:
-            raise StoreError(f"the quote store {self.folder} has another format")
         self.key: str = meta.get("key", "")
+        self.warnings: tuple[str, ...] = tuple(meta.get("warnings", ()))
         self.offsets: dict[str, tuple[int, int]] = {k: tuple(v) for k, v in meta["offsets"].items()}
         sizes = [self._quotes.metadata.row_group(i).num_rows
                  for i in range(self._quotes.num_row_groups)]
         self._group_starts = [0]
         for size in sizes:
             self._group_starts.append(self._group_starts[-1] + size)
+        self._by_id = {f["id"]: f for f in self.collection["features"]}
         self._lock = threading.Lock()
+
+    def _load_facets(self, facets: pa.Table) -> None:
+        self._ids, feature = _codes(facets["feature_id"])  # rows are sorted by feature id
+        if len(feature) and (np.diff(feature) < 0).any():  # codes not in the rows' order
+            self._ids, feature = _codes(pc.cast(facets["feature_id"], pa.string()))
+        self._position = {fid: i for i, fid in enumerate(self._ids)}
+        self._article_ids, self._art = _codes(facets["article_id"])
+        self._article_position = {a: i for i, a in enumerate(self._article_ids)}
+        self.outlets, outlet = _codes(facets["outlet"])
+        raw = facets["themes_mask"].to_numpy().astype(np.int64)
+        self._masks, mask_code = np.unique(raw, return_inverse=True)  # the theme sets that occur
+        if not len(self._masks):  # no quotes at all
+            self._masks = np.zeros(1, np.int64)
+        self._width = len(self._masks)
+        self._key = _small(feature.astype(np.int64) * self._width + mask_code)
+        self._n = facets["quotes"].to_numpy().astype(np.int32)
+        self._first = _small(facets["first_row"].to_numpy())
+        self._last = _small(facets["last_row"].to_numpy())
+        days = pc.fill_null(pc.cast(facets["date"], pa.int32()), NO_DATE).to_numpy()
+        self._art_outlet = np.zeros(len(self._article_ids), np.int32)
+        self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
+        self._art_outlet[self._art] = outlet
+        self._art_day[self._art] = days
+        dated = self._art_day != NO_DATE
+        months = self._art_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
+        first = int(months[dated].min()) if dated.any() else 0
+        self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
+        self._first_month = np.datetime64("1970-01", "M") + first
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
 
     @classmethod
     def open(cls, folder: Path) -> QuoteStore:
@@ -221,6 +349,151 @@ class QuoteStore:
     def features(self) -> list[dict]:
         """Return the features without quotes (``quote_count`` says how many each has)."""
         return self.collection["features"]
+
+    def feature(self, feature_id: str | None) -> dict | None:
+        """Return the feature (without quotes) with ``feature_id``, or None."""
+        return self._by_id.get(feature_id or "")
+
+    # ------------------------------------------------------------------ filters on the facets
+    def _article_ok(self, filters: QuoteFilter | None) -> np.ndarray | None:
+        """Return which articles pass the article, outlet and date filters (None: all)."""
+        if not filters or not (filters.article or filters.outlet or filters.date_from
+                               or filters.date_to):  # fmt: skip
+            return None
+        ok = np.ones(len(self._article_ids), bool)
+        if filters.article:
+            ok[:] = False
+            if filters.article in self._article_position:
+                ok[self._article_position[filters.article]] = True
+        if filters.outlet:
+            code = self.outlets.index(filters.outlet) if filters.outlet in self.outlets else -1
+            ok &= self._art_outlet == code
+        epoch = dt.date(1970, 1, 1)
+        if filters.date_from:
+            ok &= (self._art_day != NO_DATE) & (self._art_day >= (filters.date_from - epoch).days)
+        if filters.date_to:
+            ok &= (self._art_day != NO_DATE) & (self._art_day <= (filters.date_to - epoch).days)
+        return ok
+
+    def _theme_ok(self, filters: QuoteFilter | None) -> np.ndarray | None:
+        """Return which theme sets pass the theme filter (None: all)."""
+        if filters is None or filters.themes is None:
+            return None
+        effective = np.where(self._masks == 0, OTHER_MASK, self._masks)
+        return (effective & theme_mask(filters.themes)) != 0
+
+    def _themed(self, themed: Iterable[str] | None) -> np.ndarray:
+        """Return per feature whether the theme filter applies to it (None: to every one)."""
+        if themed is None:
+            return np.ones(len(self._ids), bool)
+        flags = np.zeros(len(self._ids), bool)
+        flags[[self._position[i] for i in themed if i in self._position]] = True
+        return flags
+
+    def _row_weights(self, filters: QuoteFilter | None, themed: Iterable[str] | None,
+                     rows: slice = slice(None)) -> np.ndarray:  # fmt: skip
+        """Return each facet row's number of quotes that pass ``filters`` (0 if none)."""
+        weights = self._n[rows].astype(np.int64)
+        articles = self._article_ok(filters)
+        if articles is not None:
+            weights = weights * articles[self._art[rows]]
+        themes = self._theme_ok(filters)
+        if themes is not None:
+            key = self._key[rows]
+            passes = themes[key % self._width] | ~self._themed(themed)[key // self._width]
+            weights = weights * passes
+        return weights
+
+    def tallies(
+        self, filters: QuoteFilter | None = None, themed: Iterable[str] | None = None
+    ) -> dict[str, tuple[int, dict[str, int]]]:
+        """Return, per feature with quotes that pass ``filters``, their number and their number
+        per theme (as ``dashboard.main_theme`` counts: a quote counts for each of its themes).
+
+        The theme filter (``filters.themes``) applies to the features in ``themed`` (None: all).
+        """
+        weights = self._row_weights(filters, themed)
+        grid = np.bincount(self._key, weights=weights, minlength=len(self._ids) * self._width)
+        grid = grid.reshape(len(self._ids), self._width).astype(np.int64)
+        counts = grid.sum(axis=1)
+        by_theme = grid @ MASK_BITS[self._masks]
+        found = {}
+        for i in np.flatnonzero(counts):
+            found[self._ids[i]] = (int(counts[i]), {
+                t: int(c) for t, c in zip(THEME_IDS, by_theme[i], strict=True) if c})
+        return found
+
+    def quote_counts(self, filters: QuoteFilter | None = None) -> dict[str, int]:
+        """Return the number of quotes per feature that pass ``filters`` (features with none
+        left out): what the map's circles and the filters need, from memory."""
+        return {fid: count for fid, (count, _) in self.tallies(filters).items()}
+
+    def months(
+        self,
+        feature_ids: Iterable[str],
+        filters: QuoteFilter | None = None,
+        themed: Iterable[str] | None = None,
+    ) -> dict[str, int]:
+        """Return quotes per month (``YYYY-MM``) of ``feature_ids`` that pass ``filters``
+        (undated articles left out, months without quotes too)."""
+        positions = sorted({self._position[i] for i in feature_ids if i in self._position})
+        if len(positions) <= FEW_FEATURES:  # a selection: only its rows
+            rows: Any = np.concatenate([np.arange(self._starts[p], self._starts[p + 1])
+                                        for p in positions] or [np.zeros(0, np.int64)])
+            weights = self._row_weights(filters, themed, rows)
+        else:
+            rows = slice(None)
+            wanted = self._themed(feature_ids)
+            weights = self._row_weights(filters, themed) * wanted[self._key // self._width]
+        month = self._art_month[self._art[rows]]
+        dated = month >= 0
+        totals = np.bincount(month[dated], weights=weights[dated]).astype(np.int64)
+        return {str(self._first_month + int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
+
+    def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
+        """Return one feature's quotes counted in all and by theme, outlet, article and month
+        (``YYYY-MM``; articles without a date are left out of ``by_month``)."""
+        by = {name: Counter() for name in ("by_theme", "by_outlet", "by_article", "by_month")}
+        total = 0
+        position = self._position.get(feature_id)
+        if position is not None:
+            rows = slice(self._starts[position], self._starts[position + 1])
+            weights = self._row_weights(filters, None, rows)
+            masks = self._masks[self._key[rows] % self._width]
+            for article, mask, count in zip(self._art[rows], masks, weights, strict=True):
+                if not count:
+                    continue
+                total += int(count)
+                by["by_outlet"][self.outlets[self._art_outlet[article]]] += int(count)
+                by["by_article"][self._article_ids[article]] += int(count)
+                day = int(self._art_day[article])
+                if day != NO_DATE:
+                    month = dt.date(1970, 1, 1) + dt.timedelta(days=day)
+                    by["by_month"][month.isoformat()[:7]] += int(count)
+                for bit, theme in enumerate(THEME_IDS):
+                    if mask >> bit & 1:
+                        by["by_theme"][theme] += int(count)
+        return {"quotes": total, **{k: dict(v) for k, v in by.items()}}
+
+    # ------------------------------------------------------------------ quotes from disk
+    def _read_group(self, group: int, cache: dict[int, pa.Table]) -> pa.Table:
+        if group not in cache:
+            with self._lock:
+                cache[group] = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
+        return cache[group]
+
+    def _rows(self, first: int, last: int, cache: dict[int, pa.Table]) -> pa.Table:
+        """Return the quotes in rows ``first`` to ``last`` (both included) of the quotes file."""
+        starts = self._group_starts
+        parts = []
+        group = bisect.bisect_right(starts, first) - 1
+        while group < len(starts) - 1 and starts[group] <= last:
+            low = max(first, starts[group]) - starts[group]
+            high = min(last + 1, starts[group + 1]) - starts[group]
+            parts.append(self._read_group(group, cache).slice(low, high - low))
+            group += 1
+        return pa.concat_tables(parts) if parts else pa.table(
+            {n: pa.array([], t) for n, t in QUOTE_FIELDS})
 
     def quotes_of(
         self, feature_id: str, filters: QuoteFilter | None = None, limit: int | None = None
@@ -243,73 +516,167 @@ class QuoteStore:
             low = max(first, starts[group]) - starts[group]
             table = table.slice(low, min(end, starts[group + 1]) - starts[group] - low)
             if filters:
-                table = table.filter(self._quote_mask(table, filters))
+                table = table.filter(quote_mask(table, filters))
             found.extend(table.slice(0, wanted - len(found)).to_pylist())
             group += 1
             if starts[group] >= end:
                 break
         return found
 
-    @staticmethod
-    def _quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
-        mask = pc.is_valid(table["article_id"])
-        if filters.article:
-            mask = pc.and_(mask, pc.equal(table["article_id"], filters.article))
-        if filters.outlet:
-            mask = pc.and_(mask, pc.equal(table["outlet"], filters.outlet))
-        if filters.date_from or filters.date_to:
-            dates = pc.cast(pc.if_else(pc.equal(table["date"], ""), None, table["date"]),
-                            pa.date32())
-            if filters.date_from:
-                mask = pc.and_(mask, pc.greater_equal(dates, filters.date_from))
-            if filters.date_to:
-                mask = pc.and_(mask, pc.less_equal(dates, filters.date_to))
-        return pc.fill_null(mask, False)
+    def page(
+        self, feature_id: str, filters: QuoteFilter | None = None, limit: int | None = None
+    ) -> tuple[int, list[dict]]:
+        """Return how many quotes of one feature pass ``filters`` and the first ``limit`` of
+        them in the panel's order (``dashboard.group_quotes``: by article, newest first, the
+        articles of a date in order of their first quote; each article's quotes by offset).
 
-    def _facet_rows(self, filters: QuoteFilter | None, feature_id: str | None = None) -> pa.Table:
-        table = self.facets
-        mask = None
+        Only the rows of the articles on the page are read.
+        """
+        position = self._position.get(feature_id)
+        if position is None:
+            return 0, []
+        rows = slice(self._starts[position], self._starts[position + 1])
+        weights = self._row_weights(filters, None, rows)
+        kept = np.flatnonzero(weights)
+        ids, which = np.unique(self._art[rows][kept], return_inverse=True)
+        counts = np.bincount(which, weights=weights[kept], minlength=len(ids)).astype(np.int64)
+        firsts = np.full(len(ids), np.iinfo(np.int64).max)
+        lasts = np.full(len(ids), -1)
+        np.minimum.at(firsts, which, self._first[rows][kept])
+        np.maximum.at(lasts, which, self._last[rows][kept])
+        days = self._art_day[ids].astype(np.int64)
+        order = np.lexsort((firsts, -days))  # newest first, then by first appearance
+        total = int(counts.sum())
+        wanted = total if limit is None else max(0, limit)
+        found: list[dict] = []
+        cache: dict[int, pa.Table] = {}
+        for i in order:
+            if len(found) >= wanted:
+                break
+            table = self._rows(int(firsts[i]), int(lasts[i]), cache)
+            table = table.filter(quote_mask(table, replace(
+                filters or QuoteFilter(), article=self._article_ids[ids[i]])))
+            quotes = sorted(table.to_pylist(), key=lambda q: q["start"])
+            found.extend(quotes[: wanted - len(found)])
+        return total, found
 
-        def both(condition: pa.ChunkedArray) -> None:
-            nonlocal mask
-            mask = condition if mask is None else pc.and_(mask, condition)
+    def filtered_quotes(
+        self,
+        feature_ids: Iterable[str] | None = None,
+        filters: QuoteFilter | None = None,
+        themed: Iterable[str] | None = None,
+    ) -> Iterator[tuple[str, list[dict]]]:
+        """Yield (feature id, quotes) of ``feature_ids`` (None: all) that pass ``filters``, the
+        theme filter only for the features in ``themed`` (None: all), reading the quotes file
+        one row group at a time; a feature's quotes come in their order, maybe in parts."""
+        wanted = None if feature_ids is None else pa.array(sorted(set(feature_ids)), pa.string())
+        themed_set = None if themed is None else pa.array(sorted(set(themed)), pa.string())
+        plain = replace(filters, themes=None) if filters else None
+        for group in range(self._quotes.num_row_groups):
+            with self._lock:
+                table = self._quotes.read_row_group(group)
+            if wanted is not None:
+                table = table.filter(pc.is_in(table["feature_id"], value_set=wanted))
+            if filters and filters.themes is not None:
+                mask = quote_mask(table, filters)
+                if themed_set is not None:
+                    unthemed = pc.invert(pc.is_in(table["feature_id"], value_set=themed_set))
+                    mask = pc.or_(mask, pc.and_(unthemed, quote_mask(table, plain)))
+                table = table.filter(mask)
+            elif plain:
+                table = table.filter(quote_mask(table, plain))
+            if not table.num_rows:
+                continue
+            ids = table["feature_id"].to_pylist()
+            quotes = table.select(list(QUOTE_COLUMNS)).to_pylist()
+            start = 0
+            for end in range(1, len(ids) + 1):
+                if end == len(ids) or ids[end] != ids[start]:
+                    yield ids[start], quotes[start:end]
+                    start = end
 
-        if feature_id is not None:
-            both(pc.equal(table["feature_id"], feature_id))
-        if filters and filters.article:
-            both(pc.equal(table["article_id"], filters.article))
-        if filters and filters.outlet:
-            both(pc.equal(table["outlet"], filters.outlet))
-        if filters and filters.date_from:
-            both(pc.greater_equal(table["date"], filters.date_from))
-        if filters and filters.date_to:
-            both(pc.less_equal(table["date"], filters.date_to))
-        return table if mask is None else table.filter(pc.fill_null(mask, False))
+    def geojson_text(self, extra: Iterable[dict] = ()) -> str:
+        """Return the whole index with its quotes as ``index.geojson_text`` writes it, ``extra``
+        features (with their quotes) appended."""
+        return geojson_with_quotes(self.collection, [*self.features, *extra],
+                                   self.filtered_quotes())  # fmt: skip
 
-    def quote_counts(self, filters: QuoteFilter | None = None) -> dict[str, int]:
-        """Return the number of quotes per feature that pass ``filters`` (features with none
-        left out): what the map's circles and the filters need, from memory."""
-        rows = self._facet_rows(filters)
-        grouped = pa.table({"feature_id": pc.cast(rows["feature_id"], pa.string()),
-                            "quotes": rows["quotes"]}).group_by("feature_id").aggregate(
-            [("quotes", "sum")])
-        return dict(zip(grouped["feature_id"].to_pylist(), grouped["quotes_sum"].to_pylist(),
-                        strict=True))
+    def mentions_csv_parts(self) -> Iterator[bytes]:
+        """Yield the mentions CSV (``index.mentions_csv``) as UTF-8 parts: the header, then
+        the rows of one row group of ``mentions.parquet`` at a time."""
+        from kzgeo.index import CSV_HEADER, csv_rows
 
-    def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
-        """Return one feature's quotes counted in all and by theme, outlet, article and month
-        (``YYYY-MM``; articles without a date are left out of ``by_month``)."""
-        rows = self._facet_rows(filters, feature_id).to_pydict()
-        by = {name: Counter() for name in ("by_theme", "by_outlet", "by_article", "by_month")}
-        for i, count in enumerate(rows["quotes"]):
-            by["by_outlet"][rows["outlet"][i]] += count
-            by["by_article"][rows["article_id"][i]] += count
-            if rows["date"][i] is not None:
-                by["by_month"][rows["date"][i].isoformat()[:7]] += count
-            for theme, column in THEME_COLUMNS.items():
-                if rows[column][i]:
-                    by["by_theme"][theme] += rows[column][i]
-        return {"quotes": sum(rows["quotes"]), **{k: dict(v) for k, v in by.items()}}
+        path = self.folder / "mentions.parquet"
+        if not path.is_file():
+            raise StoreError(f"the quote store {self.folder} keeps no mentions")
+        yield CSV_HEADER.encode("utf-8")
+        mentions = pq.ParquetFile(path)
+        for group in range(mentions.num_row_groups):
+            yield csv_rows(mentions.read_row_group(group))
+
+
+def quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
+    """Return which quotes of a table pass ``filters``."""
+    mask = pc.is_valid(table["article_id"])
+    if filters.article:
+        mask = pc.and_(mask, pc.equal(table["article_id"], filters.article))
+    if filters.outlet:
+        mask = pc.and_(mask, pc.equal(table["outlet"], filters.outlet))
+    if filters.date_from or filters.date_to:
+        dates = pc.cast(pc.if_else(pc.equal(table["date"], ""), None, table["date"]),
+                        pa.date32())
+        if filters.date_from:
+            mask = pc.and_(mask, pc.greater_equal(dates, filters.date_from))
+        if filters.date_to:
+            mask = pc.and_(mask, pc.less_equal(dates, filters.date_to))
+    if filters.themes is not None:
+        wanted = pa.array(sorted(set(filters.themes)), pa.string())
+        themes = pc.if_else(pc.greater(pc.list_value_length(table["themes"]), 0),
+                            table["themes"], pa.scalar(["other"], pa.list_(pa.string())))
+        flat = pc.is_in(pc.list_flatten(themes), value_set=wanted)
+        parents = pc.list_parent_indices(themes)
+        hit = np.zeros(table.num_rows, bool)
+        hit[parents.to_numpy()[flat.to_numpy(zero_copy_only=False)]] = True
+        mask = pc.and_(mask, pa.array(hit))
+    return pc.fill_null(mask, False)
+
+
+def geojson_with_quotes(
+    head: Mapping[str, Any], features: Iterable[dict], stored: Iterable[tuple[str, list[dict]]]
+) -> str:
+    """Return a FeatureCollection (``head``'s other members) as ``index.geojson_text`` writes
+    it, each feature without quotes given those ``stored`` yields for its id (where its
+    ``quote_count`` stands; ``theme_counts`` dropped); a feature with quotes is kept as it is."""
+    quoted: dict[str, list[str]] = {}
+    for feature_id, quotes in stored:
+        quoted.setdefault(feature_id, []).extend(map(_json, quotes))
+    texts = []
+    for feature in features:
+        if "quotes" in feature["properties"]:
+            texts.append(_json(feature))
+            continue
+        properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
+                      else _SLOT) for k, v in feature["properties"].items()
+                      if k != "theme_counts"}  # fmt: skip
+        text = _json({**feature, "properties": properties})
+        texts.append(text.replace(
+            f'"{_SLOT}"', "[" + ",".join(quoted.pop(feature["id"], ())) + "]", 1))
+    head_text, tail = _json({**head, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
+    return head_text + ",".join(texts) + tail
+
+
+_SLOT = "\ue000kzgeo-quotes\ue000"  # where a feature's quotes go in ``geojson_text``
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def _articles(table: pa.Table) -> tuple:
+    """Return the articles of ``articles_table`` as ``corpus.Article`` without text."""
+    from kzgeo.corpus import Article
+
+    return tuple(Article(**row, text="") for row in table.to_pylist())
 
 
 def open_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:
@@ -330,8 +697,11 @@ def build_store(
     (``index.inputs_hash``); otherwise the corpus is indexed (or ``index``, a ``CorpusIndex``
     already built from it, is used) and the store replaced as a whole.
     """
+    from kzgeo.corpus import load_corpus
     from kzgeo.index import index_corpus, inputs_hash
 
+    if not Path(corpus_folder).is_dir():
+        load_corpus(Path(corpus_folder))  # raises CorpusError naming the folder
     key = inputs_hash(Path(corpus_folder))
     path = store_path(corpus_folder, store_dir)
     if not rebuild and index is None:
@@ -341,6 +711,67 @@ def build_store(
             found = None
         if found is not None and found.key == key:
             return found, False
+    from kzgeo.index import mentions_table
+
     built = index if index is not None else index_corpus(Path(corpus_folder), workers)
-    write_store(built.collection, path, key)
+    articles = built.corpus.articles
+    write_store(built.collection, path, key, articles, built.corpus.warnings,
+                mentions_table(built.parsed, articles))
     return QuoteStore.open(path), True
+
+
+QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was served under
+
+
+def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> str:
+    """Return a digest of the names, sizes and modification times of what an index is built
+    from (``index.inputs_hash`` hashes their contents): the corpus folder's files (or
+    ``corpus_digest``, such a digest of them taken by the caller), the geodata, the gazetteer's
+    data and kzgeo's code and data."""
+    from kzgeo.config import GEODATA_DIR
+    from kzgeo.gazetteer import _data_files
+    from kzgeo.index import index_code
+
+    listing = [] if corpus_digest else [
+        (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code()]
+    listing += [(str(path), path.stat()) for path in others]
+    h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
+    for path, stat in sorted(listing, key=lambda item: item[0]):
+        h.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
+    return h.hexdigest()[:20]
+
+
+def serve_store(
+    corpus_folder: Path, store_dir: Path | None = None, corpus_digest: str | None = None
+) -> QuoteStore:
+    """Return the quote store the app serves ``corpus_folder`` from.
+
+    A store served before under the same ``quick_signature`` (no file added, removed, resized
+    or touched since) is opened without hashing the corpus; otherwise ``build_store`` checks
+    its key (and builds it when stale). When the build folder cannot be written to, the store
+    is built in a temporary folder, with a warning.
+    """
+    from kzgeo.files import write_atomic
+
+    path = store_path(corpus_folder, store_dir)
+    folder_ok = Path(corpus_folder).is_dir()
+    quick = quick_signature(corpus_folder, corpus_digest) if folder_ok else ""
+    try:
+        seen = json.loads((path / QUICK_FILE).read_text(encoding="utf-8"))
+        if quick and seen.get("signature") == quick:
+            store = QuoteStore.open(path)
+            if store.key == seen.get("key"):
+                return store
+    except (OSError, ValueError, AttributeError, StoreError):
+        pass
+    try:
+        store = build_store(corpus_folder, store_dir=store_dir)[0]
+    except OSError as error:
+        store = build_store(corpus_folder, store_dir=Path(tempfile.mkdtemp(prefix="kzgeo-")))[0]
+        note = f"the index could not be saved ({error}); each new server process rebuilds it"
+        store.warnings = (*store.warnings, note)
+        return store
+    with contextlib.suppress(OSError):
+        write_atomic(path / QUICK_FILE, json.dumps({"signature": quick, "key": store.key}))
+    return store
