@@ -1,8 +1,9 @@
 """kzgeo: the Streamlit front. `streamlit run app.py`.
 
-A script of widgets over ``kzgeo``: the index is built once per process (cached), the view state
-lives in the URL (``kzgeo.dashboard``), the map comes from ``kzgeo.mapview`` and is shown through
-``kzgeo.streamlit_adapter`` (the one place that knows the framework's internals).
+A script of widgets over ``kzgeo``: the corpus is served once per process (``kzgeo.served``: counts
+in memory, quotes read per click), the view state lives in the URL (``kzgeo.dashboard``), the map
+comes from ``kzgeo.mapview`` and is shown through ``kzgeo.streamlit_adapter`` (the one place that
+knows the framework's internals); the add-article form's actions are ``kzgeo.add_form``.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ from kzgeo.dashboard import ViewState
 from kzgeo.ingest import LANGUAGES
 from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
-from kzgeo.quotestore import QuoteStore, StoreError, geojson_with_quotes, serve_store
+from kzgeo.quotestore import StoreError
+from kzgeo.served import ServedCorpus
 from kzgeo.store import CollectionView, Store, app_store, view_collection
 from kzgeo.themes import THEME_IDS, THEMES
 
@@ -39,12 +41,12 @@ CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, 
 
 
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
-def cached_index(folder: str, signature: str) -> QuoteStore:
-    """Return the corpus' quote store (built if missing or stale), shared by every session:
-    features and per-place counts in memory, quotes read per click."""
-    index = serve_store(Path(folder), corpus_digest=signature)
+def cached_corpus(folder: str, signature: str) -> ServedCorpus:
+    """Return what the app serves of the corpus (built if missing or stale), shared by every
+    session: features and per-place counts in memory, quotes read per click."""
+    corpus = ServedCorpus.open(Path(folder), signature)
     keep_for_good()
-    return index
+    return corpus
 
 
 @st.cache_data(ttl=SIGNATURE_TTL_S, max_entries=4, show_spinner=False)
@@ -53,16 +55,6 @@ def cached_signature(folder: str, stamp: tuple) -> str:
     its ``stamp`` changes (a file added or removed, the manifest edited) and at least every
     SIGNATURE_TTL_S seconds: a rerun does not stat every file of a large archive."""
     return dashboard.folder_signature(Path(folder))
-
-
-@st.cache_resource(max_entries=4)
-def cached_catalogue(folder: str, signature: str) -> tuple[dashboard.Catalogue, dict, list]:
-    """Return the valid ids of the index for URL checks, the countries' names and the ids of
-    the features the theme filter narrows (``dashboard.themed_ids``)."""
-    index = cached_index(folder, signature)
-    names = dashboard.country_names(index.features)
-    themed = frozenset(dashboard.themed_ids(index.features))
-    return dashboard.catalogue_of(index.collection, index.articles), names, themed
 
 
 @st.cache_resource(show_spinner="Loading the gazetteer …")
@@ -75,35 +67,12 @@ def cached_gazetteer():
     return gazetteer
 
 
-@st.cache_resource(max_entries=32, show_spinner=False)
-def cached_visible(folder: str, signature: str, filters: tuple) -> tuple[tuple, dict]:
-    """Return the visible features and their marker colours for one ``filter_key``."""
-    index = cached_index(folder, signature)
-    state = dashboard.state_of(filters)
-    themed = cached_catalogue(folder, signature)[2]
-    tallies = index.tallies(dashboard.quote_filter(state), themed)
-    visible = dashboard.filter_counted(index.features, state, tallies)
-    return tuple(visible), mapview.marker_colours(visible)
-
-
 @st.cache_resource(max_entries=64, show_spinner=False)
 def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asset_url: str,
                _new: tuple = ()) -> dict:  # fmt: skip
     """Return the rendered map of one filter state and set of the user's new places."""
-    visible, colours = cached_visible(folder, signature, filters)
+    visible, colours = cached_corpus(folder, signature).visible(filters)
     return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, asset_url))
-
-
-@st.cache_data(max_entries=256, show_spinner=False)
-def cached_months(folder: str, signature: str, filters: tuple, place: str | None) -> tuple:
-    """Return quotes per month of the selected feature (else of the map), and which it is."""
-    visible, _ = cached_visible(folder, signature, filters)
-    chosen = [f["id"] for f in visible if f["id"] == place]
-    shown = chosen or [f["id"] for f in visible if not f["properties"].get("off_theme")]
-    themed = cached_catalogue(folder, signature)[2]
-    months = cached_index(folder, signature).months(
-        shown, dashboard.quote_filter(dashboard.state_of(filters)), themed)
-    return dashboard.month_series(months), bool(chosen)
 
 
 def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt.date]) -> None:
@@ -153,8 +122,8 @@ def cached_collection_features(folder: str, signature: str, key: tuple, _article
     gazetteer is loaded only when there are articles to geoparse."""
     if not _articles:
         return ()
-    index = cached_index(folder, signature)
-    return tuple(dashboard.collection_features(_articles, cached_gazetteer(), index.collection))
+    collection = cached_corpus(folder, signature).store.collection
+    return tuple(dashboard.collection_features(_articles, cached_gazetteer(), collection))
 
 
 def collection_view(folder: str, signature: str) -> tuple[CollectionView, tuple]:
@@ -259,12 +228,13 @@ def show_legend(visible: tuple, colours: dict) -> None:
     ui.show_html(mapview.legend_html(rows))
 
 
-def show_panel(index: QuoteStore, state: ViewState, visible: tuple, names: dict,
-               added: tuple, articles: list) -> None:  # fmt: skip
+def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tuple,
+               articles: list) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
-    feature, hidden = dashboard.find_feature(state.place, visible, [*index.features, *added])
+    store = corpus.store
+    feature, hidden = dashboard.find_feature(state.place, visible, [*store.features, *added])
     if feature is not None and feature["properties"].get("off_theme"):
-        feature, hidden = index.feature(feature["id"]), True  # its quotes in full
+        feature, hidden = store.feature(feature["id"]), True  # its quotes in full
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
@@ -281,7 +251,7 @@ def show_panel(index: QuoteStore, state: ViewState, visible: tuple, names: dict,
         st.warning(f"The geoparser is unsure this is the place meant (confidence "
                    f"{p['confidence']:.2f}): check the quotes below.")
     st.button("Clear selection", key="clear", on_click=select, args=(None,))
-    rows = dashboard.attribute_rows(p, names)
+    rows = dashboard.attribute_rows(p, corpus.names)
     if rows:
         ui.show_html(dashboard.attributes_html(rows, f"About this {p['kind']}"))
     count = dashboard.quote_count(p)
@@ -290,28 +260,16 @@ def show_panel(index: QuoteStore, state: ViewState, visible: tuple, names: dict,
         return
     filtered = " matching the filters" if dashboard.filters_quotes(state) else ""
     st.markdown(f"**{count:,} quote{'s' * (count != 1)}{filtered}**")
-    filters = None if hidden else dashboard.quote_filter(state)
-    if filters and feature["id"] not in cached_catalogue(*index_key())[2]:
-        filters = replace(filters, themes=None)  # the theme filter narrows places only
-    show_quotes(index, feature, filters, {a.id: a.language for a in articles})
+    filters = corpus.quote_filter(feature["id"], state, hidden)
+    show_quotes(corpus, feature, filters, {a.id: a.language for a in articles})
 
 
-def index_key() -> tuple[str, str]:
-    """Return the (folder, signature) the session's index is cached by."""
-    return st.session_state["index_key"]
-
-
-def show_quotes(index: QuoteStore, feature: dict, filters, languages: dict) -> None:
-    """Show the quotes by article, newest first, a page at a time (a button shows more); a
-    page of a corpus feature is read from the quote store."""
+def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -> None:
+    """Show the quotes by article, newest first, a page at a time (a button shows more)."""
     feature_id = feature["id"]
     shown_key = f"shown-{feature_id}"
     limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
-    if "quotes" in feature["properties"]:  # an added article's place: its quotes are here
-        quotes = feature["properties"]["quotes"]
-        total, page = len(quotes), quotes
-    else:
-        total, page = index.page(feature_id, filters, limit)
+    total, page = corpus.page(feature, filters, limit)
     groups = dashboard.first_quotes(dashboard.group_quotes(page), limit)
     ui.show_html("".join(
         dashboard.article_group_html(first, group, languages.get(first["article_id"]) or "de")
@@ -356,16 +314,16 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
     ui.show_html(dashboard.article_list_html(articles, arrivals, now))
 
 
-def show_timeline(state: ViewState, folder: str, signature: str) -> None:
+def show_timeline(corpus: ServedCorpus, state: ViewState) -> None:
     """Draw mentions per month for the visible features (or the selected one)."""
-    months, selected = cached_months(folder, signature, dashboard.filter_key(state), state.place)
+    months, selected = corpus.months(dashboard.filter_key(state), state.place)
     if months:
         st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
         st.vega_lite_chart(pd.DataFrame(months, columns=["month", "quotes"]),
                            dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
 
 
-def show_share_and_export(state: ViewState, visible: tuple, index: QuoteStore,
+def show_share_and_export(corpus: ServedCorpus, state: ViewState, visible: tuple,
                           added: tuple) -> None:  # fmt: skip
     """Keep the view in the URL; offer its link and downloads (each made on its click)."""
     query = dashboard.to_query(state)
@@ -380,27 +338,11 @@ def show_share_and_export(state: ViewState, visible: tuple, index: QuoteStore,
             st.caption("Edit link of your collection: it can add and remove articles. Keep it "
                        "to yourself; share the view link above.")  # fmt: skip
             st.code(ui.page_url() + "?" + urlencode(edit), language=None)
-        left, right = st.columns(2)
-        view = {"type": "FeatureCollection"}
-        themed = cached_catalogue(*index_key())[2]
-        shown = [f["id"] for f in visible if not f["properties"].get("off_theme")]
-
-        def stream():  # the view's quotes, read from the store on a click
-            return index.filtered_quotes(shown, dashboard.quote_filter(state), themed)
-
-        def view_quotes() -> str:
-            return dashboard.quotes_csv(visible, stream())
-
-        for column, label, data, name, mime in (
-            (left, "This view (GeoJSON)", lambda: geojson_with_quotes(view, visible, stream()),
-             "kzgeo-view.geojson", "application/geo+json"),
-            (left, "This view's quotes (CSV)", view_quotes, "kzgeo-view-quotes.csv", "text/csv"),
-            (right, "Whole dataset (GeoJSON)", lambda: index.geojson_text(added),
-             "kzgeo.geojson", "application/geo+json"),
-            (right, "All mentions (CSV)", lambda: b"".join(index.mentions_csv_parts()),
-             "kzgeo-mentions.csv", "text/csv"),
-        ):  # fmt: skip
-            column.download_button(label, data, name, mime, on_click="ignore")
+        columns = st.columns(2)
+        for download in corpus.downloads(state, visible, added):
+            columns[download.column].download_button(
+                download.label, download.data, download.file_name, download.mime,
+                on_click="ignore")  # fmt: skip
 
 
 def main() -> None:
@@ -413,9 +355,8 @@ def main() -> None:
                  "border or country.</p>")  # fmt: skip
     folder = config.corpus_dir()
     signature = cached_signature(str(folder), dashboard.folder_stamp(folder))
-    st.session_state["index_key"] = (str(folder), signature)
     try:
-        index = cached_index(str(folder), signature)
+        corpus = cached_corpus(str(folder), signature)
     except (CorpusError, StoreError) as error:
         st.error(f"The corpus could not be loaded: {error}. Point the environment variable "
                  f"`{config.CORPUS_ENV_VAR}` at a folder of article files, or restore `corpus/`.")
@@ -424,22 +365,21 @@ def main() -> None:
         ui.draw_map(ui.map_component_args(mapview.build_map(countries, asset_url=asset_url)), ())
         st.subheader("Articles (0)")
         return
-    if index.warnings:
-        st.warning(f"{len(index.warnings)} problem(s) while loading the corpus:\n\n"
+    if corpus.store.warnings:
+        st.warning(f"{len(corpus.store.warnings)} problem(s) while loading the corpus:\n\n"
                    + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
-                               for w in index.warnings))  # fmt: skip
-    catalogue, names, _ = cached_catalogue(str(folder), signature)
+                               for w in corpus.store.warnings))  # fmt: skip
     add_form.start(st.session_state, ui.query_params(), "initialised" not in st.session_state)
     view, added_all = collection_view(str(folder), signature)
-    articles = [*index.articles, *view.articles]
-    catalogue = dashboard.with_collection(catalogue, added_all, view.articles)
+    articles = [*corpus.store.articles, *view.articles]
+    catalogue = dashboard.with_collection(corpus.catalogue, added_all, view.articles)
     days = [a.date for a in articles if a.date] or [dt.date.today()]
     st.session_state["dates_bounds"] = dates = (min(days), max(days))
     initialise_from_url(catalogue, dates)
     for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
     state = current_state(dates)
-    visible, colours = cached_visible(str(folder), signature, dashboard.filter_key(state))
+    visible, colours = corpus.visible(dashboard.filter_key(state))
     added = tuple(dashboard.filter_features(added_all, state, catalogue))
     map_col, panel_col = st.columns([7, 3], gap="small")
     with map_col:
@@ -452,11 +392,10 @@ def main() -> None:
         show_search_and_filters(articles, (*visible, *added), dates)
         show_add_form(view)
         with st.container(key="kz-selection"):  # on a phone: right after the map
-            show_panel(index, current_state(dates), (*visible, *added), names, added_all,
-                       articles)
+            show_panel(corpus, current_state(dates), (*visible, *added), added_all, articles)
         show_legend((*visible, *added), colours)  # on a wide screen: above the selection
-        show_timeline(current_state(dates), str(folder), signature)
-    show_share_and_export(current_state(dates), (*visible, *added), index, added_all)
+        show_timeline(corpus, current_state(dates))
+    show_share_and_export(corpus, current_state(dates), (*visible, *added), added_all)
     st.caption(f"{CREDITS} Outlets: "
                f"{dashboard.escape_markdown(', '.join(sorted(catalogue.outlets)))}.")
 

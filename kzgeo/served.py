@@ -1,0 +1,105 @@
+"""What the app serves of one corpus version: its quote store and what the page derives from it.
+
+``ServedCorpus.open`` opens (or builds) the quote store once per corpus version; the catalogue
+(the ids a link may name), the countries' names and the ids the theme filter narrows are derived
+once; the visible features and marker colours of a filter state and its month series are
+remembered per state (least recently used first out), shared by every session. The quotes of a
+selection are read a page at a time, and the downloads are made on their click.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from kzgeo import dashboard, mapview
+from kzgeo.dashboard import ViewState
+from kzgeo.quotestore import QuoteFilter, QuoteStore, geojson_with_quotes, serve_store
+
+STATES_REMEMBERED = 64  # filter states whose visible features are kept
+
+
+class Download(NamedTuple):
+    """One download button: its label, the function that makes its data, the file's name and
+    type, and the column it stands in (0 left, 1 right)."""
+
+    label: str
+    data: Callable[[], str | bytes]
+    file_name: str
+    mime: str
+    column: int
+
+
+class ServedCorpus:
+    """The quote store of one corpus version and what every session reads of it (never
+    changed once made, so sessions share it)."""
+
+    def __init__(self, store: QuoteStore) -> None:
+        self.store = store
+        self.names = dashboard.country_names(store.features)
+        self.themed = frozenset(dashboard.themed_ids(store.features))
+        self.catalogue = dashboard.catalogue_of(store.collection, store.articles)
+        self.visible = functools.lru_cache(STATES_REMEMBERED)(self._visible)
+        self.months = functools.lru_cache(4 * STATES_REMEMBERED)(self._months)
+
+    @classmethod
+    def open(cls, folder: Path, signature: str) -> ServedCorpus:
+        """Serve the corpus in ``folder`` (``signature``: ``dashboard.folder_signature``)."""
+        return cls(serve_store(folder, corpus_digest=signature))
+
+    def _visible(self, filters: tuple) -> tuple[tuple[dict, ...], dict[str, str]]:
+        """Return the features one ``dashboard.filter_key`` leaves visible (with their counts)
+        and their marker colours."""
+        state = dashboard.state_of(filters)
+        tallies = self.store.tallies(dashboard.quote_filter(state), self.themed)
+        visible = dashboard.filter_counted(self.store.features, state, tallies)
+        return tuple(visible), mapview.marker_colours(visible)
+
+    def _months(self, filters: tuple, place: str | None) -> tuple[list[tuple[str, int]], bool]:
+        """Return quotes per month of the selected feature if visible (else of the map), and
+        whether it was the selection."""
+        visible, _ = self.visible(filters)
+        chosen = [f["id"] for f in visible if f["id"] == place]
+        shown = chosen or [f["id"] for f in visible if not f["properties"].get("off_theme")]
+        filter_ = dashboard.quote_filter(dashboard.state_of(filters))
+        return dashboard.month_series(self.store.months(shown, filter_, self.themed)), bool(chosen)
+
+    def quote_filter(self, feature_id: str, state: ViewState, hidden: bool) -> QuoteFilter | None:
+        """Return the filter of a selection's quotes: none when the filters hide it (its quotes
+        are shown in full); the themes narrow the quotes of places only."""
+        if hidden:
+            return None
+        filters = dashboard.quote_filter(state)
+        narrowed = not filters or feature_id in self.themed
+        return filters if narrowed else replace(filters, themes=None)
+
+    def page(self, feature: dict, filters: QuoteFilter | None, limit: int) -> tuple[int, list]:
+        """Return how many quotes a feature has under ``filters`` and its first ``limit`` ones;
+        an added article's place carries its own quotes."""
+        quotes = feature["properties"].get("quotes")
+        if quotes is not None:
+            return len(quotes), quotes
+        return self.store.page(feature["id"], filters, limit)
+
+    def downloads(self, state: ViewState, visible: Sequence[dict], added: Sequence[dict]) -> list:
+        """Return the page's downloads: this view and its quotes, the whole dataset and every
+        mention; each is made from the store when its button is clicked."""
+        shown = [f["id"] for f in visible if not f["properties"].get("off_theme")]
+
+        def stored() -> Any:  # the view's quotes, read from the store
+            return self.store.filtered_quotes(shown, dashboard.quote_filter(state), self.themed)
+
+        view = {"type": "FeatureCollection"}
+        return [
+            Download("This view (GeoJSON)", lambda: geojson_with_quotes(view, visible, stored()),
+                     "kzgeo-view.geojson", "application/geo+json", 0),
+            Download("This view's quotes (CSV)", lambda: dashboard.quotes_csv(visible, stored()),
+                     "kzgeo-view-quotes.csv", "text/csv", 0),
+            Download("Whole dataset (GeoJSON)", lambda: self.store.geojson_text(added),
+                     "kzgeo.geojson", "application/geo+json", 1),
+            Download("All mentions (CSV)", lambda: b"".join(self.store.mentions_csv_parts()),
+                     "kzgeo-mentions.csv", "text/csv", 1),
+        ]  # fmt: skip
