@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 import html
 import time
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
 import pandas as pd
 import streamlit as st
 
-from kzgeo import add_form, config, dashboard, freshness, mapview
+from kzgeo import add_form, config, dashboard, freshness, mapview, session
 from kzgeo import streamlit_adapter as ui
 from kzgeo.assets import vendor_url_for
 from kzgeo.corpus import CorpusError
@@ -34,7 +33,6 @@ from kzgeo.themes import THEME_IDS, THEMES
 
 TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
-ALL = ""  # the "no filter" choice of a select box
 THEME_LABELS = {theme.id: theme.label for theme in THEMES}
 SIGNATURE_TTL_S = 5  # a corpus edit is seen by the next run after this many seconds
 CREDITS = f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this app."
@@ -75,38 +73,14 @@ def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asse
     return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, asset_url))
 
 
-def initialise_from_url(catalogue: dashboard.Catalogue, dates: tuple[dt.date, dt.date]) -> None:
-    """On a session's first run, set the widgets from the link it was opened with."""
-    if "initialised" in st.session_state:
-        return
-    state, notices = dashboard.parse_query(ui.query_params(), catalogue)
-    st.session_state.update(initialised=True, notices=notices, clicks=0,
-                            **dashboard.widget_values(state, dates))  # fmt: skip
-
-
-def current_state(dates: tuple[dt.date, dt.date]) -> ViewState:
-    """Return the view state the widgets hold, with the session's collection."""
-    state = dashboard.state_from_widgets(st.session_state, dates)
-    return replace(state, collection=st.session_state["collection"])
-
-
 def select(feature_id: str | None) -> None:
     """Select a feature (None clears the selection)."""
-    st.session_state["place"] = feature_id
+    session.select(st.session_state, feature_id)
 
 
 def take_map_click(value: dict | None) -> None:
-    """Select what the user clicked or tapped on the map (repeats too: the count changes)."""
-    count, feature_id = ui.clicked(value)
-    if feature_id and count != st.session_state.get("clicks"):
-        st.session_state["clicks"] = count
-        select(feature_id)
-
-
-def clear_filter(name: str, dates: tuple[dt.date, dt.date]) -> None:
-    """Clear one filter ("themes": switch every theme on)."""
-    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL, "dates": dates}
-    st.session_state[name] = defaults[name]
+    """Select what the user clicked or tapped on the map."""
+    session.take_click(st.session_state, *ui.clicked(value))
 
 
 # --- added articles: a collection in the database, shown to whoever has its link ---------------
@@ -207,10 +181,11 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     )  # fmt: skip
     articles = {a.id: a for a in articles}
     with st.expander("Filter by article, outlet or date"):
-        st.selectbox("Article", options=[ALL, *articles], key="article", format_func=lambda i:
-                     "All articles" if i == ALL else article_label(articles[i]))  # fmt: skip
-        st.selectbox("Outlet", options=[ALL, *sorted({a.outlet for a in articles.values()})],
-                     format_func=lambda o: o or "All outlets", key="outlet")  # fmt: skip
+        st.selectbox("Article", options=[session.ALL, *articles], key="article",
+                     format_func=lambda i: article_label(articles[i]) if i else "All articles")
+        outlets = sorted({a.outlet for a in articles.values()})
+        st.selectbox("Outlet", options=[session.ALL, *outlets], key="outlet",
+                     format_func=lambda o: o or "All outlets")  # fmt: skip
         if dates[0] < dates[1]:
             st.slider("Publication date", min_value=dates[0], max_value=dates[1], key="dates",
                       format="D MMM YYYY")  # fmt: skip
@@ -264,8 +239,10 @@ def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tu
     show_quotes(corpus, feature, filters, {a.id: a.language for a in articles})
 
 
+@st.fragment
 def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -> None:
-    """Show the quotes by article, newest first, a page at a time (a button shows more)."""
+    """Show the quotes by article, newest first, a page at a time; "Show more" reads the next
+    page and reruns only this fragment, not the map."""
     feature_id = feature["id"]
     shown_key = f"shown-{feature_id}"
     limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
@@ -278,9 +255,8 @@ def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -
     if total > limit:
         more = min(dashboard.QUOTES_PER_PAGE, total - limit)
         st.caption(f"Showing {limit} of {total} quotes.")
-        if st.button(f"Show {more} more", key=f"more-{feature_id}"):
-            st.session_state[shown_key] = limit + more
-            st.rerun()
+        st.button(f"Show {more} more", key=f"more-{feature_id}",
+                  on_click=lambda: st.session_state.update({shown_key: limit + more}))
 
 
 def show_overview(visible: tuple, articles, state: ViewState) -> None:
@@ -294,7 +270,8 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
         dates = st.session_state["dates_bounds"]
         for name in helps:
             label = "Switch every theme on" if name == "themes" else f"Clear the {name} filter"
-            st.button(label, key=f"clear-{name}", on_click=clear_filter, args=(name, dates))
+            st.button(label, key=f"clear-{name}", on_click=session.clear_filter,
+                      args=(st.session_state, name, dates))  # fmt: skip
     else:
         shown = sum(1 for f in visible if dashboard.quote_count(f["properties"]))
         st.write(f"{shown:,} places and features with quotes are shown. Click, tap or find one "
@@ -304,13 +281,8 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
             st.button(f"{f['properties']['name']} · {dashboard.quote_count(f['properties']):,}",
                       key=f"top-{f['id']}", on_click=select, args=(f["id"],))  # fmt: skip
     st.subheader(f"Articles ({len(articles)})")
-    arrivals = freshness.corpus_arrivals(config.corpus_dir())
-    changed = freshness.changed_at(arrivals) or freshness.corpus_changed_at(config.corpus_dir())
-    now = dt.datetime.now(dt.UTC)
-    if changed:
-        st.caption(f"The corpus last changed {freshness.ago(changed, now)} "
-                   f"({dashboard.format_date(changed.date())}, {changed:%H:%M} UTC); newest "
-                   "arrivals first.")  # fmt: skip
+    arrivals, now = freshness.corpus_arrivals(config.corpus_dir()), dt.datetime.now(dt.UTC)
+    st.caption(dashboard.freshness_caption(arrivals, config.corpus_dir(), now))
     ui.show_html(dashboard.article_list_html(articles, arrivals, now))
 
 
@@ -369,16 +341,17 @@ def main() -> None:
         st.warning(f"{len(corpus.store.warnings)} problem(s) while loading the corpus:\n\n"
                    + "\n".join(f"- {dashboard.escape_markdown(' '.join(w.split()))}"
                                for w in corpus.store.warnings))  # fmt: skip
-    add_form.start(st.session_state, ui.query_params(), "initialised" not in st.session_state)
+    add_form.start(st.session_state, ui.query_params(), session.is_first_run(st.session_state))
     view, added_all = collection_view(str(folder), signature)
     articles = [*corpus.store.articles, *view.articles]
     catalogue = dashboard.with_collection(corpus.catalogue, added_all, view.articles)
     days = [a.date for a in articles if a.date] or [dt.date.today()]
     st.session_state["dates_bounds"] = dates = (min(days), max(days))
-    initialise_from_url(catalogue, dates)
+    session.start(st.session_state, ui.query_params(), catalogue, dates)
     for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
-    state = current_state(dates)
+    state = session.view_state(st.session_state, dates)
+    clicked = lambda: session.view_state(st.session_state, dates)  # noqa: E731 - after a map click
     visible, colours = corpus.visible(dashboard.filter_key(state))
     added = tuple(dashboard.filter_features(added_all, state, catalogue))
     map_col, panel_col = st.columns([7, 3], gap="small")
@@ -392,10 +365,10 @@ def main() -> None:
         show_search_and_filters(articles, (*visible, *added), dates)
         show_add_form(view)
         with st.container(key="kz-selection"):  # on a phone: right after the map
-            show_panel(corpus, current_state(dates), (*visible, *added), added_all, articles)
+            show_panel(corpus, clicked(), (*visible, *added), added_all, articles)
         show_legend((*visible, *added), colours)  # on a wide screen: above the selection
-        show_timeline(corpus, current_state(dates))
-    show_share_and_export(corpus, current_state(dates), (*visible, *added), added_all)
+        show_timeline(corpus, clicked())
+    show_share_and_export(corpus, clicked(), (*visible, *added), added_all)
     st.caption(f"{CREDITS} Outlets: "
                f"{dashboard.escape_markdown(', '.join(sorted(catalogue.outlets)))}.")
 

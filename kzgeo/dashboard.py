@@ -1018,6 +1018,18 @@ def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> lis
     return quoted[:limit]
 
 
+def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt.datetime) -> str:
+    """Return when the corpus last changed (its latest arrival, else its newest file), for the
+    article list's caption ('' for an empty folder)."""
+    from kzgeo.freshness import ago, changed_at, corpus_changed_at
+
+    changed = changed_at(arrivals) or corpus_changed_at(folder)
+    if changed is None:
+        return ""
+    return (f"The corpus last changed {ago(changed, now)} ({format_date(changed.date())}, "
+            f"{changed:%H:%M} UTC); newest arrivals first.")  # fmt: skip
+
+
 def article_list_html(
     articles: Iterable[Any],
     arrivals: Mapping[str, dt.datetime] | None = None,
