@@ -163,7 +163,10 @@ def cached_store() -> Store:
 
 @st.cache_resource(max_entries=16, show_spinner="Mapping the collection's articles …")
 def cached_collection_features(folder: str, signature: str, key: tuple, _articles: tuple) -> tuple:
-    """Return the places of a collection's articles (``key``: their ids and texts' hashes)."""
+    """Return the places of a collection's articles (``key``: their ids and texts' hashes); no
+    collection needs no gazetteer (a fresh deployment's first map would wait for its build)."""
+    if not _articles:
+        return ()
     index = cached_index(folder, signature)
     return tuple(dashboard.collection_features(_articles, cached_gazetteer(), index.collection))
 
