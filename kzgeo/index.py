@@ -397,8 +397,19 @@ def imported_modules(path: Path, package: str = "kzgeo") -> set[str]:
     >>> sorted(imported_modules(source))
     ['__version__', 'corpus', 'ids', 'themes']
     """
+    stat = path.stat()
+    memo = (str(path), stat.st_mtime_ns, stat.st_size, package)
+    if memo not in _IMPORTED:  # the index's and the geoparser's keys both walk the modules
+        _IMPORTED[memo] = frozenset(_imports_in(path.read_bytes(), package))
+    return set(_IMPORTED[memo])
+
+
+_IMPORTED: dict[tuple, frozenset[str]] = {}
+
+
+def _imports_in(source: bytes, package: str) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module == package:
