@@ -20,7 +20,7 @@ from typing import Any
 
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.files import write_atomic
-from kzgeo.geocache import cache_path, geoparse_cached
+from kzgeo.geocache import cache_path, geoparse_cached, load_corpus_cached
 from kzgeo.index import (
     CHUNKS_PER_WORKER,
     CorpusIndex,
@@ -120,10 +120,21 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 # --------------------------------------------------------------------------- building
+def store_key(folder: Path) -> str | None:
+    """Return the inputs' key a quote store was built for, reading only its ``store.json``
+    (None when there is none): a build finds out cheaply that the index is stale."""
+    import json
+
+    try:
+        return json.loads((Path(folder) / "store.json").read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def index_with(folder: Path, parse: Callable | None, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse (through the per-article cache, with ``parse`` or the local engine) and
     index the corpus in ``folder``: ``index.index_corpus`` with a choice of geoparse."""
-    corpus = load_corpus(folder, workers)
+    corpus = load_corpus_cached(folder, workers)
     parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers, parse=parse)
     layers = load_layers()
     return CorpusIndex(corpus, parsed, layers, build_index(parsed, layers))
@@ -163,7 +174,7 @@ def build_artifacts(
     if not folder.is_dir():
         load_corpus(folder)  # raises CorpusError naming the folder
     key = inputs_hash(folder)
-    if not rebuild:
+    if not rebuild and store_key(store_path(folder)) == key:  # a stale index is not read
         served = read_served(artifact_path(folder))
         with contextlib.suppress(StoreError):
             store = QuoteStore.open(store_path(folder))

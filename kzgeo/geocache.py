@@ -16,6 +16,7 @@ when the shipped file is stale.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -29,7 +30,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from kzgeo.config import PROJECT_ROOT, build_dir
-from kzgeo.corpus import Article
+from kzgeo.corpus import Article, CorpusLoad, load_corpus
 from kzgeo.files import write_atomic
 from kzgeo.recognize import language_of
 from kzgeo.resolve import (
@@ -42,6 +43,7 @@ from kzgeo.resolve import (
 )
 
 log = logging.getLogger("kzgeo.geocache")
+log_files = logging.getLogger("kzgeo.geocache.files")
 
 CACHE_FORMAT = 3  # 2: mentions packed as resolve.PackedMention; 3: with the places' entries
 SHIPPED_FORMAT = 1
@@ -102,6 +104,51 @@ def read_cache(path: Path | None, key: str) -> Cached:
     if not isinstance(articles, dict) or not isinstance(entries, dict):
         return Cached({}, {})
     return Cached(articles, entries)
+
+
+# --------------------------------------------------------------------------- corpus files
+@lru_cache(maxsize=1)
+def loader_key() -> str:
+    """Return a hash of what loading a corpus file depends on besides the file (the code and
+    data of ``kzgeo.corpus`` and the modules it imports)."""
+    from kzgeo.index import index_code
+
+    h = hashlib.sha256(f"format={CACHE_FORMAT}".encode())
+    for path in index_code("corpus", CODE_DIR):
+        h.update(str(path.relative_to(CODE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:20]
+
+
+def files_path(folder: Path, cache_dir: Path | None = None) -> Path:
+    """Return the file-load cache of a corpus folder (in the build folder)."""
+    geoparse = cache_path(folder, cache_dir)
+    return geoparse.with_name(geoparse.name.replace("geoparse-", "files-", 1))
+
+
+def load_corpus_cached(folder: Path, workers: int | None = None,
+                       path: Path | None = None) -> CorpusLoad:
+    """Return ``load_corpus(folder)``, reading and cleaning only the files that are new or
+    changed (size, modification time or manifest entries) since the last build of the folder;
+    the cache at ``path`` (default ``files_path``) is updated."""
+    path = path or files_path(folder)
+    key = loader_key()
+    memo: dict = {}
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
+                             ImportError, ValueError, TypeError, IndexError):
+        found = pickle.loads(path.read_bytes())
+        if isinstance(found, dict) and found.get("key") == key:
+            memo = found["files"]
+    before = set(memo)
+    loaded = load_corpus(folder, workers, memo=memo)
+    log_files.info("read %d of %d files (%d from the cache)", len(set(memo) - before),
+                   len(memo), len(set(memo) & before))
+    if set(memo) != before:
+        try:
+            write_atomic(path, pickle.dumps({"key": key, "files": memo},
+                                            protocol=pickle.HIGHEST_PROTOCOL))
+        except OSError as error:
+            log.warning("the corpus file cache %s could not be written: %s", path, error)
+    return loaded
 
 
 # --------------------------------------------------------------------------- shipped in git

@@ -334,11 +334,13 @@ def geoparse_parallel(
 def index_corpus(folder: Path, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse and index the corpus in ``folder`` (raises CorpusError if it is missing).
 
-    A large corpus is geoparsed in ``workers`` processes (None: every core); articles geoparsed
-    by an earlier build of the folder come from the per-article cache (``kzgeo.geocache``).
+    A large corpus is geoparsed in ``workers`` processes (None: every core); files read and
+    articles geoparsed by an earlier build of the folder come from the caches in
+    ``kzgeo.geocache``.
     """
-    corpus = load_corpus(folder, workers)
-    from kzgeo.geocache import cache_path, geoparse_cached  # (#22) only new articles geoparsed
+    from kzgeo.geocache import cache_path, geoparse_cached, load_corpus_cached  # (#22, #23)
+
+    corpus = load_corpus_cached(folder, workers)  # only new or changed files read
 
     parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers)
     layers = load_layers()

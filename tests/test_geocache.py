@@ -148,3 +148,33 @@ def test_a_shipped_geoparse_of_another_geoparser_is_ignored(corpus: Path, tmp_pa
     shipped.write_text("\n".join([json.dumps(header), *lines[1:]]), encoding="utf-8")
     _parsed, stats = geocache.geoparse_cached(articles, None, gazetteer=gazetteer)
     assert (len(stats.geoparsed), stats.shipped) == (len(articles), 0)
+
+
+def test_a_load_after_one_addition_reads_that_file_only_and_equals_a_full_load(
+    corpus: Path, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO, logger="kzgeo.geocache.files")
+    files = len(list(corpus.glob("*.txt")))
+
+    def reads() -> list[str]:
+        found = [r.getMessage() for r in caplog.records if r.name == "kzgeo.geocache.files"]
+        caplog.clear()
+        return found
+
+    assert geocache.load_corpus_cached(corpus) == load_corpus(corpus)
+    assert reads() == [f"read {files} of {files} files (0 from the cache)"]
+    add_text_to_corpus(NEW_TEXT, corpus, "Neue Liegeplätze in Aktau", "Testblatt", "2026-12-01")
+    assert geocache.load_corpus_cached(corpus) == load_corpus(corpus)
+    assert reads() == [f"read 1 of {files + 1} files ({files} from the cache)"]
+
+    # a file rewritten in place, or its manifest entry changed, is read again
+    first = sorted(corpus.glob("*.txt"))[0]
+    first.write_text(first.read_text(encoding="utf-8") + "\n\nNachtrag aus Almaty.\n",
+                     encoding="utf-8")
+    manifest = corpus / "manifest.toml"
+    manifest.write_text(manifest.read_text(encoding="utf-8").replace(
+        'outlet = "Testblatt"', 'outlet = "Testblatt am Sonntag"'), encoding="utf-8")
+    loaded = geocache.load_corpus_cached(corpus)
+    assert loaded == load_corpus(corpus)
+    assert reads() == [f"read 2 of {files + 1} files ({files - 1} from the cache)"]
+    assert "Testblatt am Sonntag" in {a.outlet for a in loaded.articles}
