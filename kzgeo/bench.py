@@ -758,11 +758,12 @@ def measure_store(report: Report, scale: int, folder: Path, build: Path) -> None
 
 
 def measure_dask(report: Report, scale: int, folder: Path) -> None:
-    """Record the Dask geoparse (tasks, gather, assembly) on a LocalCluster of 1 and of 2
-    worker processes; the workers load the gazetteer before the clock starts."""
+    """Record the Dask geoparse (tasks that read their files, gather, assembly) on a
+    LocalCluster of 1 and of 2 worker processes; the workers load the gazetteer before the
+    clock starts."""
     from dask.distributed import Client, LocalCluster
 
-    from kzgeo.engines import _worker_gazetteer, geoparse_dask
+    from kzgeo.engines import _worker_gazetteer, geoparse_dask_files
 
     articles = load_corpus(folder).articles
     gazetteer = fresh_gazetteer()
@@ -772,7 +773,7 @@ def measure_dask(report: Report, scale: int, folder: Path) -> None:
                           dashboard_address=None) as cluster, Client(cluster) as client:
             client.run(_worker_gazetteer)
             start = time.perf_counter()
-            geoparse_dask(articles, client, gazetteer)
+            geoparse_dask_files(articles, folder, client, gazetteer)
             seconds[count] = time.perf_counter() - start
     report.put(scale, "dask_1_s", seconds[1])
     report.put(scale, "dask_2_s", seconds[2])

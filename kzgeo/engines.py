@@ -1,8 +1,10 @@
 """Build engines: where the per-article geoparse runs, on this machine or on a Dask cluster.
 
 ``local`` geoparses in this machine's processes (``index.geoparse_parallel``); ``dask`` sends
-chunks of articles as tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a
-``LocalCluster`` of one process per core). Both go through the per-article geoparse cache and
+tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a ``LocalCluster`` of one
+process per core) that each read some of the corpus files themselves from storage the workers
+share with the client (``geoparse_dask_files``: only file names, manifest entries and article
+keys go through the scheduler). Both go through the per-article geoparse cache and
 assemble places and quotes here, in the same order, so they build the same index
 (``tests/test_engines.py``). ``build_artifacts`` writes what the app serves: the served index
 artifact and the quote store (``kzgeo.quotestore``).
@@ -20,7 +22,7 @@ from typing import Any
 
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.files import write_atomic
-from kzgeo.geocache import cache_path, geoparse_cached, load_corpus_cached
+from kzgeo.geocache import article_key, cache_path, geoparse_cached, load_corpus_cached
 from kzgeo.index import (
     CHUNKS_PER_WORKER,
     CorpusIndex,
@@ -95,6 +97,77 @@ def geoparse_dask(articles: Sequence[Article], client: Any, gazetteer: Any = Non
     return assemble(articles, resolved, gazetteer, t0)
 
 
+FileJob = tuple[str, list[dict], tuple[str, ...]]  # (file name, its manifest entries, keys)
+
+
+def resolve_files(folder: str, jobs: Sequence[FileJob]) -> dict[str, list[PackedMention]]:
+    """Return the packed resolved mentions by article key (``geocache.article_key``) of the
+    wanted articles of some files of ``folder`` (a Dask task: the worker reads the files as
+    ``load_corpus`` does, from storage it shares with the client, so no text goes through the
+    scheduler). Raises RuntimeError when a wanted article is not in its file any more."""
+    from kzgeo.corpus import load_file_entries
+
+    gazetteer = _worker_gazetteer()
+    out: dict[str, list[PackedMention]] = {}
+    for name, entries, wanted in jobs:
+        for article in load_file_entries(Path(folder) / name, entries)[0]:
+            key = article_key(article)
+            if key in wanted and key not in out:
+                out[key] = pack_mentions(resolve_article(article, gazetteer))
+        if missing := set(wanted) - out.keys():
+            raise RuntimeError(f"{len(missing)} article(s) of {Path(folder) / name} are not "
+                               "there as the client read them (changed, or another folder)")
+    return out
+
+
+def file_jobs(articles: Sequence[Article], folder: Path, tasks: int) -> list[list[FileJob]]:
+    """Return the files holding ``articles`` as about ``tasks`` lists of ``FileJob`` (file
+    order, about equal text each): what each Dask task of ``geoparse_dask_files`` reads."""
+    from kzgeo.corpus import read_manifest
+
+    entries_of: dict[str, list[dict]] = {}
+    for entry in read_manifest(folder)[0]:
+        entries_of.setdefault(entry["file"], []).append(entry)
+    wanted: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for article in articles:
+        wanted.setdefault(article.source_file, []).append(article_key(article))
+        sizes[article.source_file] = sizes.get(article.source_file, 0) + len(article.text or "")
+    names = list(wanted)
+    jobs = [(name, entries_of.get(name, []), tuple(wanted[name])) for name in names]
+    return [[jobs[i] for i in part] for part in split_chunks([sizes[n] for n in names], tasks)]
+
+
+def geoparse_dask_files(
+    articles: Sequence[Article], folder: Path, client: Any, gazetteer: Any = None
+) -> Geoparse:
+    """Geoparse ``articles`` of the corpus in ``folder`` as Dask tasks that read their files
+    themselves (``resolve_files``; the folder must be at the same path on every worker:
+    shared or object storage mounted there); same result as geoparse."""
+    from kzgeo.gazetteer import load_gazetteer
+
+    t0 = time.perf_counter()
+    articles = list(articles)
+    gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+    if not articles:
+        return assemble([], [], gazetteer, t0)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    chars = sum(len(article.text or "") for article in articles)
+    tasks = max(workers * CHUNKS_PER_WORKER, chars // DASK_CHUNK_CHARS + 1)
+    chunks = file_jobs(articles, Path(folder), tasks)
+    futures = client.map(resolve_files, [str(Path(folder).resolve())] * len(chunks), chunks,
+                         pure=False)
+    try:
+        packed: dict[str, list[PackedMention]] = {}
+        for part in client.gather(futures):
+            packed.update(part)
+    except (OSError, RuntimeError) as error:
+        raise EngineError(f"the Dask workers cannot read the corpus folder {folder} ({error}); "
+                          "it must be at the same path on every worker") from error
+    resolved = [unpack_mentions(a, packed[article_key(a)]) for a in articles]
+    return assemble(articles, resolved, gazetteer, t0)
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
     """Yield a dask.distributed client: of the scheduler at ``scheduler``, else of a
@@ -151,8 +224,8 @@ def index_engine(
     if engine != "dask":
         raise EngineError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     with dask_client(scheduler, workers) as client:
-        return index_with(Path(folder), lambda articles, gaz: geoparse_dask(articles, client, gaz),
-                          workers)
+        return index_with(Path(folder), lambda articles, gaz: geoparse_dask_files(
+            articles, Path(folder), client, gaz), workers)
 
 
 def build_artifacts(
