@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kzgeo.corpus import Article, load_corpus
-from kzgeo.files import write_atomic
+from kzgeo.files import pickle_atomic
 from kzgeo.geocache import article_key, cache_path, geoparse_cached, load_corpus_cached
 from kzgeo.index import (
     CHUNKS_PER_WORKER,
@@ -256,7 +255,7 @@ def build_artifacts(
     index = index_engine(folder, engine, scheduler, workers)
     served = serve(index, key, workers)
     try:
-        write_atomic(artifact_path(folder), pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
+        pickle_atomic(artifact_path(folder), served)
         store, _ = build_store(folder, index=index)
     except OSError as error:
         note = f"the index could not be saved ({error}); each new server process rebuilds it"

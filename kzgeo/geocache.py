@@ -31,7 +31,7 @@ from typing import Any, NamedTuple
 
 from kzgeo.config import PROJECT_ROOT, build_dir
 from kzgeo.corpus import Article, CorpusLoad, load_corpus
-from kzgeo.files import write_atomic
+from kzgeo.files import pickle_atomic, write_atomic
 from kzgeo.recognize import language_of
 from kzgeo.resolve import (
     Candidate,
@@ -144,8 +144,7 @@ def load_corpus_cached(folder: Path, workers: int | None = None,
                    len(memo), len(set(memo) & before))
     if set(memo) != before:
         try:
-            write_atomic(path, pickle.dumps({"key": key, "files": memo},
-                                            protocol=pickle.HIGHEST_PROTOCOL))
+            pickle_atomic(path, {"key": key, "files": memo})
         except OSError as error:
             log.warning("the corpus file cache %s could not be written: %s", path, error)
     return loaded
@@ -310,8 +309,7 @@ def geoparse_cached(
     if path is not None and (fresh_articles or shipped or len(cached) != len(set(keys))):
         kept = {k: cached[k] for k in keys}
         try:
-            write_atomic(path, pickle.dumps({"key": key, "articles": kept, "entries": entries},
-                                            protocol=pickle.HIGHEST_PROTOCOL))
+            pickle_atomic(path, {"key": key, "articles": kept, "entries": entries})
         except OSError as error:
             log.warning("the geoparse cache %s could not be written: %s", path, error)
     return parsed, stats

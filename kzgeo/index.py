@@ -16,7 +16,7 @@ import json
 import pickle
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
@@ -202,12 +202,16 @@ def mentions_table(parsed: Geoparse, articles: Iterable[Article]) -> pa.Table:
     for m in mentions:
         if m.rejected not in rejected_texts:
             rejected_texts[m.rejected] = rejected_text(m.rejected)
-    columns = {name: list(map(attrgetter(name), mentions)) for name in _MENTION_ATTRIBUTES}
+    sources: dict[str, Callable[[], list]] = {  # each column's values, made when it is converted
+        name: (lambda name=name: list(map(attrgetter(name), mentions)))
+        for name in _MENTION_ATTRIBUTES}
     for k, name in enumerate(("title", "outlet", "date", "url")):
-        columns[name] = list(map(itemgetter(k), of_article))
-    columns["rejected"] = [rejected_texts[m.rejected] for m in mentions]
+        sources[name] = lambda k=k: list(map(itemgetter(k), of_article))
+    sources["rejected"] = lambda: [rejected_texts[m.rejected] for m in mentions]
+    # one column's Python list at a time (at N = 20,000 all of them at once were 1.2 million
+    # references each and their new objects, beside the Arrow table)
     return pa.table({
-        name: pa.array(columns[name], MENTION_TYPES.get(name, pa.large_string()))
+        name: pa.array(sources[name](), MENTION_TYPES.get(name, pa.large_string()))
         for name in MENTION_COLUMNS
     })  # fmt: skip
 
