@@ -282,7 +282,8 @@ def geoparse_cached(
                 shipped += 1
         entries.update(seed.entries)
         missing = [k for k in missing if k not in cached]
-    first_of = {k: a for k, a in zip(keys, articles, strict=True) if k in set(missing)}
+    wanted = set(missing)  # (made once: in the condition it was made again per article)
+    first_of = {k: a for k, a in zip(keys, articles, strict=True) if k in wanted}
     fresh_articles = [first_of[k] for k in missing]
     if fresh_articles:
         gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
@@ -300,6 +301,8 @@ def geoparse_cached(
         gazetteer = load_gazetteer()
     if gazetteer is not None:
         entries = {pid: tuple(gazetteer.get(pid)) for pid in named}
+    else:
+        entries = {pid: entries[pid] for pid in named}
     places = {pid: Entry._make(entries[pid]) for pid in named}  # what assemble reads
     resolved = [unpack_mentions(a, cached[k]) for a, k in zip(articles, keys, strict=True)]
     parsed = assemble(articles, resolved, places, t0)
