@@ -809,7 +809,17 @@ def fresh_copy(root: Path, dest: Path) -> Path:
 
 def first_map_s(url: str, timeout_s: float) -> float:
     """Open ``url`` in headless Chromium; return the seconds from the request to the map's place
-    markers drawn (``PLACES_DRAWN_JS`` true in the map's iframe)."""
+    markers drawn (``PLACES_DRAWN_JS`` true in the map's iframe).
+
+    It runs in a thread of its own: playwright's sync API refuses a thread where an asyncio
+    loop runs (another sync playwright, as in the browser tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_first_map_s, url, timeout_s).result()
+
+
+def _first_map_s(url: str, timeout_s: float) -> float:
     from playwright.sync_api import Error, sync_playwright
 
     options = launch_options()
