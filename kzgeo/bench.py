@@ -41,7 +41,7 @@ import psutil
 from kzgeo.config import BUILD_ENV_VAR, CORPUS_ENV_VAR
 from kzgeo.corpus import Article, load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, build_gazetteer, input_hash, normalize, read_artifact
-from kzgeo.harness import APP_PATH, launch_options, streamlit_server
+from kzgeo.harness import APP_PATH, MAP_FRAME, launch_options, start_streamlit, streamlit_server
 from kzgeo.sentences import split_sentences
 
 DEFAULT_SCALES: tuple[int, ...] = (1, 12, 100, 2000)
@@ -765,11 +765,12 @@ def measure_store(report: Report, scale: int, folder: Path, build: Path) -> None
 
 
 def measure_dask(report: Report, scale: int, folder: Path) -> None:
-    """Record the Dask geoparse (tasks, gather, assembly) on a LocalCluster of 1 and of 2
-    worker processes; the workers load the gazetteer before the clock starts."""
+    """Record the Dask geoparse (tasks that read their files, gather, assembly) on a
+    LocalCluster of 1 and of 2 worker processes; the workers load the gazetteer before the
+    clock starts."""
     from dask.distributed import Client, LocalCluster
 
-    from kzgeo.engines import _worker_gazetteer, geoparse_dask
+    from kzgeo.engines import _worker_gazetteer, geoparse_dask_files
 
     articles = load_corpus(folder).articles
     gazetteer = fresh_gazetteer()
@@ -779,21 +780,104 @@ def measure_dask(report: Report, scale: int, folder: Path) -> None:
                           dashboard_address=None) as cluster, Client(cluster) as client:
             client.run(_worker_gazetteer)
             start = time.perf_counter()
-            geoparse_dask(articles, client, gazetteer)
+            geoparse_dask_files(articles, folder, client, gazetteer)
             seconds[count] = time.perf_counter() - start
     report.put(scale, "dask_1_s", seconds[1])
     report.put(scale, "dask_2_s", seconds[2])
     report.put(scale, "dask_speedup", seconds[1] / seconds[2])
 
 
-def attempt(report: Report, scale: int, figures: Sequence[str], measure: Callable[[], None]):
+# What a fresh clone holds: the project's files without what a build, a user, git or a
+# virtual environment adds (the build and data folders stay empty).
+LOCAL_ONLY = frozenset({".git", ".venv", ".venv-ci", "build", "data", "test-artifacts",
+                        ".pytest_cache", ".ruff_cache", "node_modules"})
+# Whether the map draws place markers: a feature of the places layer on the map, or a cluster.
+PLACES_DRAWN_JS = """() => {
+  if (!window.map) return false;
+  let found = !!document.querySelector('.marker-cluster');
+  window.map.eachLayer((l) => {
+    const p = l.feature && l.feature.properties;
+    if (p && p.layer === 'places' && l.getElement && l.getElement()) found = true;
+  });
+  return found;
+}"""
+
+
+def fresh_copy(root: Path, dest: Path) -> Path:
+    """Copy the project at ``root`` to ``dest`` as a fresh clone has it (``LOCAL_ONLY`` left out
+    at the top, caches everywhere); return ``dest``."""
+
+    def ignore(folder: str, names: list[str]) -> set[str]:
+        top = LOCAL_ONLY if Path(folder) == root else frozenset()
+        return {n for n in names if n in top or n == "__pycache__" or n.endswith(".pyc")}
+
+    return Path(shutil.copytree(root, dest, ignore=ignore))
+
+
+def first_map_s(url: str, timeout_s: float) -> float:
+    """Open ``url`` in headless Chromium; return the seconds from the request to the map's place
+    markers drawn (``PLACES_DRAWN_JS`` true in the map's iframe).
+
+    It runs in a thread of its own: playwright's sync API refuses a thread where an asyncio
+    loop runs (another sync playwright, as in the browser tests)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(_first_map_s, url, timeout_s).result()
+
+
+def _first_map_s(url: str, timeout_s: float) -> float:
+    from playwright.sync_api import Error, sync_playwright
+
+    options = launch_options()
+    if options["executable_path"] is None:
+        raise RuntimeError("no Chromium to load the page")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(**options)
+        try:
+            page = browser.new_page()
+            start = time.perf_counter()
+            page.goto(url, timeout=timeout_s * 1000)
+            while time.perf_counter() - start < timeout_s:
+                handle = page.query_selector(MAP_FRAME)
+                frame = handle.content_frame() if handle else None
+                with contextlib.suppress(Error):
+                    if frame is not None and frame.evaluate(PLACES_DRAWN_JS):
+                        return time.perf_counter() - start
+                page.wait_for_timeout(50)
+            raise RuntimeError(f"no place markers after {timeout_s:.0f} s")
+        finally:
+            browser.close()
+
+
+def measure_fresh_clone(report: Report, root: Path | None = None) -> None:
+    """Record the first map of a fresh clone: a copy of the project with empty build and data
+    folders, ``streamlit run app.py`` on its own corpus, the time from the first request in
+    headless Chromium to the place markers drawn (the server's start is not counted)."""
+    from kzgeo.config import DATA_ENV_VAR, PROJECT_ROOT
+
+    with tempfile.TemporaryDirectory(prefix="kzgeo-bench-clone-") as temp:
+        clone = fresh_copy(root or PROJECT_ROOT, Path(temp) / "kzgeo")
+        env = {BUILD_ENV_VAR: str(clone / "build"), DATA_ENV_VAR: str(clone / "data")}
+        server = start_streamlit(clone / "corpus", Path(temp) / "logs", env,
+                                 app=clone / "app.py", warm=False)
+        try:
+            report.put(None, "fresh_clone_map_s", first_map_s(server.url, APP_TIMEOUT_S))
+        finally:
+            server.stop()
+
+
+def attempt(
+    report: Report, scale: int | None, figures: Sequence[str], measure: Callable[[], None]
+) -> None:
     """Run ``measure``; if it fails, record each of ``figures`` as 'n/a (reason)'."""
     try:
         measure()
     except Exception as error:  # noqa: BLE001 - a broken app must not lose the other figures
         reason = f"n/a ({type(error).__name__}: {str(error).splitlines()[0][:120]})"
         for figure in figures:
-            report.figures.setdefault(str(scale), {}).setdefault(figure, reason)
+            report.figures.setdefault("-" if scale is None else str(scale), {}).setdefault(
+                figure, reason)
 
 
 # --------------------------------------------------------------------------- targets, table
@@ -887,6 +971,7 @@ def run_bench(
     server: bool = True,
     dask: bool = True,
     progress: Callable[[str], None] = lambda message: None,
+    fresh_clone: bool = True,
 ) -> Report:
     """Run the benchmark over the real corpus in ``corpus_folder`` and return the report.
 
@@ -935,7 +1020,9 @@ def run_bench(
                 progress(f"N={scale}: dask geoparse, 1 and 2 workers")
                 attempt(report, scale, ("dask_1_s", "dask_2_s", "dask_speedup"),
                         lambda s=scale, f=folder: measure_dask(report, s, f))
-            report.put(scale, "fresh_clone_map_s", NOT_MEASURED)
+    if fresh_clone:
+        progress("fresh clone: first map in the browser (streamlit run + Chromium)")
+        attempt(report, None, ("fresh_clone_map_s",), lambda: measure_fresh_clone(report))
     return report
 
 

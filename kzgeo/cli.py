@@ -69,6 +69,11 @@ def run_build(args: argparse.Namespace) -> int:
         return 2
     for warning in served.warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    if args.ship:
+        from kzgeo.geocache import write_shipped
+
+        shipped = write_shipped(load_corpus(folder).articles, load_gazetteer())
+        print(f"shipped geoparse: {shipped} (commit it: a fresh clone's first map reads it)")
     print(
         f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}"
         f"{' by the ' + args.engine + ' engine' if built else ''}; "
@@ -251,6 +256,7 @@ def run_bench(args: argparse.Namespace) -> int:
         app_scales=[] if args.no_app else args.app_scale,
         server=not args.no_server,
         dask=not args.no_dask,
+        fresh_clone=not args.no_fresh_clone,
         progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
     )
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
@@ -373,6 +379,9 @@ def add_build_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="with --engine dask: the Dask scheduler (e.g. tcp://host:8786); "
                              "default a local cluster of --workers processes")
+    parser.add_argument("--ship", action="store_true",
+                        help="also write prebuilt/geoparse.jsonl, the corpus' geoparse that a "
+                             "fresh clone starts from (commit it when the geoparser changes)")
 
 
 def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
@@ -388,6 +397,8 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-app", action="store_true", help="skip the app figures")
     parser.add_argument("--no-dask", action="store_true",
                         help="skip the Dask geoparse on 1 and 2 local workers")
+    parser.add_argument("--no-fresh-clone", action="store_true",
+                        help="skip the fresh clone's first map (streamlit run + Chromium)")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
 

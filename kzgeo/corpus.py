@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -680,14 +681,45 @@ def _load_file(job: tuple[Path, list[dict]]) -> tuple:
     return articles, removed, warnings, taken, [body_fingerprint(a.text) for a in articles]
 
 
+def file_key(path: Path, entries: list[dict]) -> tuple:
+    """Return what one file's load depends on: its name, size and modification time, and its
+    manifest entries (a file rewritten in place gets a new time)."""
+    stat = path.stat()
+    described = json.dumps(entries, sort_keys=True, default=str, ensure_ascii=False)
+    return (path.name, stat.st_size, stat.st_mtime_ns, hashlib.sha1(described.encode()).hexdigest())
+
+
+def _load_files(
+    jobs: list[tuple[Path, list[dict]]], workers: int | None, min_bytes: int, memo: dict | None
+) -> list[tuple]:
+    """Return ``_load_file`` of each job, from ``memo`` where it holds the file's key."""
+    keys = [file_key(path, entries) for path, entries in jobs] if memo is not None else []
+    todo = [i for i, key in enumerate(keys) if key not in memo] if memo is not None else None
+    todo_jobs = jobs if todo is None else [jobs[i] for i in todo]
+    count = worker_count(workers, sum(path.stat().st_size for path, _ in todo_jobs), min_bytes)
+    fresh = list(map_in_order(_load_file, todo_jobs, count))
+    if memo is None:
+        return fresh
+    memo.update(zip((keys[i] for i in todo), fresh, strict=True))
+    results = [memo[key] for key in keys]
+    memo.clear()
+    memo.update(zip(keys, results, strict=True))
+    return results
+
+
 def load_corpus(
-    folder: Path | str, workers: int | None = 1, min_bytes: int = PARALLEL_MIN_CHARS
+    folder: Path | str,
+    workers: int | None = 1,
+    min_bytes: int = PARALLEL_MIN_CHARS,
+    memo: dict | None = None,
 ) -> CorpusLoad:
     """Load every article in ``folder``; skip unreadable files with a warning.
 
     From ``min_bytes`` of files on, they are read and cleaned in ``workers`` processes (None:
-    every core); the articles, their order and the warnings are the same. Raises CorpusError
-    when ``folder`` is missing or not a folder.
+    every core); the articles, their order and the warnings are the same. With ``memo`` (a
+    dict kept by the caller between loads) a file whose ``file_key`` is in it is not read
+    again; the memo is left holding the current files only. Raises CorpusError when ``folder``
+    is missing or not a folder.
     """
     folder = Path(folder)
     if not folder.exists():
@@ -707,10 +739,8 @@ def load_corpus(
     for entry in entries:
         entries_by_file.setdefault(entry["file"], []).append(entry)
     jobs = [(path, entries_by_file.get(path.name, [])) for path in paths]
-    count = worker_count(workers, sum(path.stat().st_size for path in paths), min_bytes)
-    for (path, file_entries), loaded in zip(
-        jobs, map_in_order(_load_file, jobs, count), strict=True
-    ):
+    results = _load_files(jobs, workers, min_bytes, memo)
+    for (path, file_entries), loaded in zip(jobs, results, strict=True):
         file_articles, file_removed, file_warnings, taken, fingerprints = loaded
         removed.extend(file_removed)
         warnings.extend(file_warnings)

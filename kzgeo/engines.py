@@ -1,8 +1,10 @@
 """Build engines: where the per-article geoparse runs, on this machine or on a Dask cluster.
 
 ``local`` geoparses in this machine's processes (``index.geoparse_parallel``); ``dask`` sends
-chunks of articles as tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a
-``LocalCluster`` of one process per core). Both go through the per-article geoparse cache and
+tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a ``LocalCluster`` of one
+process per core) that each read some of the corpus files themselves from storage the workers
+share with the client (``geoparse_dask_files``: only file names, manifest entries and article
+keys go through the scheduler). Both go through the per-article geoparse cache and
 assemble places and quotes here, in the same order, so they build the same index
 (``tests/test_engines.py``). ``build_artifacts`` writes what the app serves: the served index
 artifact and the quote store (``kzgeo.quotestore``).
@@ -12,15 +14,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import pickle
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kzgeo.corpus import Article, load_corpus
-from kzgeo.files import write_atomic
-from kzgeo.geocache import cache_path, geoparse_cached
+from kzgeo.files import pickle_atomic
+from kzgeo.geocache import article_key, cache_path, geoparse_cached, load_corpus_cached
 from kzgeo.index import (
     CHUNKS_PER_WORKER,
     CorpusIndex,
@@ -95,6 +96,77 @@ def geoparse_dask(articles: Sequence[Article], client: Any, gazetteer: Any = Non
     return assemble(articles, resolved, gazetteer, t0)
 
 
+FileJob = tuple[str, list[dict], tuple[str, ...]]  # (file name, its manifest entries, keys)
+
+
+def resolve_files(folder: str, jobs: Sequence[FileJob]) -> dict[str, list[PackedMention]]:
+    """Return the packed resolved mentions by article key (``geocache.article_key``) of the
+    wanted articles of some files of ``folder`` (a Dask task: the worker reads the files as
+    ``load_corpus`` does, from storage it shares with the client, so no text goes through the
+    scheduler). Raises RuntimeError when a wanted article is not in its file any more."""
+    from kzgeo.corpus import load_file_entries
+
+    gazetteer = _worker_gazetteer()
+    out: dict[str, list[PackedMention]] = {}
+    for name, entries, wanted in jobs:
+        for article in load_file_entries(Path(folder) / name, entries)[0]:
+            key = article_key(article)
+            if key in wanted and key not in out:
+                out[key] = pack_mentions(resolve_article(article, gazetteer))
+        if missing := set(wanted) - out.keys():
+            raise RuntimeError(f"{len(missing)} article(s) of {Path(folder) / name} are not "
+                               "there as the client read them (changed, or another folder)")
+    return out
+
+
+def file_jobs(articles: Sequence[Article], folder: Path, tasks: int) -> list[list[FileJob]]:
+    """Return the files holding ``articles`` as about ``tasks`` lists of ``FileJob`` (file
+    order, about equal text each): what each Dask task of ``geoparse_dask_files`` reads."""
+    from kzgeo.corpus import read_manifest
+
+    entries_of: dict[str, list[dict]] = {}
+    for entry in read_manifest(folder)[0]:
+        entries_of.setdefault(entry["file"], []).append(entry)
+    wanted: dict[str, list[str]] = {}
+    sizes: dict[str, int] = {}
+    for article in articles:
+        wanted.setdefault(article.source_file, []).append(article_key(article))
+        sizes[article.source_file] = sizes.get(article.source_file, 0) + len(article.text or "")
+    names = list(wanted)
+    jobs = [(name, entries_of.get(name, []), tuple(wanted[name])) for name in names]
+    return [[jobs[i] for i in part] for part in split_chunks([sizes[n] for n in names], tasks)]
+
+
+def geoparse_dask_files(
+    articles: Sequence[Article], folder: Path, client: Any, gazetteer: Any = None
+) -> Geoparse:
+    """Geoparse ``articles`` of the corpus in ``folder`` as Dask tasks that read their files
+    themselves (``resolve_files``; the folder must be at the same path on every worker:
+    shared or object storage mounted there); same result as geoparse."""
+    from kzgeo.gazetteer import load_gazetteer
+
+    t0 = time.perf_counter()
+    articles = list(articles)
+    gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
+    if not articles:
+        return assemble([], [], gazetteer, t0)
+    workers = max(1, len(client.scheduler_info().get("workers", {})))
+    chars = sum(len(article.text or "") for article in articles)
+    tasks = max(workers * CHUNKS_PER_WORKER, chars // DASK_CHUNK_CHARS + 1)
+    chunks = file_jobs(articles, Path(folder), tasks)
+    futures = client.map(resolve_files, [str(Path(folder).resolve())] * len(chunks), chunks,
+                         pure=False)
+    try:
+        packed: dict[str, list[PackedMention]] = {}
+        for part in client.gather(futures):
+            packed.update(part)
+    except (OSError, RuntimeError) as error:
+        raise EngineError(f"the Dask workers cannot read the corpus folder {folder} ({error}); "
+                          "it must be at the same path on every worker") from error
+    resolved = [unpack_mentions(a, packed[article_key(a)]) for a in articles]
+    return assemble(articles, resolved, gazetteer, t0)
+
+
 @contextlib.contextmanager
 def dask_client(scheduler: str | None = None, workers: int | None = None) -> Iterator[Any]:
     """Yield a dask.distributed client: of the scheduler at ``scheduler``, else of a
@@ -120,10 +192,21 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 # --------------------------------------------------------------------------- building
+def store_key(folder: Path) -> str | None:
+    """Return the inputs' key a quote store was built for, reading only its ``store.json``
+    (None when there is none): a build finds out cheaply that the index is stale."""
+    import json
+
+    try:
+        return json.loads((Path(folder) / "store.json").read_text(encoding="utf-8")).get("key")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
 def index_with(folder: Path, parse: Callable | None, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse (through the per-article cache, with ``parse`` or the local engine) and
     index the corpus in ``folder``: ``index.index_corpus`` with a choice of geoparse."""
-    corpus = load_corpus(folder, workers)
+    corpus = load_corpus_cached(folder, workers)
     parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers, parse=parse)
     layers = load_layers()
     return CorpusIndex(corpus, parsed, layers, build_index(parsed, layers))
@@ -140,8 +223,8 @@ def index_engine(
     if engine != "dask":
         raise EngineError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
     with dask_client(scheduler, workers) as client:
-        return index_with(Path(folder), lambda articles, gaz: geoparse_dask(articles, client, gaz),
-                          workers)
+        return index_with(Path(folder), lambda articles, gaz: geoparse_dask_files(
+            articles, Path(folder), client, gaz), workers)
 
 
 def build_artifacts(
@@ -163,7 +246,7 @@ def build_artifacts(
     if not folder.is_dir():
         load_corpus(folder)  # raises CorpusError naming the folder
     key = inputs_hash(folder)
-    if not rebuild:
+    if not rebuild and store_key(store_path(folder)) == key:  # a stale index is not read
         served = read_served(artifact_path(folder))
         with contextlib.suppress(StoreError):
             store = QuoteStore.open(store_path(folder))
@@ -172,7 +255,7 @@ def build_artifacts(
     index = index_engine(folder, engine, scheduler, workers)
     served = serve(index, key, workers)
     try:
-        write_atomic(artifact_path(folder), pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
+        pickle_atomic(artifact_path(folder), served)
         store, _ = build_store(folder, index=index)
     except OSError as error:
         note = f"the index could not be saved ({error}); each new server process rebuilds it"

@@ -100,24 +100,28 @@ def start_streamlit(
     log_dir: Path,
     env: Mapping[str, str] | None = None,
     timeout_s: float = SERVER_START_TIMEOUT_S,
+    app: Path = APP_PATH,
+    warm: bool = True,
 ) -> StreamlitServer:
-    """Start ``app.py`` on a free port with ``corpus`` (and ``env``), its output in a file in
+    """Start ``app`` on a free port with ``corpus`` (and ``env``), its output in a file in
     ``log_dir``; return once it is healthy. The caller stops it (or use ``streamlit_server``).
 
-    The gazetteer artifact is made first, here, so no server builds it in its first render.
+    With ``warm`` the gazetteer artifact is made first, here, so no server builds it in its
+    first render; without, the server starts as a fresh deployment does.
     """
-    from kzgeo.gazetteer import load_gazetteer
+    if warm:
+        from kzgeo.gazetteer import load_gazetteer
 
-    load_gazetteer()
+        load_gazetteer()
     port = free_port()
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"streamlit-{port}.log"
-    cmd = [sys.executable, "-m", "streamlit", "run", str(APP_PATH), "--server.port", str(port),
+    cmd = [sys.executable, "-m", "streamlit", "run", str(app), "--server.port", str(port),
            "--server.address", "127.0.0.1", "--server.headless", "true",
            "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     full_env = {**os.environ, CORPUS_ENV_VAR: str(corpus), "PYTHONUNBUFFERED": "1", **(env or {})}
     with log_path.open("w", encoding="utf-8") as log:
-        process = subprocess.Popen(cmd, cwd=PROJECT_ROOT, env=full_env, stdout=log,
+        process = subprocess.Popen(cmd, cwd=Path(app).parent, env=full_env, stdout=log,
                                    stderr=subprocess.STDOUT)
     server = StreamlitServer(f"http://127.0.0.1:{port}", process, log_path)
     try:

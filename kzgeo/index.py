@@ -16,7 +16,7 @@ import json
 import pickle
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
@@ -202,12 +202,16 @@ def mentions_table(parsed: Geoparse, articles: Iterable[Article]) -> pa.Table:
     for m in mentions:
         if m.rejected not in rejected_texts:
             rejected_texts[m.rejected] = rejected_text(m.rejected)
-    columns = {name: list(map(attrgetter(name), mentions)) for name in _MENTION_ATTRIBUTES}
+    sources: dict[str, Callable[[], list]] = {  # each column's values, made when it is converted
+        name: (lambda name=name: list(map(attrgetter(name), mentions)))
+        for name in _MENTION_ATTRIBUTES}
     for k, name in enumerate(("title", "outlet", "date", "url")):
-        columns[name] = list(map(itemgetter(k), of_article))
-    columns["rejected"] = [rejected_texts[m.rejected] for m in mentions]
+        sources[name] = lambda k=k: list(map(itemgetter(k), of_article))
+    sources["rejected"] = lambda: [rejected_texts[m.rejected] for m in mentions]
+    # one column's Python list at a time (at N = 20,000 all of them at once were 1.2 million
+    # references each and their new objects, beside the Arrow table)
     return pa.table({
-        name: pa.array(columns[name], MENTION_TYPES.get(name, pa.large_string()))
+        name: pa.array(sources[name](), MENTION_TYPES.get(name, pa.large_string()))
         for name in MENTION_COLUMNS
     })  # fmt: skip
 
@@ -334,11 +338,13 @@ def geoparse_parallel(
 def index_corpus(folder: Path, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse and index the corpus in ``folder`` (raises CorpusError if it is missing).
 
-    A large corpus is geoparsed in ``workers`` processes (None: every core); articles geoparsed
-    by an earlier build of the folder come from the per-article cache (``kzgeo.geocache``).
+    A large corpus is geoparsed in ``workers`` processes (None: every core); files read and
+    articles geoparsed by an earlier build of the folder come from the caches in
+    ``kzgeo.geocache``.
     """
-    corpus = load_corpus(folder, workers)
-    from kzgeo.geocache import cache_path, geoparse_cached  # (#22) only new articles geoparsed
+    from kzgeo.geocache import cache_path, geoparse_cached, load_corpus_cached  # (#22, #23)
+
+    corpus = load_corpus_cached(folder, workers)  # only new or changed files read
 
     parsed, _stats = geoparse_cached(corpus.articles, cache_path(folder), workers)
     layers = load_layers()
@@ -397,8 +403,19 @@ def imported_modules(path: Path, package: str = "kzgeo") -> set[str]:
     >>> sorted(imported_modules(source))
     ['__version__', 'corpus', 'ids', 'themes']
     """
+    stat = path.stat()
+    memo = (str(path), stat.st_mtime_ns, stat.st_size, package)
+    if memo not in _IMPORTED:  # the index's and the geoparser's keys both walk the modules
+        _IMPORTED[memo] = frozenset(_imports_in(path.read_bytes(), package))
+    return set(_IMPORTED[memo])
+
+
+_IMPORTED: dict[tuple, frozenset[str]] = {}
+
+
+def _imports_in(source: bytes, package: str) -> set[str]:
     found: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_bytes())):
+    for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom) and node.module == package:

@@ -6,10 +6,11 @@ from __future__ import annotations
 import pytest
 from dask.distributed import Client, LocalCluster
 
+from kzgeo import geocache
 from kzgeo.cli import main
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
-from kzgeo.engines import EngineError, geoparse_dask, index_engine
+from kzgeo.engines import EngineError, geoparse_dask, geoparse_dask_files, index_engine
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.quotestore import open_store
 from kzgeo.resolve import geoparse
@@ -36,10 +37,22 @@ def test_dask_geoparse_equals_the_single_process_geoparse(cluster):
     assert len(parsed["places"]) > 50
 
 
+def test_dask_tasks_that_read_their_files_equal_the_single_process_geoparse(cluster, tmp_path):
+    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
+    gazetteer = load_gazetteer()
+    with Client(cluster) as client:
+        parsed = geoparse_dask_files(articles, DEFAULT_CORPUS_DIR, client, gazetteer).to_dict()
+        assert parsed == geoparse(articles, gazetteer).to_dict()
+        # workers that do not see the corpus at that path: a clear error, not a wrong index
+        with pytest.raises(EngineError, match="same path on every worker"):
+            geoparse_dask_files(articles, tmp_path, client, gazetteer)
+
+
 def test_build_with_the_dask_engine_writes_the_index_of_the_local_engine(
     cluster, tmp_path, monkeypatch, capsys
 ):
     monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "dask"))
+    monkeypatch.setattr(geocache, "SHIPPED_PATH", None)  # every article geoparsed by the tasks
     code = main(["build", "--corpus", str(DEFAULT_CORPUS_DIR), "--engine", "dask",
                  "--scheduler", cluster.scheduler_address])
     out = capsys.readouterr().out
