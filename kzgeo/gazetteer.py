@@ -346,7 +346,7 @@ GAZETTEER_DATA_FILES = (
     "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
 )
 # Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
-GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "admin1.json")
+GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "land_ne.json", "admin1.json")
 
 
 def _data_files() -> list[Path]:
@@ -558,6 +558,50 @@ def _add_physical(b: _Builder) -> None:
             layer=False, source="natural-earth", priority=1.5,
         ))  # fmt: skip
         b.add_alias(row["name"], i, "place", "admin1")
+
+
+@lru_cache(maxsize=1)
+def _land_rows() -> dict[str, dict]:
+    """Return Natural Earth's rivers, ranges, islands and landscapes (geodata/land_ne.json)."""
+    import json
+
+    rows = json.loads((GEODATA_DIR / "land_ne.json").read_text("utf-8"))["places"]
+    return {row["id"]: row for row in rows}
+
+
+def _add_land(b: _Builder, city_names: set[str], words_en, words_de) -> None:
+    """Add Natural Earth's rivers, ranges, islands, deserts, landscapes and peaks that no
+    curated entry has (geodata/land_ne.json, built from src/physical_ne.toml).
+
+    Their German names (a checked table) are always matched; an English or local one-word name
+    only when it is no town's name, no ordinary German or English word and no other entry's
+    alias (Natural Earth's "Don", "Po", "Lena" are words or names first).
+    """
+    for row in _land_rows().values():
+        if row["id"] in b.by_id:
+            continue
+        german = [f for n in row["names_de"] for f in german_inflections(n)]
+        forms = [(f, True) for f in dict.fromkeys(german)] + [
+            (f, False) for f in row["names"] if f not in german]
+        usable = []
+        for form, checked in forms:
+            key = normalize_alias(form)
+            if key in b.aliases or len(key) < 3:
+                continue
+            if not checked and len(form.split()) == 1 and (
+                key in city_names or form.lower() in words_en or is_common_word(form, words_de)
+            ):
+                continue
+            usable.append(form)
+        if not usable:
+            continue
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=(row["names_de"] or [None])[0],
+            kind=row["kind"], country=None, lat=row["lat"], lon=row["lon"], population=0,
+            precision=row["precision"], layer=False, source="natural-earth", priority=1.5,
+        ))  # fmt: skip
+        for form in usable:
+            b.add_alias(form, i, "place", "admin1")
 
 
 def _add_continents(b: _Builder) -> None:
@@ -899,6 +943,7 @@ def build_gazetteer() -> Gazetteer:
     city_names = {normalize_alias(c["name"]) for c in cities} | {
         slugify(c["name"].translate(_TRANSLIT)) for c in cities}
     _add_admin1(b, city_names, _english_words(), _german_words())
+    _add_land(b, city_names, _english_words(), _german_words())
     reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
