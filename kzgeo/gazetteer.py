@@ -667,7 +667,11 @@ def _add_admin1(b: _Builder, city_names: set[str], words_en, words_de) -> None:
                 continue
             bare = len(form.split()) == 1 or form == row["name"]
             is_word = form.lower() in words_en and form not in words_en
-            if bare and (key in city_names or is_word or form.lower() in words_de):
+            # a name of capitalised parts joined by hyphens is a name, even where the
+            # dictionary lists it in lower case ("schleswig-holstein")
+            joined = "-" in form and all(p[:1].isupper() for p in form.split("-"))
+            if bare and (key in city_names or is_word or (
+                    form.lower() in words_de and not joined)):
                 pass  # only inside a typed phrase
             else:
                 b.add_alias(form, i, "place", "admin1")
@@ -901,6 +905,29 @@ def word_rules(
             {k: frozenset(v) for k, v in weak.items()}, genitive_stops)
 
 
+# Compass prefixes German joins to a town's name ("Ost-Berlin", "Westberlin"): a part of the
+# town, so the town itself (within any resolution radius). Not for countries: "Norddeutschland"
+# is a region hundreds of kilometres from Germany's point (curated where the beat needs one:
+# Westkasachstan, Ostukraine). Added for towns of MIN_POPULATION_PREFIXED inhabitants.
+COMPASS_PREFIXES = ("Ost-", "West-", "Nord-", "Süd-")
+MIN_POPULATION_PREFIXED = 1_000_000
+
+
+def _add_prefixed(b: _Builder) -> None:
+    """Add "Ost-X", "Ostx", "West-X", ... for big towns, where no entry has that form."""
+    reserved = set(b.aliases)
+    for i, entry in enumerate(b.entries):
+        if entry.kind != "city" or entry.population < MIN_POPULATION_PREFIXED:
+            continue
+        name = entry.name
+        if " " in name or not name[:1].isupper():
+            continue
+        for prefix in COMPASS_PREFIXES:
+            for form in (prefix + name, prefix[:-1] + name.lower()):
+                if normalize_alias(form) not in reserved:
+                    b.add_alias(form, i, "place", "geonames-name")
+
+
 def _add_alias_rows(b: _Builder) -> None:
     for row in read_table("features.toml").get("alias", []):
         i = b.by_id[row["target"]]
@@ -947,6 +974,7 @@ def build_gazetteer() -> Gazetteer:
     reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
+    _add_prefixed(b)
     _add_traps(b)
     traps = read_table("traps.toml")
     words_en, words_de = _english_words(), _german_words()

@@ -401,7 +401,22 @@ def confidence_table() -> dict[str, Any]:
                                + r")(?:s|es|en|n|e)?\W*$")
     t["complement_links"] = frozenset(t["complement_links"])
     t["route_words"] = frozenset(t["route_words"])
+    t["club_words"] = frozenset(t["club_words"])
     return t
+
+
+def club_before(text: str, start: int) -> str | None:
+    """Return the club word right before ``start`` ("Borussia" in "Borussia Dortmund"), also
+    at a sentence's start, or None.
+
+    >>> club_before("Borussia Dortmund", 9), club_before("in Dortmund", 3)
+    ('Borussia', None)
+    """
+    if start < 2 or text[start - 1] != " " or not text[start - 2].isalpha():
+        return None
+    j = text.rfind(" ", 0, start - 1) + 1
+    word = text[j : start - 1]
+    return word if word in confidence_table()["club_words"] else None
 
 
 @lru_cache(maxsize=1)
@@ -623,6 +638,11 @@ def recognize(
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
+        if kind == "place" and text[start - 2 : start - 1].isalpha() and club_before(
+                text, start) is not None:
+            kind, note = "name", f"part of a club's name ({club_before(text, start)!r})"
+            if not include_rejected:
+                continue
         if kind == "place":  # a place inside a name? (cheap tests first: most are not)
             doubt = None
             if links is None:
