@@ -28,7 +28,7 @@ from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -284,6 +284,12 @@ class Gazetteer:
     # keys that a given name may be a town of: the largest town has fewer than
     # MIN_POPULATION_GIVEN_NAME inhabitants
     small_given_name_keys: frozenset[str] = frozenset()
+    # the recogniser's name signals, stored so that no process loads gender-guesser or wordfreq:
+    # gender-guesser's names as written, also names that are words (Max), but not function
+    # words (confidence.toml name_word_zipf); per language the lower-cased words at least as
+    # frequent as confidence.toml's rare_zipf (a capitalised word not in it is rare: a surname)
+    name_words: frozenset[str] = frozenset()
+    frequent_words: dict[str, frozenset[str]] = field(default_factory=dict)
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
     # Memos of the recogniser and the resolver, filled on use (never pickled). Each value is a
@@ -343,7 +349,8 @@ def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
 
 # --------------------------------------------------------------------------- inputs
 GAZETTEER_DATA_FILES = (
-    "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
+    "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml",
+    "confidence.toml",  # its Zipf thresholds pick the name and word tables stored below
 )
 # Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
 GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "land_ne.json", "admin1.json")
@@ -928,6 +935,23 @@ def _add_prefixed(b: _Builder) -> None:
                     b.add_alias(form, i, "place", "geonames-name")
 
 
+def name_signal_tables(name_word_zipf: float, rare_zipf: float,
+                       languages: tuple[str, ...] = ("de", "en"),
+                       ) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Return gender-guesser's given names less frequent than ``name_word_zipf`` in every
+    language (Max, Jasper; not In, Will) and, per language, the lower-cased words of Zipf
+    ``rare_zipf`` or more (wordfreq)."""
+    from gender_guesser.detector import Detector
+
+    names = frozenset(n for n in Detector().names
+                      if max(zipf(n, lang) for lang in languages) < name_word_zipf)
+    floor = 10 ** (rare_zipf - 9.01)  # Zipf = log10(frequency) + 9; exact test below
+    frequent = {lang: frozenset(w for w, f in _frequencies(lang).items()
+                                if f >= floor and round(math.log10(f) + 9, 2) >= rare_zipf)
+                for lang in languages}
+    return names, frequent
+
+
 def _add_alias_rows(b: _Builder) -> None:
     for row in read_table("features.toml").get("alias", []):
         i = b.by_id[row["target"]]
@@ -990,7 +1014,12 @@ def build_gazetteer() -> Gazetteer:
         if max((b.entries[r.entry].population for r in b.aliases[key] if r.entry >= 0),
                default=0) < MIN_POPULATION_GIVEN_NAME
     )
+    signals = read_table("confidence.toml")
+    name_words, frequent_words = name_signal_tables(
+        signals["name_word_zipf"], signals["rare_zipf"])
     return Gazetteer(
+        name_words=name_words,
+        frequent_words=frequent_words,
         entries=tuple(b.entries),
         aliases={k: tuple(tuple(r) for r in v) for k, v in b.aliases.items()},
         input_hash=input_hash(),
@@ -1017,6 +1046,8 @@ def _dump(gaz: Gazetteer) -> bytes:
         "weak_keys": {lang: sorted(keys) for lang, keys in gaz.weak_keys.items()},
         "given_names": sorted(gaz.given_names),
         "small_given_name_keys": sorted(gaz.small_given_name_keys),
+        "name_words": sorted(gaz.name_words),
+        "frequent_words": {lang: sorted(w) for lang, w in gaz.frequent_words.items()},
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -1038,6 +1069,8 @@ def _load(blob: bytes) -> Gazetteer:
         weak_keys={lang: frozenset(keys) for lang, keys in p["weak_keys"].items()},
         given_names=frozenset(p["given_names"]),
         small_given_name_keys=frozenset(p["small_given_name_keys"]),
+        name_words=frozenset(p["name_words"]),
+        frequent_words={lang: frozenset(w) for lang, w in p["frequent_words"].items()},
     )
 
 

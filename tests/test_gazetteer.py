@@ -395,3 +395,27 @@ def test_natural_earth_land_file_matches_its_sources_and_keeps_words_out(gaz):
     assert not place_ids(gaz, "Po") and "don" not in place_ids(gaz, "Don")
     # curated entries keep their checked names and points (Natural Earth's deserts are off)
     assert gaz.get("kyzylkum").source == "curated" and "garagum-desert" not in rows
+
+
+def test_name_signal_tables_are_stored_and_agree_with_their_sources(gaz):
+    """The recogniser's given names and frequent words come from the artifact: the same as
+    gender-guesser and wordfreq say (a sample), and a geoparse never loads either package."""
+    import subprocess
+    import sys
+
+    from kzgeo.gazetteer import zipf
+    from kzgeo.recognize import confidence_table
+
+    rare = confidence_table()["rare_zipf"]
+    for word in ("Philipsen", "Stuyven", "Haus", "Regierung", "Namen", "Baldwin", "house"):
+        for lang in ("de", "en"):
+            assert (word.lower() in gaz.frequent_words[lang]) == (zipf(word, lang) >= rare)
+    assert {"Max", "Jasper", "Nikita"} <= gaz.name_words and "Will" not in gaz.name_words
+    code = ("import sys; from kzgeo.gazetteer import load_gazetteer; "
+            "from kzgeo.resolve import geoparse_text; g = load_gazetteer(); "
+            "geoparse_text('Sein Freund Max Brod kam. Jasper Philipsen gewann in Gent.', g, 'de'); "
+            "geoparse_text('Alec Baldwin flew to Astana.', g, 'en'); "
+            "print('gender_guesser' in sys.modules, 'wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["False", "False"], out.stderr
