@@ -576,13 +576,14 @@ def _land_rows() -> dict[str, dict]:
     return {row["id"]: row for row in rows}
 
 
-def _add_land(b: _Builder, city_names: set[str], words_en, words_de) -> None:
+def _add_land(b: _Builder, city_names: set[str], words_en, words_de,
+              given: frozenset[str] = frozenset()) -> None:
     """Add Natural Earth's rivers, ranges, islands, deserts, landscapes and peaks that no
     curated entry has (geodata/land_ne.json, built from src/physical_ne.toml).
 
     Their German names (a checked table) are always matched; an English or local one-word name
     only when it is no town's name, no ordinary German or English word and no other entry's
-    alias (Natural Earth's "Don", "Po", "Lena" are words or names first).
+    alias, and no given name (Natural Earth's "Don", "Po", "Lena" are words or names first).
     """
     for row in _land_rows().values():
         if row["id"] in b.by_id:
@@ -597,6 +598,7 @@ def _add_land(b: _Builder, city_names: set[str], words_en, words_de) -> None:
                 continue
             if not checked and len(form.split()) == 1 and (
                 key in city_names or form.lower() in words_en or is_common_word(form, words_de)
+                or form in given
             ):
                 continue
             usable.append(form)
@@ -994,7 +996,10 @@ def build_gazetteer() -> Gazetteer:
     city_names = {normalize_alias(c["name"]) for c in cities} | {
         slugify(c["name"].translate(_TRANSLIT)) for c in cities}
     _add_admin1(b, city_names, _english_words(), _german_words())
-    _add_land(b, city_names, _english_words(), _german_words())
+    signals = read_table("confidence.toml")
+    name_words, frequent_words = name_signal_tables(
+        signals["name_word_zipf"], signals["rare_zipf"])
+    _add_land(b, city_names, _english_words(), _german_words(), name_words)
     reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
@@ -1014,9 +1019,6 @@ def build_gazetteer() -> Gazetteer:
         if max((b.entries[r.entry].population for r in b.aliases[key] if r.entry >= 0),
                default=0) < MIN_POPULATION_GIVEN_NAME
     )
-    signals = read_table("confidence.toml")
-    name_words, frequent_words = name_signal_tables(
-        signals["name_word_zipf"], signals["rare_zipf"])
     return Gazetteer(
         name_words=name_words,
         frequent_words=frequent_words,

@@ -671,6 +671,8 @@ ISSUE_19_CASES = [
     ("de", "Wanderer lieben die Alpen und den Harz.", "Harz", "harz"),
     ("de", "Urlaub auf Mallorca und den Kanarischen Inseln.", "Kanarischen Inseln",
      "islas-canarias"),
+    # a Natural Earth river whose name is a given name is not matched bare
+    ("de", "Im Sprint gewann Lena vor Anna.", "Lena", None),
 ]
 
 
