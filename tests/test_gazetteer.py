@@ -357,3 +357,65 @@ def test_natural_earth_seas_and_lakes_give_points_and_the_long_tail(gaz):
         rows["caspian-sea"]["lat"], rows["caspian-sea"]["lon"], "natural-earth")
     assert "sea-of-okhotsk" in place_ids(gaz, "Sea of Okhotsk")
     assert gaz.get("gulf-of-finland").precision == "sea"
+
+
+@pytest.mark.parametrize(("surface", "expected", "kind"), [
+    ("Donau", "danube", "river"), ("Rhein", "rhine", "river"), ("Mosel", "mosel", "river"),
+    ("Alpen", "alps", "mountain-range"), ("Harz", "harz", "mountain-range"),
+    ("Mallorca", "mallorca", "island"), ("Kanarischen Inseln", "islas-canarias", "island-group"),
+    ("Brocken", "brocken", "mountain"), ("Gobi", "gobi-desert", "desert"),
+])
+def test_natural_earth_rivers_ranges_and_islands_are_entries(gaz, surface, expected, kind):
+    """Natural Earth's land labels (geodata/land_ne.json) with the German names of
+    geodata/src/physical_ne.toml: "Mosel" is the river, not Mosul's GeoNames alternate."""
+    assert place_ids(gaz, surface) == [expected]
+    entry = gaz.get(expected)
+    assert entry.kind == kind and entry.source == "natural-earth"
+
+
+def test_natural_earth_land_file_matches_its_sources_and_keeps_words_out(gaz):
+    """land_ne.json is the rebuild's output (its checksum in PLACES_SOURCES.toml), every point
+    is on Earth and in its feature's part of the world, and bare one-word Natural Earth names
+    that are towns or words are not matched (the Don, the Po: words or names first)."""
+    import hashlib
+    import tomllib
+
+    text = (GEODATA_DIR / "land_ne.json").read_bytes()
+    with (GEODATA_DIR / "PLACES_SOURCES.toml").open("rb") as fh:
+        out = tomllib.load(fh)["outputs"]["land_ne.json"]
+    assert hashlib.sha256(text).hexdigest() == out["sha256"]
+    rows = {r["id"]: r for r in json.loads(text)["places"]}
+    assert out["places"] == len(rows) >= 1000
+    assert all(-90 <= r["lat"] <= 90 and -180 <= r["lon"] <= 180 for r in rows.values())
+    # the Alps' point lies in the Alps, the Danube's on its course, the Harz's in the Harz
+    assert 45 < rows["alps"]["lat"] < 48 and 6 < rows["alps"]["lon"] < 14
+    assert 44 < rows["danube"]["lat"] < 49 and 9 < rows["danube"]["lon"] < 29
+    assert abs(rows["harz"]["lat"] - 51.75) < 0.3 and abs(rows["harz"]["lon"] - 10.65) < 0.5
+    assert "po" in rows or "don" in rows
+    assert not place_ids(gaz, "Po") and "don" not in place_ids(gaz, "Don")
+    # curated entries keep their checked names and points (Natural Earth's deserts are off)
+    assert gaz.get("kyzylkum").source == "curated" and "garagum-desert" not in rows
+
+
+def test_name_signal_tables_are_stored_and_agree_with_their_sources(gaz):
+    """The recogniser's given names and frequent words come from the artifact: the same as
+    gender-guesser and wordfreq say (a sample), and a geoparse never loads either package."""
+    import subprocess
+    import sys
+
+    from kzgeo.gazetteer import zipf
+    from kzgeo.recognize import confidence_table
+
+    rare = confidence_table()["rare_zipf"]
+    for word in ("Philipsen", "Stuyven", "Haus", "Regierung", "Namen", "Baldwin", "house"):
+        for lang in ("de", "en"):
+            assert (word.lower() in gaz.frequent_words[lang]) == (zipf(word, lang) >= rare)
+    assert {"Max", "Jasper", "Nikita"} <= gaz.name_words and "Will" not in gaz.name_words
+    code = ("import sys; from kzgeo.gazetteer import load_gazetteer; "
+            "from kzgeo.resolve import geoparse_text; g = load_gazetteer(); "
+            "geoparse_text('Sein Freund Max Brod kam. Jasper Philipsen gewann in Gent.', g, 'de'); "
+            "geoparse_text('Alec Baldwin flew to Astana.', g, 'en'); "
+            "print('gender_guesser' in sys.modules, 'wordfreq' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=Path(__file__).resolve().parent.parent)
+    assert out.stdout.split() == ["False", "False"], out.stderr

@@ -653,6 +653,26 @@ ISSUE_19_CASES = [
     # a town the German dictionary knows but that is rare in German text is a town
     ("de", "Die Rakete hob in Kourou ab.", "Kourou", "kourou"),
     ("de", "Er lebt in den Niederlanden.", "Niederlanden", "netherlands"),
+    # third round: names inside names, Natural Earth's rivers and ranges
+    ("de", "Borussia Dortmund gewann in Berlin.", "Dortmund", None),
+    ("de", "Am Samstag verlor Hertha gegen Borussia Mönchengladbach.", "Mönchengladbach", None),
+    ("de", "Spartak Moskau spielt heute.", "Moskau", None),
+    ("de", "Borussia Dortmund gewann in Berlin.", "Berlin", "berlin"),
+    ("de", "In Schleswig-Holstein regnet es.", "Schleswig-Holstein", "schleswig-holstein"),
+    ("de", "Er wuchs in Ost-Berlin auf, sie in Westberlin.", "Ost-Berlin", "berlin"),
+    ("de", "Er wuchs in Ost-Berlin auf, sie in Westberlin.", "Westberlin", "berlin"),
+    ("de", "Humboldt reiste nach Amerika.", "Amerika", "americas"),
+    ("de", "Humboldt reiste nach Südamerika.", "Südamerika", "south-america"),
+    ("en", "The United States of America and Kazakhstan signed.", "United States of America",
+     "united-states"),
+    ("de", "Hochwasser an der Mosel bei Trier.", "Mosel", "mosel"),
+    ("de", "Schiffe fahren auf der Donau und dem Rhein.", "Donau", "danube"),
+    ("de", "Wanderer lieben die Alpen und den Harz.", "Alpen", "alps"),
+    ("de", "Wanderer lieben die Alpen und den Harz.", "Harz", "harz"),
+    ("de", "Urlaub auf Mallorca und den Kanarischen Inseln.", "Kanarischen Inseln",
+     "islas-canarias"),
+    # a Natural Earth river whose name is a given name is not matched bare
+    ("de", "Im Sprint gewann Lena vor Anna.", "Lena", None),
 ]
 
 

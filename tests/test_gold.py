@@ -203,8 +203,8 @@ FRESH_FLOORS = {
 GENERAL_PATH = Path(__file__).parent / "gold" / "general.toml"
 # measured (docs/geoparser-quality.md) less a margin, so that a regression fails
 GENERAL_FLOORS = {
-    "dev": {"precision": 0.93, "recall": 0.84, "resolution": 0.94, "right_at_0_9": 0.95},
-    "test": {"precision": 0.90, "recall": 0.65, "resolution": 0.90, "right_at_0_9": 0.90},
+    "dev": {"precision": 0.93, "recall": 0.90, "resolution": 0.95, "right_at_0_9": 0.95},
+    "test": {"precision": 0.92, "recall": 0.72, "resolution": 0.94, "right_at_0_9": 0.94},
 }
 
 
@@ -252,10 +252,10 @@ def test_general_text_scores(half):
 
 def test_confidence_warns_on_the_errors_of_general_text():
     """Most errors (false places, wrong resolutions) of the whole general set score below the
-    map's 0.8 mark: 7 of its 14 today, 1 of 15 before (docs/geoparser-quality.md); the floor
-    leaves a margin of one."""
+    map's 0.8 mark: 7 of its 10 today (7 of 14 after the second round, 1 of 15 before;
+    docs/geoparser-quality.md); the floor leaves a margin of one."""
     from kzgeo.evaluate import geoparse_passages, read_passages, warned_errors
 
     warned, errors = warned_errors(geoparse_passages(read_passages(GENERAL_PATH)))
     print(f"\nerrors below 0.8: {warned} of {errors}")
-    assert warned >= 6 and errors <= 16
+    assert warned >= 6 and errors <= 11
