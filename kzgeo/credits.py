@@ -18,7 +18,7 @@ class Credit(NamedTuple):
 
 CREDITS: tuple[Credit, ...] = (
     Credit("Places", "GeoNames", "https://www.geonames.org/", "CC BY 4.0"),
-    Credit("Borders, seas", "Natural Earth", "https://www.naturalearthdata.com/",
+    Credit("Borders, seas, rivers, ranges", "Natural Earth", "https://www.naturalearthdata.com/",
            "public domain"),
 )
 SCHEMATIC_NOTE = "Pipelines, corridors and sites are schematic (sources in geodata/)."
