@@ -283,7 +283,13 @@ def show_overview(visible: tuple, articles, state: ViewState) -> None:
     st.subheader(f"Articles ({len(articles)})")
     arrivals, now = freshness.corpus_arrivals(config.corpus_dir()), dt.datetime.now(dt.UTC)
     st.caption(dashboard.freshness_caption(arrivals, config.corpus_dir(), now))
-    ui.show_html(dashboard.article_list_html(articles, arrivals, now))
+    page = dashboard.ARTICLES_PER_PAGE
+    shown = st.session_state.get("articles_shown", page)
+    ui.show_html(dashboard.article_list_html(articles, arrivals, now, shown))
+    if len(articles) > shown:  # an archive: a page at a time, not 20,000 lines each run
+        st.caption(f"Showing the newest {shown:,} of {len(articles):,} articles.")
+        st.button(f"Show {page} more", key="articles-more",
+                  on_click=lambda: st.session_state.update(articles_shown=shown + page))
 
 
 def show_timeline(corpus: ServedCorpus, state: ViewState) -> None:

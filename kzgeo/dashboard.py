@@ -1030,14 +1030,18 @@ def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt
             f"{changed:%H:%M} UTC); newest arrivals first.")  # fmt: skip
 
 
+ARTICLES_PER_PAGE = 50  # the article list shows this many, newest first, then offers more
+
+
 def article_list_html(
     articles: Iterable[Any],
     arrivals: Mapping[str, dt.datetime] | None = None,
     now: dt.datetime | None = None,
+    limit: int | None = None,
 ) -> str:
-    """Return every article, newest first, as escaped HTML: title, outlet, date; one that
-    arrived (``arrivals``: id -> when the watcher or a collection added it) within the last
-    day is marked new with how long ago.
+    """Return the articles, newest first (the first ``limit``; None: all), as escaped HTML:
+    title, outlet, date; one that arrived (``arrivals``: id -> when the watcher or a
+    collection added it) within the last day is marked new with how long ago.
 
     >>> from types import SimpleNamespace as A
     >>> html_text = article_list_html([A(id="o", title="Old", outlet="X", language="de",
@@ -1050,13 +1054,17 @@ def article_list_html(
     ...     date=dt.date(2020, 1, 1))], {"o": now - dt.timedelta(hours=2)}, now)
     >>> 'class="kz-fresh"' in fresh and "new · 2 h ago" in fresh
     True
+    >>> many = [A(id=str(i), title=f"T{i}", outlet="X", language="de", date=dt.date(2020, 1, i))
+    ...         for i in range(1, 6)]
+    >>> article_list_html(many, limit=2).count("<li>"), "T5" in article_list_html(many, limit=2)
+    (2, True)
     """
     from kzgeo.freshness import ago, is_new, newest_first
 
     arrivals = arrivals or {}
     now = now or dt.datetime.now(dt.UTC)
     items = []
-    for a in newest_first(list(articles), arrivals):
+    for a in newest_first(list(articles), arrivals)[:limit]:
         arrived = arrivals.get(a.id)
         fresh = is_new(arrived, now)
         opening = '<li class="kz-fresh">' if fresh else "<li>"

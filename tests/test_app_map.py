@@ -82,3 +82,28 @@ def test_the_panel_shows_a_page_of_quotes_and_more_on_demand():
 
     app.button(key=f"more-{top['id']}").click().run()
     assert quote_count(app) == min(total, 2 * page)
+
+
+def test_an_archive_lists_its_newest_articles_a_page_at_a_time(monkeypatch, tmp_path):
+    from streamlit.testing.v1 import AppTest
+
+    from kzgeo import bench
+    from kzgeo.corpus import load_corpus
+    from kzgeo.dashboard import ARTICLES_PER_PAGE
+
+    real = load_corpus(config.DEFAULT_CORPUS_DIR).articles
+    total = ARTICLES_PER_PAGE + 7
+    folder = bench.write_corpus(real, total, tmp_path / "archive")
+    monkeypatch.setenv("KZGEO_CORPUS", str(folder))
+    app = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=180).run()
+
+    def listed() -> int:
+        return sum(e.value.count("<li") for e in app.markdown if "kz-articles" in e.value)
+
+    assert not app.exception
+    assert listed() == ARTICLES_PER_PAGE
+    assert f"Showing the newest {ARTICLES_PER_PAGE} of {total} articles." in [
+        c.value for c in app.caption]  # fmt: skip
+    app.button(key="articles-more").click().run()
+    assert listed() == total
+    assert not [c for c in app.caption if str(c.value).startswith("Showing the newest")]
