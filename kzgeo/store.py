@@ -100,12 +100,17 @@ class Added:
 
 # --------------------------------------------------------------------------- pure helpers
 def new_token() -> str:
-    """Return a fresh unguessable token (collection id or edit token), URL-safe.
+    """Return a fresh unguessable token (collection id or edit token), URL-safe and never
+    starting with "-" (a command line would read ``--collection -x…`` as an option).
 
     >>> len(new_token()), new_token() == new_token()
     (32, False)
+    >>> any(new_token().startswith("-") for _ in range(2000))
+    False
     """
-    return secrets.token_urlsafe(ID_BYTES)
+    while (token := secrets.token_urlsafe(ID_BYTES)).startswith("-"):
+        pass  # one in 64 does: draw again (still 192 random bits, less a sliver)
+    return token
 
 
 def hash_token(token: str) -> str:
