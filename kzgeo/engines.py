@@ -63,39 +63,6 @@ def _worker_gazetteer() -> Any:
     return _WORKER_GAZETTEER[0]
 
 
-def resolve_chunk(articles: Sequence[Article]) -> list[list[PackedMention]]:
-    """Return the packed resolved mentions of each article (a Dask task; the worker loads the
-    gazetteer from its build folder once, or builds it)."""
-    gazetteer = _worker_gazetteer()
-    return [pack_mentions(resolve_article(article, gazetteer)) for article in articles]
-
-
-def dask_chunks(articles: Sequence[Article], workers: int) -> list[list[Article]]:
-    """Return the articles in contiguous chunks, about ``CHUNKS_PER_WORKER`` per worker and at
-    most ``DASK_CHUNK_CHARS`` of text each."""
-    sizes = [len(article.text or "") for article in articles]
-    count = max(workers * CHUNKS_PER_WORKER, sum(sizes) // DASK_CHUNK_CHARS + 1)
-    return [[articles[i] for i in part] for part in split_chunks(sizes, count)]
-
-
-def geoparse_dask(articles: Sequence[Article], client: Any, gazetteer: Any = None) -> Geoparse:
-    """Geoparse ``articles`` as Dask tasks on ``client``'s cluster; same result as geoparse."""
-    from kzgeo.gazetteer import load_gazetteer
-
-    t0 = time.perf_counter()
-    articles = list(articles)
-    gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
-    if not articles:
-        return assemble([], [], gazetteer, t0)
-    workers = max(1, len(client.scheduler_info().get("workers", {})))
-    chunks = dask_chunks(articles, workers)
-    # the chunks go to the workers directly, not inside the task graph through the scheduler
-    futures = client.map(resolve_chunk, client.scatter(chunks), pure=False)
-    packed = [mentions for part in client.gather(futures) for mentions in part]
-    resolved = [unpack_mentions(a, p) for a, p in zip(articles, packed, strict=True)]
-    return assemble(articles, resolved, gazetteer, t0)
-
-
 FileJob = tuple[str, list[dict], tuple[str, ...]]  # (file name, its manifest entries, keys)
 
 

@@ -10,7 +10,7 @@ from kzgeo import geocache
 from kzgeo.cli import main
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
-from kzgeo.engines import EngineError, geoparse_dask, geoparse_dask_files, index_engine
+from kzgeo.engines import EngineError, geoparse_dask_files, index_engine
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.quotestore import open_store
 from kzgeo.resolve import geoparse
@@ -24,25 +24,15 @@ def cluster():
         yield local
 
 
-def test_dask_geoparse_equals_the_single_process_geoparse(cluster):
-    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
-    gazetteer = load_gazetteer()
-    with Client(cluster) as client:
-        parsed = geoparse_dask(articles, client, gazetteer).to_dict()
-        ran_on = {w for w in client.run(lambda: 1)}
-    single = geoparse(articles, gazetteer).to_dict()
-
-    assert len(ran_on) == 2
-    assert parsed == single  # places, quotes and mentions, in the same order
-    assert len(parsed["places"]) > 50
-
-
 def test_dask_tasks_that_read_their_files_equal_the_single_process_geoparse(cluster, tmp_path):
     articles = load_corpus(DEFAULT_CORPUS_DIR).articles
     gazetteer = load_gazetteer()
     with Client(cluster) as client:
         parsed = geoparse_dask_files(articles, DEFAULT_CORPUS_DIR, client, gazetteer).to_dict()
-        assert parsed == geoparse(articles, gazetteer).to_dict()
+        ran_on = {w for w in client.run(lambda: 1)}
+        assert len(ran_on) == 2
+        assert parsed == geoparse(articles, gazetteer).to_dict()  # places, quotes, mentions
+        assert len(parsed["places"]) > 50
         # workers that do not see the corpus at that path: a clear error, not a wrong index
         with pytest.raises(EngineError, match="same path on every worker"):
             geoparse_dask_files(articles, tmp_path, client, gazetteer)
