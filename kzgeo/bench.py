@@ -619,8 +619,9 @@ def read_peak_mb(pid: int) -> float:
     raise RuntimeError("no VmHWM in /proc status")
 
 
-def render_in_browser(url: str, timeout_s: float) -> None:
-    """Open ``url`` in headless Chromium and wait until the Streamlit script has run."""
+@contextlib.contextmanager
+def chromium_page() -> Iterator[Any]:
+    """Yield a new page of a headless Chromium (``harness.launch_options``), closed after."""
     from playwright.sync_api import sync_playwright
 
     options = launch_options()
@@ -629,17 +630,22 @@ def render_in_browser(url: str, timeout_s: float) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(**options)
         try:
-            page = browser.new_page()
-            page.goto(url, timeout=timeout_s * 1000)
-            page.wait_for_function(
-                """() => {const app = document.querySelector('[data-testid="stApp"]');
-                          return app && app.getAttribute('data-test-script-state') === 'notRunning'
-                                 && document.querySelector('[data-testid="stMainBlockContainer"]')
-                                 && !document.querySelector('[data-testid="stStatusWidget"]');}""",
-                timeout=timeout_s * 1000,
-            )
+            yield browser.new_page()
         finally:
             browser.close()
+
+
+def render_in_browser(url: str, timeout_s: float) -> None:
+    """Open ``url`` in headless Chromium and wait until the Streamlit script has run."""
+    with chromium_page() as page:
+        page.goto(url, timeout=timeout_s * 1000)
+        page.wait_for_function(
+            """() => {const app = document.querySelector('[data-testid="stApp"]');
+                      return app && app.getAttribute('data-test-script-state') === 'notRunning'
+                             && document.querySelector('[data-testid="stMainBlockContainer"]')
+                             && !document.querySelector('[data-testid="stStatusWidget"]');}""",
+            timeout=timeout_s * 1000,
+        )
 
 
 def measure_server(report: Report, scale: int, folder: Path) -> None:
@@ -827,27 +833,19 @@ def first_map_s(url: str, timeout_s: float) -> float:
 
 
 def _first_map_s(url: str, timeout_s: float) -> float:
-    from playwright.sync_api import Error, sync_playwright
+    from playwright.sync_api import Error
 
-    options = launch_options()
-    if options["executable_path"] is None:
-        raise RuntimeError("no Chromium to load the page")
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(**options)
-        try:
-            page = browser.new_page()
-            start = time.perf_counter()
-            page.goto(url, timeout=timeout_s * 1000)
-            while time.perf_counter() - start < timeout_s:
-                handle = page.query_selector(MAP_FRAME)
-                frame = handle.content_frame() if handle else None
-                with contextlib.suppress(Error):
-                    if frame is not None and frame.evaluate(PLACES_DRAWN_JS):
-                        return time.perf_counter() - start
-                page.wait_for_timeout(50)
-            raise RuntimeError(f"no place markers after {timeout_s:.0f} s")
-        finally:
-            browser.close()
+    with chromium_page() as page:
+        start = time.perf_counter()
+        page.goto(url, timeout=timeout_s * 1000)
+        while time.perf_counter() - start < timeout_s:
+            handle = page.query_selector(MAP_FRAME)
+            frame = handle.content_frame() if handle else None
+            with contextlib.suppress(Error):
+                if frame is not None and frame.evaluate(PLACES_DRAWN_JS):
+                    return time.perf_counter() - start
+            page.wait_for_timeout(50)
+        raise RuntimeError(f"no place markers after {timeout_s:.0f} s")
 
 
 def measure_fresh_clone(report: Report, root: Path | None = None) -> None:
