@@ -237,6 +237,15 @@ class AppPage:
         """Wait until Streamlit has finished running the script."""
         self.page.wait_for_function(IDLE_JS, timeout=timeout)
 
+    def wait_animations(self, timeout: float = 10_000) -> None:
+        """Wait until the page's finite animations (an expander opening) have finished.
+
+        A select list opened while an expander still grows is closed again by it.
+        """
+        self.page.wait_for_function(
+            "() => document.getAnimations().every(a => a.playState !== 'running'"
+            " || a.effect.getTiming().iterations === Infinity)", timeout=timeout)
+
     @property
     def map_iframe(self):
         """Return the locator of the map's iframe element."""
