@@ -1031,6 +1031,31 @@ def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt
 
 
 ARTICLES_PER_PAGE = 50  # the article list shows this many, newest first, then offers more
+ARTICLE_CHOICES = 300  # the Article filter lists this many (an archive has 100,000 articles)
+
+
+def article_choices(
+    articles: Sequence[Any], selected: str | None = None, outlet: str | None = None,
+    limit: int = ARTICLE_CHOICES,
+) -> tuple[list[str], int]:
+    """Return (the ids the Article filter lists, how many articles it could list): those of
+    ``outlet`` (None: any), newest first, at most ``limit``, and the ``selected`` one always.
+
+    >>> from types import SimpleNamespace as A
+    >>> many = [A(id=str(i), outlet="X" if i % 2 else "Y", date=dt.date(2020, 1, i))
+    ...         for i in range(1, 8)]
+    >>> article_choices(many, limit=3)
+    (['7', '6', '5'], 7)
+    >>> article_choices(many, selected="1", outlet="Y", limit=2)
+    (['6', '4', '1'], 3)
+    """
+    from kzgeo.freshness import newest_first
+
+    matching = [a for a in articles if outlet is None or a.outlet == outlet]
+    ids = [a.id for a in newest_first(matching)[:limit]]
+    if selected and selected not in ids and any(a.id == selected for a in articles):
+        ids.append(selected)
+    return ids, len(matching)
 
 
 def article_list_html(
