@@ -56,7 +56,6 @@ FOCUS_BONUS = 0.8  # the candidate lies in the region this corpus is about
 COMENTION_BONUS = 0.7  # the candidate's country is named elsewhere in the article
 CUE_BONUS = 2.0  # a cue word of the candidate is in the sentence
 MIN_SCORE = 1.0  # below this the best candidate is too weak: the mention stays unresolved
-TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
 KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
 # A place mention whose form is also an ordinary word or a given name (recognize's "weak: "
 # notes: "in Essen", "Mary") is right less often: its confidence is scaled by this.
@@ -265,7 +264,8 @@ def _confidence(cands: list[Candidate], kind: str, quality: str) -> float:
     if not finite:
         return 0.0
     top = max(finite)
-    z = sum(math.exp((s - top) / TEMPERATURE) for s in finite)
+    temperature = confidence_table()["temperature"]
+    z = sum(math.exp((s - top) / temperature) for s in finite)
     conf = (1.0 / z) * KIND_WEIGHT.get(kind, 0.5)
     if quality == "geonames-alt":
         conf *= 0.85
