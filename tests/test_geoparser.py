@@ -868,3 +868,24 @@ def test_geoparse_cli_json_lines_on_files(tmp_path, gaz):
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
     )
     assert forced.returncode == 0 and json.loads(forced.stdout)["language"] == "en"
+
+
+def test_a_place_of_a_doubted_town_is_drawn_unsure_on_the_map(gaz):
+    """From text to the map: a place whose mentions doubt it (a namesake without an entry)
+    carries the mean confidence into its feature and is drawn dashed; a sure one is not."""
+    from types import SimpleNamespace
+
+    from kzgeo import mapview
+    from kzgeo.index import place_properties
+    from kzgeo.resolve import geoparse
+
+    text = ("In Illingen bei Mühlacker brannte in der Nacht eine Scheune. Die Feuerwehr aus "
+            "Illingen war schnell da. Ein Gutachter kam aus Hamburg.")
+    article = SimpleNamespace(id="user-1", title="Brand", outlet="Lokal", author=None,
+                              date=None, text=text, language="de")
+    places = {p.id: p for p in geoparse([article], gaz).places}
+    style = mapview.feature_style("new")
+    unsure = {"properties": {"layer": "new", **place_properties(places["illingen"])}}
+    sure = {"properties": {"layer": "new", **place_properties(places["hamburg"])}}
+    assert mapview.is_unsure(unsure["properties"]) and style(unsure)["dashArray"]
+    assert not mapview.is_unsure(sure["properties"]) and "dashArray" not in style(sure)
