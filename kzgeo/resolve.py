@@ -56,7 +56,6 @@ FOCUS_BONUS = 0.8  # the candidate lies in the region this corpus is about
 COMENTION_BONUS = 0.7  # the candidate's country is named elsewhere in the article
 CUE_BONUS = 2.0  # a cue word of the candidate is in the sentence
 MIN_SCORE = 1.0  # below this the best candidate is too weak: the mention stays unresolved
-TEMPERATURE = 0.5  # softmax temperature turning score margins into a confidence
 KIND_WEIGHT = {"place": 1.0, "adjective": 0.6, "demonym": 0.6, "compound": 0.5}
 # A place mention whose form is also an ordinary word or a given name (recognize's "weak: "
 # notes: "in Essen", "Mary") is right less often: its confidence is scaled by this.
@@ -265,7 +264,8 @@ def _confidence(cands: list[Candidate], kind: str, quality: str) -> float:
     if not finite:
         return 0.0
     top = max(finite)
-    z = sum(math.exp((s - top) / TEMPERATURE) for s in finite)
+    temperature = confidence_table()["temperature"]
+    z = sum(math.exp((s - top) / temperature) for s in finite)
     conf = (1.0 / z) * KIND_WEIGHT.get(kind, 0.5)
     if quality == "geonames-alt":
         conf *= 0.85
@@ -357,10 +357,29 @@ def resolve_candidates(
     if best is None:
         return Resolution(None, 0.0, None, rejected, "", weak_note)
     quality = _quality(alias, best.id, gazetteer)
+    entry = gazetteer.get(best.id)
+    confidence, reason = _confidence(cands, kind, quality), best.reason
+    share = homonym_share(alias, entry, gazetteer)
+    if share < 1.0:
+        confidence = round(confidence * share, 3)
+        reason += f"; {share:.2f} of the inhabitants of all towns of this name"
     return Resolution(
-        best.id, _confidence(cands, kind, quality),
-        precision_of(gazetteer.get(best.id)), rejected, best.reason, weak_note,
+        best.id, confidence, precision_of(entry), rejected, reason, weak_note,
     )
+
+
+def homonym_share(alias: str, entry: Entry, gazetteer: Gazetteer) -> float:
+    """Return the share of a town in the inhabitants of all GeoNames towns named ``alias``,
+    those without an entry included (``Gazetteer.unseen_homonyms``); 1.0 for other entries.
+
+    The candidates' softmax sees only entries; a same-named town too small to be one can still
+    be what the text means (Brühl in Baden, not Brühl near Cologne), so the town keeps its
+    share of the name as a factor of its confidence.
+    """
+    unseen = gazetteer.unseen_homonyms.get(alias, 0)
+    if not unseen or entry.kind != "city" or entry.population <= 0:
+        return 1.0
+    return entry.population / (entry.population + unseen)
 
 
 def resolve_mention(

@@ -757,6 +757,45 @@ def test_a_place_in_plain_context_keeps_its_confidence(gaz, language, text, surf
     assert _place_at(gaz, language, text, surface)["confidence"] >= 0.9
 
 
+
+def test_a_town_that_shares_its_name_with_towns_too_small_to_be_entries_warns(gaz):
+    """Illingen in the Saarland is the entry; Illingen by Mühlacker (7,205 inhabitants) is too
+    small to be one: the mention keeps the entry's share of the name (0.72) and warns, and the
+    reason says why. Towns far larger than their namesakes lose next to nothing."""
+    from kzgeo.gazetteer import normalize_alias
+    from kzgeo.resolve import explain
+
+    text = "In Illingen bei Mühlacker brannte in der Nacht eine Scheune."
+    assert gaz.unseen_homonyms[normalize_alias("Illingen")] > 0
+    assert _place_at(gaz, "de", text, "Illingen")["confidence"] < 0.8
+    assert "of the inhabitants of all towns of this name" in explain(text, gaz)
+    assert _place_at(gaz, "de", text, "Mühlacker")["confidence"] == 1.0  # no namesake
+    plain = "Der Zug fährt von Hamburg über Berlin nach Paris."
+    for town in ("Hamburg", "Berlin", "Paris"):
+        assert gaz.unseen_homonyms[normalize_alias(town)] > 0  # small namesakes in the USA
+        assert _place_at(gaz, "de", plain, town)["confidence"] >= 0.95
+
+
+def test_unseen_namesakes_leave_out_towns_that_are_entries(gaz):
+    """The Aktau villages are entries (small towns count in the focus region): the softmax over
+    the candidates weighs them, not the share; countries and curated places have no share."""
+    from kzgeo.resolve import homonym_share
+
+    assert "aktau" not in gaz.unseen_homonyms and gaz.get("aktau-kz") is not None
+    assert gaz.unseen_homonyms["denmark"] > 0  # towns in the USA and Australia
+    assert homonym_share("denmark", gaz.get("denmark"), gaz) == 1.0
+    assert _place_at(gaz, "en", "Denmark and Norway signed.", "Denmark")["confidence"] == 1.0
+
+
+def test_a_city_beside_small_same_named_candidates_is_not_warned(gaz):
+    """The softmax temperature (confidence.toml, fitted on the development halves): Aktau beside
+    two Aktau villages of 10,000 is no longer marked unsure (0.45 at the old 0.5); two entries
+    of similar size (the Princetons of Florida and New Jersey) still are."""
+    text = "Die Fähre legt in Aktau ab und fährt nach Baku."
+    assert 0.8 <= _place_at(gaz, "de", text, "Aktau")["confidence"] < 0.9
+    princeton = _place_at(gaz, "de", "Einstein zog 1933 nach Princeton.", "Princeton")
+    assert princeton["confidence"] < 0.5
+
 MENTION_KEYS = {"start", "end", "surface", "kind", "id", "name", "feature_kind", "country", "lat",
                 "lon", "precision", "confidence"}
 CONTRACT_TEXTS = {
@@ -829,3 +868,24 @@ def test_geoparse_cli_json_lines_on_files(tmp_path, gaz):
         capture_output=True, text=True, cwd=PROJECT_ROOT, timeout=300,
     )
     assert forced.returncode == 0 and json.loads(forced.stdout)["language"] == "en"
+
+
+def test_a_place_of_a_doubted_town_is_drawn_unsure_on_the_map(gaz):
+    """From text to the map: a place whose mentions doubt it (a namesake without an entry)
+    carries the mean confidence into its feature and is drawn dashed; a sure one is not."""
+    from types import SimpleNamespace
+
+    from kzgeo import mapview
+    from kzgeo.index import place_properties
+    from kzgeo.resolve import geoparse
+
+    text = ("In Illingen bei Mühlacker brannte in der Nacht eine Scheune. Die Feuerwehr aus "
+            "Illingen war schnell da. Ein Gutachter kam aus Hamburg.")
+    article = SimpleNamespace(id="user-1", title="Brand", outlet="Lokal", author=None,
+                              date=None, text=text, language="de")
+    places = {p.id: p for p in geoparse([article], gaz).places}
+    style = mapview.feature_style("new")
+    unsure = {"properties": {"layer": "new", **place_properties(places["illingen"])}}
+    sure = {"properties": {"layer": "new", **place_properties(places["hamburg"])}}
+    assert mapview.is_unsure(unsure["properties"]) and style(unsure)["dashArray"]
+    assert not mapview.is_unsure(sure["properties"]) and "dashArray" not in style(sure)
