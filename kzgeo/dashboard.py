@@ -19,6 +19,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 from kzgeo.dates import parse_iso
 from kzgeo.quotestore import QuoteFilter
@@ -580,6 +582,26 @@ def article_group_html(
     )
 
 
+def quotes_html(
+    quotes: Iterable[Mapping[str, Any]], limit: int, languages: Mapping[str, str]
+) -> str:
+    """Return the first ``limit`` quotes as escaped HTML, by article, newest article first
+    (``languages``: article id -> language, German when unknown).
+
+    >>> q = lambda a, d: {"article_id": a, "title": a, "outlet": "X", "date": d, "text": "x",
+    ...                   "start": 0, "end": 1, "mention_start": 0, "mention_end": 1}
+    >>> text = quotes_html([q("old", "2020-01-01"), q("new", "2024-04-22")], 5, {"old": "en"})
+    >>> text.index(">new<") < text.index(">old<"), 'lang="en">old' in text
+    (True, True)
+    >>> quotes_html([], 5, {}), quotes_html([q("a", None)], 0, {})
+    ('', '')
+    """
+    return "".join(
+        article_group_html(first, group, languages.get(first["article_id"]) or "de")
+        for first, group in first_quotes(group_quotes(quotes), limit)
+    )
+
+
 QUOTE_COLUMNS = ("id", "name", "kind", "article_id", "title", "outlet", "date", "surface", "text")
 
 
@@ -1006,6 +1028,36 @@ def empty_reason(state: ViewState, article_title: str | None = None) -> tuple[st
     return f"No place matches {joined}.", helps
 
 
+def shown_note(features: Iterable[Mapping[str, Any]]) -> str:
+    """Return how many of the shown features have quotes, and what to do with them.
+
+    >>> shown_note([{"properties": {"quotes": [1]}}, {"properties": {"quotes": []}}])[:45]
+    '1 places and features with quotes are shown. '
+    """
+    count = sum(1 for f in features if quote_count(f["properties"]))
+    return (f"{count:,} places and features with quotes are shown. Click, tap or find one to "
+            "read every sentence that names it.")  # fmt: skip
+
+
+def mentioned_label(feature: Mapping[str, Any]) -> str:
+    """Return a "Most mentioned" button's label: the name and the number of quotes.
+
+    >>> mentioned_label({"properties": {"name": "Astana", "quotes": [0] * 1510}})
+    'Astana · 1,510'
+    """
+    return f"{feature['properties']['name']} · {quote_count(feature['properties']):,}"
+
+
+def quote_heading(count: int, filtered: bool) -> str:
+    """Return the bold heading of a selection's quotes.
+
+    >>> quote_heading(1, False), quote_heading(1390, True)
+    ('**1 quote**', '**1,390 quotes matching the filters**')
+    """
+    quotes = "quote" if count == 1 else "quotes"
+    return f"**{count:,} {quotes}{' matching the filters' if filtered else ''}**"
+
+
 def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> list[Mapping]:
     """Return the features with the most quotes (ties by name), at most ``limit``.
 
@@ -1028,6 +1080,66 @@ def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt
         return ""
     return (f"The corpus last changed {ago(changed, now)} ({format_date(changed.date())}, "
             f"{changed:%H:%M} UTC); newest arrivals first.")  # fmt: skip
+
+
+def article_label(article: Any) -> str:
+    """Return 'title — outlet, date' for an article (the article filter's choices).
+
+    >>> from types import SimpleNamespace as A
+    >>> article_label(A(title="Vermittler gesucht", outlet="RND", date=dt.date(2024, 4, 22)))
+    'Vermittler gesucht — RND, 22 Apr 2024'
+    >>> article_label(A(title="Ohne Datum", outlet="taz", date=None))
+    'Ohne Datum — taz, undated'
+    """
+    return f"{article.title} — {article.outlet}, {format_date(article.date)}"
+
+
+def feature_caption(properties: Mapping[str, Any]) -> str:
+    """Return the line under a selected feature's name: German name, kind, precision.
+
+    >>> feature_caption({"name_de": "Moskau", "kind": "place", "precision": "city"})
+    'Moskau · place · location: city'
+    >>> feature_caption({"kind": "pipeline", "precision": "schematic"})
+    'pipeline · location: schematic'
+    """
+    parts = (properties.get("name_de"), properties["kind"], f"location: {properties['precision']}")
+    return " · ".join(dict.fromkeys(part for part in parts if part))
+
+
+def warnings_markdown(warnings: Sequence[str]) -> str:
+    """Return the corpus's loading problems as a Markdown list, each on one escaped line.
+
+    >>> print(warnings_markdown(["a.txt  has no title", "b.txt is empty"]))
+    2 problem(s) while loading the corpus:
+    <BLANKLINE>
+    - a.txt has no title
+    - b.txt is empty
+    """
+    lines = "\n".join(f"- {escape_markdown(' '.join(w.split()))}" for w in warnings)
+    return f"{len(warnings)} problem(s) while loading the corpus:\n\n{lines}"
+
+
+def link(page_url: str, query: Mapping[str, str]) -> str:
+    """Return the link of a page with a query (commas kept readable in theme lists).
+
+    >>> link("http://localhost:8501/", {"themes": "energy,security", "place": "btc-pipeline"})
+    'http://localhost:8501/?themes=energy,security&place=btc-pipeline'
+    >>> link("", {}), link("/", {"collection": "a b"})
+    ('', '/?collection=a%20b')
+    """
+    return page_url + ("?" + urlencode(query, safe=",", quote_via=url_quote) if query else "")
+
+
+def credits_caption(outlets: Iterable[str]) -> str:
+    """Return the page's closing caption: data credits, palette, map library and the outlets.
+
+    >>> credits_caption(["taz", "RND"]).endswith("Outlets: RND, taz.")
+    True
+    """
+    from kzgeo.credits import credits_markdown
+
+    return (f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this "
+            f"app. Outlets: {escape_markdown(', '.join(sorted(outlets)))}.")  # fmt: skip
 
 
 ARTICLES_PER_PAGE = 50  # the article list shows this many, newest first, then offers more

@@ -53,6 +53,15 @@ def select(session: Session, feature_id: str | None) -> None:
     session["place"] = feature_id
 
 
+def take_search(session: Session) -> None:
+    """Select what the search found; clearing the search keeps the selection.
+
+    >>> s = {"search": None, "place": "baku"}; take_search(s); s["place"]
+    'baku'
+    """
+    select(session, session.get("search") or session.get("place"))
+
+
 def take_click(session: Session, count: int | None, feature_id: str | None) -> None:
     """Select what the map reports clicked or tapped; a repeated click on the same feature
     counts too (its ``count`` changes), an old report does not.
@@ -63,6 +72,14 @@ def take_click(session: Session, count: int | None, feature_id: str | None) -> N
     if feature_id and count != session.get("clicks"):
         session["clicks"] = count
         select(session, feature_id)
+
+
+CLEAR_LABELS = {  # the filters whose clearing can bring places back, and their buttons
+    "themes": "Switch every theme on",
+    "article": "Clear the article filter",
+    "outlet": "Clear the outlet filter",
+    "dates": "Clear the dates filter",
+}
 
 
 def clear_filter(session: Session, name: str, dates: Dates) -> None:
