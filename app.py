@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-import html
 from functools import partial
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from kzgeo import add_form, config, dashboard, freshness, mapview, session
@@ -16,16 +14,16 @@ from kzgeo.corpus import Article, CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.gazetteer import shared_gazetteer
 from kzgeo.ingest import LANGUAGES
-from kzgeo.layers import mark_of
 from kzgeo.parallel import keep_for_good
 from kzgeo.quotestore import StoreError
 from kzgeo.served import ServedCorpus
 from kzgeo.store import CollectionView, Store, app_store, view_collection
-from kzgeo.themes import THEME_IDS, THEMES
+from kzgeo.themes import THEME_IDS, THEME_LABELS
 
 TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
-THEME_LABELS = {theme.id: theme.label for theme in THEMES}
+SUBTITLE = ("A map of where the articles happen and what the sources actually say: click a "
+            "place, pipeline, border or country.")  # fmt: skip
 SIGNATURE_TTL_S = 5  # a rerun does not stat every file of an archive; an edit shows after 5 s
 
 
@@ -106,10 +104,10 @@ def show_add_form(view: CollectionView) -> None:
 # --- the panel beside the map ------------------------------------------------------------------
 def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     """Draw the search over everything on the map, the theme toggles and the other filters."""
-    labels = {f["id"]: dashboard.search_label(f["properties"]) for f in visible}
+    labels = dashboard.search_choices(visible)
     st.selectbox(
         "Find anything on the map (name, German name or abbreviation)",
-        options=sorted(labels, key=lambda i: labels[i].casefold()), format_func=labels.get,
+        options=list(labels), format_func=labels.get,
         index=None, placeholder="e.g. Moskau, Tengiz, CPC, Baikonur …", key="search",
         on_change=session.take_search, args=(st.session_state,),
     )  # fmt: skip
@@ -118,14 +116,10 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
         format_func=THEME_LABELS.get, key="themes",
         help="Shows the places and layers tagged with a theme that is switched on.",
     )  # fmt: skip
-    articles = {a.id: a for a in articles}
+    titles, outlets = dashboard.article_choices(articles), dashboard.outlet_choices(articles)
     with st.expander("Filter by article, outlet or date"):
-        st.selectbox("Article", options=[session.ALL, *articles], key="article",
-                     format_func=lambda i: dashboard.article_label(articles[i]) if i else
-                     "All articles")  # fmt: skip
-        outlets = sorted({a.outlet for a in articles.values()})
-        st.selectbox("Outlet", options=[session.ALL, *outlets], key="outlet",
-                     format_func=lambda o: o or "All outlets")  # fmt: skip
+        st.selectbox("Article", options=list(titles), format_func=titles.get, key="article")
+        st.selectbox("Outlet", options=list(outlets), format_func=outlets.get, key="outlet")
         if dates[0] < dates[1]:
             st.slider("Publication date", min_value=dates[0], max_value=dates[1], key="dates",
                       format="D MMM YYYY")  # fmt: skip
@@ -134,10 +128,7 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
 def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tuple,
                articles: list) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
-    store = corpus.store
-    feature, hidden = dashboard.find_feature(state.place, visible, [*store.features, *added])
-    if feature is not None and feature["properties"].get("off_theme"):
-        feature, hidden = store.feature(feature["id"]), True  # its quotes in full
+    feature, hidden = dashboard.selected_feature(state.place, visible, added, corpus.store)
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
@@ -146,10 +137,9 @@ def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tu
     st.subheader(p["name"])
     st.caption(dashboard.feature_caption(p))
     if p.get("new"):
-        ui.show_html(f'<span class="kz-new">{html.escape(dashboard.NEW_NOTE)}</span>')
+        ui.show_html(dashboard.NEW_BADGE)
     if mapview.is_unsure(p):
-        st.warning(f"The geoparser is unsure this is the place meant (confidence "
-                   f"{p['confidence']:.2f}): check the quotes below.")
+        st.warning(dashboard.unsure_note(p["confidence"]))
     st.button("Clear selection", key="clear", on_click=session.select,
               args=(st.session_state, None))  # fmt: skip
     rows = dashboard.attribute_rows(p, corpus.names)
@@ -157,7 +147,7 @@ def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tu
         ui.show_html(dashboard.attributes_html(rows, f"About this {p['kind']}"))
     count = dashboard.quote_count(p)
     if not count and not hidden:
-        st.info(f"{dashboard.CONTEXT_NOTE} Drawn as context: {mark_of(p).reason}.")
+        st.info(dashboard.context_note(p))
         return
     st.markdown(dashboard.quote_heading(count, dashboard.filters_quotes(state)))
     filters = corpus.quote_filter(feature["id"], state, hidden)
@@ -214,8 +204,7 @@ def show_timeline(corpus: ServedCorpus, state: ViewState) -> None:
     months, selected = corpus.months(dashboard.filter_key(state), state.place)
     if months:
         st.markdown(f"**Mentions per month** ({'the selection' if selected else 'the map'})")
-        st.vega_lite_chart(pd.DataFrame(months, columns=["month", "quotes"]),
-                           dashboard.TIMELINE_SPEC, width="stretch")  # fmt: skip
+        st.vega_lite_chart(spec=dashboard.timeline_spec(months), width="stretch")
 
 
 def show_share_and_export(corpus: ServedCorpus, state: ViewState, visible: tuple,
@@ -249,12 +238,7 @@ def show_without_corpus(error: Exception) -> None:
 
 def main() -> None:
     """Lay out the page: title, the map beside its panel, share and credits."""
-    st.set_page_config(page_title=PAGE_TITLE, page_icon="🗺️", layout="wide",
-                       initial_sidebar_state="collapsed")  # fmt: skip
-    ui.style_page()
-    ui.show_html(f'<h1 class="kz-title">{TITLE}</h1><p class="kz-subtitle">A map of where the '
-                 "articles happen and what the sources actually say: click a place, pipeline, "
-                 "border or country.</p>")  # fmt: skip
+    ui.set_up_page(PAGE_TITLE, TITLE, SUBTITLE)
     folder = config.corpus_dir()
     signature = cached_signature(str(folder), dashboard.folder_stamp(folder))
     try:
@@ -282,13 +266,14 @@ def main() -> None:
         args = cached_map(str(folder), signature, dashboard.filter_key(state), added_key,
                           ui.asset_url(), added)  # fmt: skip
         ui.draw_map(args, on_click=partial(session.take_click, st.session_state))
-    state = session.view_state(st.session_state, dates)  # with what the map reports clicked
     with panel_col:  # on a phone it follows the map
         show_search_and_filters(articles, shown, dates)
         show_add_form(view)
+        state = session.view_state(st.session_state, dates)  # with a click the map reported
         with st.container(key="kz-selection"):  # on a phone: right after the map
             show_panel(corpus, state, shown, added_all, articles)
-        ui.show_html(mapview.legend_html(mapview.legend_entries(shown, colours)))  # beside
+        legend = mapview.legend_entries(shown, colours)
+        ui.show_html(mapview.legend_html(legend))  # on a wide screen: above the selection
         show_timeline(corpus, state)
     show_share_and_export(corpus, state, shown, added_all)
     st.caption(dashboard.credits_caption(catalogue.outlets))

@@ -31,6 +31,7 @@ MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
 MAX_NOTICE_CHARS = 40  # a URL value is cut to this many characters in a notice
 MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then counts the rest
 # Layers drawn whatever the filters say (the base map).
+ALL = ""  # the "no filter" choice of a select box
 BASE_LAYERS = frozenset({"countries"})
 OTHER = ("other",)  # the theme of a quote without a theme word
 PLACES = "places"  # the layer of resolved places: the theme filter narrows their quotes
@@ -492,6 +493,32 @@ def search_label(properties: Mapping[str, Any]) -> str:
     aliases = f" ({', '.join(rest[:SEARCH_ALIASES_SHOWN])})" if rest else ""
     kind = f" · {properties['kind']}" if properties.get("kind") else ""
     return f"{head}{aliases}{kind}"
+
+
+def search_choices(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return {feature id: search label} of everything on the map, in the labels' order.
+
+    >>> f = lambda i, name: {"id": i, "properties": {"id": i, "name": name}}
+    >>> search_choices([f("b", "baku"), f("a", "Astana")]), search_choices([])
+    ({'a': 'Astana', 'b': 'baku'}, {})
+    """
+    labels = {f["id"]: search_label(f["properties"]) for f in features}
+    return dict(sorted(labels.items(), key=lambda item: item[1].casefold()))
+
+
+def article_choices(articles: Iterable[Any]) -> dict[str, str]:
+    """Return the article filter's choices: {ALL: "All articles", article id: its label}."""
+    return {ALL: "All articles", **{a.id: article_label(a) for a in articles}}
+
+
+def outlet_choices(articles: Iterable[Any]) -> dict[str, str]:
+    """Return the outlet filter's choices: {ALL: "All outlets", outlet: outlet}, sorted.
+
+    >>> from types import SimpleNamespace as A
+    >>> outlet_choices([A(outlet="taz"), A(outlet="RND"), A(outlet="taz")])
+    {'': 'All outlets', 'RND': 'RND', 'taz': 'taz'}
+    """
+    return {ALL: "All outlets", **{o: o for o in sorted({a.outlet for a in articles})}}
 
 
 def highlight(text: str, start: int, end: int) -> str:
@@ -992,6 +1019,42 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:
 CONTEXT_NOTE = "Context layer: no article in this corpus names it."
 
 
+NEW_BADGE = f'<span class="kz-new">{html.escape(NEW_NOTE)}</span>'
+
+
+def unsure_note(confidence: float) -> str:
+    """Return the warning over a place the geoparser is unsure of.
+
+    >>> unsure_note(0.4512)[-42:]
+    '(confidence 0.45): check the quotes below.'
+    """
+    return (f"The geoparser is unsure this is the place meant (confidence {confidence:.2f}): "
+            "check the quotes below.")  # fmt: skip
+
+
+def context_note(properties: Mapping[str, Any]) -> str:
+    """Return why a feature no article quotes is drawn (its mark's reason).
+
+    >>> context_note({"layer": "pipelines", "kind": "pipeline"}).startswith(CONTEXT_NOTE)
+    True
+    """
+    from kzgeo.layers import mark_of
+
+    return f"{CONTEXT_NOTE} Drawn as context: {mark_of(properties).reason}."
+
+
+def selected_feature(
+    place: str | None, visible: Sequence[Mapping], added: Sequence[Mapping], store: Any
+) -> tuple[Mapping | None, bool]:
+    """Return the feature the panel shows and whether the filters hide it (``find_feature``
+    over the visible ones, then ``store.features`` and the ``added`` ones); a feature only the
+    themes hide comes from ``store.feature``, with all its quotes."""
+    feature, hidden = find_feature(place, visible, [*store.features, *added])
+    if feature is not None and feature["properties"].get("off_theme"):
+        return store.feature(feature["id"]), True
+    return feature, hidden
+
+
 def empty_reason(state: ViewState, article_title: str | None = None) -> tuple[str, list[str]]:
     """Return why no place with quotes is shown, and the filters whose clearing helps.
 
@@ -1265,6 +1328,16 @@ TIMELINE_SPEC: dict[str, Any] = {
               "axis": {"tickMinStep": 1, "format": "d"}},
     },
 }  # fmt: skip
+
+
+def timeline_spec(months: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """Return the Vega-Lite chart of quotes per month (``month_series``), its data inline.
+
+    >>> timeline_spec([("2024-04", 3)])["data"]
+    {'values': [{'month': '2024-04', 'quotes': 3}]}
+    """
+    values = [{"month": month, "quotes": count} for month, count in months]
+    return {**TIMELINE_SPEC, "data": {"values": values}}
 
 
 def widget_values(state: ViewState, dates: tuple[dt.date, dt.date]) -> dict[str, Any]:

@@ -14,12 +14,11 @@ from dataclasses import replace
 from typing import Any
 
 from kzgeo import dashboard
-from kzgeo.dashboard import Catalogue, ViewState
+from kzgeo.dashboard import ALL, Catalogue, ViewState
 from kzgeo.themes import THEME_IDS
 
 Session = MutableMapping[str, Any]
 Dates = tuple[dt.date, dt.date]
-ALL = ""  # the "no filter" choice of a select box
 FIRST_RUN_DONE = "initialised"
 
 

@@ -161,9 +161,14 @@ button:focus-visible, [role="button"]:focus-visible { outline: 3px solid #0072B2
 </style>"""
 
 
-def style_page() -> None:
-    """Add the page's CSS (layout, quotes, legend, attribute tables, focus)."""
+def set_up_page(page_title: str, title: str, subtitle: str) -> None:
+    """Make the page wide, add its CSS (layout, quotes, legend, attribute tables, focus) and
+    show its title and subtitle."""
+    st.set_page_config(page_title=page_title, page_icon="🗺️", layout="wide",
+                       initial_sidebar_state="collapsed")  # fmt: skip
     st.html(PAGE_CSS)
+    show_html(f'<h1 class="kz-title">{html.escape(title)}</h1>'
+              f'<p class="kz-subtitle">{html.escape(subtitle)}</p>')  # fmt: skip
 
 
 def show_html(text: str) -> None:

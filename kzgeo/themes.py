@@ -37,6 +37,7 @@ THEMES: tuple[Theme, ...] = (
 OTHER_THEME = "other"
 
 THEME_IDS: tuple[str, ...] = tuple(theme.id for theme in THEMES)
+THEME_LABELS: dict[str, str] = {theme.id: theme.label for theme in THEMES}
 
 
 # --------------------------------------------------------------------------- theme lexicon
