@@ -13,7 +13,6 @@ from kzgeo import streamlit_adapter as ui
 from kzgeo.corpus import Article, CorpusError
 from kzgeo.dashboard import ViewState
 from kzgeo.gazetteer import shared_gazetteer
-from kzgeo.ingest import LANGUAGES
 from kzgeo.parallel import keep_for_good
 from kzgeo.quotestore import StoreError
 from kzgeo.served import ServedCorpus
@@ -84,8 +83,8 @@ def show_add_form(view: CollectionView) -> None:
                      args=(s, "text"))  # fmt: skip
         for label, key, placeholder in add_form.TEXT_FIELDS:
             st.text_input(label, key=key, placeholder=placeholder)
-        st.radio("Language", options=list(LANGUAGES), key="add_language", horizontal=True,
-                 format_func=add_form.LANGUAGE_NAMES.get)  # fmt: skip
+        st.radio("Language", options=list(add_form.LANGUAGE_NAMES), key="add_language",
+                 format_func=add_form.LANGUAGE_NAMES.get, horizontal=True)  # fmt: skip
         st.button("Add to the map", key="add_go", type="primary", on_click=add_form.add,
                   args=(s, cached_store, shared_gazetteer))  # fmt: skip
         if s["add_error"]:
@@ -217,10 +216,8 @@ def show_share_and_export(corpus: ServedCorpus, state: ViewState, visible: tuple
         st.caption("Link to this view, the map's position and zoom included:")
         ui.show_share_box(dashboard.link(ui.page_url(), query))
         if token and state.collection:
-            st.caption("Edit link of your collection: it can add and remove articles. Keep it "
-                       "to yourself; share the view link above.")  # fmt: skip
-            edit = {"collection": state.collection, "edit": token}
-            st.code(dashboard.link(ui.page_url(), edit), language=None)
+            st.caption(dashboard.EDIT_LINK_NOTE)
+            st.code(dashboard.edit_link(ui.page_url(), state.collection, token), language=None)
         columns = st.columns(2)
         for download in corpus.downloads(state, visible, added):
             columns[download.column].download_button(

@@ -31,7 +31,7 @@ TEXT_FIELDS = (  # the article's details: label, session key, placeholder
     ("Author", "add_author", None),
     ("Date (YYYY-MM-DD)", "add_date", "2025-03-14"),
 )
-LANGUAGE_NAMES = {"de": "German", "en": "English"}
+LANGUAGE_NAMES = {"de": "German", "en": "English"}  # the form's choices: ingest's LANGUAGES
 INTRO = (
     "Give a web address, a file or the text of a German or English article. Its places appear "
     "on the map and are kept in a collection that anyone with its link sees."

@@ -1205,6 +1205,19 @@ def credits_caption(outlets: Iterable[str]) -> str:
             f"app. Outlets: {escape_markdown(', '.join(sorted(outlets)))}.")  # fmt: skip
 
 
+EDIT_LINK_NOTE = ("Edit link of your collection: it can add and remove articles. Keep it to "
+                  "yourself; share the view link above.")  # fmt: skip
+
+
+def edit_link(page_url: str, collection: str, token: str) -> str:
+    """Return the edit link of a collection (it carries the edit token).
+
+    >>> edit_link("http://localhost:8501/", "c0ll", "t0k-_")
+    'http://localhost:8501/?collection=c0ll&edit=t0k-_'
+    """
+    return link(page_url, {"collection": collection, "edit": token})
+
+
 ARTICLES_PER_PAGE = 50  # the article list shows this many, newest first, then offers more
 
 

@@ -10,6 +10,7 @@ from kzgeo import add_form
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import shared_gazetteer
+from kzgeo.ingest import LANGUAGES
 from kzgeo.store import open_store
 
 PASTED = "Das Öl aus Atyrau fließt nach Aktau. In Aktau liegt der Hafen am Kaspischen Meer."
@@ -33,6 +34,11 @@ def session_of(collection: str | None = None, token: str | None = None) -> dict:
     add_form.start(session, {"collection": [collection] if collection else [],
                              "edit": token or ""}, first_run=True)  # fmt: skip
     return session
+
+
+def test_the_form_offers_every_language_the_ingest_reads_in_its_order():
+    assert tuple(add_form.LANGUAGE_NAMES) == LANGUAGES
+    assert add_form.DEFAULTS["add_language"] == LANGUAGES[0]
 
 
 def test_the_edit_link_renames_and_removes_and_each_action_redraws_the_map(store, articles):
