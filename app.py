@@ -12,12 +12,11 @@ from kzgeo import add_form, config, dashboard, freshness, mapview, session
 from kzgeo import streamlit_adapter as ui
 from kzgeo.corpus import Article, CorpusError
 from kzgeo.dashboard import ViewState
-from kzgeo.gazetteer import shared_gazetteer
 from kzgeo.parallel import keep_for_good
 from kzgeo.quotestore import StoreError
 from kzgeo.served import ServedCorpus
 from kzgeo.store import CollectionView, Store, app_store, view_collection
-from kzgeo.themes import THEME_IDS, THEME_LABELS
+from kzgeo.themes import THEME_IDS
 
 TITLE = "Kazakhstan in German-language reporting"
 PAGE_TITLE = f"{TITLE}: a map of the sources (kzgeo)"
@@ -62,7 +61,7 @@ def cached_collection_features(folder: str, signature: str, articles: tuple) -> 
     if not articles:  # no gazetteer for a page without added articles
         return ()
     collection = cached_corpus(folder, signature).store.collection
-    return tuple(dashboard.collection_features(articles, shared_gazetteer(), collection))
+    return tuple(dashboard.collection_features(articles, add_form.shared_gazetteer(), collection))
 
 
 @st.fragment
@@ -86,7 +85,7 @@ def show_add_form(view: CollectionView) -> None:
         st.radio("Language", options=list(add_form.LANGUAGE_NAMES), key="add_language",
                  format_func=add_form.LANGUAGE_NAMES.get, horizontal=True)  # fmt: skip
         st.button("Add to the map", key="add_go", type="primary", on_click=add_form.add,
-                  args=(s, cached_store, shared_gazetteer))  # fmt: skip
+                  args=(s, cached_store, add_form.shared_gazetteer))  # fmt: skip
         if s["add_error"]:
             st.error(s["add_error"])
         if s["add_done"]:
@@ -112,7 +111,7 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     )  # fmt: skip
     st.pills(
         "Theme layers", options=list(THEME_IDS), selection_mode="multi",
-        format_func=THEME_LABELS.get, key="themes",
+        format_func=dashboard.THEME_LABELS.get, key="themes",
         help="Shows the places and layers tagged with a theme that is switched on.",
     )  # fmt: skip
     titles, outlets = dashboard.article_choices(articles), dashboard.outlet_choices(articles)

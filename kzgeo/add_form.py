@@ -9,12 +9,14 @@ returns the store (the app's cached one): a page that only views opens no databa
 
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from kzgeo.dashboard import read_upload
 from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
+from kzgeo.parallel import keep_for_good
 from kzgeo.store import CollectionError, Store, StoreUnavailable, is_token, rate_limit
 
 Session = MutableMapping[str, Any]
@@ -40,6 +42,17 @@ VIEW_LINK_NOTE = "This is a view link: adding starts a collection of your own."
 REDRAW = "add_redraw"  # set when the map must be redrawn (an article added, renamed or removed)
 LINK_KEYS = {"collection": "collection", "edit": "edit_token"}  # URL parameter -> session key
 USER_ERRORS = (IngestError, CollectionError, StoreUnavailable)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_gazetteer() -> Any:
+    """Return the gazetteer that geoparses added articles, loaded on first use and shared by
+    the process's sessions (kept out of the cycle collector's reach: ``keep_for_good``)."""
+    from kzgeo.gazetteer import load_gazetteer  # not at import: a page that adds nothing
+
+    gazetteer = load_gazetteer()
+    keep_for_good()
+    return gazetteer
 
 
 def start(session: Session, params: dict[str, Any], first_run: bool) -> None:

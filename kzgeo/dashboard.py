@@ -25,13 +25,14 @@ from urllib.parse import urlencode
 from kzgeo.dates import parse_iso
 from kzgeo.quotestore import QuoteFilter
 from kzgeo.store import is_token
-from kzgeo.themes import THEME_IDS
+from kzgeo.themes import THEME_IDS, THEMES
 
 MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
 MAX_NOTICE_CHARS = 40  # a URL value is cut to this many characters in a notice
 MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then counts the rest
 # Layers drawn whatever the filters say (the base map).
 ALL = ""  # the "no filter" choice of a select box
+THEME_LABELS = {theme.id: theme.label for theme in THEMES}
 BASE_LAYERS = frozenset({"countries"})
 OTHER = ("other",)  # the theme of a quote without a theme word
 PLACES = "places"  # the layer of resolved places: the theme filter narrows their quotes

@@ -24,7 +24,7 @@ import ahocorasick
 from kzgeo.config import BUILD_DIR, GEODATA_DIR
 from kzgeo.files import write_atomic
 from kzgeo.ids import country_id, slugify
-from kzgeo.parallel import gc_paused, keep_for_good
+from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
@@ -1107,15 +1107,6 @@ def load_gazetteer(rebuild: bool = False, path: Path = ARTIFACT_PATH) -> Gazette
         write_artifact(gaz, path)
     _CACHE[str(path)] = gaz
     return gaz
-
-
-@lru_cache(maxsize=1)
-def shared_gazetteer() -> Gazetteer:
-    """Return the gazetteer a long-running process (the app) shares: loaded on first use, then
-    kept out of the cycle collector's reach (``parallel.keep_for_good``)."""
-    gazetteer = load_gazetteer()
-    keep_for_good()
-    return gazetteer
 
 
 def population_prior(population: int) -> float:

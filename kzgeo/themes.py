@@ -37,7 +37,6 @@ THEMES: tuple[Theme, ...] = (
 OTHER_THEME = "other"
 
 THEME_IDS: tuple[str, ...] = tuple(theme.id for theme in THEMES)
-THEME_LABELS: dict[str, str] = {theme.id: theme.label for theme in THEMES}
 
 
 # --------------------------------------------------------------------------- theme lexicon

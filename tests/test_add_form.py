@@ -9,7 +9,6 @@ import pytest
 from kzgeo import add_form
 from kzgeo.config import DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
-from kzgeo.gazetteer import shared_gazetteer
 from kzgeo.ingest import LANGUAGES
 from kzgeo.store import open_store
 
@@ -76,7 +75,7 @@ def test_an_unreachable_database_is_a_message_not_an_exception(tmp_path: Path):
     assert "database folder" in session["add_error"] and "cannot be made" in session["add_error"]
     session = session_of()
     session.update(add_text=PASTED, add_title="Häfen")
-    assert not add_form.add(session, unreachable, shared_gazetteer, now=0.0)
+    assert not add_form.add(session, unreachable, add_form.shared_gazetteer, now=0.0)
     assert session["add_error"] and session["collection"] is None
 
 
@@ -84,7 +83,7 @@ def test_pasted_text_starts_a_collection_and_empties_the_form(store):
     session = session_of()
     session.update(add_text=PASTED, add_title="Häfen", add_outlet="Mein Blatt",
                    add_date="2025-03-14")  # fmt: skip
-    assert add_form.add(session, lambda: store, shared_gazetteer, now=100.0)
+    assert add_form.add(session, lambda: store, add_form.shared_gazetteer, now=100.0)
     assert session["add_error"] is None and "3 place(s) on the map" in session["add_done"]
     [article] = store.articles(session["collection"])
     assert (article.title, article.outlet, article.text) == ("Häfen", "Mein Blatt", PASTED)
