@@ -103,17 +103,13 @@ def show_add_form(view: CollectionView) -> None:
 def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     """Draw the search over everything on the map, the theme toggles and the other filters."""
     labels = dashboard.search_choices(visible)
-    st.selectbox(
-        "Find anything on the map (name, German name or abbreviation)",
-        options=list(labels), format_func=labels.get,
-        index=None, placeholder="e.g. Moskau, Tengiz, CPC, Baikonur …", key="search",
-        on_change=session.take_search, args=(st.session_state,),
-    )  # fmt: skip
-    st.pills(
-        "Theme layers", options=list(THEME_IDS), selection_mode="multi",
-        format_func=dashboard.THEME_LABELS.get, key="themes",
-        help="Shows the places and layers tagged with a theme that is switched on.",
-    )  # fmt: skip
+    st.selectbox("Find anything on the map (name, German name or abbreviation)",
+                 options=list(labels), format_func=labels.get, index=None, key="search",
+                 placeholder="e.g. Moskau, Tengiz, CPC, Baikonur …",
+                 on_change=session.take_search, args=(st.session_state,))  # fmt: skip
+    st.pills("Theme layers", options=list(THEME_IDS), selection_mode="multi", key="themes",
+             format_func=dashboard.THEME_LABELS.get,
+             help="Shows the places and layers tagged with a theme that is switched on.")
     titles, outlets = dashboard.article_choices(articles), dashboard.outlet_choices(articles)
     with st.expander("Filter by article, outlet or date"):
         st.selectbox("Article", options=list(titles), format_func=titles.get, key="article")
@@ -154,8 +150,7 @@ def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tu
 
 @st.fragment
 def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -> None:
-    """Show the quotes by article, newest first, a page at a time; "Show more" reads the next
-    page and reruns only this fragment, not the map."""
+    """Show the quotes a page at a time; "Show more" reruns this fragment, not the map."""
     shown_key = f"shown-{feature['id']}"
     limit = st.session_state.get(shown_key, dashboard.QUOTES_PER_PAGE)
     total, page = corpus.page(feature, filters, limit)
