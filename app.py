@@ -40,11 +40,10 @@ def cached_signature(folder: str, stamp: tuple) -> str:
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
-def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, asset_url: str,
-               _new: tuple = ()) -> dict:  # fmt: skip
+def cached_map(folder: str, signature: str, filters: tuple, new_key: tuple, _new: tuple) -> dict:
     """Return the rendered map of one filter state and set of the user's new places."""
     visible, colours = cached_corpus(folder, signature).visible(filters)
-    return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, asset_url))
+    return ui.map_component_args(mapview.dashboard_map(visible, colours, _new, ui.asset_url()))
 
 
 # --- added articles: a collection in the database, shown to whoever has its link ---------------
@@ -172,8 +171,7 @@ def show_overview(visible: tuple, articles: list, state: ViewState) -> None:
         (st.warning if helps else st.caption)(reason)  # a filter to clear, or the corpus
         for name in helps:
             st.button(session.CLEAR_LABELS[name], key=f"clear-{name}",
-                      on_click=session.clear_filter,
-                      args=(st.session_state, name, st.session_state["dates_bounds"]))
+                      on_click=session.clear_filter, args=(st.session_state, name))
     else:
         st.write(dashboard.shown_note(visible))
         st.markdown("**Most mentioned**")
@@ -243,7 +241,7 @@ def main() -> None:
     added_all = cached_collection_features(str(folder), signature, view.articles)
     articles = [*corpus.store.articles, *view.articles]
     catalogue = dashboard.with_collection(corpus.catalogue, added_all, view.articles)
-    st.session_state["dates_bounds"] = dates = catalogue.dates or (dt.date.today(),) * 2
+    dates = catalogue.dates or (dt.date.today(),) * 2
     session.start(st.session_state, ui.query_params(), catalogue, dates)
     for notice in [*st.session_state["notices"], *filter(None, [view.notice])]:
         st.info(notice)
@@ -254,8 +252,7 @@ def main() -> None:
     map_col, panel_col = st.columns([7, 3], gap="small")
     with map_col:
         added_key = tuple((f["id"], len(f["properties"]["quotes"])) for f in added)
-        args = cached_map(str(folder), signature, dashboard.filter_key(state), added_key,
-                          ui.asset_url(), added)  # fmt: skip
+        args = cached_map(str(folder), signature, dashboard.filter_key(state), added_key, added)
         ui.draw_map(args, on_click=partial(session.take_click, st.session_state))
     with panel_col:  # on a phone it follows the map
         show_search_and_filters(articles, shown, dates)

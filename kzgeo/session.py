@@ -3,7 +3,8 @@
 
 The app passes ``st.session_state``; here it is a plain mutable mapping of widget keys
 (``dashboard.widget_values``) plus ``place`` (the selection), ``clicks`` (the map's click count
-last taken), ``notices`` (what the link had wrong) and ``collection``.
+last taken), ``notices`` (what the link had wrong), ``dates_bounds`` (the first and last article
+date of this run: what clearing the date filter restores) and ``collection``.
 """
 
 from __future__ import annotations
@@ -28,13 +29,17 @@ def is_first_run(session: Session) -> bool:
 
 
 def start(session: Session, params: Mapping[str, Any], catalogue: Catalogue, dates: Dates) -> None:
-    """On a session's first run, set the widgets from the link it was opened with.
+    """Keep this run's date bounds; on a session's first run, set the widgets from the link it
+    was opened with.
 
     >>> empty = Catalogue(frozenset(), frozenset(), frozenset())
     >>> s = {}; start(s, {"place": "nowhere"}, empty, (dt.date(2024, 1, 1),) * 2)
     >>> s["place"], len(s["notices"]), is_first_run(s)
     (None, 1, False)
+    >>> s["dates"] = None; clear_filter(s, "dates"); s["dates"]
+    (datetime.date(2024, 1, 1), datetime.date(2024, 1, 1))
     """
+    session["dates_bounds"] = dates
     if not is_first_run(session):
         return
     state, notices = dashboard.parse_query(params, catalogue)
@@ -81,7 +86,8 @@ CLEAR_LABELS = {  # the filters whose clearing can bring places back, and their 
 }
 
 
-def clear_filter(session: Session, name: str, dates: Dates) -> None:
-    """Clear one filter (``themes``: switch every theme on)."""
-    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL, "dates": dates}
+def clear_filter(session: Session, name: str) -> None:
+    """Clear one filter (``themes``: switch every theme on; ``dates``: this run's bounds)."""
+    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL,
+                "dates": session["dates_bounds"]}  # fmt: skip
     session[name] = defaults[name]
