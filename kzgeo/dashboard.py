@@ -508,7 +508,12 @@ def search_choices(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
 
 
 def article_choices(articles: Iterable[Any]) -> dict[str, str]:
-    """Return the article filter's choices: {ALL: "All articles", article id: its label}."""
+    """Return the article filter's choices: {ALL: "All articles", article id: its label}.
+
+    >>> from types import SimpleNamespace as A
+    >>> article_choices([A(id="a1", title="T", outlet="RND", date=None)])
+    {'': 'All articles', 'a1': 'T — RND, undated'}
+    """
     return {ALL: "All articles", **{a.id: article_label(a) for a in articles}}
 
 
@@ -1049,7 +1054,18 @@ def selected_feature(
 ) -> tuple[Mapping | None, bool]:
     """Return the feature the panel shows and whether the filters hide it (``find_feature``
     over the visible ones, then ``store.features`` and the ``added`` ones); a feature only the
-    themes hide comes from ``store.feature``, with all its quotes."""
+    themes hide comes from ``store.feature``, with all its quotes.
+
+    >>> from types import SimpleNamespace
+    >>> f = lambda i, **p: {"id": i, "properties": {"id": i, **p}}
+    >>> store = SimpleNamespace(features=[f("baku")], feature=lambda i: f(i, quotes=[1, 2]))
+    >>> selected_feature("baku", [f("baku", off_theme=True)], [], store)
+    ({'id': 'baku', 'properties': {'id': 'baku', 'quotes': [1, 2]}}, True)
+    >>> selected_feature("baku", [], [], store)[1], selected_feature(None, [], [], store)
+    (True, (None, False))
+    >>> selected_feature("new:aktau", [], [f("new:aktau")], store)[0]["id"]
+    'new:aktau'
+    """
     feature, hidden = find_feature(place, visible, [*store.features, *added])
     if feature is not None and feature["properties"].get("off_theme"):
         return store.feature(feature["id"]), True
