@@ -109,7 +109,7 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     st.pills("Theme layers", options=list(THEME_IDS), selection_mode="multi", key="themes",
              format_func=dashboard.THEME_LABELS.get,
              help="Shows the places and layers tagged with a theme that is switched on.")
-    titles, outlets = dashboard.article_choices(articles), dashboard.outlet_choices(articles)
+    titles, outlets = dashboard.article_labels(articles), dashboard.outlet_choices(articles)
     with st.expander("Filter by article, outlet or date"):
         st.selectbox("Article", options=list(titles), format_func=titles.get, key="article")
         st.selectbox("Outlet", options=list(outlets), format_func=outlets.get, key="outlet")

@@ -507,14 +507,21 @@ def search_choices(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return dict(sorted(labels.items(), key=lambda item: item[1].casefold()))
 
 
-def article_choices(articles: Iterable[Any]) -> dict[str, str]:
-    """Return the article filter's choices: {ALL: "All articles", article id: its label}.
+def article_labels(articles: Iterable[Any], ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Return the Article filter's choices, {ALL: "All articles", id: its label}, for ``ids``
+    in their order (None: every article).
 
     >>> from types import SimpleNamespace as A
-    >>> article_choices([A(id="a1", title="T", outlet="RND", date=None)])
-    {'': 'All articles', 'a1': 'T — RND, undated'}
+    >>> two = [A(id="a1", title="T", outlet="RND", date=None),
+    ...        A(id="a2", title="U", outlet="taz", date=dt.date(2024, 4, 22))]
+    >>> article_labels(two)
+    {'': 'All articles', 'a1': 'T — RND, undated', 'a2': 'U — taz, 22 Apr 2024'}
+    >>> list(article_labels(two, ["a2"]))
+    ['', 'a2']
     """
-    return {ALL: "All articles", **{a.id: article_label(a) for a in articles}}
+    by_id = {a.id: a for a in articles}
+    chosen = by_id if ids is None else ids
+    return {ALL: "All articles", **{i: article_label(by_id[i]) for i in chosen}}
 
 
 def outlet_choices(articles: Iterable[Any]) -> dict[str, str]:
