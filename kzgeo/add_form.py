@@ -1,18 +1,22 @@
-"""The "Add an article" form: what its buttons do, over the session's values as a plain mapping.
+"""The "Add an article" form: its fields and what its buttons do, over the session's values.
 
 The app passes ``st.session_state`` (a mutable mapping); the fields are ``add_*`` keys, the
 session's collection is ``collection`` and its edit token ``edit_token``. Each action records
 its outcome in ``add_error`` or ``add_done`` for the form to show, and never raises for bad
-input, a refused page or an unreachable database.
+input, a refused page or an unreachable database. Actions take ``open_store``, a function that
+returns the store (the app's cached one): a page that only views opens no database.
 """
 
 from __future__ import annotations
 
+import functools
+import time
 from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from kzgeo.dashboard import read_upload
 from kzgeo.ingest import LANGUAGES, IngestError, add_to_collection, fetch_article, guess_metadata
+from kzgeo.parallel import keep_for_good
 from kzgeo.store import CollectionError, Store, StoreUnavailable, is_token, rate_limit
 
 Session = MutableMapping[str, Any]
@@ -23,9 +27,32 @@ DEFAULTS: dict[str, Any] = {
 }  # fmt: skip
 FIELDS = ("add_text", "add_title", "add_outlet", "add_author", "add_date", "add_url")
 METADATA_FIELDS = ("title", "outlet", "author", "date", "language")
+TEXT_FIELDS = (  # the article's details: label, session key, placeholder
+    ("Title", "add_title", None),
+    ("Outlet (newspaper or site)", "add_outlet", None),
+    ("Author", "add_author", None),
+    ("Date (YYYY-MM-DD)", "add_date", "2025-03-14"),
+)
+LANGUAGE_NAMES = {"de": "German", "en": "English"}  # the form's choices: ingest's LANGUAGES
+INTRO = (
+    "Give a web address, a file or the text of a German or English article. Its places appear "
+    "on the map and are kept in a collection that anyone with its link sees."
+)
+VIEW_LINK_NOTE = "This is a view link: adding starts a collection of your own."
 REDRAW = "add_redraw"  # set when the map must be redrawn (an article added, renamed or removed)
 LINK_KEYS = {"collection": "collection", "edit": "edit_token"}  # URL parameter -> session key
 USER_ERRORS = (IngestError, CollectionError, StoreUnavailable)
+
+
+@functools.lru_cache(maxsize=1)
+def shared_gazetteer() -> Any:
+    """Return the gazetteer that geoparses added articles, loaded on first use and shared by
+    the process's sessions (kept out of the cycle collector's reach: ``keep_for_good``)."""
+    from kzgeo.gazetteer import load_gazetteer  # not at import: a page that adds nothing
+
+    gazetteer = load_gazetteer()
+    keep_for_good()
+    return gazetteer
 
 
 def start(session: Session, params: dict[str, Any], first_run: bool) -> None:
@@ -69,10 +96,13 @@ def fill(session: Session, source: str) -> None:
             session[f"add_{field}"] = value.isoformat() if hasattr(value, "isoformat") else value
 
 
-def add(session: Session, store: Store, gazetteer: Any, now: float) -> bool:
+def add(session: Session, open_store: Callable[[], Store], load_gazetteer: Callable[[], Any],
+        now: float | None = None) -> bool:  # fmt: skip
     """Geoparse and store the form's article in the session's collection (a view link only:
-    in a new one); return whether it was added (then the fields are emptied)."""
+    in a new one); return whether it was added (then the fields are emptied). The gazetteer
+    is loaded only for an addition the rate limit lets through."""
     session["add_error"] = session["add_done"] = None
+    now = time.time() if now is None else now
     wait = rate_limit(session["add_times"], now)
     if wait:
         session["add_error"] = f"Too many additions from this session; try again in {wait:.0f} s."
@@ -81,8 +111,8 @@ def add(session: Session, store: Store, gazetteer: Any, now: float) -> bool:
     field = lambda name: session.get(name) or None  # noqa: E731 - an empty field is no value
     try:
         added = add_to_collection(
-            store, session.get("add_text") or "", session.get("add_title") or "",
-            session.get("add_outlet") or "", field("add_date"), gazetteer,
+            open_store(), session.get("add_text") or "", session.get("add_title") or "",
+            session.get("add_outlet") or "", field("add_date"), load_gazetteer(),
             author=field("add_author"), language=session.get("add_language"),
             url=(session.get("add_url") or "").strip() or None,
             collection_id=session["collection"] if token else None, edit_token=token,
@@ -103,11 +133,22 @@ def add(session: Session, store: Store, gazetteer: Any, now: float) -> bool:
     return True
 
 
-def edit(session: Session, change: Callable[[str, str], Any]) -> None:
-    """Apply ``change(collection_id, edit_token)`` (a rename or a removal; edit link only),
-    recording a refusal in ``add_error``."""
+def rename(session: Session, open_store: Callable[[], Store]) -> None:
+    """Rename the session's collection to the form's ``add_name`` (edit link only)."""
+    collection, token, name = session["collection"], session["edit_token"], session.get("add_name")
+    _edit(session, lambda: open_store().rename(collection, token, name or ""))
+
+
+def remove(session: Session, open_store: Callable[[], Store], article_id: str) -> None:
+    """Remove an article from the session's collection (edit link only)."""
+    collection, token = session["collection"], session["edit_token"]
+    _edit(session, lambda: open_store().remove_article(collection, token, article_id))
+
+
+def _edit(session: Session, change: Callable[[], Any]) -> None:
+    """Apply a rename or a removal, recording a refusal in ``add_error``; redraw the map."""
     try:
-        change(session["collection"], session["edit_token"])
+        change()
     except USER_ERRORS as error:
         session["add_error"] = str(error)
     session[REDRAW] = True
@@ -116,3 +157,12 @@ def edit(session: Session, change: Callable[[str, str], Any]) -> None:
 def can_edit(session: Session, has_collection: bool) -> bool:
     """Tell whether the session holds the edit link of the collection it shows."""
     return has_collection and bool(session.get("edit_token"))
+
+
+def intro(can_edit: bool, has_collection: bool) -> str:
+    """Return the form's caption; a view link's says that adding starts a new collection.
+
+    >>> intro(False, True).endswith(VIEW_LINK_NOTE), intro(True, True) == intro(False, False)
+    (True, True)
+    """
+    return INTRO if can_edit or not has_collection else f"{INTRO} {VIEW_LINK_NOTE}"

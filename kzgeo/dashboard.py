@@ -19,16 +19,20 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote as url_quote
+from urllib.parse import urlencode
 
 from kzgeo.dates import parse_iso
 from kzgeo.quotestore import QuoteFilter
 from kzgeo.store import is_token
-from kzgeo.themes import THEME_IDS
+from kzgeo.themes import THEME_IDS, THEMES
 
 MAX_PARAM_CHARS = 200  # longer URL values are ignored with a notice
 MAX_NOTICE_CHARS = 40  # a URL value is cut to this many characters in a notice
 MAX_NOTICE_ITEMS = 5  # a notice lists this many unknown keys or themes, then counts the rest
 # Layers drawn whatever the filters say (the base map).
+ALL = ""  # the "no filter" choice of a select box
+THEME_LABELS = {theme.id: theme.label for theme in THEMES}
 BASE_LAYERS = frozenset({"countries"})
 OTHER = ("other",)  # the theme of a quote without a theme word
 PLACES = "places"  # the layer of resolved places: the theme filter narrows their quotes
@@ -492,6 +496,44 @@ def search_label(properties: Mapping[str, Any]) -> str:
     return f"{head}{aliases}{kind}"
 
 
+def search_choices(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Return {feature id: search label} of everything on the map, in the labels' order.
+
+    >>> f = lambda i, name: {"id": i, "properties": {"id": i, "name": name}}
+    >>> search_choices([f("b", "baku"), f("a", "Astana")]), search_choices([])
+    ({'a': 'Astana', 'b': 'baku'}, {})
+    """
+    labels = {f["id"]: search_label(f["properties"]) for f in features}
+    return dict(sorted(labels.items(), key=lambda item: item[1].casefold()))
+
+
+def article_labels(articles: Iterable[Any], ids: Iterable[str] | None = None) -> dict[str, str]:
+    """Return the Article filter's choices, {ALL: "All articles", id: its label}, for ``ids``
+    in their order (None: every article).
+
+    >>> from types import SimpleNamespace as A
+    >>> two = [A(id="a1", title="T", outlet="RND", date=None),
+    ...        A(id="a2", title="U", outlet="taz", date=dt.date(2024, 4, 22))]
+    >>> article_labels(two)
+    {'': 'All articles', 'a1': 'T — RND, undated', 'a2': 'U — taz, 22 Apr 2024'}
+    >>> list(article_labels(two, ["a2"]))
+    ['', 'a2']
+    """
+    by_id = {a.id: a for a in articles}
+    chosen = by_id if ids is None else ids
+    return {ALL: "All articles", **{i: article_label(by_id[i]) for i in chosen}}
+
+
+def outlet_choices(articles: Iterable[Any]) -> dict[str, str]:
+    """Return the outlet filter's choices: {ALL: "All outlets", outlet: outlet}, sorted.
+
+    >>> from types import SimpleNamespace as A
+    >>> outlet_choices([A(outlet="taz"), A(outlet="RND"), A(outlet="taz")])
+    {'': 'All outlets', 'RND': 'RND', 'taz': 'taz'}
+    """
+    return {ALL: "All outlets", **{o: o for o in sorted({a.outlet for a in articles})}}
+
+
 def highlight(text: str, start: int, end: int) -> str:
     """Return ``text`` HTML-escaped with the span [start, end) in <mark>.
 
@@ -577,6 +619,26 @@ def article_group_html(
     return (
         f'<div class="kz-article"><strong lang="{lang}">{html.escape(first["title"])}</strong>'
         f"<br><small>{byline}</small>{sentences}</div>"
+    )
+
+
+def quotes_html(
+    quotes: Iterable[Mapping[str, Any]], limit: int, languages: Mapping[str, str]
+) -> str:
+    """Return the first ``limit`` quotes as escaped HTML, by article, newest article first
+    (``languages``: article id -> language, German when unknown).
+
+    >>> q = lambda a, d: {"article_id": a, "title": a, "outlet": "X", "date": d, "text": "x",
+    ...                   "start": 0, "end": 1, "mention_start": 0, "mention_end": 1}
+    >>> text = quotes_html([q("old", "2020-01-01"), q("new", "2024-04-22")], 5, {"old": "en"})
+    >>> text.index(">new<") < text.index(">old<"), 'lang="en">old' in text
+    (True, True)
+    >>> quotes_html([], 5, {}), quotes_html([q("a", None)], 0, {})
+    ('', '')
+    """
+    return "".join(
+        article_group_html(first, group, languages.get(first["article_id"]) or "de")
+        for first, group in first_quotes(group_quotes(quotes), limit)
     )
 
 
@@ -970,6 +1032,53 @@ def read_upload(data: bytes, filename: str) -> tuple[str, dict[str, Any]]:
 CONTEXT_NOTE = "Context layer: no article in this corpus names it."
 
 
+NEW_BADGE = f'<span class="kz-new">{html.escape(NEW_NOTE)}</span>'
+
+
+def unsure_note(confidence: float) -> str:
+    """Return the warning over a place the geoparser is unsure of.
+
+    >>> unsure_note(0.4512)[-42:]
+    '(confidence 0.45): check the quotes below.'
+    """
+    return (f"The geoparser is unsure this is the place meant (confidence {confidence:.2f}): "
+            "check the quotes below.")  # fmt: skip
+
+
+def context_note(properties: Mapping[str, Any]) -> str:
+    """Return why a feature no article quotes is drawn (its mark's reason).
+
+    >>> context_note({"layer": "pipelines", "kind": "pipeline"}).startswith(CONTEXT_NOTE)
+    True
+    """
+    from kzgeo.layers import mark_of
+
+    return f"{CONTEXT_NOTE} Drawn as context: {mark_of(properties).reason}."
+
+
+def selected_feature(
+    place: str | None, visible: Sequence[Mapping], added: Sequence[Mapping], store: Any
+) -> tuple[Mapping | None, bool]:
+    """Return the feature the panel shows and whether the filters hide it (``find_feature``
+    over the visible ones, then ``store.features`` and the ``added`` ones); a feature only the
+    themes hide comes from ``store.feature``, with all its quotes.
+
+    >>> from types import SimpleNamespace
+    >>> f = lambda i, **p: {"id": i, "properties": {"id": i, **p}}
+    >>> store = SimpleNamespace(features=[f("baku")], feature=lambda i: f(i, quotes=[1, 2]))
+    >>> selected_feature("baku", [f("baku", off_theme=True)], [], store)
+    ({'id': 'baku', 'properties': {'id': 'baku', 'quotes': [1, 2]}}, True)
+    >>> selected_feature("baku", [], [], store)[1], selected_feature(None, [], [], store)
+    (True, (None, False))
+    >>> selected_feature("new:aktau", [], [f("new:aktau")], store)[0]["id"]
+    'new:aktau'
+    """
+    feature, hidden = find_feature(place, visible, [*store.features, *added])
+    if feature is not None and feature["properties"].get("off_theme"):
+        return store.feature(feature["id"]), True
+    return feature, hidden
+
+
 def empty_reason(state: ViewState, article_title: str | None = None) -> tuple[str, list[str]]:
     """Return why no place with quotes is shown, and the filters whose clearing helps.
 
@@ -1006,6 +1115,36 @@ def empty_reason(state: ViewState, article_title: str | None = None) -> tuple[st
     return f"No place matches {joined}.", helps
 
 
+def shown_note(features: Iterable[Mapping[str, Any]]) -> str:
+    """Return how many of the shown features have quotes, and what to do with them.
+
+    >>> shown_note([{"properties": {"quotes": [1]}}, {"properties": {"quotes": []}}])[:45]
+    '1 places and features with quotes are shown. '
+    """
+    count = sum(1 for f in features if quote_count(f["properties"]))
+    return (f"{count:,} places and features with quotes are shown. Click, tap or find one to "
+            "read every sentence that names it.")  # fmt: skip
+
+
+def mentioned_label(feature: Mapping[str, Any]) -> str:
+    """Return a "Most mentioned" button's label: the name and the number of quotes.
+
+    >>> mentioned_label({"properties": {"name": "Astana", "quotes": [0] * 1510}})
+    'Astana · 1,510'
+    """
+    return f"{feature['properties']['name']} · {quote_count(feature['properties']):,}"
+
+
+def quote_heading(count: int, filtered: bool) -> str:
+    """Return the bold heading of a selection's quotes.
+
+    >>> quote_heading(1, False), quote_heading(1390, True)
+    ('**1 quote**', '**1,390 quotes matching the filters**')
+    """
+    quotes = "quote" if count == 1 else "quotes"
+    return f"**{count:,} {quotes}{' matching the filters' if filtered else ''}**"
+
+
 def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> list[Mapping]:
     """Return the features with the most quotes (ties by name), at most ``limit``.
 
@@ -1028,6 +1167,79 @@ def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt
         return ""
     return (f"The corpus last changed {ago(changed, now)} ({format_date(changed.date())}, "
             f"{changed:%H:%M} UTC); newest arrivals first.")  # fmt: skip
+
+
+def article_label(article: Any) -> str:
+    """Return 'title — outlet, date' for an article (the article filter's choices).
+
+    >>> from types import SimpleNamespace as A
+    >>> article_label(A(title="Vermittler gesucht", outlet="RND", date=dt.date(2024, 4, 22)))
+    'Vermittler gesucht — RND, 22 Apr 2024'
+    >>> article_label(A(title="Ohne Datum", outlet="taz", date=None))
+    'Ohne Datum — taz, undated'
+    """
+    return f"{article.title} — {article.outlet}, {format_date(article.date)}"
+
+
+def feature_caption(properties: Mapping[str, Any]) -> str:
+    """Return the line under a selected feature's name: German name, kind, precision.
+
+    >>> feature_caption({"name_de": "Moskau", "kind": "place", "precision": "city"})
+    'Moskau · place · location: city'
+    >>> feature_caption({"kind": "pipeline", "precision": "schematic"})
+    'pipeline · location: schematic'
+    """
+    parts = (properties.get("name_de"), properties["kind"], f"location: {properties['precision']}")
+    return " · ".join(dict.fromkeys(part for part in parts if part))
+
+
+def warnings_markdown(warnings: Sequence[str]) -> str:
+    """Return the corpus's loading problems as a Markdown list, each on one escaped line.
+
+    >>> print(warnings_markdown(["a.txt  has no title", "b.txt is empty"]))
+    2 problem(s) while loading the corpus:
+    <BLANKLINE>
+    - a.txt has no title
+    - b.txt is empty
+    """
+    lines = "\n".join(f"- {escape_markdown(' '.join(w.split()))}" for w in warnings)
+    return f"{len(warnings)} problem(s) while loading the corpus:\n\n{lines}"
+
+
+def link(page_url: str, query: Mapping[str, str]) -> str:
+    """Return the link of a page with a query (commas kept readable in theme lists).
+
+    >>> link("http://localhost:8501/", {"themes": "energy,security", "place": "btc-pipeline"})
+    'http://localhost:8501/?themes=energy,security&place=btc-pipeline'
+    >>> link("", {}), link("/", {"collection": "a b"})
+    ('', '/?collection=a%20b')
+    """
+    return page_url + ("?" + urlencode(query, safe=",", quote_via=url_quote) if query else "")
+
+
+def credits_caption(outlets: Iterable[str]) -> str:
+    """Return the page's closing caption: data credits, palette, map library and the outlets.
+
+    >>> credits_caption(["taz", "RND"]).endswith("Outlets: RND, taz.")
+    True
+    """
+    from kzgeo.credits import credits_markdown
+
+    return (f"{credits_markdown()} Colours: Okabe–Ito. Map: Leaflet via folium, served from this "
+            f"app. Outlets: {escape_markdown(', '.join(sorted(outlets)))}.")  # fmt: skip
+
+
+EDIT_LINK_NOTE = ("Edit link of your collection: it can add and remove articles. Keep it to "
+                  "yourself; share the view link above.")  # fmt: skip
+
+
+def edit_link(page_url: str, collection: str, token: str) -> str:
+    """Return the edit link of a collection (it carries the edit token).
+
+    >>> edit_link("http://localhost:8501/", "c0ll", "t0k-_")
+    'http://localhost:8501/?collection=c0ll&edit=t0k-_'
+    """
+    return link(page_url, {"collection": collection, "edit": token})
 
 
 ARTICLES_PER_PAGE = 50  # the article list shows this many, newest first, then offers more
@@ -1178,6 +1390,16 @@ TIMELINE_SPEC: dict[str, Any] = {
               "axis": {"tickMinStep": 1, "format": "d"}},
     },
 }  # fmt: skip
+
+
+def timeline_spec(months: Sequence[tuple[str, int]]) -> dict[str, Any]:
+    """Return the Vega-Lite chart of quotes per month (``month_series``), its data inline.
+
+    >>> timeline_spec([("2024-04", 3)])["data"]
+    {'values': [{'month': '2024-04', 'quotes': 3}]}
+    """
+    values = [{"month": month, "quotes": count} for month, count in months]
+    return {**TIMELINE_SPEC, "data": {"values": values}}
 
 
 def widget_values(state: ViewState, dates: tuple[dt.date, dt.date]) -> dict[str, Any]:

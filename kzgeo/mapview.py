@@ -19,6 +19,7 @@ import folium.plugins
 from folium.utilities import JsCode
 
 from kzgeo.assets import STATIC_VENDOR_URL, localize_assets
+from kzgeo.config import GEODATA_DIR
 from kzgeo.credits import credits_html
 from kzgeo.dashboard import VIEW_RANGES
 from kzgeo.layers import INK, MARKS, MARKS_BY_LAYER, REGISTRY, geojson_feature, mark_of
@@ -429,6 +430,11 @@ def dashboard_map(
     return build_map(countries, overlays=overlays, asset_url=asset_url)
 
 
+def countries_map(asset_url: str = STATIC_VENDOR_URL) -> folium.Map:
+    """Return the bare map of the bundled country outlines (when the corpus cannot be read)."""
+    return build_map(read_geojson(GEODATA_DIR / "countries.geojson"), asset_url=asset_url)
+
+
 class LegendRow(NamedTuple):
     """One legend entry: the geometry of its swatch, the swatch's style and the label."""
 
@@ -444,14 +450,14 @@ SELECTED_LEGEND = "Selected: a thick black edge"
 def legend_entries(
     features: Sequence[Mapping[str, Any]],
     colours: Mapping[str, str],
-    themes: Sequence[tuple[str, str]],
+    themes: Sequence[tuple[str, str]] | None = None,
 ) -> list[LegendRow]:
     """Return the legend rows of every kind of mark the map draws from ``features``.
 
-    ``themes`` are (colour, label) of every theme in order; a theme is listed when a drawn
-    place marker has its colour (``colours`` maps a feature id to its marker colour). Then
-    one row per legend entry of the layer registry that a drawn feature has, the clusters
-    when places are drawn, and how a selection looks.
+    ``themes`` are (colour, label) of every theme in order (default: ``kzgeo.themes.THEMES``);
+    a theme is listed when a drawn place marker has its colour (``colours`` maps a feature id
+    to its marker colour). Then one row per legend entry of the layer registry that a drawn
+    feature has, the clusters when places are drawn, and how a selection looks.
 
     >>> places = [{"id": "a", "properties": {"layer": "places"}},
     ...           {"id": "p", "properties": {"layer": "pipelines", "category": "gas-pipeline"}}]
@@ -463,6 +469,7 @@ def legend_entries(
     >>> legend_entries([], {}, [("#D55E00", "Energy")])
     []
     """
+    themes = [(t.colour, t.label) for t in THEMES] if themes is None else themes
     if not features:
         return []
     place_style = MARKS["place"].style

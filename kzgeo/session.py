@@ -3,7 +3,8 @@
 
 The app passes ``st.session_state``; here it is a plain mutable mapping of widget keys
 (``dashboard.widget_values``) plus ``place`` (the selection), ``clicks`` (the map's click count
-last taken), ``notices`` (what the link had wrong) and ``collection``.
+last taken), ``notices`` (what the link had wrong), ``dates_bounds`` (the first and last article
+date of this run: what clearing the date filter restores) and ``collection``.
 """
 
 from __future__ import annotations
@@ -14,12 +15,11 @@ from dataclasses import replace
 from typing import Any
 
 from kzgeo import dashboard
-from kzgeo.dashboard import Catalogue, ViewState
+from kzgeo.dashboard import ALL, Catalogue, ViewState
 from kzgeo.themes import THEME_IDS
 
 Session = MutableMapping[str, Any]
 Dates = tuple[dt.date, dt.date]
-ALL = ""  # the "no filter" choice of a select box
 FIRST_RUN_DONE = "initialised"
 
 
@@ -29,13 +29,17 @@ def is_first_run(session: Session) -> bool:
 
 
 def start(session: Session, params: Mapping[str, Any], catalogue: Catalogue, dates: Dates) -> None:
-    """On a session's first run, set the widgets from the link it was opened with.
+    """Keep this run's date bounds; on a session's first run, set the widgets from the link it
+    was opened with.
 
     >>> empty = Catalogue(frozenset(), frozenset(), frozenset())
     >>> s = {}; start(s, {"place": "nowhere"}, empty, (dt.date(2024, 1, 1),) * 2)
     >>> s["place"], len(s["notices"]), is_first_run(s)
     (None, 1, False)
+    >>> s["dates"] = None; clear_filter(s, "dates"); s["dates"]
+    (datetime.date(2024, 1, 1), datetime.date(2024, 1, 1))
     """
+    session["dates_bounds"] = dates
     if not is_first_run(session):
         return
     state, notices = dashboard.parse_query(params, catalogue)
@@ -53,6 +57,15 @@ def select(session: Session, feature_id: str | None) -> None:
     session["place"] = feature_id
 
 
+def take_search(session: Session) -> None:
+    """Select what the search found; clearing the search keeps the selection.
+
+    >>> s = {"search": None, "place": "baku"}; take_search(s); s["place"]
+    'baku'
+    """
+    select(session, session.get("search") or session.get("place"))
+
+
 def take_click(session: Session, count: int | None, feature_id: str | None) -> None:
     """Select what the map reports clicked or tapped; a repeated click on the same feature
     counts too (its ``count`` changes), an old report does not.
@@ -65,7 +78,16 @@ def take_click(session: Session, count: int | None, feature_id: str | None) -> N
         select(session, feature_id)
 
 
-def clear_filter(session: Session, name: str, dates: Dates) -> None:
-    """Clear one filter (``themes``: switch every theme on)."""
-    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL, "dates": dates}
+CLEAR_LABELS = {  # the filters whose clearing can bring places back, and their buttons
+    "themes": "Switch every theme on",
+    "article": "Clear the article filter",
+    "outlet": "Clear the outlet filter",
+    "dates": "Clear the dates filter",
+}
+
+
+def clear_filter(session: Session, name: str) -> None:
+    """Clear one filter (``themes``: switch every theme on; ``dates``: this run's bounds)."""
+    defaults = {"themes": list(THEME_IDS), "article": ALL, "outlet": ALL,
+                "dates": session["dates_bounds"]}  # fmt: skip
     session[name] = defaults[name]

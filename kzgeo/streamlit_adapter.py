@@ -19,6 +19,7 @@ import streamlit as st
 import streamlit_folium
 
 from kzgeo import mapview
+from kzgeo.assets import vendor_url_for
 
 MAP_KEY = "kzgeo_map"
 MAP_RETURNS = ("last_active_drawing", "last_object_clicked_count")  # no pan or zoom: no rerun
@@ -64,19 +65,20 @@ def walk_elements(element: Any) -> Iterator[Any]:
 def draw_map(
     args: Mapping[str, Any],
     returned: tuple[str, ...] = MAP_RETURNS,
-    on_value: Callable[[dict], None] | None = None,
+    on_click: Callable[[int, str | None], None] | None = None,
 ) -> dict | None:
     """Show a rendered map (``map_component_args``); return what the user last clicked.
 
-    ``on_value(value)`` runs when the map sends a new value, before the script reruns.
+    ``on_click(count, feature_id)`` (see ``clicked``) runs when the map sends a new value,
+    before the script reruns.
     """
     hash_key = args["hash"]
 
     def on_change() -> None:  # as st_folium does: keep the value under the map's key
         value = st.session_state.get(hash_key, {})
         st.session_state[MAP_KEY] = value
-        if on_value is not None:
-            on_value(value)
+        if on_click is not None:
+            on_click(*clicked(value))
 
     return streamlit_folium._component_func(
         script=args["script"], header=args["header"], html=args["html"], id=args["id"],
@@ -159,9 +161,14 @@ button:focus-visible, [role="button"]:focus-visible { outline: 3px solid #0072B2
 </style>"""
 
 
-def style_page() -> None:
-    """Add the page's CSS (layout, quotes, legend, attribute tables, focus)."""
+def set_up_page(page_title: str, title: str, subtitle: str) -> None:
+    """Make the page wide, add its CSS (layout, quotes, legend, attribute tables, focus) and
+    show its title and subtitle."""
+    st.set_page_config(page_title=page_title, page_icon="🗺️", layout="wide",
+                       initial_sidebar_state="collapsed")  # fmt: skip
     st.html(PAGE_CSS)
+    show_html(f'<h1 class="kz-title">{html.escape(title)}</h1>'
+              f'<p class="kz-subtitle">{html.escape(subtitle)}</p>')  # fmt: skip
 
 
 def show_html(text: str) -> None:
@@ -262,6 +269,11 @@ def share_box_html(link: str, run: int = 0) -> str:
         '<span id="kz-share-status" role="status"></span></div>'
         f"<script>{script}</script>"
     )
+
+
+def asset_url() -> str:
+    """Return where this server serves ``static/vendor/`` (its base URL path included)."""
+    return vendor_url_for(st.get_option("server.baseUrlPath"))
 
 
 def page_url() -> str:
