@@ -109,9 +109,12 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
     st.pills("Theme layers", options=list(THEME_IDS), selection_mode="multi", key="themes",
              format_func=dashboard.THEME_LABELS.get,
              help="Shows the places and layers tagged with a theme that is switched on.")
-    titles, outlets = dashboard.article_labels(articles), dashboard.outlet_choices(articles)
+    s = st.session_state  # an archive lists the newest articles of the outlet chosen
+    ids, listable = dashboard.article_choices(articles, s.get("article"), s.get("outlet") or None)
+    titles, outlets = dashboard.article_labels(articles, ids), dashboard.outlet_choices(articles)
     with st.expander("Filter by article, outlet or date"):
-        st.selectbox("Article", options=list(titles), format_func=titles.get, key="article")
+        st.selectbox("Article", options=list(titles), format_func=titles.get, key="article",
+                     help=dashboard.article_choices_note(len(ids), listable))
         st.selectbox("Outlet", options=list(outlets), format_func=outlets.get, key="outlet")
         if dates[0] < dates[1]:
             st.slider("Publication date", min_value=dates[0], max_value=dates[1], key="dates",

@@ -507,6 +507,18 @@ def search_choices(features: Iterable[Mapping[str, Any]]) -> dict[str, str]:
     return dict(sorted(labels.items(), key=lambda item: item[1].casefold()))
 
 
+def article_choices_note(listed: int, listable: int) -> str | None:
+    """Return the Article filter's help when it lists only the newest of its articles.
+
+    >>> article_choices_note(12, 12) is None, article_choices_note(301, 20000)
+    (True, 'Lists the newest 300 of 20,000 articles: choose an outlet to list others.')
+    """
+    if listed >= listable:
+        return None
+    newest = min(listed, ARTICLE_CHOICES)
+    return f"Lists the newest {newest:,} of {listable:,} articles: choose an outlet to list others."
+
+
 def article_labels(articles: Iterable[Any], ids: Iterable[str] | None = None) -> dict[str, str]:
     """Return the Article filter's choices, {ALL: "All articles", id: its label}, for ``ids``
     in their order (None: every article).

@@ -89,10 +89,10 @@ def test_an_archive_lists_its_newest_articles_a_page_at_a_time(monkeypatch, tmp_
 
     from kzgeo import bench
     from kzgeo.corpus import load_corpus
-    from kzgeo.dashboard import ARTICLES_PER_PAGE
+    from kzgeo.dashboard import ARTICLE_CHOICES, ARTICLES_PER_PAGE
 
     real = load_corpus(config.DEFAULT_CORPUS_DIR).articles
-    total = ARTICLES_PER_PAGE + 7
+    total = ARTICLE_CHOICES + 7
     folder = bench.write_corpus(real, total, tmp_path / "archive")
     monkeypatch.setenv("KZGEO_CORPUS", str(folder))
     app = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=180).run()
@@ -104,6 +104,13 @@ def test_an_archive_lists_its_newest_articles_a_page_at_a_time(monkeypatch, tmp_
     assert listed() == ARTICLES_PER_PAGE
     assert f"Showing the newest {ARTICLES_PER_PAGE} of {total} articles." in [
         c.value for c in app.caption]  # fmt: skip
+    article = app.selectbox(key="article")  # the filter lists the newest, as the list does
+    assert len(article.options) == 1 + ARTICLE_CHOICES
+    assert f"of {total:,} articles" in article.help
     app.button(key="articles-more").click().run()
-    assert listed() == total
-    assert not [c for c in app.caption if str(c.value).startswith("Showing the newest")]
+    assert listed() == 2 * ARTICLES_PER_PAGE
+    oldest = min(load_corpus(folder).articles, key=lambda a: a.date)
+    linked = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=180)
+    linked.query_params["article"] = oldest.id  # a link to an article the list does not show
+    linked.run()
+    assert not linked.exception and linked.selectbox(key="article").value == oldest.id
