@@ -45,7 +45,7 @@ import pyarrow.parquet as pq
 from kzgeo.config import build_dir
 from kzgeo.themes import THEME_IDS
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: quotes in parts (kzgeo.parts), the merged files in a folder of their own
 ROW_GROUP_ROWS = 2048  # quotes per row group: a click reads one or two of them for most places
 MENTION_GROUP_ROWS = 20_000  # mentions per row group: the mentions CSV is written one at a time
 QUOTE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (  # as resolve.Quote.to_dict, in its order
@@ -221,8 +221,8 @@ def write_store(
         if mentions is not None:
             pq.write_table(mentions, temp / "mentions.parquet", row_group_size=MENTION_GROUP_ROWS,
                            compression="zstd")
-        meta = {"format": STORE_FORMAT, "key": key, "offsets": offsets,
-                "warnings": list(warnings)}
+        meta = {"format": STORE_FORMAT, "key": key, "quotes": len(offsets),
+                "warnings": list(warnings), "parts": ["."], "merged": "."}
         (temp / "store.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
@@ -291,23 +291,34 @@ class QuoteStore:
             meta = json.loads((self.folder / "store.json").read_text(encoding="utf-8"))
             if meta.get("format") != STORE_FORMAT:
                 raise StoreError(f"the quote store {self.folder} has another format")
+            merged = self.folder / meta.get("merged", ".")
             self.collection: dict = json.loads(
-                (self.folder / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.read_table(self.folder / "facets.parquet",
+                (merged / "features.geojson").read_text(encoding="utf-8"))
+            self._load_facets(pq.read_table(merged / "facets.parquet",
                                             columns=list(FACET_COLUMNS)))
-            self._quotes = pq.ParquetFile(self.folder / "quotes.parquet", memory_map=True)
-            articles = self.folder / "articles.parquet"
+            self._part_names: list[str] = list(meta.get("parts", ["."]))
+            self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
+                           for name in self._part_names]  # fmt: skip
+            articles = merged / "articles.parquet"
             self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
+            dropped = merged / "dropped.npy"
+            dropped_rows = np.load(dropped) if dropped.is_file() else np.zeros(0, np.int64)
         except (OSError, ValueError, KeyError, pa.ArrowException) as error:
             raise StoreError(f"cannot read the quote store {self.folder}: {error}") from error
         self.key: str = meta.get("key", "")
         self.warnings: tuple[str, ...] = tuple(meta.get("warnings", ()))
-        self.offsets: dict[str, tuple[int, int]] = {k: tuple(v) for k, v in meta["offsets"].items()}
-        sizes = [self._quotes.metadata.row_group(i).num_rows
-                 for i in range(self._quotes.num_row_groups)]
+        self._groups: list[tuple[int, int]] = []  # (part, its row group) in row order
         self._group_starts = [0]
-        for size in sizes:
-            self._group_starts.append(self._group_starts[-1] + size)
+        for part, quotes in enumerate(self._parts):
+            for group in range(quotes.num_row_groups):
+                self._groups.append((part, group))
+                self._group_starts.append(
+                    self._group_starts[-1] + quotes.metadata.row_group(group).num_rows)
+        self._kept: np.ndarray | None = None  # rows not dropped as a repeat (None: all)
+        if len(dropped_rows):
+            self._kept = np.ones(self._group_starts[-1], bool)
+            self._kept[dropped_rows] = False
+        self.offsets: dict[str, tuple[int, int]] = self._offsets()
         self._by_id = {f["id"]: f for f in self.collection["features"]}
         self._lock = threading.Lock()
 
@@ -339,6 +350,16 @@ class QuoteStore:
         self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
         self._first_month = np.datetime64("1970-01", "M") + first
         self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+
+    def _offsets(self) -> dict[str, tuple[int, int]]:
+        """Return each feature's first row in the quotes files and number of quotes."""
+        if not len(self._n):
+            return {}
+        heads = self._starts[:-1]
+        firsts = np.minimum.reduceat(self._first, heads)
+        counts = np.add.reduceat(self._n.astype(np.int64), heads)
+        return {fid: (int(first), int(count))
+                for fid, first, count in zip(self._ids, firsts, counts, strict=True)}
 
     @classmethod
     def open(cls, folder: Path) -> QuoteStore:
@@ -476,24 +497,54 @@ class QuoteStore:
         return {"quotes": total, **{k: dict(v) for k, v in by.items()}}
 
     # ------------------------------------------------------------------ quotes from disk
-    def _read_group(self, group: int, cache: dict[int, pa.Table]) -> pa.Table:
+    def _read_group(self, group: int, cache: dict[int, pa.Table],
+                    columns: tuple[str, ...] = QUOTE_COLUMNS) -> pa.Table:  # fmt: skip
         if group not in cache:
+            part, local = self._groups[group]
             with self._lock:
-                cache[group] = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
+                cache[group] = self._parts[part].read_row_group(local, columns=list(columns))
         return cache[group]
 
+    def _group_rows(self, group: int, low: int, high: int, cache: dict[int, pa.Table],
+                    columns: tuple[str, ...] = QUOTE_COLUMNS) -> pa.Table:  # fmt: skip
+        """Return rows ``low`` to ``high`` (excluded) of a row group, without dropped ones."""
+        table = self._read_group(group, cache, columns).slice(low, high - low)
+        if self._kept is not None:
+            start = self._group_starts[group]
+            keep = self._kept[start + low: start + high]
+            if not keep.all():
+                table = table.filter(pa.array(keep))
+        return table
+
     def _rows(self, first: int, last: int, cache: dict[int, pa.Table]) -> pa.Table:
-        """Return the quotes in rows ``first`` to ``last`` (both included) of the quotes file."""
+        """Return the quotes in rows ``first`` to ``last`` (both included) of the quotes files
+        (those dropped as repeats left out)."""
         starts = self._group_starts
         parts = []
         group = bisect.bisect_right(starts, first) - 1
         while group < len(starts) - 1 and starts[group] <= last:
             low = max(first, starts[group]) - starts[group]
             high = min(last + 1, starts[group + 1]) - starts[group]
-            parts.append(self._read_group(group, cache).slice(low, high - low))
+            parts.append(self._group_rows(group, low, high, cache))
             group += 1
         return pa.concat_tables(parts) if parts else pa.table(
             {n: pa.array([], t) for n, t in QUOTE_FIELDS})
+
+    def _ranges(self, feature_id: str) -> list[tuple[int, int]]:
+        """Return the runs of rows (first, last) that hold a feature's quotes, in row order."""
+        position = self._position.get(feature_id)
+        if position is None:
+            return []
+        rows = slice(self._starts[position], self._starts[position + 1])
+        order = np.argsort(self._first[rows], kind="stable")
+        runs: list[list[int]] = []
+        for first, last in zip(self._first[rows][order].tolist(),
+                               self._last[rows][order].tolist(), strict=True):
+            if runs and first <= runs[-1][1] + 1:
+                runs[-1][1] = max(runs[-1][1], last)
+            else:
+                runs.append([first, last])
+        return [(first, last) for first, last in runs]
 
     def quotes_of(
         self, feature_id: str, filters: QuoteFilter | None = None, limit: int | None = None
@@ -504,23 +555,24 @@ class QuoteStore:
         Row groups are read one after the other until ``limit`` quotes are found, so a page of
         quotes of the most quoted place reads a few row groups, not all of its quotes.
         """
-        first, count = self.offsets.get(feature_id, (0, 0))
-        end = first + count
         starts = self._group_starts
-        wanted = count if limit is None else max(0, limit)
+        wanted = None if limit is None else max(0, limit)
         found: list[dict] = []
-        group = bisect.bisect_right(starts, first) - 1 if count else len(starts)
-        while len(found) < wanted and group < len(starts) - 1:
-            with self._lock:
-                table = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
-            low = max(first, starts[group]) - starts[group]
-            table = table.slice(low, min(end, starts[group + 1]) - starts[group] - low)
-            if filters:
-                table = table.filter(quote_mask(table, filters))
-            found.extend(table.slice(0, wanted - len(found)).to_pylist())
-            group += 1
-            if starts[group] >= end:
-                break
+        cache: dict[int, pa.Table] = {}
+        for first, last in self._ranges(feature_id):
+            group = bisect.bisect_right(starts, first) - 1
+            while group < len(starts) - 1 and starts[group] <= last:
+                if wanted is not None and len(found) >= wanted:
+                    return found
+                low = max(first, starts[group]) - starts[group]
+                high = min(last + 1, starts[group + 1]) - starts[group]
+                table = self._group_rows(group, low, high, cache)
+                cache.clear()
+                if filters:
+                    table = table.filter(quote_mask(table, filters))
+                rest = table.num_rows if wanted is None else wanted - len(found)
+                found.extend(table.slice(0, rest).to_pylist())
+                group += 1
         return found
 
     def page(
@@ -572,9 +624,9 @@ class QuoteStore:
         wanted = None if feature_ids is None else pa.array(sorted(set(feature_ids)), pa.string())
         themed_set = None if themed is None else pa.array(sorted(set(themed)), pa.string())
         plain = replace(filters, themes=None) if filters else None
-        for group in range(self._quotes.num_row_groups):
-            with self._lock:
-                table = self._quotes.read_row_group(group)
+        for group in range(len(self._groups)):
+            size = self._group_starts[group + 1] - self._group_starts[group]
+            table = self._group_rows(group, 0, size, {}, ("feature_id", *QUOTE_COLUMNS))
             if wanted is not None:
                 table = table.filter(pc.is_in(table["feature_id"], value_set=wanted))
             if filters and filters.themes is not None:
@@ -606,13 +658,14 @@ class QuoteStore:
         the rows of one row group of ``mentions.parquet`` at a time."""
         from kzgeo.index import CSV_HEADER, csv_rows
 
-        path = self.folder / "mentions.parquet"
-        if not path.is_file():
+        paths = [self.folder / name / "mentions.parquet" for name in self._part_names]
+        if not all(path.is_file() for path in paths):
             raise StoreError(f"the quote store {self.folder} keeps no mentions")
         yield CSV_HEADER.encode("utf-8")
-        mentions = pq.ParquetFile(path)
-        for group in range(mentions.num_row_groups):
-            yield csv_rows(mentions.read_row_group(group))
+        for path in paths:
+            mentions = pq.ParquetFile(path)
+            for group in range(mentions.num_row_groups):
+                yield csv_rows(mentions.read_row_group(group))
 
 
 def quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
