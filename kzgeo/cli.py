@@ -53,21 +53,20 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    """Build (or check) the gazetteer and the corpus' served index, the artifacts the app reads."""
+    """Build (or check) the gazetteer and the corpus' quote store, what the app serves."""
     from kzgeo.engines import EngineError, build_artifacts
     from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
-    from kzgeo.index import artifact_path
 
     load_gazetteer(rebuild=args.rebuild_gazetteer)
     print(f"gazetteer: {ARTIFACT_PATH}")
     folder = corpus_dir(args.corpus)
     try:
-        served, store, built = build_artifacts(folder, args.engine, args.scheduler,
-                                               args.workers, args.rebuild)
+        store, built = build_artifacts(folder, args.engine, args.scheduler, args.workers,
+                                       args.rebuild)
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for warning in served.warnings:
+    for warning in store.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.ship:
         from kzgeo.geocache import write_shipped
@@ -75,12 +74,11 @@ def run_build(args: argparse.Namespace) -> int:
         shipped = write_shipped(load_corpus(folder).articles, load_gazetteer())
         print(f"shipped geoparse: {shipped} (commit it: a fresh clone's first map reads it)")
     print(
-        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}"
+        f"quote store: {store.folder} ({'built' if built else 'up to date'}"
         f"{' by the ' + args.engine + ' engine' if built else ''}; "
-        f"{len(served.articles)} articles, {len(served.collection['features'])} features)"
+        f"{len(store.articles)} articles, {len(store.features)} features, "
+        f"{len(store.offsets)} with quotes)"
     )
-    if store is not None:
-        print(f"quote store: {store.folder} ({len(store.offsets)} features with quotes)")
     return 0
 
 

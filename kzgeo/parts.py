@@ -186,6 +186,8 @@ def build_batch(job: dict) -> dict:
 
     loads, used, articles = [], [], []
     for (path, entries), fate in zip(job["files"], job["fates"], strict=True):
+        if not Path(path).is_file():  # e.g. a Dask worker that does not see the corpus
+            raise RuntimeError(f"{path} is not there as the build planned it")
         loaded = _load_file((Path(path), entries))
         file_articles = loaded[0]
         if fate is None or len(fate) != len(file_articles):

@@ -742,35 +742,17 @@ def build_store(
     workers: int | None = None,
     rebuild: bool = False,
     store_dir: Path | None = None,
-    index: Any = None,
 ) -> tuple[QuoteStore, bool]:
-    """Return (the quote store of ``corpus_folder``, whether it was built now).
+    """Return (the quote store of ``corpus_folder``, whether anything was built now).
 
-    The store is reused when its key equals the hash of the current inputs
-    (``index.inputs_hash``); otherwise the corpus is indexed (or ``index``, a ``CorpusIndex``
-    already built from it, is used) and the store replaced as a whole.
+    The store is built batch by batch (``kzgeo.parts.build_parts``): only the batches of new,
+    changed or removed files are built again, then merged; an unchanged corpus is opened as
+    it is. Raises CorpusError when the folder is missing.
     """
-    from kzgeo.corpus import load_corpus
-    from kzgeo.index import index_corpus, inputs_hash
+    from kzgeo.parts import build_parts
 
-    if not Path(corpus_folder).is_dir():
-        load_corpus(Path(corpus_folder))  # raises CorpusError naming the folder
-    key = inputs_hash(Path(corpus_folder))
-    path = store_path(corpus_folder, store_dir)
-    if not rebuild and index is None:
-        try:
-            found = QuoteStore.open(path)
-        except StoreError:
-            found = None
-        if found is not None and found.key == key:
-            return found, False
-    from kzgeo.index import mentions_table
-
-    built = index if index is not None else index_corpus(Path(corpus_folder), workers)
-    articles = built.corpus.articles
-    write_store(built.collection, path, key, articles, built.corpus.warnings,
-                mentions_table(built.parsed, articles))
-    return QuoteStore.open(path), True
+    done = build_parts(Path(corpus_folder), store_dir, workers, rebuild)
+    return QuoteStore.open(done.folder), done.built
 
 
 QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was served under
@@ -787,7 +769,7 @@ def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> st
 
     listing = [] if corpus_digest else [
         (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
-    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code()]
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code("parts")]
     listing += [(str(path), path.stat()) for path in others]
     h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
     for path, stat in sorted(listing, key=lambda item: item[0]):

@@ -13,9 +13,9 @@ import pytest
 from kzgeo import geocache
 from kzgeo.bench import load_corpus, write_corpus
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
-from kzgeo.index import index_corpus
+from kzgeo.index import index_corpus, mentions_table
 from kzgeo.parts import build_parts
-from kzgeo.quotestore import QuoteStore, build_store
+from kzgeo.quotestore import QuoteStore, write_store
 
 ARCHIVE_PLACES = ["Aktau", "Atyrau", "Taschkent", "Moskau", "Almaty", "Bischkek", "Urumqi",
                   "Orenburg", "Omsk", "Semei", "Baku", "Duschanbe", "Samarkand", "Kostanai"]
@@ -41,7 +41,10 @@ def snapshot(store: QuoteStore) -> dict:
 def in_memory(folder: Path, store_dir: Path) -> dict:
     """Return the snapshot of the store written from ``index.index_corpus`` (today's index)."""
     index = index_corpus(folder)
-    return snapshot(build_store(folder, store_dir=store_dir, index=index)[0])
+    articles = index.corpus.articles
+    written = write_store(index.collection, store_dir, "", articles, index.corpus.warnings,
+                          mentions_table(index.parsed, articles))
+    return snapshot(QuoteStore.open(written))
 
 
 def parted(folder: Path, store_dir: Path, batch_files: int, **options) -> tuple[dict, object]:
