@@ -525,10 +525,12 @@ def build_parts(
         batches.append(batch)
     caches = cache_dir(corpus_folder)
     run = runner or local_runner(workers)
+    stamp = f"{time.time_ns():x}"[-10:]  # new parts get new names: the store read meanwhile,
+    # or left by a build killed before ``store.json`` is replaced, keeps its own
 
     def build(todo: list[Batch]) -> dict[str, dict]:
         for batch in todo:
-            batch.part = f"parts/{batch.id}-{batch.signature[:16]}"
+            batch.part = f"parts/{batch.id}-{batch.signature[:12]}-{stamp}"
         made = [{
             "folder": str(folder), "files": [(str(p), e) for p, e in batch.files],
             "fates": batch.fates, "part": batch.part,
