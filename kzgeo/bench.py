@@ -488,13 +488,18 @@ def measure_geoparse(report: Report, scale: int, folder: Path, repeat: int, work
     measure_artifact(report, scale, folder, repeat, workers)
 
 
+def folder_mb(folder: Path) -> float:
+    """Return the size of the files in ``folder`` and its subfolders, in MB."""
+    return sum(p.stat().st_size for p in Path(folder).rglob("*") if p.is_file()) / 1e6
+
+
 def measure_artifact(report: Report, scale: int, folder: Path, repeat: int, workers: int | None):
     """Record the quote store the app serves from (built where the app looks for it): its size
     on disk and the time to open it (features and the facets' arrays read into memory)."""
     from kzgeo.quotestore import QuoteStore, build_store
 
     store, _ = build_store(folder, workers, rebuild=True)  # into $KZGEO_BUILD_DIR
-    report.put(scale, "artifact_mb", sum(p.stat().st_size for p in store.folder.iterdir()) / 1e6)
+    report.put(scale, "artifact_mb", folder_mb(store.folder))
     report.put(scale, "artifact_load_s",
                median_time(lambda: QuoteStore.open(store.folder), repeat))  # fmt: skip
 
@@ -756,7 +761,7 @@ def measure_store(report: Report, scale: int, folder: Path, build: Path) -> None
     from kzgeo.quotestore import store_path
 
     store = store_path(folder, build / "store")
-    report.put(scale, "store_mb", sum(p.stat().st_size for p in store.iterdir()) / 1e6)
+    report.put(scale, "store_mb", folder_mb(store))
     from kzgeo.dashboard import QUOTES_PER_PAGE
 
     done = subprocess.run([sys.executable, "-c", STORE_PROBE, str(store), str(QUOTES_PER_PAGE)],
@@ -970,6 +975,7 @@ def run_bench(
     dask: bool = True,
     progress: Callable[[str], None] = lambda message: None,
     fresh_clone: bool = True,
+    in_memory: bool = True,
 ) -> Report:
     """Run the benchmark over the real corpus in ``corpus_folder`` and return the report.
 
@@ -994,8 +1000,12 @@ def run_bench(
     ):
         for scale in scales:
             folder = write_corpus(real, scale, Path(temp) / f"scale-{scale}", places)
-            progress(f"N={scale}: geoparse, scan and index")
-            measure_geoparse(report, scale, folder, repeat, workers)
+            if in_memory:
+                progress(f"N={scale}: geoparse, scan and index")
+                measure_geoparse(report, scale, folder, repeat, workers)
+            else:
+                progress(f"N={scale}: the quote store the app reads")
+                measure_artifact(report, scale, folder, repeat, workers)
             if scale in app_scales:
                 progress(f"N={scale}: app (AppTest)")
                 attempt(report, scale, ("app_first_s", "app_rerun_s", "app_session_s", "map_mb"),

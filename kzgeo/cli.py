@@ -255,6 +255,7 @@ def run_bench(args: argparse.Namespace) -> int:
         server=not args.no_server,
         dask=not args.no_dask,
         fresh_clone=not args.no_fresh_clone,
+        in_memory=not args.no_in_memory,
         progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
     )
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
@@ -399,6 +400,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the fresh clone's first map (streamlit run + Chromium)")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
+    parser.add_argument("--no-in-memory", action="store_true",
+                        help="skip the single-process geoparse and the in-memory index stages "
+                             "(they hold the whole corpus: about 20 GB at N = 100,000)")
 
 
 def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -522,13 +523,16 @@ def entry_label(number: int, entry: object) -> str:
     return label
 
 
+MANIFEST_MAX_BYTES = 500_000_000  # a manifest of 100,000 articles is about 20 MB
+
+
 def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
     """Return the manifest's usable article entries and a warning per problem found in it."""
     path = folder / MANIFEST_NAME
     if not path.exists():
         return [], []
     try:
-        table = tomllib.loads(read_text_file(path))
+        table = tomllib.loads(read_text_file(path, MANIFEST_MAX_BYTES))
     except (UnreadableFile, tomllib.TOMLDecodeError) as error:
         return [], [f"{MANIFEST_NAME}: ignored, {error}; metadata is guessed from the text"]
     rows = table.get("article", [])
@@ -539,8 +543,14 @@ def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
             f"{MANIFEST_NAME}: 'article' should be [[article]] tables, not {shown(rows)}; "
             "metadata is guessed from the text"
         ]
+    return manifest_entries(rows)
+
+
+def manifest_entries(rows: list, first: int = 1) -> tuple[list[dict], list[str]]:
+    """Return the usable entries of the manifest's ``[[article]]`` rows (numbered from
+    ``first``) and a warning per problem found in them."""
     entries, warnings = [], []
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=first):
         label = entry_label(number, row)
         if not isinstance(row, dict):
             warnings.append(f"{MANIFEST_NAME}: {label} ignored: a table, not {shown(row)}")
@@ -605,11 +615,13 @@ def body_fingerprint(text: str) -> str:
 
 def list_article_files(folder: Path) -> list[Path]:
     """Return the article files of ``folder`` in name order (hidden files left out)."""
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".")
+    names = sorted(  # by name, as Path order in one folder (strings sort much faster)
+        entry.name
+        for entry in os.scandir(folder)
+        if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        and not entry.name.startswith(".")
     )
+    return [folder / name for name in names]
 
 
 def load_file(path: Path, entries: list[dict]) -> tuple[list[Article], list[Removal], list[str]]:

@@ -34,6 +34,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from operator import attrgetter
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -45,6 +46,7 @@ import pyarrow.parquet as pq
 from kzgeo.config import GEODATA_DIR
 from kzgeo.corpus import Article, CorpusError, corpus_of, file_jobs, file_key, read_manifest
 from kzgeo.files import pickle_atomic, write_atomic
+from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
     MENTION_GROUP_ROWS,
     QUOTE_FIELDS,
@@ -170,6 +172,7 @@ def _textless(loaded: tuple) -> tuple:
     return [replace(a, text="") for a in articles], [], warnings, taken, fingerprints
 
 
+@gc_paused()  # many small objects and no cycles: collections would walk them again and again
 def build_batch(job: dict) -> dict:
     """Build one batch's part (a task of the local pool or of Dask) and return what the merge
     and the next plan need: the part's name, each file's load without text and the fates the
@@ -220,22 +223,22 @@ def write_part(path: Path, articles: list[Article], resolved: list[list], places
         for rm in found:
             if rm.kind == "place" and rm.place_id is not None:
                 by_place[rm.place_id].append(rm)
-    columns: dict[str, list] = {name: [] for name, _ in QUOTE_FIELDS}
-    ids, positions, masks, hashes = [], [], [], []
+    quotes: list = []
+    ids, hashes = [], []
     partials: dict[str, tuple] = {}
     squeezed: dict[str, str] = {}
     for pid in sorted(by_place):
         partial = place_partial(by_place[pid], sources, squeezed)
         partials[pid] = (len(ids), len(partial.quotes), partial.mentions,
                          partial.confidence_milli, partial.names, partial.rejected)
-        for quote, key in zip(partial.quotes, partial.keys, strict=True):
-            ids.append(pid)
-            positions.append(position[quote.article_id])
-            masks.append(theme_mask(quote.themes))
-            hashes.append(quote_hash(pid, key))
-            for name, _ in QUOTE_FIELDS:
-                value = getattr(quote, name)
-                columns[name].append(list(value) if name == "themes" else value)
+        quotes.extend(partial.quotes)
+        ids.extend([pid] * len(partial.quotes))
+        hashes.extend(quote_hash(pid, key) for key in partial.keys)
+    masks_of = {themes: theme_mask(themes) for themes in set(map(attrgetter("themes"), quotes))}
+    columns = {name: list(map(attrgetter(name), quotes)) for name, _ in QUOTE_FIELDS}
+    masks = [masks_of[themes] for themes in columns["themes"]]
+    columns["themes"] = list(map(list, columns["themes"]))
+    positions = [position[article_id] for article_id in columns["article_id"]]
     schema = pa.schema([("feature_id", pa.string()), *QUOTE_FIELDS, ("article_pos", pa.int32()),
                         ("themes_mask", pa.uint8()), ("qhash", pa.uint64())])
     table = pa.table({"feature_id": ids, **columns, "article_pos": positions,
@@ -403,6 +406,52 @@ def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
 
 
 # --------------------------------------------------------------------------- the build
+MANIFEST_MEMO = "manifest.pickle"  # in the store folder: the manifest as last read
+
+
+def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[str]]:
+    """Return ``corpus.read_manifest(corpus_folder)``; a manifest that only grew at its end
+    since the last build (articles appended) has only its new end parsed. The memo is kept
+    in the store ``folder``."""
+    import tomllib
+
+    from kzgeo.corpus import MANIFEST_NAME, manifest_entries
+
+    path = corpus_folder / MANIFEST_NAME
+    memo_path = folder / MANIFEST_MEMO
+    try:
+        data = path.read_bytes()
+        memo = pickle.loads(memo_path.read_bytes())
+        size, rows = memo["size"], memo["rows"]
+        entries, warnings = memo["entries"], memo["warnings"]
+        if not (0 < size <= len(data)
+                and memo["head"] == hashlib.sha256(data[:size]).hexdigest()):
+            raise ValueError("not the manifest the memo was made of")
+        tail = tomllib.loads(data[size:].decode("utf-8")) if len(data) > size else {}
+        if set(tail) - {"article"} or not isinstance(tail.get("article", []), list):
+            raise ValueError("the manifest changed beyond appended articles")
+        added = tail.get("article", [])
+        more_entries, more_warnings = manifest_entries(added, rows + 1)
+        entries, warnings = entries + more_entries, warnings + more_warnings
+        rows += len(added)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
+            UnicodeDecodeError):  # fmt: skip
+        entries, warnings = read_manifest(corpus_folder)
+        data = path.read_bytes() if path.is_file() else b""
+        rows = -1
+        if any("ignored, " in w or "no [[article]]" in w or "should be" in w for w in warnings):
+            return entries, warnings  # a manifest with problems is read whole every time
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            rows = len(tomllib.loads(data.decode("utf-8-sig")).get("article", []))
+    if data and rows >= 0 and not data.startswith(b"\xef\xbb\xbf"):
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
+                                      "warnings": warnings,
+                                      "head": hashlib.sha256(data).hexdigest()})
+    return entries, warnings
+
+
 def _read_json(path: Path) -> dict:
     try:
         found = json.loads(path.read_text(encoding="utf-8"))
@@ -482,7 +531,7 @@ def build_parts(
         load_corpus(corpus_folder)  # raises CorpusError naming the folder
         raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
     folder = store_path(corpus_folder, store_dir)
-    entries, manifest_warnings = read_manifest(corpus_folder)
+    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
     jobs = file_jobs(corpus_folder, entries)
     keys = [file_key(path, file_entries) for path, file_entries in jobs]
     key = _hash(code_key(), manifest_warnings, keys, batch_files)

@@ -121,3 +121,23 @@ def test_adding_changing_and_removing_articles_rebuilds_their_batches_only(build
     assert done.batches == first.batches
     assert found == in_memory(folder, build / "memory")
     assert any(q["article_id"] == "syn-000044b" for q in found["quotes"]["atyrau"])
+
+
+def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path):
+    from kzgeo.corpus import read_manifest
+    from kzgeo.parts import read_manifest_cached
+
+    folder = Path(shutil.copytree(DEFAULT_CORPUS_DIR, tmp_path / "corpus"))
+    memo = tmp_path / "store"
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert (memo / "manifest.pickle").is_file()
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu"\nfile = "neu.txt"\ntitle = "Neu"\n'
+                       'date = "kein Datum"\n\n[[article]]\nfile = 3\n')
+    grown = read_manifest_cached(folder, memo)
+    assert grown == read_manifest(folder) and grown[0][-1]["id"] == "neu"
+    assert len(grown[1]) >= 2  # the bad date and the bad entry, numbered as a whole read does
+    text = (folder / "manifest.toml").read_text(encoding="utf-8")
+    (folder / "manifest.toml").write_text(text.replace("[[article]]", "[[article]]\n", 1)
+                                          + 'url = "x"\n', encoding="utf-8")  # not appended
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
