@@ -1,13 +1,14 @@
-"""Build engines: where the per-article geoparse runs, on this machine or on a Dask cluster.
+"""Build engines: where the per-batch work runs, on this machine or on a Dask cluster.
 
-``local`` geoparses in this machine's processes (``index.geoparse_parallel``); ``dask`` sends
-tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a ``LocalCluster`` of one
-process per core) that each read some of the corpus files themselves from storage the workers
-share with the client (``geoparse_dask_files``: only file names, manifest entries and article
-keys go through the scheduler). Both go through the per-article geoparse cache and
-assemble places and quotes here, in the same order, so they build the same index
-(``tests/test_engines.py``). ``build_artifacts`` writes what the app serves: the served index
-artifact and the quote store (``kzgeo.quotestore``).
+``build_artifacts`` builds the quote store batch by batch (``kzgeo.parts``): ``local`` builds
+the batches in this machine's processes; ``dask`` sends each batch to a dask.distributed cluster
+(``--scheduler ADDRESS``, or a ``LocalCluster`` of one process per core) as one task that reads
+its corpus files, geoparses its articles and writes its part of the store itself
+(``dask_runner``: only file names and manifest entries go through the scheduler, and a small
+summary comes back); the client only merges. The corpus folder and the build folder must be at
+the same paths on every worker (shared or object storage mounted there). Both engines give the
+same store (``tests/test_engines.py``). ``index_engine`` and ``geoparse_dask_files`` make the
+in-memory index (``CorpusIndex``) with either engine.
 """
 
 from __future__ import annotations
