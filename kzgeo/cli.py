@@ -66,6 +66,9 @@ def run_build(args: argparse.Namespace) -> int:
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:
+        print(f"error: the quote store could not be written: {error}", file=sys.stderr)
+        return 1
     for warning in store.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.ship:

@@ -531,19 +531,61 @@ def build_parts(
         load_corpus(corpus_folder)  # raises CorpusError naming the folder
         raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
     folder = store_path(corpus_folder, store_dir)
+    if not rebuild:
+        done = _current(corpus_folder, folder, batch_files, t0)
+        if done is not None:
+            return done
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):  # one build of a store at a time (the app's and the command's)
+        return _build(corpus_folder, folder, workers, runner, batch_files, rebuild, t0)
+
+
+def _current(corpus_folder: Path, folder: Path, batch_files: int, t0: float) -> PartsBuild | None:
+    """Return the store in ``folder`` when it was built from the corpus files as they are."""
+    meta = _read_json(folder / "store.json")
+    if meta.get("format") != STORE_FORMAT or "batches" not in meta:
+        return None
+    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
+    keys = [file_key(path, file_entries)
+            for path, file_entries in file_jobs(corpus_folder, entries)]
+    if (meta.get("key") == _hash(code_key(), manifest_warnings, keys, batch_files)
+            and (folder / meta.get("merged", "-")).is_dir()):
+        return PartsBuild(folder, False, len(meta["batches"]), 0, 0,
+                          round(time.perf_counter() - t0, 3))
+    return None
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Any:
+    import fcntl
+
+    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(corpus_folder: Path, folder: Path, workers: int | None, runner: Runner | None,
+           batch_files: int, rebuild: bool, t0: float) -> PartsBuild:
+    """Build the stale batches of the store in ``folder`` and merge (``build_parts``)."""
+    if not rebuild and (done := _current(corpus_folder, folder, batch_files, t0)):
+        return done  # built meanwhile by another process
+    meta = _read_json(folder / "store.json")
+    if meta and (meta.get("format") != STORE_FORMAT or "batches" not in meta):
+        for path in folder.iterdir():  # another layout: built again, never misread
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        meta = {}
+    if rebuild:
+        meta = {}
     entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
     jobs = file_jobs(corpus_folder, entries)
     keys = [file_key(path, file_entries) for path, file_entries in jobs]
     key = _hash(code_key(), manifest_warnings, keys, batch_files)
-    meta = _read_json(folder / "store.json")
-    if meta.get("format") != STORE_FORMAT or "batches" not in meta or rebuild:
-        if folder.exists() and (meta.get("format") != STORE_FORMAT or "batches" not in meta):
-            shutil.rmtree(folder)  # another layout: built again, never misread
-        meta = {}
-    elif meta.get("key") == key and (folder / meta.get("merged", "-")).is_dir():
-        return PartsBuild(folder, False, len(meta["batches"]), 0, 0,
-                          round(time.perf_counter() - t0, 3))
-    folder.mkdir(parents=True, exist_ok=True)
     catalogue = _catalogue(folder)
     missing = [i for i, k in enumerate(keys) if k not in catalogue]
     if len(missing) <= batch_files:  # few new or changed files: read them now for the fates
@@ -622,7 +664,8 @@ def build_parts(
     with contextlib.suppress(OSError):
         pickle_atomic(folder / CATALOGUE, {"key": loader_key(),
                                            "files": {k: catalogue[k] for k in keys}})
-    _tidy(folder, meta_new, caches, {b.id for b in batches})
+    _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
+          {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
                       geoparsed, round(time.perf_counter() - t0, 3))
 
