@@ -531,28 +531,25 @@ def build_parts(
         load_corpus(corpus_folder)  # raises CorpusError naming the folder
         raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
     folder = store_path(corpus_folder, store_dir)
-    if not rebuild:
-        done = _current(corpus_folder, folder, batch_files, t0)
-        if done is not None:
-            return done
+    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
+    jobs = file_jobs(corpus_folder, entries)
+    keys = [file_key(path, file_entries) for path, file_entries in jobs]
+    key = _hash(code_key(), manifest_warnings, keys, batch_files)
+    if not rebuild and _current(folder, key):
+        return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
     folder.mkdir(parents=True, exist_ok=True)
     with _locked(folder):  # one build of a store at a time (the app's and the command's)
-        return _build(corpus_folder, folder, workers, runner, batch_files, rebuild, t0)
+        if not rebuild and _current(folder, key):  # built meanwhile by another process
+            return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
+        return _build(corpus_folder, folder, runner or local_runner(workers), batch_files,
+                      rebuild, (entries, manifest_warnings, jobs, keys, key), t0)
 
 
-def _current(corpus_folder: Path, folder: Path, batch_files: int, t0: float) -> PartsBuild | None:
-    """Return the store in ``folder`` when it was built from the corpus files as they are."""
+def _current(folder: Path, key: str) -> bool:
+    """Tell whether the store in ``folder`` was built from inputs of ``key``."""
     meta = _read_json(folder / "store.json")
-    if meta.get("format") != STORE_FORMAT or "batches" not in meta:
-        return None
-    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
-    keys = [file_key(path, file_entries)
-            for path, file_entries in file_jobs(corpus_folder, entries)]
-    if (meta.get("key") == _hash(code_key(), manifest_warnings, keys, batch_files)
-            and (folder / meta.get("merged", "-")).is_dir()):
-        return PartsBuild(folder, False, len(meta["batches"]), 0, 0,
-                          round(time.perf_counter() - t0, 3))
-    return None
+    return (meta.get("format") == STORE_FORMAT and "batches" in meta and meta.get("key") == key
+            and (folder / meta.get("merged", "-")).is_dir())
 
 
 @contextlib.contextmanager
@@ -567,14 +564,15 @@ def _locked(folder: Path) -> Any:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _build(corpus_folder: Path, folder: Path, workers: int | None, runner: Runner | None,
-           batch_files: int, rebuild: bool, t0: float) -> PartsBuild:
+def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, rebuild: bool,
+           inputs: tuple, t0: float) -> PartsBuild:
     """Build the stale batches of the store in ``folder`` and merge (``build_parts``)."""
-    if not rebuild and (done := _current(corpus_folder, folder, batch_files, t0)):
-        return done  # built meanwhile by another process
+    entries, manifest_warnings, jobs, keys, key = inputs
     meta = _read_json(folder / "store.json")
     if meta and (meta.get("format") != STORE_FORMAT or "batches" not in meta):
         for path in folder.iterdir():  # another layout: built again, never misread
+            if path.name == MANIFEST_MEMO:
+                continue
             if path.is_dir():
                 shutil.rmtree(path)
             else:
@@ -582,10 +580,6 @@ def _build(corpus_folder: Path, folder: Path, workers: int | None, runner: Runne
         meta = {}
     if rebuild:
         meta = {}
-    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
-    jobs = file_jobs(corpus_folder, entries)
-    keys = [file_key(path, file_entries) for path, file_entries in jobs]
-    key = _hash(code_key(), manifest_warnings, keys, batch_files)
     catalogue = _catalogue(folder)
     missing = [i for i, k in enumerate(keys) if k not in catalogue]
     if len(missing) <= batch_files:  # few new or changed files: read them now for the fates
@@ -615,7 +609,6 @@ def _build(corpus_folder: Path, folder: Path, workers: int | None, runner: Runne
             batch.part = known_batch["part"]
         batches.append(batch)
     caches = cache_dir(corpus_folder)
-    run = runner or local_runner(workers)
     stamp = f"{time.time_ns():x}"[-10:]  # new parts get new names: the store read meanwhile,
     # or left by a build killed before ``store.json`` is replaced, keeps its own
 
