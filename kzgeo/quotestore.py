@@ -31,7 +31,6 @@ import os
 import shutil
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -294,8 +293,7 @@ class QuoteStore:
             merged = self.folder / meta.get("merged", ".")
             self.collection: dict = json.loads(
                 (merged / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.read_table(merged / "facets.parquet",
-                                            columns=list(FACET_COLUMNS)))
+            self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
             self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
                            for name in self._part_names]  # fmt: skip
@@ -321,25 +319,39 @@ class QuoteStore:
         self.offsets: dict[str, tuple[int, int]] = self._offsets()
         self._by_id = {f["id"]: f for f in self.collection["features"]}
         self._lock = threading.Lock()
+        pa.default_memory_pool().release_unused()  # the facets' Arrow buffers, read and freed
 
-    def _load_facets(self, facets: pa.Table) -> None:
-        self._ids, feature = _codes(facets["feature_id"])  # rows are sorted by feature id
+    def _load_facets(self, facets: Any) -> None:
+        """Keep the facets (a table, or a ``ParquetFile`` read a column at a time: less
+        memory at once) as numpy arrays."""
+        if isinstance(facets, pq.ParquetFile):
+            source = facets
+
+            def column(name: str) -> Any:
+                return source.read(columns=[name]).column(name)
+        else:
+            table = facets
+
+            def column(name: str) -> Any:
+                return table[name]
+
+        self._ids, feature = _codes(column("feature_id"))  # rows are sorted by feature id
         if len(feature) and (np.diff(feature) < 0).any():  # codes not in the rows' order
-            self._ids, feature = _codes(pc.cast(facets["feature_id"], pa.string()))
+            self._ids, feature = _codes(pc.cast(column("feature_id"), pa.string()))
         self._position = {fid: i for i, fid in enumerate(self._ids)}
-        self._article_ids, self._art = _codes(facets["article_id"])
+        self._article_ids, self._art = _codes(column("article_id"))
         self._article_position = {a: i for i, a in enumerate(self._article_ids)}
-        self.outlets, outlet = _codes(facets["outlet"])
-        raw = facets["themes_mask"].to_numpy().astype(np.int64)
+        self.outlets, outlet = _codes(column("outlet"))
+        raw = column("themes_mask").to_numpy().astype(np.int64)
         self._masks, mask_code = np.unique(raw, return_inverse=True)  # the theme sets that occur
         if not len(self._masks):  # no quotes at all
             self._masks = np.zeros(1, np.int64)
         self._width = len(self._masks)
         self._key = _small(feature.astype(np.int64) * self._width + mask_code)
-        self._n = facets["quotes"].to_numpy().astype(np.int32)
-        self._first = _small(facets["first_row"].to_numpy())
-        self._last = _small(facets["last_row"].to_numpy())
-        days = pc.fill_null(pc.cast(facets["date"], pa.int32()), NO_DATE).to_numpy()
+        self._n = column("quotes").to_numpy().astype(np.int32)
+        self._first = _small(column("first_row").to_numpy())
+        self._last = _small(column("last_row").to_numpy())
+        days = pc.fill_null(pc.cast(column("date"), pa.int32()), NO_DATE).to_numpy()
         self._art_outlet = np.zeros(len(self._article_ids), np.int32)
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
         self._art_outlet[self._art] = outlet
@@ -474,27 +486,33 @@ class QuoteStore:
     def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
         """Return one feature's quotes counted in all and by theme, outlet, article and month
         (``YYYY-MM``; articles without a date are left out of ``by_month``)."""
-        by = {name: Counter() for name in ("by_theme", "by_outlet", "by_article", "by_month")}
-        total = 0
         position = self._position.get(feature_id)
-        if position is not None:
-            rows = slice(self._starts[position], self._starts[position + 1])
-            weights = self._row_weights(filters, None, rows)
-            masks = self._masks[self._key[rows] % self._width]
-            for article, mask, count in zip(self._art[rows], masks, weights, strict=True):
-                if not count:
-                    continue
-                total += int(count)
-                by["by_outlet"][self.outlets[self._art_outlet[article]]] += int(count)
-                by["by_article"][self._article_ids[article]] += int(count)
-                day = int(self._art_day[article])
-                if day != NO_DATE:
-                    month = dt.date(1970, 1, 1) + dt.timedelta(days=day)
-                    by["by_month"][month.isoformat()[:7]] += int(count)
-                for bit, theme in enumerate(THEME_IDS):
-                    if mask >> bit & 1:
-                        by["by_theme"][theme] += int(count)
-        return {"quotes": total, **{k: dict(v) for k, v in by.items()}}
+        if position is None:
+            return {"quotes": 0, "by_theme": {}, "by_outlet": {}, "by_article": {},
+                    "by_month": {}}
+        rows = slice(self._starts[position], self._starts[position + 1])
+        weights = self._row_weights(filters, None, rows)
+        kept = np.flatnonzero(weights)
+        weights, articles = weights[kept], self._art[rows][kept]
+        masks = self._masks[self._key[rows][kept] % self._width]
+
+        def counted(codes: np.ndarray, names: Any) -> dict[str, int]:
+            totals = np.bincount(codes, weights=weights).astype(np.int64) if len(codes) else []
+            return {names(int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
+
+        month = self._art_month[articles]
+        dated = month >= 0
+        by_month = np.bincount(month[dated], weights=weights[dated]).astype(np.int64) \
+            if dated.any() else np.zeros(0, np.int64)
+        by_theme = weights.astype(np.int64) @ MASK_BITS[masks] if len(kept) else []
+        return {
+            "quotes": int(weights.sum()),
+            "by_theme": {t: int(c) for t, c in zip(THEME_IDS, by_theme, strict=False) if c},
+            "by_outlet": counted(self._art_outlet[articles], lambda i: self.outlets[i]),
+            "by_article": counted(articles, lambda i: self._article_ids[i]),
+            "by_month": {str(self._first_month + int(i)): int(by_month[i])
+                         for i in np.flatnonzero(by_month)},
+        }
 
     # ------------------------------------------------------------------ quotes from disk
     def _read_group(self, group: int, cache: dict[int, pa.Table],
@@ -566,8 +584,9 @@ class QuoteStore:
                     return found
                 low = max(first, starts[group]) - starts[group]
                 high = min(last + 1, starts[group + 1]) - starts[group]
+                if group not in cache:
+                    cache.clear()  # one row group at a time (runs of rows share theirs)
                 table = self._group_rows(group, low, high, cache)
-                cache.clear()
                 if filters:
                     table = table.filter(quote_mask(table, filters))
                 rest = table.num_rows if wanted is None else wanted - len(found)
