@@ -98,7 +98,7 @@ def plan_batches(
 
     >>> plan_batches(list("abcdefg"), [], 3)
     [('a', [0, 1, 2]), ('d', [3, 4, 5]), ('g', [6])]
-    >>> plan_batches(list("abcxdefg"), ["a", "d", "g"], 3)
+    >>> plan_batches(["a", "b", "c", "d", "da", "e", "f", "g"], ["a", "d", "g"], 3)
     [('a', [0, 1, 2]), ('d', [3, 4, 5, 6]), ('g', [7])]
     >>> plan_batches([], ["a"], 3)
     []
@@ -298,10 +298,10 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     mask = np.concatenate(rows_mask or [np.zeros(0, np.uint8)]).astype(np.int64)
     hashes = np.concatenate(rows_hash or [np.zeros(0, np.uint64)])
     del features, rows_article, rows_mask, rows_hash
-    _, first = np.unique(hashes, return_index=True)  # first in corpus order of each
-    kept = np.zeros(len(hashes), bool)
-    kept[first] = True
-    del hashes, first
+    import pandas as pd
+
+    kept = ~pd.Series(hashes).duplicated(keep="first").to_numpy()  # first in corpus order
+    del hashes
     rows = np.flatnonzero(kept)
     quote_counts = np.bincount(feature[rows], minlength=len(ids))
     theme_bits = np.zeros(len(ids), np.int64)
@@ -370,24 +370,36 @@ def facets_of(
     rank = np.empty(len(article_ids), np.int64)
     rank[np.argsort(np.array(article_ids, dtype=object), kind="stable")] = np.arange(
         len(article_ids))
-    order = np.lexsort((rows, mask, rank[article] if len(article) else article, feature))
-    f, a, m, r = feature[order], article[order], mask[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, (f[1:] != f[:-1]) | (a[1:] != a[:-1])
-                                  | (m[1:] != m[:-1])]) if len(f) else np.zeros(0, np.int64)
-    ends = np.r_[starts[1:], len(f)] if len(f) else starts
+    # one sort of one 64-bit key: feature, article's rank, theme set, then the row
+    row_bits = max(1, int(rows.max()).bit_length()) if len(rows) else 1
+    rank_bits = max(1, len(article_ids).bit_length())
+    group = ((feature.astype(np.int64) << rank_bits | rank[article]) << 8 | mask) if len(
+        rows) else np.zeros(0, np.int64)
+    if len(ids).bit_length() + rank_bits + 8 + row_bits < 63:
+        order = np.argsort(group << row_bits | rows, kind="stable")
+    else:  # too many to pack: sort by the group, rows keep their order
+        order = np.argsort(group, kind="stable")
+    group, r = group[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else \
+        np.zeros(0, np.int64)
+    ends = np.append(starts[1:], len(group)) if len(group) else starts
     counts = (ends - starts).astype(np.int32)
-    fa, aa, ma = f[starts], a[starts], m[starts]
-    outlets = articles["outlet"].to_numpy(zero_copy_only=False)
+    heads = order[starts]
+    fa, aa, ma = feature[heads], article[heads], mask[heads]
+    outlets = articles["outlet"].combine_chunks().dictionary_encode() if len(
+        articles) else pa.array([], pa.string()).dictionary_encode()
+    outlet_codes = outlets.indices.to_numpy(zero_copy_only=False)
     dates = articles["date"]
     columns: dict[str, pa.Array] = {
         "feature_id": _dictionary(fa, ids),
         "article_id": _dictionary(aa, article_ids),
-        "outlet": pa.array(outlets[aa] if len(aa) else [], pa.string()).dictionary_encode(),
+        "outlet": pa.DictionaryArray.from_arrays(
+            pa.array(outlet_codes[aa] if len(aa) else [], pa.int32()), outlets.dictionary),
         "date": dates.take(pa.array(aa, pa.int64())) if len(aa) else pa.array([], pa.date32()),
         "quotes": pa.array(counts, pa.int32()),
         "themes_mask": pa.array(ma, pa.uint8()),
         "first_row": pa.array(r[starts], pa.int64()),
-        "last_row": pa.array(r[ends - 1] if len(f) else [], pa.int64()),
+        "last_row": pa.array(r[ends - 1] if len(group) else [], pa.int64()),
     }
     for bit, column in enumerate(THEME_COLUMNS.values()):
         columns[column] = pa.array(np.where(ma >> bit & 1, counts, 0), pa.int32())
@@ -395,14 +407,19 @@ def facets_of(
 
 
 def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
-    """Return ``values[codes]`` dictionary-encoded, the dictionary in order of first use."""
-    used, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
-    order = np.argsort(first, kind="stable")  # dictionary in order of first appearance
-    position = np.empty(len(used), np.int32)
-    position[order] = np.arange(len(used), dtype=np.int32)
+    """Return ``values[codes]`` dictionary-encoded, the dictionary holding the values used, in
+    the order of their codes.
+
+    >>> _dictionary(np.array([2, 0, 2]), ["a", "b", "c"]).to_pylist()
+    ['c', 'a', 'c']
+    """
+    used = np.flatnonzero(np.bincount(codes, minlength=len(values))) if len(codes) else \
+        np.zeros(0, np.int64)
+    position = np.zeros(len(values), np.int32)
+    position[used] = np.arange(len(used), dtype=np.int32)
     return pa.DictionaryArray.from_arrays(
-        pa.array(position[inverse], pa.int32()),
-        pa.array([values[int(i)] for i in used[order]], pa.string()))
+        pa.array(position[codes] if len(codes) else [], pa.int32()),
+        pa.array([values[int(i)] for i in used], pa.string()))
 
 
 # --------------------------------------------------------------------------- the build
