@@ -79,6 +79,7 @@ class Batch:
     signature: str = ""
     fates: list[list[str | None] | None] = field(default_factory=list)
     part: str = ""  # its part in the store folder, once built
+    keys: list = field(default_factory=list)  # its files' ``corpus.file_key``
 
 
 def batch_id(first: str) -> str:
@@ -607,9 +608,9 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         missing = []
     known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
     fates: list[list[str | None] | None] = [None] * len(jobs)
-    for i, fate in zip(known, corpus_of(corpus_folder, entries, manifest_warnings,
-                                        [jobs[i] for i in known],
-                                        [catalogue[keys[i]] for i in known])[1], strict=True):
+    planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
+                        [catalogue[keys[i]] for i in known])
+    for i, fate in zip(known, planned[1], strict=True):
         fates[i] = fate
     previous = {b["id"]: b for b in meta.get("batches", ())}
     names = [path.name for path, _ in jobs]
@@ -619,7 +620,8 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
                                        batch_files):
         batch = Batch(batch_id(first), first, [jobs[i] for i in members])
         batch.fates = [fates[i] for i in members]
-        batch.signature = _hash(code_key(), [keys[i] for i in members], batch.fates)
+        batch.keys = [keys[i] for i in members]
+        batch.signature = _hash(code_key(), batch.keys, batch.fates)
         known_batch = previous.get(batch.id)
         if known_batch and known_batch["signature"] == batch.signature \
                 and (folder / known_batch["part"]).is_dir():
@@ -641,13 +643,16 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         } for batch in todo]  # fmt: skip
         results = list(run(made)) if made else []
         for batch, result in zip(todo, results, strict=True):
-            for (path, file_entries), loaded in zip(batch.files, result["loads"], strict=True):
-                catalogue[file_key(path, file_entries)] = loaded
+            for key, loaded in zip(batch.keys, result["loads"], strict=True):
+                catalogue[key] = loaded
         return {batch.id: result for batch, result in zip(todo, results, strict=True)}
 
     done = build([b for b in batches if not b.part])
-    corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
-                              [catalogue[k] for k in keys])
+    if len(known) == len(jobs):  # every file was known: the batches loaded the same files
+        corpus, final = planned
+    else:
+        corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
+                                  [catalogue[k] for k in keys])
     again = []  # batches built with fates that the whole corpus changes (repeats, id clashes)
     position = 0
     for batch in batches:
@@ -655,7 +660,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         position += len(batch.files)
         used = done[batch.id]["fates"] if batch.id in done else batch.fates
         batch.fates = wanted
-        batch.signature = _hash(code_key(), [file_key(p, e) for p, e in batch.files], wanted)
+        batch.signature = _hash(code_key(), batch.keys, wanted)
         if used != wanted:
             again.append(batch)
     done_again = build(again)
