@@ -590,8 +590,8 @@ def _source(article: Any) -> ArticleSource:
 
 
 class PlacePartial(NamedTuple):
-    """What some of a place's mentions (one batch of articles, in corpus order) add up to; two
-    partials of consecutive batches merge into the partial of both (``merge_partials``)."""
+    """What some of a place's mentions (one batch of articles, in corpus order) add up to; the
+    partials of consecutive batches add up to the place (``kzgeo.parts.merge_parts``)."""
 
     quotes: list[Quote]  # identical sentences quoted once (first in corpus order)
     keys: list[str]  # each quote's white-space-squeezed sentence (what makes two identical)
@@ -646,42 +646,6 @@ def place_partial(
     return PlacePartial(
         quotes, keys, len(rms), sum(round(c * 1000) for c in map(_CONFIDENCE, rms)), names,
         rejected, frozenset(chain.from_iterable(map(_THEMES, quotes))))
-
-
-def merge_partials(partials: Iterable[PlacePartial]) -> PlacePartial:
-    """Return the partial of consecutive batches' partials of one place (in corpus order):
-    counts added, first seen names, candidates and quotes first.
-
-    >>> a = PlacePartial([], [], 1, 500, {"Aktau": 1}, {"x": [1, 0.5, "r"]}, frozenset())
-    >>> b = PlacePartial([], [], 2, 1200, {"Aqtau": 1, "Aktau": 1}, {"x": [2, 0.7, "s"]},
-    ...                  frozenset({"energy"}))
-    >>> m = merge_partials([a, b])
-    >>> m.mentions, m.confidence_milli, m.names, m.rejected
-    (3, 1700, {'Aktau': 2, 'Aqtau': 1}, {'x': [3, 0.5, 'r']})
-    """
-    quotes: list[Quote] = []
-    keys: list[str] = []
-    seen: set[str] = set()
-    mentions = milli = 0
-    names: dict[str, int] = {}
-    rejected: dict[str, list] = {}
-    themes: set[str] = set()
-    for part in partials:
-        for quote, key in zip(part.quotes, part.keys, strict=True):
-            if key not in seen:
-                seen.add(key)
-                quotes.append(quote)
-                keys.append(key)
-        mentions += part.mentions
-        milli += part.confidence_milli
-        for name, count in part.names.items():
-            names[name] = names.get(name, 0) + count
-        for cid, (count, score, reason) in part.rejected.items():
-            rejected.setdefault(cid, [0, score, reason])[0] += count
-        themes.update(part.themes)
-    if quotes:  # the merged quotes' themes (a dropped duplicate has its twin's)
-        themes = set(chain.from_iterable(map(_THEMES, quotes)))
-    return PlacePartial(quotes, keys, mentions, milli, names, rejected, frozenset(themes))
 
 
 def mean_confidence(milli: int, count: int) -> float:
