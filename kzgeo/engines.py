@@ -148,17 +148,6 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 # --------------------------------------------------------------------------- building
-def store_key(folder: Path) -> str | None:
-    """Return the inputs' key a quote store was built for, reading only its ``store.json``
-    (None when there is none): a build finds out cheaply that the index is stale."""
-    import json
-
-    try:
-        return json.loads((Path(folder) / "store.json").read_text(encoding="utf-8")).get("key")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def index_with(folder: Path, parse: Callable | None, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse (through the per-article cache, with ``parse`` or the local engine) and
     index the corpus in ``folder``: ``index.index_corpus`` with a choice of geoparse."""
