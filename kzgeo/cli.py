@@ -53,21 +53,23 @@ def run_export(args: argparse.Namespace) -> int:
 
 
 def run_build(args: argparse.Namespace) -> int:
-    """Build (or check) the gazetteer and the corpus' served index, the artifacts the app reads."""
+    """Build (or check) the gazetteer and the corpus' quote store, what the app serves."""
     from kzgeo.engines import EngineError, build_artifacts
     from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
-    from kzgeo.index import artifact_path
 
     load_gazetteer(rebuild=args.rebuild_gazetteer)
     print(f"gazetteer: {ARTIFACT_PATH}")
     folder = corpus_dir(args.corpus)
     try:
-        served, store, built = build_artifacts(folder, args.engine, args.scheduler,
-                                               args.workers, args.rebuild)
+        store, built = build_artifacts(folder, args.engine, args.scheduler, args.workers,
+                                       args.rebuild)
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    for warning in served.warnings:
+    except OSError as error:
+        print(f"error: the quote store could not be written: {error}", file=sys.stderr)
+        return 1
+    for warning in store.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     if args.ship:
         from kzgeo.geocache import write_shipped
@@ -75,12 +77,11 @@ def run_build(args: argparse.Namespace) -> int:
         shipped = write_shipped(load_corpus(folder).articles, load_gazetteer())
         print(f"shipped geoparse: {shipped} (commit it: a fresh clone's first map reads it)")
     print(
-        f"index: {artifact_path(folder)} ({'built' if built else 'up to date'}"
+        f"quote store: {store.folder} ({'built' if built else 'up to date'}"
         f"{' by the ' + args.engine + ' engine' if built else ''}; "
-        f"{len(served.articles)} articles, {len(served.collection['features'])} features)"
+        f"{len(store.articles)} articles, {len(store.features)} features, "
+        f"{len(store.offsets)} with quotes)"
     )
-    if store is not None:
-        print(f"quote store: {store.folder} ({len(store.offsets)} features with quotes)")
     return 0
 
 
@@ -257,6 +258,7 @@ def run_bench(args: argparse.Namespace) -> int:
         server=not args.no_server,
         dask=not args.no_dask,
         fresh_clone=not args.no_fresh_clone,
+        in_memory=not args.no_in_memory,
         progress=lambda message: print(f"... {message}", file=sys.stderr, flush=True),
     )
     print(f"kzgeo bench on {bench.describe_machine(report.machine)}; "
@@ -401,6 +403,9 @@ def add_bench_arguments(parser: argparse.ArgumentParser) -> None:
                         help="skip the fresh clone's first map (streamlit run + Chromium)")
     parser.add_argument("--no-server", action="store_true",
                         help="skip the server memory figure (streamlit run + Chromium)")
+    parser.add_argument("--no-in-memory", action="store_true",
+                        help="skip the single-process geoparse and the in-memory index stages "
+                             "(they hold the whole corpus: about 20 GB at N = 100,000)")
 
 
 def add_loadtest_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
 import re
 import tomllib
 from collections.abc import Callable, Iterable
@@ -522,13 +523,16 @@ def entry_label(number: int, entry: object) -> str:
     return label
 
 
+MANIFEST_MAX_BYTES = 500_000_000  # a manifest of 100,000 articles is about 20 MB
+
+
 def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
     """Return the manifest's usable article entries and a warning per problem found in it."""
     path = folder / MANIFEST_NAME
     if not path.exists():
         return [], []
     try:
-        table = tomllib.loads(read_text_file(path))
+        table = tomllib.loads(read_text_file(path, MANIFEST_MAX_BYTES))
     except (UnreadableFile, tomllib.TOMLDecodeError) as error:
         return [], [f"{MANIFEST_NAME}: ignored, {error}; metadata is guessed from the text"]
     rows = table.get("article", [])
@@ -539,8 +543,14 @@ def read_manifest(folder: Path) -> tuple[list[dict], list[str]]:
             f"{MANIFEST_NAME}: 'article' should be [[article]] tables, not {shown(rows)}; "
             "metadata is guessed from the text"
         ]
+    return manifest_entries(rows)
+
+
+def manifest_entries(rows: list, first: int = 1) -> tuple[list[dict], list[str]]:
+    """Return the usable entries of the manifest's ``[[article]]`` rows (numbered from
+    ``first``) and a warning per problem found in them."""
     entries, warnings = [], []
-    for number, row in enumerate(rows, start=1):
+    for number, row in enumerate(rows, start=first):
         label = entry_label(number, row)
         if not isinstance(row, dict):
             warnings.append(f"{MANIFEST_NAME}: {label} ignored: a table, not {shown(row)}")
@@ -605,11 +615,13 @@ def body_fingerprint(text: str) -> str:
 
 def list_article_files(folder: Path) -> list[Path]:
     """Return the article files of ``folder`` in name order (hidden files left out)."""
-    return sorted(
-        path
-        for path in folder.iterdir()
-        if path.suffix.lower() in ARTICLE_SUFFIXES and not path.name.startswith(".")
+    names = sorted(  # by name, as Path order in one folder (strings sort much faster)
+        entry.name
+        for entry in os.scandir(folder)
+        if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
+        and not entry.name.startswith(".")
     )
+    return [folder / name for name in names]
 
 
 def load_file(path: Path, entries: list[dict]) -> tuple[list[Article], list[Removal], list[str]]:
@@ -727,24 +739,46 @@ def load_corpus(
     if not folder.is_dir():
         raise CorpusError(f"corpus path is not a folder: {folder}")
     entries, warnings = read_manifest(folder)
+    jobs = file_jobs(folder, entries)
+    results = _load_files(jobs, workers, min_bytes, memo)
+    return corpus_of(folder, entries, warnings, jobs, results)[0]
+
+
+def file_jobs(folder: Path, entries: list[dict]) -> list[tuple[Path, list[dict]]]:
+    """Return each article file of ``folder`` (name order) with its manifest entries."""
+    entries_by_file: dict[str, list[dict]] = {}
+    for entry in entries:
+        entries_by_file.setdefault(entry["file"], []).append(entry)
+    return [(path, entries_by_file.get(path.name, [])) for path in list_article_files(folder)]
+
+
+def corpus_of(
+    folder: Path,
+    entries: list[dict],
+    warnings: list[str],
+    jobs: list[tuple[Path, list[dict]]],
+    results: list[tuple],
+) -> tuple[CorpusLoad, list[list[str | None]]]:
+    """Return the corpus that the files' ``_load_file`` results make (repeated articles left
+    out, clashing ids renamed, in file order) and, per file, the final id of each of its
+    articles (None: left out as a repeat). Only the articles' metadata is read, so results
+    whose articles carry no text give the corpus without text."""
+    warnings = list(warnings)
     articles: list[Article] = []
     removed: list[Removal] = []
     duplicates: list[str] = []
+    fates: list[list[str | None]] = []
     id_of_body: dict[str, str] = {}
     file_of_id: dict[str, str] = {}
     used: list[dict] = []
     skipped: set[str] = set()
-    paths = list_article_files(folder)
-    entries_by_file: dict[str, list[dict]] = {}
-    for entry in entries:
-        entries_by_file.setdefault(entry["file"], []).append(entry)
-    jobs = [(path, entries_by_file.get(path.name, [])) for path in paths]
-    results = _load_files(jobs, workers, min_bytes, memo)
     for (path, file_entries), loaded in zip(jobs, results, strict=True):
         file_articles, file_removed, file_warnings, taken, fingerprints = loaded
         removed.extend(file_removed)
         warnings.extend(file_warnings)
         used.extend(file_entries[i] for i in taken)
+        fate: list[str | None] = []
+        fates.append(fate)
         if not file_articles:
             skipped.add(path.name)
         for article, fingerprint in zip(file_articles, fingerprints, strict=True):
@@ -752,6 +786,7 @@ def load_corpus(
                 duplicates.append(
                     f"{path.name}: '{article.title}' repeats {id_of_body[fingerprint]}"
                 )
+                fate.append(None)
                 continue
             if article.id in file_of_id:
                 new_id = unique_id(article.id, file_of_id)
@@ -763,6 +798,7 @@ def load_corpus(
             id_of_body[fingerprint] = article.id
             file_of_id[article.id] = path.name
             articles.append(article)
+            fate.append(article.id)
     files = {path.name: path for path in folder.iterdir()}
     used_ids = {id(entry) for entry in used}
     warnings.extend(
@@ -771,11 +807,12 @@ def load_corpus(
         if id(entry) not in used_ids
         and (message := unused_entry_warning(entry, files, skipped)) is not None
     )
-    if not paths:
+    if not jobs:
         warnings.insert(0, f"no article files (.txt or .md) in the corpus folder {folder}")
     elif not articles:
-        warnings.insert(0, f"none of the {len(paths)} article file(s) could be loaded")
-    return CorpusLoad(tuple(articles), tuple(warnings), tuple(removed), tuple(duplicates))
+        warnings.insert(0, f"none of the {len(jobs)} article file(s) could be loaded")
+    load = CorpusLoad(tuple(articles), tuple(warnings), tuple(removed), tuple(duplicates))
+    return load, fates
 
 
 def describe(article: Article) -> str:

@@ -1,38 +1,27 @@
-"""Build engines: where the per-article geoparse runs, on this machine or on a Dask cluster.
+"""Build engines: where the per-batch work runs, on this machine or on a Dask cluster.
 
-``local`` geoparses in this machine's processes (``index.geoparse_parallel``); ``dask`` sends
-tasks to a dask.distributed cluster (``--scheduler ADDRESS``, or a ``LocalCluster`` of one
-process per core) that each read some of the corpus files themselves from storage the workers
-share with the client (``geoparse_dask_files``: only file names, manifest entries and article
-keys go through the scheduler). Both go through the per-article geoparse cache and
-assemble places and quotes here, in the same order, so they build the same index
-(``tests/test_engines.py``). ``build_artifacts`` writes what the app serves: the served index
-artifact and the quote store (``kzgeo.quotestore``).
+``build_artifacts`` builds the quote store batch by batch (``kzgeo.parts``): ``local`` builds
+the batches in this machine's processes; ``dask`` sends each batch to a dask.distributed cluster
+(``--scheduler ADDRESS``, or a ``LocalCluster`` of one process per core) as one task that reads
+its corpus files, geoparses its articles and writes its part of the store itself
+(``dask_runner``: only file names and manifest entries go through the scheduler, and a small
+summary comes back); the client only merges. The corpus folder and the build folder must be at
+the same paths on every worker (shared or object storage mounted there). Both engines give the
+same store (``tests/test_engines.py``). ``index_engine`` and ``geoparse_dask_files`` make the
+in-memory index (``CorpusIndex``) with either engine.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from kzgeo.corpus import Article, load_corpus
-from kzgeo.files import pickle_atomic
 from kzgeo.geocache import article_key, cache_path, geoparse_cached, load_corpus_cached
-from kzgeo.index import (
-    CHUNKS_PER_WORKER,
-    CorpusIndex,
-    ServedIndex,
-    artifact_path,
-    build_index,
-    inputs_hash,
-    read_served,
-    serve,
-    split_chunks,
-)
+from kzgeo.index import CHUNKS_PER_WORKER, CorpusIndex, build_index, split_chunks
 from kzgeo.layers import load_layers
 from kzgeo.resolve import (
     Geoparse,
@@ -159,17 +148,6 @@ def dask_client(scheduler: str | None = None, workers: int | None = None) -> Ite
 
 
 # --------------------------------------------------------------------------- building
-def store_key(folder: Path) -> str | None:
-    """Return the inputs' key a quote store was built for, reading only its ``store.json``
-    (None when there is none): a build finds out cheaply that the index is stale."""
-    import json
-
-    try:
-        return json.loads((Path(folder) / "store.json").read_text(encoding="utf-8")).get("key")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
 def index_with(folder: Path, parse: Callable | None, workers: int | None = None) -> CorpusIndex:
     """Load, geoparse (through the per-article cache, with ``parse`` or the local engine) and
     index the corpus in ``folder``: ``index.index_corpus`` with a choice of geoparse."""
@@ -194,37 +172,57 @@ def index_engine(
             articles, Path(folder), client, gaz), workers)
 
 
+def dask_runner(client: Any, folder: Path) -> Callable[[list[dict]], list[dict]]:
+    """Return a runner of ``kzgeo.parts.build_batch`` jobs as Dask tasks on ``client``: each
+    task reads its files, geoparses its articles and writes its part itself (the corpus and
+    the build folder must be at the same paths on every worker: shared or object storage)."""
+    from kzgeo.parts import build_batch
+
+    def run(jobs: list[dict]) -> list[dict]:
+        futures = client.map(build_batch, jobs, pure=False)
+        try:
+            return client.gather(futures)
+        except (OSError, RuntimeError) as error:
+            raise EngineError(f"the Dask workers cannot read the corpus folder {folder} or "
+                              f"write the build folder ({error}); both must be at the same "
+                              "path on every worker") from error
+
+    return run
+
+
 def build_artifacts(
     folder: Path,
     engine: str = "local",
     scheduler: str | None = None,
     workers: int | None = None,
     rebuild: bool = False,
-) -> tuple[ServedIndex, Any, bool]:
-    """Return (served index, quote store, whether they were built now) for ``folder``.
+) -> tuple[Any, bool]:
+    """Return (the quote store of ``folder``, whether anything was built now).
 
-    Both are reused while their key equals the hash of the inputs; otherwise the index is built
-    once by ``engine`` and written as the served index artifact and as the quote store. A build
-    folder that cannot be written to leaves the index served from memory, with a warning.
+    The store is built batch by batch (``kzgeo.parts.build_parts``) by ``engine``: "local"
+    (this machine's processes) or "dask" (each batch a Dask task; the cluster is started or
+    reached only when a batch is to be built). A build folder that cannot be written to
+    raises OSError.
     """
-    from kzgeo.quotestore import QuoteStore, StoreError, build_store, store_path
+    from kzgeo.parts import build_parts, local_runner
+    from kzgeo.quotestore import QuoteStore
 
     folder = Path(folder)
     if not folder.is_dir():
         load_corpus(folder)  # raises CorpusError naming the folder
-    key = inputs_hash(folder)
-    if not rebuild and store_key(store_path(folder)) == key:  # a stale index is not read
-        served = read_served(artifact_path(folder))
-        with contextlib.suppress(StoreError):
-            store = QuoteStore.open(store_path(folder))
-            if served is not None and served.key == key == store.key:
-                return served, store, False
-    index = index_engine(folder, engine, scheduler, workers)
-    served = serve(index, key, workers)
-    try:
-        pickle_atomic(artifact_path(folder), served)
-        store, _ = build_store(folder, index=index)
-    except OSError as error:
-        note = f"the index could not be saved ({error}); each new server process rebuilds it"
-        return dataclasses.replace(served, warnings=(*served.warnings, note)), None, True
-    return served, store, True
+    if engine not in ENGINES:
+        raise EngineError(f"unknown engine {engine!r}: choose one of {', '.join(ENGINES)}")
+    if engine == "local" and scheduler:
+        raise EngineError("--scheduler goes with --engine dask")
+    with contextlib.ExitStack() as stack:
+        runners: list[Callable] = []
+
+        def run(jobs: list[dict]) -> list[dict]:
+            if not runners:  # the cluster only when there is work for it
+                client = stack.enter_context(dask_client(scheduler, workers))
+                runners.append(dask_runner(client, folder))
+            return runners[0](jobs)
+
+        done = build_parts(folder, None, workers, rebuild,
+                           runner=run if engine == "dask" else local_runner(workers))
+    return QuoteStore.open(done.folder), done.built

@@ -37,6 +37,7 @@ from kzgeo.resolve import (
     Candidate,
     Geoparse,
     PackedMention,
+    ResolvedMention,
     assemble,
     pack_mentions,
     unpack_mentions,
@@ -264,15 +265,41 @@ def geoparse_cached(
     with the current articles only, so it does not grow with removed ones; a cache that cannot
     be written is skipped with a log line.
     """
-    from kzgeo.gazetteer import Entry, load_gazetteer
-    from kzgeo.index import geoparse_parallel
-
     t0 = time.perf_counter()
     articles = list(articles)
+    resolved, places, stats = resolve_cached(articles, path, workers, gazetteer, parse)
+    return assemble(articles, resolved, places, t0), stats
+
+
+def resolve_cached(
+    articles: Sequence[Article],
+    path: Path | None,
+    workers: int | None = None,
+    gazetteer: Any = None,
+    parse: Callable[[list[Article], Any], Geoparse] | None = None,
+    seeds: Sequence[Path] = (),
+    loader: Callable[[], Any] | None = None,
+) -> tuple[list[list[ResolvedMention]], dict[str, Any], CacheStats]:
+    """Return the resolved mentions of each of ``articles`` and the gazetteer entries of the
+    places they name, as ``geoparse_cached`` finds them (what ``resolve.assemble`` takes);
+    the caches at ``seeds`` are read too (not written). ``loader`` loads the gazetteer when
+    it is needed (default ``gazetteer.load_gazetteer``)."""
+    from kzgeo.gazetteer import Entry
+    from kzgeo.index import geoparse_parallel
+
+    articles = list(articles)
+    load_gazetteer = loader or _load_gazetteer
     key = geoparser_key()
     cached, entries = read_cache(path, key)
     keys = [article_key(article) for article in articles]
     missing = list(dict.fromkeys(k for k in keys if k not in cached))
+    for seed_path in seeds if missing else ():
+        seed = read_cache(seed_path, key)
+        for k in missing:
+            if k in seed.articles:
+                cached[k] = seed.articles[k]
+        entries.update(seed.entries)
+        missing = [k for k in missing if k not in cached]
     shipped = 0
     if missing and SHIPPED_PATH is not None:
         seed = read_shipped(SHIPPED_PATH, key)
@@ -305,7 +332,6 @@ def geoparse_cached(
         entries = {pid: entries[pid] for pid in named}
     places = {pid: Entry._make(entries[pid]) for pid in named}  # what assemble reads
     resolved = [unpack_mentions(a, cached[k]) for a, k in zip(articles, keys, strict=True)]
-    parsed = assemble(articles, resolved, places, t0)
     stats = CacheStats(tuple(a.id for a in fresh_articles),
                        len(articles) - len(fresh_articles) - shipped, shipped)
     log.info("%s", stats.describe())
@@ -315,4 +341,10 @@ def geoparse_cached(
             pickle_atomic(path, {"key": key, "articles": kept, "entries": entries})
         except OSError as error:
             log.warning("the geoparse cache %s could not be written: %s", path, error)
-    return parsed, stats
+    return resolved, places, stats
+
+
+def _load_gazetteer() -> Any:
+    from kzgeo.gazetteer import load_gazetteer
+
+    return load_gazetteer()

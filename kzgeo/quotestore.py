@@ -31,7 +31,6 @@ import os
 import shutil
 import tempfile
 import threading
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -45,7 +44,7 @@ import pyarrow.parquet as pq
 from kzgeo.config import build_dir
 from kzgeo.themes import THEME_IDS
 
-STORE_FORMAT = 2
+STORE_FORMAT = 3  # 3: quotes in parts (kzgeo.parts), the merged files in a folder of their own
 ROW_GROUP_ROWS = 2048  # quotes per row group: a click reads one or two of them for most places
 MENTION_GROUP_ROWS = 20_000  # mentions per row group: the mentions CSV is written one at a time
 QUOTE_FIELDS: tuple[tuple[str, pa.DataType], ...] = (  # as resolve.Quote.to_dict, in its order
@@ -221,8 +220,8 @@ def write_store(
         if mentions is not None:
             pq.write_table(mentions, temp / "mentions.parquet", row_group_size=MENTION_GROUP_ROWS,
                            compression="zstd")
-        meta = {"format": STORE_FORMAT, "key": key, "offsets": offsets,
-                "warnings": list(warnings)}
+        meta = {"format": STORE_FORMAT, "key": key, "quotes": len(offsets),
+                "warnings": list(warnings), "parts": ["."], "merged": "."}
         (temp / "store.json").write_text(json.dumps(meta), encoding="utf-8")
         old = folder.with_name(f".{folder.name}-old")
         shutil.rmtree(old, ignore_errors=True)
@@ -291,44 +290,68 @@ class QuoteStore:
             meta = json.loads((self.folder / "store.json").read_text(encoding="utf-8"))
             if meta.get("format") != STORE_FORMAT:
                 raise StoreError(f"the quote store {self.folder} has another format")
+            merged = self.folder / meta.get("merged", ".")
             self.collection: dict = json.loads(
-                (self.folder / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.read_table(self.folder / "facets.parquet",
-                                            columns=list(FACET_COLUMNS)))
-            self._quotes = pq.ParquetFile(self.folder / "quotes.parquet", memory_map=True)
-            articles = self.folder / "articles.parquet"
+                (merged / "features.geojson").read_text(encoding="utf-8"))
+            self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
+            self._part_names: list[str] = list(meta.get("parts", ["."]))
+            self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
+                           for name in self._part_names]  # fmt: skip
+            articles = merged / "articles.parquet"
             self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
+            dropped = merged / "dropped.npy"
+            dropped_rows = np.load(dropped) if dropped.is_file() else np.zeros(0, np.int64)
         except (OSError, ValueError, KeyError, pa.ArrowException) as error:
             raise StoreError(f"cannot read the quote store {self.folder}: {error}") from error
         self.key: str = meta.get("key", "")
         self.warnings: tuple[str, ...] = tuple(meta.get("warnings", ()))
-        self.offsets: dict[str, tuple[int, int]] = {k: tuple(v) for k, v in meta["offsets"].items()}
-        sizes = [self._quotes.metadata.row_group(i).num_rows
-                 for i in range(self._quotes.num_row_groups)]
+        self._groups: list[tuple[int, int]] = []  # (part, its row group) in row order
         self._group_starts = [0]
-        for size in sizes:
-            self._group_starts.append(self._group_starts[-1] + size)
+        for part, quotes in enumerate(self._parts):
+            for group in range(quotes.num_row_groups):
+                self._groups.append((part, group))
+                self._group_starts.append(
+                    self._group_starts[-1] + quotes.metadata.row_group(group).num_rows)
+        self._kept: np.ndarray | None = None  # rows not dropped as a repeat (None: all)
+        if len(dropped_rows):
+            self._kept = np.ones(self._group_starts[-1], bool)
+            self._kept[dropped_rows] = False
+        self.offsets: dict[str, tuple[int, int]] = self._offsets()
         self._by_id = {f["id"]: f for f in self.collection["features"]}
         self._lock = threading.Lock()
+        pa.default_memory_pool().release_unused()  # the facets' Arrow buffers, read and freed
 
-    def _load_facets(self, facets: pa.Table) -> None:
-        self._ids, feature = _codes(facets["feature_id"])  # rows are sorted by feature id
+    def _load_facets(self, facets: Any) -> None:
+        """Keep the facets (a table, or a ``ParquetFile`` read a column at a time: less
+        memory at once) as numpy arrays."""
+        if isinstance(facets, pq.ParquetFile):
+            source = facets
+
+            def column(name: str) -> Any:
+                return source.read(columns=[name]).column(name)
+        else:
+            table = facets
+
+            def column(name: str) -> Any:
+                return table[name]
+
+        self._ids, feature = _codes(column("feature_id"))  # rows are sorted by feature id
         if len(feature) and (np.diff(feature) < 0).any():  # codes not in the rows' order
-            self._ids, feature = _codes(pc.cast(facets["feature_id"], pa.string()))
+            self._ids, feature = _codes(pc.cast(column("feature_id"), pa.string()))
         self._position = {fid: i for i, fid in enumerate(self._ids)}
-        self._article_ids, self._art = _codes(facets["article_id"])
+        self._article_ids, self._art = _codes(column("article_id"))
         self._article_position = {a: i for i, a in enumerate(self._article_ids)}
-        self.outlets, outlet = _codes(facets["outlet"])
-        raw = facets["themes_mask"].to_numpy().astype(np.int64)
+        self.outlets, outlet = _codes(column("outlet"))
+        raw = column("themes_mask").to_numpy().astype(np.int64)
         self._masks, mask_code = np.unique(raw, return_inverse=True)  # the theme sets that occur
         if not len(self._masks):  # no quotes at all
             self._masks = np.zeros(1, np.int64)
         self._width = len(self._masks)
         self._key = _small(feature.astype(np.int64) * self._width + mask_code)
-        self._n = facets["quotes"].to_numpy().astype(np.int32)
-        self._first = _small(facets["first_row"].to_numpy())
-        self._last = _small(facets["last_row"].to_numpy())
-        days = pc.fill_null(pc.cast(facets["date"], pa.int32()), NO_DATE).to_numpy()
+        self._n = column("quotes").to_numpy().astype(np.int32)
+        self._first = _small(column("first_row").to_numpy())
+        self._last = _small(column("last_row").to_numpy())
+        days = pc.fill_null(pc.cast(column("date"), pa.int32()), NO_DATE).to_numpy()
         self._art_outlet = np.zeros(len(self._article_ids), np.int32)
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
         self._art_outlet[self._art] = outlet
@@ -339,6 +362,16 @@ class QuoteStore:
         self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
         self._first_month = np.datetime64("1970-01", "M") + first
         self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+
+    def _offsets(self) -> dict[str, tuple[int, int]]:
+        """Return each feature's first row in the quotes files and number of quotes."""
+        if not len(self._n):
+            return {}
+        heads = self._starts[:-1]
+        firsts = np.minimum.reduceat(self._first, heads)
+        counts = np.add.reduceat(self._n.astype(np.int64), heads)
+        return {fid: (int(first), int(count))
+                for fid, first, count in zip(self._ids, firsts, counts, strict=True)}
 
     @classmethod
     def open(cls, folder: Path) -> QuoteStore:
@@ -453,47 +486,83 @@ class QuoteStore:
     def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
         """Return one feature's quotes counted in all and by theme, outlet, article and month
         (``YYYY-MM``; articles without a date are left out of ``by_month``)."""
-        by = {name: Counter() for name in ("by_theme", "by_outlet", "by_article", "by_month")}
-        total = 0
         position = self._position.get(feature_id)
-        if position is not None:
-            rows = slice(self._starts[position], self._starts[position + 1])
-            weights = self._row_weights(filters, None, rows)
-            masks = self._masks[self._key[rows] % self._width]
-            for article, mask, count in zip(self._art[rows], masks, weights, strict=True):
-                if not count:
-                    continue
-                total += int(count)
-                by["by_outlet"][self.outlets[self._art_outlet[article]]] += int(count)
-                by["by_article"][self._article_ids[article]] += int(count)
-                day = int(self._art_day[article])
-                if day != NO_DATE:
-                    month = dt.date(1970, 1, 1) + dt.timedelta(days=day)
-                    by["by_month"][month.isoformat()[:7]] += int(count)
-                for bit, theme in enumerate(THEME_IDS):
-                    if mask >> bit & 1:
-                        by["by_theme"][theme] += int(count)
-        return {"quotes": total, **{k: dict(v) for k, v in by.items()}}
+        if position is None:
+            return {"quotes": 0, "by_theme": {}, "by_outlet": {}, "by_article": {},
+                    "by_month": {}}
+        rows = slice(self._starts[position], self._starts[position + 1])
+        weights = self._row_weights(filters, None, rows)
+        kept = np.flatnonzero(weights)
+        weights, articles = weights[kept], self._art[rows][kept]
+        masks = self._masks[self._key[rows][kept] % self._width]
+
+        def counted(codes: np.ndarray, names: Any) -> dict[str, int]:
+            totals = np.bincount(codes, weights=weights).astype(np.int64) if len(codes) else []
+            return {names(int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
+
+        month = self._art_month[articles]
+        dated = month >= 0
+        by_month = np.bincount(month[dated], weights=weights[dated]).astype(np.int64) \
+            if dated.any() else np.zeros(0, np.int64)
+        by_theme = weights.astype(np.int64) @ MASK_BITS[masks] if len(kept) else []
+        return {
+            "quotes": int(weights.sum()),
+            "by_theme": {t: int(c) for t, c in zip(THEME_IDS, by_theme, strict=False) if c},
+            "by_outlet": counted(self._art_outlet[articles], lambda i: self.outlets[i]),
+            "by_article": counted(articles, lambda i: self._article_ids[i]),
+            "by_month": {str(self._first_month + int(i)): int(by_month[i])
+                         for i in np.flatnonzero(by_month)},
+        }
 
     # ------------------------------------------------------------------ quotes from disk
-    def _read_group(self, group: int, cache: dict[int, pa.Table]) -> pa.Table:
+    def _read_group(self, group: int, cache: dict[int, pa.Table],
+                    columns: tuple[str, ...] = QUOTE_COLUMNS) -> pa.Table:  # fmt: skip
         if group not in cache:
+            part, local = self._groups[group]
             with self._lock:
-                cache[group] = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
+                cache[group] = self._parts[part].read_row_group(local, columns=list(columns))
         return cache[group]
 
+    def _group_rows(self, group: int, low: int, high: int, cache: dict[int, pa.Table],
+                    columns: tuple[str, ...] = QUOTE_COLUMNS) -> pa.Table:  # fmt: skip
+        """Return rows ``low`` to ``high`` (excluded) of a row group, without dropped ones."""
+        table = self._read_group(group, cache, columns).slice(low, high - low)
+        if self._kept is not None:
+            start = self._group_starts[group]
+            keep = self._kept[start + low: start + high]
+            if not keep.all():
+                table = table.filter(pa.array(keep))
+        return table
+
     def _rows(self, first: int, last: int, cache: dict[int, pa.Table]) -> pa.Table:
-        """Return the quotes in rows ``first`` to ``last`` (both included) of the quotes file."""
+        """Return the quotes in rows ``first`` to ``last`` (both included) of the quotes files
+        (those dropped as repeats left out)."""
         starts = self._group_starts
         parts = []
         group = bisect.bisect_right(starts, first) - 1
         while group < len(starts) - 1 and starts[group] <= last:
             low = max(first, starts[group]) - starts[group]
             high = min(last + 1, starts[group + 1]) - starts[group]
-            parts.append(self._read_group(group, cache).slice(low, high - low))
+            parts.append(self._group_rows(group, low, high, cache))
             group += 1
         return pa.concat_tables(parts) if parts else pa.table(
             {n: pa.array([], t) for n, t in QUOTE_FIELDS})
+
+    def _ranges(self, feature_id: str) -> list[tuple[int, int]]:
+        """Return the runs of rows (first, last) that hold a feature's quotes, in row order."""
+        position = self._position.get(feature_id)
+        if position is None:
+            return []
+        rows = slice(self._starts[position], self._starts[position + 1])
+        order = np.argsort(self._first[rows], kind="stable")
+        runs: list[list[int]] = []
+        for first, last in zip(self._first[rows][order].tolist(),
+                               self._last[rows][order].tolist(), strict=True):
+            if runs and first <= runs[-1][1] + 1:
+                runs[-1][1] = max(runs[-1][1], last)
+            else:
+                runs.append([first, last])
+        return [(first, last) for first, last in runs]
 
     def quotes_of(
         self, feature_id: str, filters: QuoteFilter | None = None, limit: int | None = None
@@ -504,23 +573,25 @@ class QuoteStore:
         Row groups are read one after the other until ``limit`` quotes are found, so a page of
         quotes of the most quoted place reads a few row groups, not all of its quotes.
         """
-        first, count = self.offsets.get(feature_id, (0, 0))
-        end = first + count
         starts = self._group_starts
-        wanted = count if limit is None else max(0, limit)
+        wanted = None if limit is None else max(0, limit)
         found: list[dict] = []
-        group = bisect.bisect_right(starts, first) - 1 if count else len(starts)
-        while len(found) < wanted and group < len(starts) - 1:
-            with self._lock:
-                table = self._quotes.read_row_group(group, columns=list(QUOTE_COLUMNS))
-            low = max(first, starts[group]) - starts[group]
-            table = table.slice(low, min(end, starts[group + 1]) - starts[group] - low)
-            if filters:
-                table = table.filter(quote_mask(table, filters))
-            found.extend(table.slice(0, wanted - len(found)).to_pylist())
-            group += 1
-            if starts[group] >= end:
-                break
+        cache: dict[int, pa.Table] = {}
+        for first, last in self._ranges(feature_id):
+            group = bisect.bisect_right(starts, first) - 1
+            while group < len(starts) - 1 and starts[group] <= last:
+                if wanted is not None and len(found) >= wanted:
+                    return found
+                low = max(first, starts[group]) - starts[group]
+                high = min(last + 1, starts[group + 1]) - starts[group]
+                if group not in cache:
+                    cache.clear()  # one row group at a time (runs of rows share theirs)
+                table = self._group_rows(group, low, high, cache)
+                if filters:
+                    table = table.filter(quote_mask(table, filters))
+                rest = table.num_rows if wanted is None else wanted - len(found)
+                found.extend(table.slice(0, rest).to_pylist())
+                group += 1
         return found
 
     def page(
@@ -572,9 +643,9 @@ class QuoteStore:
         wanted = None if feature_ids is None else pa.array(sorted(set(feature_ids)), pa.string())
         themed_set = None if themed is None else pa.array(sorted(set(themed)), pa.string())
         plain = replace(filters, themes=None) if filters else None
-        for group in range(self._quotes.num_row_groups):
-            with self._lock:
-                table = self._quotes.read_row_group(group)
+        for group in range(len(self._groups)):
+            size = self._group_starts[group + 1] - self._group_starts[group]
+            table = self._group_rows(group, 0, size, {}, ("feature_id", *QUOTE_COLUMNS))
             if wanted is not None:
                 table = table.filter(pc.is_in(table["feature_id"], value_set=wanted))
             if filters and filters.themes is not None:
@@ -606,13 +677,14 @@ class QuoteStore:
         the rows of one row group of ``mentions.parquet`` at a time."""
         from kzgeo.index import CSV_HEADER, csv_rows
 
-        path = self.folder / "mentions.parquet"
-        if not path.is_file():
+        paths = [self.folder / name / "mentions.parquet" for name in self._part_names]
+        if not all(path.is_file() for path in paths):
             raise StoreError(f"the quote store {self.folder} keeps no mentions")
         yield CSV_HEADER.encode("utf-8")
-        mentions = pq.ParquetFile(path)
-        for group in range(mentions.num_row_groups):
-            yield csv_rows(mentions.read_row_group(group))
+        for path in paths:
+            mentions = pq.ParquetFile(path)
+            for group in range(mentions.num_row_groups):
+                yield csv_rows(mentions.read_row_group(group))
 
 
 def quote_mask(table: pa.Table, filters: QuoteFilter) -> pa.ChunkedArray:
@@ -689,35 +761,17 @@ def build_store(
     workers: int | None = None,
     rebuild: bool = False,
     store_dir: Path | None = None,
-    index: Any = None,
 ) -> tuple[QuoteStore, bool]:
-    """Return (the quote store of ``corpus_folder``, whether it was built now).
+    """Return (the quote store of ``corpus_folder``, whether anything was built now).
 
-    The store is reused when its key equals the hash of the current inputs
-    (``index.inputs_hash``); otherwise the corpus is indexed (or ``index``, a ``CorpusIndex``
-    already built from it, is used) and the store replaced as a whole.
+    The store is built batch by batch (``kzgeo.parts.build_parts``): only the batches of new,
+    changed or removed files are built again, then merged; an unchanged corpus is opened as
+    it is. Raises CorpusError when the folder is missing.
     """
-    from kzgeo.corpus import load_corpus
-    from kzgeo.index import index_corpus, inputs_hash
+    from kzgeo.parts import build_parts
 
-    if not Path(corpus_folder).is_dir():
-        load_corpus(Path(corpus_folder))  # raises CorpusError naming the folder
-    key = inputs_hash(Path(corpus_folder))
-    path = store_path(corpus_folder, store_dir)
-    if not rebuild and index is None:
-        try:
-            found = QuoteStore.open(path)
-        except StoreError:
-            found = None
-        if found is not None and found.key == key:
-            return found, False
-    from kzgeo.index import mentions_table
-
-    built = index if index is not None else index_corpus(Path(corpus_folder), workers)
-    articles = built.corpus.articles
-    write_store(built.collection, path, key, articles, built.corpus.warnings,
-                mentions_table(built.parsed, articles))
-    return QuoteStore.open(path), True
+    done = build_parts(Path(corpus_folder), store_dir, workers, rebuild)
+    return QuoteStore.open(done.folder), done.built
 
 
 QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was served under
@@ -734,7 +788,7 @@ def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> st
 
     listing = [] if corpus_digest else [
         (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
-    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code()]
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code("parts")]
     listing += [(str(path), path.stat()) for path in others]
     h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
     for path, stat in sorted(listing, key=lambda item: item[0]):

@@ -19,6 +19,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
+from fractions import Fraction
 from functools import lru_cache
 from itertools import chain
 from operator import attrgetter, itemgetter
@@ -607,20 +608,31 @@ def _source(article: Any) -> ArticleSource:
                          _iso(article.date), getattr(article, "url", None))
 
 
-def _make_place(
-    pid: str,
+class PlacePartial(NamedTuple):
+    """What some of a place's mentions (one batch of articles, in corpus order) add up to; the
+    partials of consecutive batches add up to the place (``kzgeo.parts.merge_parts``)."""
+
+    quotes: list[Quote]  # identical sentences quoted once (first in corpus order)
+    keys: list[str]  # each quote's white-space-squeezed sentence (what makes two identical)
+    mentions: int
+    confidence_milli: int  # the mentions' confidences summed, in thousandths (exact)
+    names: dict[str, int]  # squeezed surface forms and their counts, first seen first
+    rejected: dict[str, list]  # candidate id -> [count, score, reason], first seen score kept
+    themes: frozenset[str]  # of the quotes
+
+
+def place_partial(
     rms: list[ResolvedMention],
-    gaz: Gazetteer,
     sources: dict[str | None, ArticleSource],
     squeezed: dict[str, str],
-) -> Place:
-    """Return the place ``pid`` with its quotes from its mentions, in corpus order.
+) -> PlacePartial:
+    """Return the partial of one place's mentions ``rms`` (in corpus order).
 
     ``sources`` holds the ``_source`` of each article by id; ``squeezed`` memoises each
     sentence's white-space-squeezed text across places.
     """
-    entry = gaz.get(pid)
     quotes: list[Quote] = []
+    keys: list[str] = []
     seen_text: set[str] = set()
     last_sentence = None
     for rm in rms:
@@ -634,36 +646,69 @@ def _make_place(
         if key in seen_text:
             continue  # identical sentences (and the same sentence twice) are quoted once
         seen_text.add(key)
+        keys.append(key)
         src = sources[rm.article_id]
         quotes.append(Quote(src.article_id, src.title, src.outlet, src.author, src.date, sentence,
                             rm.sentence_start, rm.sentence_end, rm.start, rm.end, rm.surface,
                             rm.themes, src.url))
-    names: Counter[str] = Counter()
+    names: dict[str, int] = {}
     for surface, count in Counter(map(_SURFACE, rms)).items():  # raw surfaces, first seen first
-        names[" ".join(surface.split())] += count
+        name = " ".join(surface.split())
+        names[name] = names.get(name, 0) + count
     # resolutions share their rejected tuples: count each tuple once by identity
     shared = list(filter(None, map(_REJECTED, rms)))
     tuples = {id(t): t for t in shared}
-    rejected: dict[str, dict[str, Any]] = {}
+    rejected: dict[str, list] = {}
     for key, count in Counter(map(id, shared)).items():
         for c in tuples[key]:
-            r = rejected.setdefault(c.id, {"id": c.id, "count": 0, "score": c.score,
-                                           "reason": c.reason})
-            r["count"] += count
-    themes = set(chain.from_iterable(map(_THEMES, quotes)))
+            rejected.setdefault(c.id, [0, c.score, c.reason])[0] += count
+    return PlacePartial(
+        quotes, keys, len(rms), sum(round(c * 1000) for c in map(_CONFIDENCE, rms)), names,
+        rejected, frozenset(chain.from_iterable(map(_THEMES, quotes))))
+
+
+def mean_confidence(milli: int, count: int) -> float:
+    """Return the mean of ``count`` confidences that sum to ``milli`` thousandths, rounded to
+    three decimals (half to even, exactly: the order they were added in cannot change it).
+
+    >>> mean_confidence(1700, 3), mean_confidence(1, 2), mean_confidence(3, 2)
+    (0.567, 0.0, 0.002)
+    >>> mean_confidence(0, 0)
+    0.0
+    """
+    return round(Fraction(milli, count)) / 1000 if count else 0.0
+
+
+def place_of(pid: str, entry: Entry, partial: PlacePartial) -> Place:
+    """Return the place ``pid`` (gazetteer ``entry``) that its mentions' ``partial`` makes."""
+    themes = set(partial.themes)
     if not entry.layer:
         themes.update(entry.themes)
+    names = Counter(partial.names)  # most_common keeps first seen first among equal counts
+    rejected = [{"id": cid, "count": count, "score": score, "reason": reason}
+                for cid, (count, score, reason) in partial.rejected.items()]
     return Place(
         id=pid, name=entry.name, name_de=entry.name_de,
         names=[n for n, _ in names.most_common()], kind=entry.kind,
         precision=precision_of(entry),
-        confidence=round(sum(map(_CONFIDENCE, rms)) / len(rms), 3),
+        confidence=mean_confidence(partial.confidence_milli, partial.mentions),
         lat=None if entry.layer else entry.lat, lon=None if entry.layer else entry.lon,
         layer=entry.layer, country=entry.country,
-        themes=[t for t in THEME_IDS if t in themes], quotes=quotes,
-        mention_count=len(rms),
-        rejected=sorted(rejected.values(), key=lambda r: (-r["count"], r["id"])),
+        themes=[t for t in THEME_IDS if t in themes], quotes=partial.quotes,
+        mention_count=partial.mentions,
+        rejected=sorted(rejected, key=lambda r: (-r["count"], r["id"])),
     )
+
+
+def _make_place(
+    pid: str,
+    rms: list[ResolvedMention],
+    gaz: Gazetteer,
+    sources: dict[str | None, ArticleSource],
+    squeezed: dict[str, str],
+) -> Place:
+    """Return the place ``pid`` with its quotes from its mentions, in corpus order."""
+    return place_of(pid, gaz.get(pid), place_partial(rms, sources, squeezed))
 
 
 # --------------------------------------------------------------------------- explain

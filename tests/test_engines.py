@@ -61,3 +61,15 @@ def test_a_scheduler_without_the_dask_engine_or_an_unknown_engine_is_refused():
         index_engine(DEFAULT_CORPUS_DIR, "local", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(EngineError, match="unknown engine"):
         index_engine(DEFAULT_CORPUS_DIR, "spark")
+
+
+def test_a_dask_worker_that_does_not_see_a_batch_file_stops_the_build_with_a_message(
+    cluster, tmp_path
+):
+    from kzgeo.engines import dask_runner
+
+    job = {"folder": str(tmp_path), "files": [(str(tmp_path / "nowhere" / "a.txt"), [])],
+           "fates": [None], "part": "parts/x", "cache": str(tmp_path / "c.pickle"), "seeds": []}
+    with Client(cluster) as client, pytest.raises(EngineError, match="same path on every"):
+        dask_runner(client, tmp_path)([job])
+    assert not (tmp_path / "parts" / "x").exists()

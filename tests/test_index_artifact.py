@@ -21,6 +21,7 @@ from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR, GEODATA_DIR, PROJECT
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, input_hash, load_gazetteer, read_artifact
 from kzgeo.index import artifact_path, index_corpus, inputs_hash, read_served, served_index
+from kzgeo.quotestore import build_store
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -127,31 +128,32 @@ def synthetic_corpus(tmp_path: Path) -> Path:
     return bench.write_corpus(load_corpus(DEFAULT_CORPUS_DIR).articles, 300, tmp_path / "syn")
 
 
-@pytest.mark.parametrize("moment", ["while geoparsing", "while writing the artifact"])
-def test_a_killed_index_build_leaves_the_previous_artifact_usable(
+@pytest.mark.parametrize("moment", ["while geoparsing", "while writing the store"])
+def test_a_killed_index_build_leaves_the_previous_store_usable(
     synthetic_corpus, tmp_path, moment
 ):
     build = tmp_path / "build"
-    (build / "index").mkdir(parents=True)
+    build.mkdir()
     load_gazetteer()
     shutil.copy(ARTIFACT_PATH, build / "gazetteer.pickle")  # the gazetteer is not rebuilt
-    previous, _ = served_index(synthetic_corpus, index_dir=build / "index")
-    path = artifact_path(synthetic_corpus, build / "index")
-    before = path.read_bytes()
+    previous, _ = build_store(synthetic_corpus, store_dir=build / "store")
+    path = previous.folder
+    before = (path / "store.json").read_bytes()
     started = time.monotonic()
 
     def ready() -> bool:
         if moment == "while geoparsing":
             return time.monotonic() - started > 1.5
-        return any(p.name.startswith(f".{path.name}-") for p in path.parent.iterdir())
+        return any(p.name.startswith(".") for p in [*path.iterdir(), *path.glob("parts/*")])
 
     process = start_build(["--corpus", str(synthetic_corpus), "--rebuild"], build)
     killed = kill_when(process, ready)
 
     assert killed, f"the build ended before it could be killed: {process.stderr.read()}"
-    assert path.read_bytes() == before  # untouched: a new artifact only lands by rename
-    served, built = served_index(synthetic_corpus, index_dir=build / "index")
+    assert (path / "store.json").read_bytes() == before  # a new store lands by its store.json
+    served, built = build_store(synthetic_corpus, store_dir=build / "store")
     assert not built and served.collection == previous.collection
+    assert served.quote_counts() == previous.quote_counts()
 
 
 def test_a_killed_gazetteer_build_leaves_the_previous_artifact_usable(corpus, tmp_path):

@@ -32,7 +32,7 @@ def index():
 
 @pytest.fixture(scope="module")
 def store(index, tmp_path_factory):
-    return build_store(DEFAULT_CORPUS_DIR, store_dir=tmp_path_factory.mktemp("s"), index=index)[0]
+    return build_store(DEFAULT_CORPUS_DIR, store_dir=tmp_path_factory.mktemp("s"))[0]
 
 
 @pytest.fixture(scope="module")

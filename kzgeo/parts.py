@@ -1,0 +1,699 @@
+"""The partitioned build: batches of corpus files -> store parts, merged small.
+
+The corpus files (in name order) fall into batches: ranges of names, each starting at the name
+it started with when it was made, so a new file joins the batch whose range holds its name and
+changes no other batch; a batch that grows past twice ``BATCH_FILES`` files splits. Each batch
+is built on its own (``build_batch``: in this machine's processes or as a Dask task): its files
+are read, its articles geoparsed through the batch's own cache (``geocache.resolve_cached``) and
+written as a part of the quote store (``parts/<batch>-<signature>/``): its quotes (with a 64-bit
+hash of the place and the squeezed sentence), its mentions and articles (Parquet), and per place
+the partial aggregates (``resolve.PlacePartial`` without quotes: mentions, confidence in
+thousandths, names and rejected candidates counted, first seen first).
+
+The merge (``merge_parts``) reads only the partials and the quotes' small columns (article,
+themes, hash): it drops a quote whose place and sentence an earlier quote in corpus order has
+(the batches follow each other in corpus order), makes the features and the facets, and writes
+them in a folder of their own; ``store.json`` is replaced last. A batch whose files, their
+manifest entries, the articles' fates (left out as repeats, renamed) and the code are unchanged
+keeps its part, so adding an article rebuilds one batch and the merge.
+"""
+
+from __future__ import annotations
+
+import bisect
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import pickle
+import shutil
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from operator import attrgetter
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from kzgeo.config import GEODATA_DIR
+from kzgeo.corpus import Article, CorpusError, corpus_of, file_jobs, file_key, read_manifest
+from kzgeo.files import pickle_atomic, write_atomic
+from kzgeo.parallel import gc_paused
+from kzgeo.quotestore import (
+    MENTION_GROUP_ROWS,
+    QUOTE_FIELDS,
+    ROW_GROUP_ROWS,
+    STORE_FORMAT,
+    THEME_COLUMNS,
+    articles_table,
+    light_feature,
+    store_path,
+    theme_mask,
+)
+from kzgeo.themes import THEME_IDS
+
+log = logging.getLogger("kzgeo.parts")
+
+BATCH_FILES = 500  # files per batch when batches are made; a batch past twice that splits
+PART_COLUMNS = ("article_pos", "themes_mask", "qhash")  # what the merge reads of a part's quotes
+CATALOGUE = "catalogue.pickle"  # in the store folder: each file's load without its text
+
+
+# --------------------------------------------------------------------------- batches
+@dataclass
+class Batch:
+    """A range of corpus files built into one part: its id, the name it starts at, its files
+    (with their manifest entries) and, once planned, its signature."""
+
+    id: str
+    first: str
+    files: list[tuple[Path, list[dict]]] = field(default_factory=list)
+    signature: str = ""
+    fates: list[list[str | None] | None] = field(default_factory=list)
+    part: str = ""  # its part in the store folder, once built
+    keys: list = field(default_factory=list)  # its files' ``corpus.file_key``
+
+
+def batch_id(first: str) -> str:
+    """Return a batch's id: a hash of the file name it starts at."""
+    return hashlib.sha256(first.encode()).hexdigest()[:12]
+
+
+def plan_batches(
+    names: Sequence[str], starts: Sequence[str], batch_files: int = BATCH_FILES
+) -> list[tuple[str, list[int]]]:
+    """Return batches of the sorted file ``names`` as (start name, positions in ``names``).
+
+    ``starts`` are the names the batches of the last build started at: a name goes to the
+    last batch starting at or before it (the first batch when none does); batches left
+    empty go; a batch of more than twice ``batch_files`` names splits into runs of
+    ``batch_files``.
+
+    >>> plan_batches(list("abcdefg"), [], 3)
+    [('a', [0, 1, 2]), ('d', [3, 4, 5]), ('g', [6])]
+    >>> plan_batches(["a", "b", "c", "d", "da", "e", "f", "g"], ["a", "d", "g"], 3)
+    [('a', [0, 1, 2]), ('d', [3, 4, 5, 6]), ('g', [7])]
+    >>> plan_batches([], ["a"], 3)
+    []
+    """
+    starts = sorted(set(starts)) or [names[0] if names else ""]
+    members: dict[str, list[int]] = {start: [] for start in starts}
+    for i, name in enumerate(names):
+        members[starts[max(0, bisect.bisect_right(starts, name) - 1)]].append(i)
+    out: list[tuple[str, list[int]]] = []
+    for start in starts:
+        found = members[start]
+        if len(found) > 2 * batch_files:
+            for k in range(0, len(found), batch_files):
+                run = found[k:k + batch_files]
+                out.append((start if k == 0 else names[run[0]], run))
+        elif found:
+            out.append((start, found))
+    return out
+
+
+# --------------------------------------------------------------------------- keys
+@lru_cache(maxsize=1)
+def code_key() -> str:
+    """Return a hash of what a part depends on besides its files: kzgeo's code and data that
+    build it, the gazetteer's inputs and the geodata layers."""
+    from kzgeo.gazetteer import input_hash
+    from kzgeo.index import CODE_DIR, index_code
+
+    h = hashlib.sha256(f"format={STORE_FORMAT};{input_hash()}".encode())
+    for path in index_code("parts", CODE_DIR):
+        h.update(str(path.relative_to(CODE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
+    for path in sorted(GEODATA_DIR.glob("*.geojson")):
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:20]
+
+
+def _hash(*values: Any) -> str:
+    return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:20]
+
+
+def quote_hash(place_id: str, squeezed: str) -> int:
+    """Return the 64-bit hash that tells two quotes of a place apart (place id and sentence).
+
+    >>> quote_hash("aktau", "Aktau wächst.") == quote_hash("aktau", "Aktau wächst.")
+    True
+    >>> quote_hash("aktau", "x") != quote_hash("atyrau", "x")
+    True
+    """
+    digest = hashlib.blake2b(f"{place_id}\0{squeezed}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little")
+
+
+# --------------------------------------------------------------------------- one batch
+_WORKER_GAZETTEER: list = []  # the gazetteer, loaded once per worker process when needed
+
+
+def worker_gazetteer() -> Any:
+    """Return the gazetteer, loaded once in this process."""
+    if not _WORKER_GAZETTEER:
+        from kzgeo.gazetteer import load_gazetteer
+
+        _WORKER_GAZETTEER.append(load_gazetteer())
+    return _WORKER_GAZETTEER[0]
+
+
+def _textless(loaded: tuple) -> tuple:
+    """Return a file's ``corpus._load_file`` result without the articles' text and removals."""
+    from dataclasses import replace
+
+    articles, _removed, warnings, taken, fingerprints = loaded
+    return [replace(a, text="") for a in articles], [], warnings, taken, fingerprints
+
+
+@gc_paused()  # many small objects and no cycles: collections would walk them again and again
+def build_batch(job: dict) -> dict:
+    """Build one batch's part (a task of the local pool or of Dask) and return what the merge
+    and the next plan need: the part's name, each file's load without text and the fates the
+    part was built with.
+
+    ``job``: ``folder`` (the store folder), ``files`` [(path, manifest entries)], ``fates``
+    (per file the final id of each article, None to leave it out; None: as loaded),
+    ``part``, ``cache`` and ``seeds`` (geoparse caches).
+    """
+    from dataclasses import replace
+
+    from kzgeo.corpus import _load_file
+    from kzgeo.geocache import resolve_cached
+
+    loads, used, articles = [], [], []
+    for (path, entries), fate in zip(job["files"], job["fates"], strict=True):
+        if not Path(path).is_file():  # e.g. a Dask worker that does not see the corpus
+            raise RuntimeError(f"{path} is not there as the build planned it")
+        loaded = _load_file((Path(path), entries))
+        file_articles = loaded[0]
+        if fate is None or len(fate) != len(file_articles):
+            fate = [a.id for a in file_articles]
+        for article, final in zip(file_articles, fate, strict=True):
+            if final is not None:
+                articles.append(article if final == article.id else replace(article, id=final))
+        loads.append(_textless(loaded))
+        used.append(fate)
+    resolved, places, stats = resolve_cached(
+        articles, Path(job["cache"]), 1, seeds=[Path(p) for p in job["seeds"]],
+        loader=worker_gazetteer)
+    write_part(Path(job["folder"]) / job["part"], articles, resolved, places)
+    return {"part": job["part"], "loads": loads, "fates": used,
+            "geoparsed": len(stats.geoparsed)}
+
+
+def write_part(path: Path, articles: list[Article], resolved: list[list], places: dict) -> Path:
+    """Write one batch's part in ``path`` (beside it first, then renamed): quotes, mentions,
+    articles and the per-place partials."""
+    from kzgeo.index import mentions_table
+    from kzgeo.resolve import _source, place_partial
+
+    sources = {a.id: _source(a) for a in articles}
+    position = {a.id: i for i, a in enumerate(articles)}
+    by_place: dict[str, list] = defaultdict(list)
+    mentions = []
+    for found in resolved:
+        mentions.extend(found)
+        for rm in found:
+            if rm.kind == "place" and rm.place_id is not None:
+                by_place[rm.place_id].append(rm)
+    quotes: list = []
+    ids, hashes = [], []
+    partials: dict[str, tuple] = {}
+    squeezed: dict[str, str] = {}
+    for pid in sorted(by_place):
+        partial = place_partial(by_place[pid], sources, squeezed)
+        partials[pid] = (len(ids), len(partial.quotes), partial.mentions,
+                         partial.confidence_milli, partial.names, partial.rejected)
+        quotes.extend(partial.quotes)
+        ids.extend([pid] * len(partial.quotes))
+        hashes.extend(quote_hash(pid, key) for key in partial.keys)
+    masks_of = {themes: theme_mask(themes) for themes in set(map(attrgetter("themes"), quotes))}
+    columns = {name: list(map(attrgetter(name), quotes)) for name, _ in QUOTE_FIELDS}
+    masks = [masks_of[themes] for themes in columns["themes"]]
+    columns["themes"] = list(map(list, columns["themes"]))
+    positions = [position[article_id] for article_id in columns["article_id"]]
+    schema = pa.schema([("feature_id", pa.string()), *QUOTE_FIELDS, ("article_pos", pa.int32()),
+                        ("themes_mask", pa.uint8()), ("qhash", pa.uint64())])
+    table = pa.table({"feature_id": ids, **columns, "article_pos": positions,
+                      "themes_mask": masks, "qhash": hashes}, schema=schema)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = Path(tempfile.mkdtemp(prefix=f".{path.name}-", dir=path.parent))
+    try:
+        pq.write_table(table, temp / "quotes.parquet", row_group_size=ROW_GROUP_ROWS,
+                       compression="zstd")
+        del table, columns
+        pq.write_table(mentions_table(SimpleNamespace(mentions=mentions), articles),
+                       temp / "mentions.parquet", row_group_size=MENTION_GROUP_ROWS,
+                       compression="zstd")
+        pq.write_table(articles_table(articles), temp / "articles.parquet", compression="zstd")
+        entries = {pid: tuple(places[pid]) for pid in partials}
+        with open(temp / "partials.pickle", "wb") as handle:
+            pickle.dump({"places": partials, "entries": entries, "articles": len(articles)},
+                        handle, protocol=pickle.HIGHEST_PROTOCOL)
+        shutil.rmtree(path, ignore_errors=True)
+        os.replace(temp, path)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return path
+
+
+# --------------------------------------------------------------------------- the merge
+def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
+    """Merge the ``parts`` of the store in ``folder`` (in corpus order) into a new folder of
+    merged files (features, facets, articles, the rows dropped as repeats); return what
+    ``store.json`` says of it."""
+    from kzgeo.gazetteer import Entry
+    from kzgeo.index import build_index
+    from kzgeo.layers import load_layers
+    from kzgeo.resolve import Geoparse, PlacePartial, place_of
+
+    loaded = []
+    for name in parts:
+        with open(folder / name / "partials.pickle", "rb") as handle:
+            loaded.append(pickle.load(handle))
+    ids = sorted({pid for part in loaded for pid in part["places"]})
+    code = {pid: i for i, pid in enumerate(ids)}
+    features, rows_article, rows_mask, rows_hash = [], [], [], []
+    article_base = 0
+    for name, part in zip(parts, loaded, strict=True):
+        quotes = pq.read_table(folder / name / "quotes.parquet", columns=list(PART_COLUMNS))
+        places = part["places"]
+        order = sorted(places, key=lambda pid: places[pid][0])
+        features.append(np.repeat(np.array([code[p] for p in order], np.int32),
+                                  [places[p][1] for p in order]))
+        rows_article.append(quotes["article_pos"].to_numpy() + article_base)
+        rows_mask.append(quotes["themes_mask"].to_numpy())
+        rows_hash.append(quotes["qhash"].to_numpy())
+        article_base += part["articles"]
+    feature = np.concatenate(features or [np.zeros(0, np.int32)])
+    article = np.concatenate(rows_article or [np.zeros(0, np.int64)]).astype(np.int64)
+    mask = np.concatenate(rows_mask or [np.zeros(0, np.uint8)]).astype(np.int64)
+    hashes = np.concatenate(rows_hash or [np.zeros(0, np.uint64)])
+    del features, rows_article, rows_mask, rows_hash
+    import pandas as pd
+
+    kept = ~pd.Series(hashes).duplicated(keep="first").to_numpy()  # first in corpus order
+    del hashes
+    rows = np.flatnonzero(kept)
+    quote_counts = np.bincount(feature[rows], minlength=len(ids))
+    theme_bits = np.zeros(len(ids), np.int64)
+    np.bitwise_or.at(theme_bits, feature[rows], mask[rows])
+
+    merged: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
+    entries: dict[str, tuple] = {}
+    for part in loaded:
+        entries.update(part["entries"])
+        for pid, (_row, _n, mentions, milli, names, rejected) in part["places"].items():
+            into = merged.setdefault(pid, [0, 0, {}, {}])
+            into[0] += mentions
+            into[1] += milli
+            for surface, count in names.items():
+                into[2][surface] = into[2].get(surface, 0) + count
+            for cid, (count, score, reason) in rejected.items():
+                into[3].setdefault(cid, [0, score, reason])[0] += count
+    places = []
+    for pid, (mentions, milli, names, rejected) in merged.items():
+        bits = int(theme_bits[code[pid]])
+        themes = frozenset(t for b, t in enumerate(THEME_IDS) if bits >> b & 1)
+        partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
+        places.append(place_of(pid, Entry._make(entries[pid]), partial))
+    places.sort(key=lambda p: (-p.mention_count, p.id))
+    collection = build_index(Geoparse(places, [], 0.0), load_layers())
+    light = []
+    for feature_dict in collection["features"]:
+        feature_dict = light_feature(feature_dict)
+        position = code.get(feature_dict["id"])
+        if position is not None:
+            feature_dict["properties"]["quote_count"] = int(quote_counts[position])
+        light.append(feature_dict)
+
+    articles = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
+                                 for name in parts]) if parts else articles_table([])
+    facets = facets_of(ids, feature[rows], article[rows], mask[rows], rows, articles)
+    stamp = _hash(list(parts), time.time_ns())[:12]
+    target = folder / f"merged-{stamp}"
+    temp = Path(tempfile.mkdtemp(prefix=f".merged-{stamp}-", dir=folder))
+    try:
+        (temp / "features.geojson").write_text(json.dumps(
+            {**collection, "features": light}, ensure_ascii=False, separators=(",", ":")),
+            encoding="utf-8")
+        pq.write_table(facets, temp / "facets.parquet", compression="zstd")
+        pq.write_table(articles, temp / "articles.parquet", compression="zstd")
+        np.save(temp / "dropped.npy", np.flatnonzero(~kept).astype(np.int64))
+        os.replace(temp, target)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return {"merged": target.name, "quotes": int(len(rows)), "features": len(light)}
+
+
+def facets_of(
+    ids: Sequence[str],
+    feature: np.ndarray,
+    article: np.ndarray,
+    mask: np.ndarray,
+    rows: np.ndarray,
+    articles: pa.Table,
+) -> pa.Table:
+    """Return the facets (``quotestore.facets_table``'s columns) of the kept quotes: one row
+    per (feature, article, theme set), sorted by feature id, article id and theme set, with
+    the number of quotes and the rows of the first and last of them."""
+    article_ids = articles["id"].to_pylist()
+    rank = np.empty(len(article_ids), np.int64)
+    rank[np.argsort(np.array(article_ids, dtype=object), kind="stable")] = np.arange(
+        len(article_ids))
+    # one sort of one 64-bit key: feature, article's rank, theme set, then the row
+    row_bits = max(1, int(rows.max()).bit_length()) if len(rows) else 1
+    rank_bits = max(1, len(article_ids).bit_length())
+    group = ((feature.astype(np.int64) << rank_bits | rank[article]) << 8 | mask) if len(
+        rows) else np.zeros(0, np.int64)
+    if len(ids).bit_length() + rank_bits + 8 + row_bits < 63:
+        order = np.argsort(group << row_bits | rows, kind="stable")
+    else:  # too many to pack: sort by the group, rows keep their order
+        order = np.argsort(group, kind="stable")
+    group, r = group[order], rows[order]
+    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else \
+        np.zeros(0, np.int64)
+    ends = np.append(starts[1:], len(group)) if len(group) else starts
+    counts = (ends - starts).astype(np.int32)
+    heads = order[starts]
+    fa, aa, ma = feature[heads], article[heads], mask[heads]
+    outlets = articles["outlet"].combine_chunks().dictionary_encode() if len(
+        articles) else pa.array([], pa.string()).dictionary_encode()
+    outlet_codes = outlets.indices.to_numpy(zero_copy_only=False)
+    dates = articles["date"]
+    columns: dict[str, pa.Array] = {
+        "feature_id": _dictionary(fa, ids),
+        "article_id": _dictionary(aa, article_ids),
+        "outlet": pa.DictionaryArray.from_arrays(
+            pa.array(outlet_codes[aa] if len(aa) else [], pa.int32()), outlets.dictionary),
+        "date": dates.take(pa.array(aa, pa.int64())) if len(aa) else pa.array([], pa.date32()),
+        "quotes": pa.array(counts, pa.int32()),
+        "themes_mask": pa.array(ma, pa.uint8()),
+        "first_row": pa.array(r[starts], pa.int64()),
+        "last_row": pa.array(r[ends - 1] if len(group) else [], pa.int64()),
+    }
+    for bit, column in enumerate(THEME_COLUMNS.values()):
+        columns[column] = pa.array(np.where(ma >> bit & 1, counts, 0), pa.int32())
+    return pa.table(columns)
+
+
+def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
+    """Return ``values[codes]`` dictionary-encoded, the dictionary holding the values used, in
+    the order of their codes.
+
+    >>> _dictionary(np.array([2, 0, 2]), ["a", "b", "c"]).to_pylist()
+    ['c', 'a', 'c']
+    """
+    used = np.flatnonzero(np.bincount(codes, minlength=len(values))) if len(codes) else \
+        np.zeros(0, np.int64)
+    position = np.zeros(len(values), np.int32)
+    position[used] = np.arange(len(used), dtype=np.int32)
+    return pa.DictionaryArray.from_arrays(
+        pa.array(position[codes] if len(codes) else [], pa.int32()),
+        pa.array([values[int(i)] for i in used], pa.string()))
+
+
+# --------------------------------------------------------------------------- the build
+MANIFEST_MEMO = "manifest.pickle"  # in the store folder: the manifest as last read
+
+
+def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[str]]:
+    """Return ``corpus.read_manifest(corpus_folder)``; a manifest that only grew at its end
+    since the last build (articles appended) has only its new end parsed. The memo is kept
+    in the store ``folder``."""
+    import tomllib
+
+    from kzgeo.corpus import MANIFEST_NAME, manifest_entries
+
+    path = corpus_folder / MANIFEST_NAME
+    memo_path = folder / MANIFEST_MEMO
+    try:
+        data = path.read_bytes()
+        memo = pickle.loads(memo_path.read_bytes())
+        size, rows = memo["size"], memo["rows"]
+        entries, warnings = memo["entries"], memo["warnings"]
+        if not (0 < size <= len(data)
+                and memo["head"] == hashlib.sha256(data[:size]).hexdigest()):
+            raise ValueError("not the manifest the memo was made of")
+        tail = tomllib.loads(data[size:].decode("utf-8")) if len(data) > size else {}
+        if set(tail) - {"article"} or not isinstance(tail.get("article", []), list):
+            raise ValueError("the manifest changed beyond appended articles")
+        added = tail.get("article", [])
+        more_entries, more_warnings = manifest_entries(added, rows + 1)
+        entries, warnings = entries + more_entries, warnings + more_warnings
+        rows += len(added)
+    except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
+            UnicodeDecodeError):  # fmt: skip
+        entries, warnings = read_manifest(corpus_folder)
+        data = path.read_bytes() if path.is_file() else b""
+        rows = -1
+        if any("ignored, " in w or "no [[article]]" in w or "should be" in w for w in warnings):
+            return entries, warnings  # a manifest with problems is read whole every time
+        with contextlib.suppress(ValueError, UnicodeDecodeError):
+            rows = len(tomllib.loads(data.decode("utf-8-sig")).get("article", []))
+    if data and rows >= 0 and not data.startswith(b"\xef\xbb\xbf"):
+        with contextlib.suppress(OSError):
+            folder.mkdir(parents=True, exist_ok=True)
+            pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
+                                      "warnings": warnings,
+                                      "head": hashlib.sha256(data).hexdigest()})
+    return entries, warnings
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _catalogue(folder: Path) -> dict:
+    from kzgeo.geocache import loader_key
+
+    with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
+                             ImportError, ValueError, TypeError, IndexError):
+        found = pickle.loads((folder / CATALOGUE).read_bytes())
+        if isinstance(found, dict) and found.get("key") == loader_key():
+            return found["files"]
+    return {}
+
+
+def cache_dir(corpus_folder: Path) -> Path:
+    """Return the folder of the per-batch geoparse caches of a corpus folder."""
+    from kzgeo.geocache import cache_path
+
+    return cache_path(corpus_folder).with_suffix("")
+
+
+@dataclass(frozen=True)
+class PartsBuild:
+    """What ``build_parts`` did: the store folder, whether anything was built, how many
+    batches of how many were built and how many articles geoparsed."""
+
+    folder: Path
+    built: bool
+    batches: int = 0
+    rebuilt: int = 0
+    geoparsed: int = 0
+    seconds: float = 0.0
+
+
+Runner = Callable[[list[dict]], Iterable[dict]]  # builds batch jobs, yields their results
+
+
+def local_runner(workers: int | None) -> Runner:
+    """Return a runner that builds batches in this process or a pool of ``workers``."""
+    from kzgeo.parallel import process_pool, worker_count
+
+    def run(jobs: list[dict]) -> Iterable[dict]:
+        count = min(len(jobs), worker_count(workers, 1, 0))
+        if count <= 1:
+            return [build_batch(job) for job in jobs]
+        worker_gazetteer()  # loaded once, before the workers fork: they share its pages
+        with process_pool(count) as pool:
+            return list(pool.map(build_batch, jobs))
+
+    return run
+
+
+def build_parts(
+    corpus_folder: Path,
+    store_dir: Path | None = None,
+    workers: int | None = None,
+    rebuild: bool = False,
+    runner: Runner | None = None,
+    batch_files: int = BATCH_FILES,
+) -> PartsBuild:
+    """Build (or bring up to date) the quote store of ``corpus_folder`` batch by batch.
+
+    Only batches whose files, manifest entries, articles' fates or code changed are built
+    again (by ``runner``, default ``local_runner(workers)``), then merged. Raises CorpusError
+    when the folder is missing.
+    """
+    t0 = time.perf_counter()
+    corpus_folder = Path(corpus_folder)
+    if not corpus_folder.is_dir():
+        from kzgeo.corpus import load_corpus
+
+        load_corpus(corpus_folder)  # raises CorpusError naming the folder
+        raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
+    folder = store_path(corpus_folder, store_dir)
+    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
+    jobs = file_jobs(corpus_folder, entries)
+    keys = [file_key(path, file_entries) for path, file_entries in jobs]
+    key = _hash(code_key(), manifest_warnings, keys, batch_files)
+    if not rebuild and _current(folder, key):
+        return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
+    folder.mkdir(parents=True, exist_ok=True)
+    with _locked(folder):  # one build of a store at a time (the app's and the command's)
+        if not rebuild and _current(folder, key):  # built meanwhile by another process
+            return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
+        return _build(corpus_folder, folder, runner or local_runner(workers), batch_files,
+                      rebuild, (entries, manifest_warnings, jobs, keys, key), t0)
+
+
+def _current(folder: Path, key: str) -> bool:
+    """Tell whether the store in ``folder`` was built from inputs of ``key``."""
+    meta = _read_json(folder / "store.json")
+    return (meta.get("format") == STORE_FORMAT and "batches" in meta and meta.get("key") == key
+            and (folder / meta.get("merged", "-")).is_dir())
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Any:
+    import fcntl
+
+    with open(folder.parent / f".{folder.name}.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, rebuild: bool,
+           inputs: tuple, t0: float) -> PartsBuild:
+    """Build the stale batches of the store in ``folder`` and merge (``build_parts``)."""
+    entries, manifest_warnings, jobs, keys, key = inputs
+    meta = _read_json(folder / "store.json")
+    if meta and (meta.get("format") != STORE_FORMAT or "batches" not in meta):
+        for path in folder.iterdir():  # another layout: built again, never misread
+            if path.name == MANIFEST_MEMO:
+                continue
+            if path.is_dir():
+                shutil.rmtree(path)
+            else:
+                path.unlink()
+        meta = {}
+    if rebuild:
+        meta = {}
+    catalogue = _catalogue(folder)
+    missing = [i for i, k in enumerate(keys) if k not in catalogue]
+    if len(missing) <= batch_files:  # few new or changed files: read them now for the fates
+        from kzgeo.corpus import _load_file
+
+        for i in missing:
+            catalogue[keys[i]] = _textless(_load_file(jobs[i]))
+        missing = []
+    known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
+    fates: list[list[str | None] | None] = [None] * len(jobs)
+    planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
+                        [catalogue[keys[i]] for i in known])
+    for i, fate in zip(known, planned[1], strict=True):
+        fates[i] = fate
+    previous = {b["id"]: b for b in meta.get("batches", ())}
+    names = [path.name for path, _ in jobs]
+    old_of = {name: b["id"] for b in meta.get("batches", ()) for name in b["files"]}
+    batches: list[Batch] = []
+    for first, members in plan_batches(names, [b["first"] for b in previous.values()],
+                                       batch_files):
+        batch = Batch(batch_id(first), first, [jobs[i] for i in members])
+        batch.fates = [fates[i] for i in members]
+        batch.keys = [keys[i] for i in members]
+        batch.signature = _hash(code_key(), batch.keys, batch.fates)
+        known_batch = previous.get(batch.id)
+        if known_batch and known_batch["signature"] == batch.signature \
+                and (folder / known_batch["part"]).is_dir():
+            batch.part = known_batch["part"]
+        batches.append(batch)
+    caches = cache_dir(corpus_folder)
+    stamp = f"{time.time_ns():x}"[-10:]  # new parts get new names: the store read meanwhile,
+    # or left by a build killed before ``store.json`` is replaced, keeps its own
+
+    def build(todo: list[Batch]) -> dict[str, dict]:
+        for batch in todo:
+            batch.part = f"parts/{batch.id}-{batch.signature[:12]}-{stamp}"
+        made = [{
+            "folder": str(folder), "files": [(str(p), e) for p, e in batch.files],
+            "fates": batch.fates, "part": batch.part,
+            "cache": str(caches / f"{batch.id}.pickle"),
+            "seeds": sorted({str(caches / f"{old_of[p.name]}.pickle") for p, _ in batch.files
+                             if old_of.get(p.name, batch.id) != batch.id}),
+        } for batch in todo]  # fmt: skip
+        results = list(run(made)) if made else []
+        for batch, result in zip(todo, results, strict=True):
+            for key, loaded in zip(batch.keys, result["loads"], strict=True):
+                catalogue[key] = loaded
+        return {batch.id: result for batch, result in zip(todo, results, strict=True)}
+
+    done = build([b for b in batches if not b.part])
+    if len(known) == len(jobs):  # every file was known: the batches loaded the same files
+        corpus, final = planned
+    else:
+        corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
+                                  [catalogue[k] for k in keys])
+    again = []  # batches built with fates that the whole corpus changes (repeats, id clashes)
+    position = 0
+    for batch in batches:
+        wanted = list(final[position:position + len(batch.files)])
+        position += len(batch.files)
+        used = done[batch.id]["fates"] if batch.id in done else batch.fates
+        batch.fates = wanted
+        batch.signature = _hash(code_key(), batch.keys, wanted)
+        if used != wanted:
+            again.append(batch)
+    done_again = build(again)
+    geoparsed = sum(r["geoparsed"] for r in [*done.values(), *done_again.values()])
+    merged = merge_parts(folder, [b.part for b in batches])
+    meta_new = {
+        "format": STORE_FORMAT, "key": key, "warnings": list(corpus.warnings),
+        "parts": [b.part for b in batches], "merged": merged["merged"],
+        "quotes": merged["quotes"],
+        "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
+                     "files": [p.name for p, _ in b.files]} for b in batches],
+    }  # fmt: skip
+    write_atomic(folder / "store.json", json.dumps(meta_new))
+    from kzgeo.geocache import loader_key
+
+    with contextlib.suppress(OSError):
+        pickle_atomic(folder / CATALOGUE, {"key": loader_key(),
+                                           "files": {k: catalogue[k] for k in keys}})
+    _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
+          {b.id for b in batches})
+    return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
+                      geoparsed, round(time.perf_counter() - t0, 3))
+
+
+def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
+    """Remove the parts, merged folders and batch caches that the store no longer names."""
+    keep = {Path(name).name for name in meta["parts"]}
+    for path in (folder / "parts").glob("*"):
+        if path.name not in keep and not path.name.startswith("."):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in folder.glob("merged-*"):
+        if path.name != meta["merged"]:
+            shutil.rmtree(path, ignore_errors=True)
+    for path in caches.glob("*.pickle") if caches.is_dir() else ():
+        if path.stem not in batch_ids:
+            path.unlink(missing_ok=True)

@@ -1,0 +1,143 @@
+"""The partitioned build (batches of files -> store parts, merged small) gives the quote store
+of the in-memory index on the bundled corpus and on a small synthetic archive; adding, changing
+and removing an article rebuilds one batch and equals a full rebuild."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kzgeo import geocache
+from kzgeo.bench import load_corpus, write_corpus
+from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
+from kzgeo.index import index_corpus, mentions_table
+from kzgeo.parts import build_parts
+from kzgeo.quotestore import QuoteStore, write_store
+
+ARCHIVE_PLACES = ["Aktau", "Atyrau", "Taschkent", "Moskau", "Almaty", "Bischkek", "Urumqi",
+                  "Orenburg", "Omsk", "Semei", "Baku", "Duschanbe", "Samarkand", "Kostanai"]
+
+
+def snapshot(store: QuoteStore) -> dict:
+    """Return everything the app reads of a store, as plain data."""
+    ids = [f["id"] for f in store.features]
+    return {
+        "collection": json.dumps(store.collection, sort_keys=True),
+        "quotes": {i: store.quotes_of(i) for i in ids},
+        "pages": {i: store.page(i, None, 5) for i in ids},
+        "tallies": store.tallies(),
+        "months": store.months(ids),
+        "aggregates": {i: store.aggregates(i) for i in ids[:20]},
+        "articles": store.articles,
+        "warnings": store.warnings,
+        "mentions": b"".join(store.mentions_csv_parts()),
+        "geojson": store.geojson_text(),
+    }
+
+
+def in_memory(folder: Path, store_dir: Path) -> dict:
+    """Return the snapshot of the store written from ``index.index_corpus`` (today's index)."""
+    index = index_corpus(folder)
+    articles = index.corpus.articles
+    written = write_store(index.collection, store_dir, "", articles, index.corpus.warnings,
+                          mentions_table(index.parsed, articles))
+    return snapshot(QuoteStore.open(written))
+
+
+def parted(folder: Path, store_dir: Path, batch_files: int, **options) -> tuple[dict, object]:
+    done = build_parts(folder, store_dir, batch_files=batch_files, **options)
+    return snapshot(QuoteStore.open(done.folder)), done
+
+
+@pytest.fixture
+def build(tmp_path, monkeypatch):
+    monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "build"))
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def archive(tmp_path_factory) -> Path:
+    """A synthetic archive of 90 articles over 14 places, with a repeated article (left out),
+    an id clash (renamed) and sentences repeated across batches (quoted once per place)."""
+    folder = tmp_path_factory.mktemp("archive") / "corpus"
+    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
+    write_corpus(articles, 90, folder, places=ARCHIVE_PLACES)
+    first = (folder / "syn-000003.txt").read_text(encoding="utf-8")
+    (folder / "syn-000070-copy.txt").write_text(first, encoding="utf-8")  # a repeat
+    repeated = "Aktau und Atyrau liegen am Kaspischen Meer, sagte der Minister in Almaty."
+    for name in ("syn-000010.txt", "syn-000050.txt", "syn-000085.txt"):
+        path = folder / name
+        path.write_text(path.read_text(encoding="utf-8") + "\n\n" + repeated, encoding="utf-8")
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "syn-000001"\nfile = "zz-clash.txt"\n'
+                       'title = "Clash"\noutlet = "Neue Post"\nlanguage = "de"\n')
+    (folder / "zz-clash.txt").write_text(
+        "Ein Bericht aus Taschkent über Baumwolle und Wasser.\n\nAuch Samarkand wächst.",
+        encoding="utf-8")
+    return folder
+
+
+def test_the_partitioned_build_equals_the_in_memory_index_on_the_bundled_corpus(build):
+    expected = in_memory(DEFAULT_CORPUS_DIR, build / "memory")
+    for batch_files in (1, 500):  # a part per file, and one part
+        found, done = parted(DEFAULT_CORPUS_DIR, build / f"parts-{batch_files}", batch_files)
+        assert done.batches == (5 if batch_files == 1 else 1)
+        assert found == expected
+    assert len(json.loads(expected["collection"])["features"]) > 100
+
+
+def test_the_partitioned_build_equals_the_in_memory_index_on_an_archive(build, archive):
+    expected = in_memory(archive, build / "memory")
+    found, done = parted(archive, build / "parts", 7)
+    assert done.batches >= 10
+    assert found == expected
+    warnings = " ".join(found["warnings"])
+    assert "syn-000001-2" in warnings  # the clash was renamed, the repeat left out
+    assert "syn-000070-copy" not in {a.source_file[:-4] for a in found["articles"]}
+    # the sentence repeated in three batches is quoted once per place, first in corpus order
+    aktau = [q for q in found["quotes"]["aktau"] if "Kaspischen Meer, sagte" in q["text"]]
+    assert [q["article_id"] for q in aktau] == ["syn-000010"]
+
+
+def test_adding_changing_and_removing_articles_rebuilds_their_batches_only(build, archive,
+                                                                           monkeypatch):
+    folder = Path(shutil.copytree(archive, build / "corpus"))
+    _, first = parted(folder, build / "parts", 7)
+    again = build_parts(folder, build / "parts", batch_files=7)
+    assert not again.built  # nothing changed: nothing built
+    monkeypatch.setattr(geocache, "SHIPPED_PATH", None)
+    (folder / "syn-000044b.txt").write_text(
+        "Neue Bohrungen bei Atyrau und Aktau.\n\nDie Gespräche in Baku gehen weiter.",
+        encoding="utf-8")  # added (no manifest entry: metadata guessed)
+    changed = folder / "syn-000020.txt"
+    changed.write_text(changed.read_text(encoding="utf-8") + "\n\nNeues aus Omsk.",
+                       encoding="utf-8")
+    (folder / "syn-000060.txt").unlink()  # removed
+    found, done = parted(folder, build / "parts", 7)
+    assert done.built and done.rebuilt <= 3 and done.geoparsed == 2
+    assert done.batches == first.batches
+    assert found == in_memory(folder, build / "memory")
+    assert any(q["article_id"] == "syn-000044b" for q in found["quotes"]["atyrau"])
+
+
+def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path):
+    from kzgeo.corpus import read_manifest
+    from kzgeo.parts import read_manifest_cached
+
+    folder = Path(shutil.copytree(DEFAULT_CORPUS_DIR, tmp_path / "corpus"))
+    memo = tmp_path / "store"
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert (memo / "manifest.pickle").is_file()
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu"\nfile = "neu.txt"\ntitle = "Neu"\n'
+                       'date = "kein Datum"\n\n[[article]]\nfile = 3\n')
+    grown = read_manifest_cached(folder, memo)
+    assert grown == read_manifest(folder) and grown[0][-1]["id"] == "neu"
+    assert len(grown[1]) >= 2  # the bad date and the bad entry, numbered as a whole read does
+    text = (folder / "manifest.toml").read_text(encoding="utf-8")
+    (folder / "manifest.toml").write_text(text.replace("[[article]]", "[[article]]\n", 1)
+                                          + 'url = "x"\n', encoding="utf-8")  # not appended
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
