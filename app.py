@@ -99,9 +99,10 @@ def show_add_form(view: CollectionView) -> None:
 
 
 # --- the panel beside the map ------------------------------------------------------------------
-def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
+def show_search_and_filters(corpus: ServedCorpus, state: ViewState, articles: list, new: tuple,
+                            added: tuple, dates) -> None:  # fmt: skip
     """Draw the search over everything on the map, the theme toggles and the other filters."""
-    labels = dashboard.search_choices(visible)
+    labels = corpus.search_choices(dashboard.filter_key(state), added)
     st.selectbox("Find anything on the map (name, German name or abbreviation)",
                  options=list(labels), format_func=labels.get, index=None, key="search",
                  placeholder="e.g. Moskau, Tengiz, CPC, Baikonur …",
@@ -110,11 +111,11 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
              format_func=dashboard.THEME_LABELS.get,
              help="Shows the places and layers tagged with a theme that is switched on.")
     s = st.session_state  # an archive lists the newest articles of the outlet chosen
-    ids, listable = dashboard.article_choices(articles, s.get("article"), s.get("outlet") or None)
-    titles, outlets = dashboard.article_labels(articles, ids), dashboard.outlet_choices(articles)
+    listed, listable = corpus.article_choices(new, s.get("article"), s.get("outlet") or None)
+    titles, outlets = dashboard.article_labels(listed), dashboard.outlet_choices(articles)
     with st.expander("Filter by article, outlet or date"):
         st.selectbox("Article", options=list(titles), format_func=titles.get, key="article",
-                     help=dashboard.article_choices_note(len(ids), listable))
+                     help=dashboard.article_choices_note(len(listed), listable))
         st.selectbox("Outlet", options=list(outlets), format_func=outlets.get, key="outlet")
         if dates[0] < dates[1]:
             st.slider("Publication date", min_value=dates[0], max_value=dates[1], key="dates",
@@ -122,13 +123,13 @@ def show_search_and_filters(articles: list, visible: tuple, dates) -> None:
 
 
 def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tuple,
-               articles: list) -> None:  # fmt: skip
+               articles: list, new: tuple) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     feature, hidden = dashboard.selected_feature(state.place, visible, added, corpus.store)
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
-        return show_overview(visible, articles, state)
+        return show_overview(corpus, visible, articles, new, state)
     p = feature["properties"]
     st.subheader(p["name"])
     st.caption(dashboard.feature_caption(p))
@@ -147,7 +148,7 @@ def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tu
         return
     st.markdown(dashboard.quote_heading(count, dashboard.filters_quotes(state)))
     filters = corpus.quote_filter(feature["id"], state, hidden)
-    show_quotes(corpus, feature, filters, {a.id: a.language for a in articles})
+    show_quotes(corpus, feature, filters, corpus.languages | {a.id: a.language for a in new})
 
 
 @st.fragment
@@ -164,7 +165,8 @@ def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -
                   on_click=lambda: st.session_state.update({shown_key: limit + more}))
 
 
-def show_overview(visible: tuple, articles: list, state: ViewState) -> None:
+def show_overview(corpus: ServedCorpus, visible: tuple, articles: list, new: tuple,
+                  state: ViewState) -> None:  # fmt: skip
     """Show the most mentioned places and every article when nothing is selected."""
     top = dashboard.most_mentioned(visible)
     st.subheader("Sources")
@@ -183,10 +185,11 @@ def show_overview(visible: tuple, articles: list, state: ViewState) -> None:
                       args=(st.session_state, f["id"]))  # fmt: skip
     st.subheader(f"Articles ({len(articles)})")
     arrivals, now = freshness.corpus_arrivals(config.corpus_dir()), dt.datetime.now(dt.UTC)
-    st.caption(dashboard.freshness_caption(arrivals, config.corpus_dir(), now))
+    st.caption(dashboard.freshness_caption(arrivals, corpus.files_changed, now))
     page = dashboard.ARTICLES_PER_PAGE
     shown = st.session_state.get("articles_shown", page)
-    ui.show_html(dashboard.article_list_html(articles, arrivals, now, shown))
+    newest = corpus.newest_first(new, arrivals)  # the corpus sorted once, not on every run
+    ui.show_html(dashboard.article_list_html(newest, arrivals, now, shown))
     if len(articles) > shown:  # an archive: a page at a time, not 20,000 lines each run
         st.caption(f"Showing the newest {shown:,} of {len(articles):,} articles.")
         st.button(f"Show {page} more", key="articles-more",
@@ -258,11 +261,11 @@ def main() -> None:
         args = cached_map(str(folder), signature, dashboard.filter_key(state), added_key, added)
         ui.draw_map(args, on_click=partial(session.take_click, st.session_state))
     with panel_col:  # on a phone it follows the map
-        show_search_and_filters(articles, shown, dates)
+        show_search_and_filters(corpus, state, articles, view.articles, added, dates)
         show_add_form(view)
         state = session.view_state(st.session_state, dates)  # with a click the map reported
         with st.container(key="kz-selection"):  # on a phone: right after the map
-            show_panel(corpus, state, shown, added_all, articles)
+            show_panel(corpus, state, shown, added_all, articles, view.articles)
         legend = mapview.legend_entries(shown, colours)
         ui.show_html(mapview.legend_html(legend))  # on a wide screen: above the selection
         show_timeline(corpus, state)

@@ -17,6 +17,7 @@ import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote as url_quote
@@ -519,21 +520,15 @@ def article_choices_note(listed: int, listable: int) -> str | None:
     return f"Lists the newest {newest:,} of {listable:,} articles: choose an outlet to list others."
 
 
-def article_labels(articles: Iterable[Any], ids: Iterable[str] | None = None) -> dict[str, str]:
-    """Return the Article filter's choices, {ALL: "All articles", id: its label}, for ``ids``
-    in their order (None: every article).
+def article_labels(articles: Iterable[Any]) -> dict[str, str]:
+    """Return the Article filter's choices, {ALL: "All articles", id: its label}, in order.
 
     >>> from types import SimpleNamespace as A
-    >>> two = [A(id="a1", title="T", outlet="RND", date=None),
-    ...        A(id="a2", title="U", outlet="taz", date=dt.date(2024, 4, 22))]
-    >>> article_labels(two)
+    >>> article_labels([A(id="a1", title="T", outlet="RND", date=None),
+    ...                 A(id="a2", title="U", outlet="taz", date=dt.date(2024, 4, 22))])
     {'': 'All articles', 'a1': 'T — RND, undated', 'a2': 'U — taz, 22 Apr 2024'}
-    >>> list(article_labels(two, ["a2"]))
-    ['', 'a2']
     """
-    by_id = {a.id: a for a in articles}
-    chosen = by_id if ids is None else ids
-    return {ALL: "All articles", **{i: article_label(by_id[i]) for i in chosen}}
+    return {ALL: "All articles", **{a.id: article_label(a) for a in articles}}
 
 
 def outlet_choices(articles: Iterable[Any]) -> dict[str, str]:
@@ -1169,12 +1164,14 @@ def most_mentioned(features: Iterable[Mapping[str, Any]], limit: int = 8) -> lis
     return quoted[:limit]
 
 
-def freshness_caption(arrivals: Mapping[str, dt.datetime], folder: Path, now: dt.datetime) -> str:
-    """Return when the corpus last changed (its latest arrival, else its newest file), for the
-    article list's caption ('' for an empty folder)."""
-    from kzgeo.freshness import ago, changed_at, corpus_changed_at
+def freshness_caption(
+    arrivals: Mapping[str, dt.datetime], files_changed: dt.datetime | None, now: dt.datetime
+) -> str:
+    """Return when the corpus last changed (its latest arrival, else ``files_changed``: when
+    its newest file did), for the article list's caption ('' for an empty folder)."""
+    from kzgeo.freshness import ago, changed_at
 
-    changed = changed_at(arrivals) or corpus_changed_at(folder)
+    changed = changed_at(arrivals) or files_changed
     if changed is None:
         return ""
     return (f"The corpus last changed {ago(changed, now)} ({format_date(changed.date())}, "
@@ -1259,27 +1256,33 @@ ARTICLE_CHOICES = 300  # the Article filter lists this many (an archive has 100,
 
 
 def article_choices(
-    articles: Sequence[Any], selected: str | None = None, outlet: str | None = None,
+    newest: Iterable[Any], selected: str | None = None, outlet: str | None = None,
     limit: int = ARTICLE_CHOICES,
-) -> tuple[list[str], int]:
-    """Return (the ids the Article filter lists, how many articles it could list): those of
-    ``outlet`` (None: any), newest first, at most ``limit``, and the ``selected`` one always.
+) -> tuple[list[Any], int]:
+    """Return (the articles the Article filter lists, how many it could list): of ``newest``
+    (articles newest first, ``freshness.newest_first``) those of ``outlet`` (None: any), at most
+    ``limit``, and the ``selected`` one always.
 
     >>> from types import SimpleNamespace as A
-    >>> many = [A(id=str(i), outlet="X" if i % 2 else "Y", date=dt.date(2020, 1, i))
-    ...         for i in range(1, 8)]
-    >>> article_choices(many, limit=3)
+    >>> many = [A(id=str(i), outlet="X" if i % 2 else "Y") for i in range(7, 0, -1)]
+    >>> listed, count = article_choices(many, limit=3)
+    >>> [a.id for a in listed], count
     (['7', '6', '5'], 7)
-    >>> article_choices(many, selected="1", outlet="Y", limit=2)
+    >>> listed, count = article_choices(many, selected="1", outlet="Y", limit=2)
+    >>> [a.id for a in listed], count
     (['6', '4', '1'], 3)
     """
-    from kzgeo.freshness import newest_first
-
-    matching = [a for a in articles if outlet is None or a.outlet == outlet]
-    ids = [a.id for a in newest_first(matching)[:limit]]
-    if selected and selected not in ids and any(a.id == selected for a in articles):
-        ids.append(selected)
-    return ids, len(matching)
+    listed, count, chosen = [], 0, None
+    for article in newest:
+        if article.id == selected:
+            chosen = article
+        if outlet is None or article.outlet == outlet:
+            count += 1
+            if len(listed) < limit:
+                listed.append(article)
+    if chosen is not None and chosen not in listed:
+        listed.append(chosen)
+    return listed, count
 
 
 def article_list_html(
@@ -1288,14 +1291,15 @@ def article_list_html(
     now: dt.datetime | None = None,
     limit: int | None = None,
 ) -> str:
-    """Return the articles, newest first (the first ``limit``; None: all), as escaped HTML:
-    title, outlet, date; one that arrived (``arrivals``: id -> when the watcher or a
-    collection added it) within the last day is marked new with how long ago.
+    """Return the first ``limit`` (None: all) of ``articles``, given newest first
+    (``freshness.newest_first``), as escaped HTML: title, outlet, date; one that arrived
+    (``arrivals``: id -> when the watcher or a collection added it) within the last day is
+    marked new with how long ago.
 
     >>> from types import SimpleNamespace as A
-    >>> html_text = article_list_html([A(id="o", title="Old", outlet="X", language="de",
-    ...     date=dt.date(2020, 1, 1)), A(id="n", title="<New>", outlet="Y", language="de",
-    ...     date=dt.date(2024, 4, 22))])
+    >>> html_text = article_list_html([A(id="n", title="<New>", outlet="Y", language="de",
+    ...     date=dt.date(2024, 4, 22)), A(id="o", title="Old", outlet="X", language="de",
+    ...     date=dt.date(2020, 1, 1))])
     >>> html_text.index("&lt;New&gt;") < html_text.index("Old"), "22 Apr 2024" in html_text
     (True, True)
     >>> now = dt.datetime(2026, 12, 5, 12, tzinfo=dt.UTC)
@@ -1304,16 +1308,16 @@ def article_list_html(
     >>> 'class="kz-fresh"' in fresh and "new · 2 h ago" in fresh
     True
     >>> many = [A(id=str(i), title=f"T{i}", outlet="X", language="de", date=dt.date(2020, 1, i))
-    ...         for i in range(1, 6)]
+    ...         for i in range(5, 0, -1)]
     >>> article_list_html(many, limit=2).count("<li>"), "T5" in article_list_html(many, limit=2)
     (2, True)
     """
-    from kzgeo.freshness import ago, is_new, newest_first
+    from kzgeo.freshness import ago, is_new
 
     arrivals = arrivals or {}
     now = now or dt.datetime.now(dt.UTC)
     items = []
-    for a in newest_first(list(articles), arrivals)[:limit]:
+    for a in islice(articles, limit):
         arrived = arrivals.get(a.id)
         fresh = is_new(arrived, now)
         opening = '<li class="kz-fresh">' if fresh else "<li>"

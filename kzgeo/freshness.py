@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from heapq import merge
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
@@ -106,10 +108,42 @@ def newest_first(
 
     def key(article: Any) -> tuple:
         arrived = arrivals.get(article.id)
-        date = article.date.toordinal() if article.date else 0
-        return (arrived is not None, arrived.timestamp() if arrived else 0.0, date, article.id)
+        return (arrived is not None, arrived.timestamp() if arrived else 0.0, *dated(article))
 
     return sorted(articles, key=key, reverse=True)
+
+
+def dated(article: Any) -> tuple[int, str]:
+    """Return the key that orders articles by date, then id (undated ones as the oldest)."""
+    return (article.date.toordinal() if article.date else 0, article.id)
+
+
+def newest_first_with(
+    newest: Sequence[Any],
+    added: Sequence[Any] = (),
+    arrivals: Mapping[str, dt.datetime] | None = None,
+) -> Iterator[Any]:
+    """Return ``newest_first([*newest, *added], arrivals)`` as an iterator, for ``newest``
+    already in that order without arrivals (a corpus' articles, sorted once): the arrived and
+    the added articles are sorted, the rest is merged in as it comes, so the first page of an
+    archive's list costs a page, not a sort of every article.
+
+    >>> from types import SimpleNamespace as A
+    >>> corpus = newest_first([A(id=f"c{d}", date=dt.date(2020, 1, d)) for d in (1, 5, 9)])
+    >>> added = [A(id="a7", date=dt.date(2020, 1, 7)), A(id="a0", date=None)]
+    >>> arrivals = {"c1": dt.datetime(2026, 12, 5, tzinfo=dt.UTC)}
+    >>> merged = [a.id for a in newest_first_with(corpus, added, arrivals)]
+    >>> merged, merged == [a.id for a in newest_first([*corpus, *added], arrivals)]
+    (['c1', 'c9', 'a7', 'c5', 'a0'], True)
+    """
+    arrivals = arrivals or {}
+    if not added and not arrivals:
+        return iter(newest)
+    arrived = [a for a in (*newest, *added) if a.id in arrivals] if arrivals else []
+    early = {a.id for a in arrived}
+    later = sorted((a for a in added if a.id not in early), key=dated, reverse=True)
+    rest = (a for a in newest if a.id not in early)
+    return chain(newest_first(arrived, arrivals), merge(later, rest, key=dated, reverse=True))
 
 
 def ago(arrived: dt.datetime | None, now: dt.datetime) -> str:

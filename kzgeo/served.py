@@ -9,13 +9,14 @@ selection are read a page at a time, and the downloads are made on their click.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from kzgeo import dashboard, mapview
+from kzgeo import dashboard, freshness, mapview
 from kzgeo.dashboard import ViewState
 from kzgeo.quotestore import QuoteFilter, QuoteStore, geojson_with_quotes, serve_store
 
@@ -37,18 +38,45 @@ class ServedCorpus:
     """The quote store of one corpus version and what every session reads of it (never
     changed once made, so sessions share it)."""
 
-    def __init__(self, store: QuoteStore) -> None:
+    def __init__(self, store: QuoteStore, files_changed: dt.datetime | None = None) -> None:
         self.store = store
+        self.files_changed = files_changed  # when the corpus folder's newest file changed
+        self.newest = freshness.newest_first(store.articles)  # sorted once, not on every run
+        self.languages = {a.id: a.language for a in store.articles}
         self.names = dashboard.country_names(store.features)
         self.themed = frozenset(dashboard.themed_ids(store.features))
         self.catalogue = dashboard.catalogue_of(store.collection, store.articles)
         self.visible = functools.lru_cache(STATES_REMEMBERED)(self._visible)
+        self._labels = functools.lru_cache(STATES_REMEMBERED)(
+            lambda filters: dashboard.search_choices(self.visible(filters)[0]))
+        self._choices = functools.lru_cache(STATES_REMEMBERED)(
+            lambda selected, outlet: dashboard.article_choices(self.newest, selected, outlet))
         self.months = functools.lru_cache(4 * STATES_REMEMBERED)(self._months)
 
     @classmethod
     def open(cls, folder: Path, signature: str) -> ServedCorpus:
         """Serve the corpus in ``folder`` (``signature``: ``dashboard.folder_signature``)."""
-        return cls(serve_store(folder, corpus_digest=signature))
+        return cls(serve_store(folder, corpus_digest=signature),
+                   freshness.corpus_changed_at(folder))
+
+    def newest_first(self, added: Sequence = (), arrivals: Mapping | None = None) -> Iterator:
+        """Return the corpus' and the ``added`` articles newest first, arrived ones first
+        (``freshness.newest_first``), without sorting the corpus' articles again."""
+        return freshness.newest_first_with(self.newest, added, arrivals)
+
+    def search_choices(self, filters: tuple, added: Sequence[dict] = ()) -> dict[str, str]:
+        """Return the search's choices (``dashboard.search_choices``) of a filter state's
+        visible features and the ``added`` ones (remembered per state without added ones)."""
+        if added:
+            return dashboard.search_choices([*self.visible(filters)[0], *added])
+        return self._labels(filters)
+
+    def article_choices(self, new: Sequence, selected: str | None, outlet: str | None) -> tuple:
+        """Return the Article filter's choices (``dashboard.article_choices``) of the corpus'
+        and the ``new`` articles (remembered per selection and outlet without new ones)."""
+        if new:
+            return dashboard.article_choices(self.newest_first(new), selected, outlet)
+        return self._choices(selected, outlet)
 
     def _visible(self, filters: tuple) -> tuple[tuple[dict, ...], dict[str, str]]:
         """Return the features one ``dashboard.filter_key`` leaves visible (with their counts)
