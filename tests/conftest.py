@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -219,6 +220,16 @@ def fresh_app_page(browser, timeout_ms: float = 20_000, **context_options) -> It
 # --- The app, as a page ---------------------------------------------------------------------------
 
 
+# Counts the script's state changes (a run starting or ending) in window.kzRuns.
+COUNT_RUNS_JS = """() => {
+  if (window.kzRuns !== undefined) return;
+  window.kzRuns = 0;
+  const app = document.querySelector('[data-testid="stApp"]');
+  new MutationObserver(() => { window.kzRuns += 1; })
+    .observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+
+
 @dataclass
 class AppPage:
     """The kzgeo app in a browser page, with the helpers browser tests share."""
@@ -236,6 +247,19 @@ class AppPage:
     def wait_idle(self, timeout: float = 60_000) -> None:
         """Wait until Streamlit has finished running the script."""
         self.page.wait_for_function(IDLE_JS, timeout=timeout)
+
+    def settle(self, quiet_ms: int = 500, timeout: float = 30.0) -> None:
+        """Wait until the script is idle and starts no run for ``quiet_ms`` (the rerun the
+        map's first value asks for, sent after it drew, is over): a click then is the user's."""
+        self.page.evaluate(COUNT_RUNS_JS)
+        deadline = time.monotonic() + timeout
+        while True:
+            self.wait_idle()
+            runs = self.page.evaluate("() => window.kzRuns")
+            self.page.wait_for_timeout(quiet_ms)
+            if self.page.evaluate("() => window.kzRuns") == runs:
+                return
+            assert time.monotonic() < deadline, "the app kept starting runs"
 
     def wait_animations(self, timeout: float = 10_000) -> None:
         """Wait until the page's finite animations (an expander opening) have finished.

@@ -128,6 +128,7 @@ def click_feature(app_page, feature_id: str) -> None:
     """Click a map feature with a real mouse click at one of its points."""
     frame = map_handle(app_page)
     app_page.map_iframe.scroll_into_view_if_needed()
+    app_page.settle()  # click once the page has settled, as a person does, not mid-rerun
     point = frame.evaluate(FEATURE_POINT_JS, feature_id)
     assert point, f"{feature_id} is not drawn on the map"
     box = frame.locator(".leaflet-container").bounding_box()
