@@ -252,6 +252,7 @@ FEW_FEATURES = 64  # ``months`` of at most this many features reads only their r
 NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 
 
+FACET_ARRAYS = "facets.npz"  # the partitioned build's facets: numpy arrays, read in one go
 FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
                  "first_row", "last_row")  # what serving reads of facets.parquet  # fmt: skip
 
@@ -293,12 +294,16 @@ class QuoteStore:
             merged = self.folder / meta.get("merged", ".")
             self.collection: dict = json.loads(
                 (merged / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
+            articles = merged / "articles.parquet"
+            article_table = pq.read_table(articles) if articles.is_file() else None
+            if (merged / FACET_ARRAYS).is_file():  # the partitioned build's
+                self._load_facet_arrays(merged / FACET_ARRAYS, article_table)
+            else:
+                self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
             self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
                            for name in self._part_names]  # fmt: skip
-            articles = merged / "articles.parquet"
-            self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
+            self.articles = _articles(article_table) if article_table is not None else ()
             dropped = merged / "dropped.npy"
             dropped_rows = np.load(dropped) if dropped.is_file() else np.zeros(0, np.int64)
         except (OSError, ValueError, KeyError, pa.ArrowException) as error:
@@ -356,12 +361,49 @@ class QuoteStore:
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
         self._art_outlet[self._art] = outlet
         self._art_day[self._art] = days
+        self._set_article_days(self._art_outlet, self._art_day)
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+
+    def _load_facet_arrays(self, path: Path, articles: pa.Table | None) -> None:
+        """Keep the facets written as arrays by the partitioned build (``FACET_ARRAYS``: rows
+        grouped by feature, articles as rows of the merged ``articles.parquet``)."""
+        with np.load(path) as found:
+            ids, feature, article = found["ids"].tolist(), found["feature"], found["article"]
+            raw, n = found["mask"].astype(np.int64), found["quotes"]
+            first, last = found["first"], found["last"]
+        if articles is None or (len(article) and int(article.max()) >= articles.num_rows):
+            raise ValueError("the facets name articles the store does not hold")
+        if len(feature) and ((np.diff(feature) < 0).any() or int(feature.max()) >= len(ids)):
+            raise ValueError("the facets are not grouped by feature")
+        self._ids = ids
+        self._position = {fid: i for i, fid in enumerate(self._ids)}
+        used, self._art = np.unique(article, return_inverse=True)
+        self._art = self._art.astype(np.int32)
+        all_ids = articles["id"].to_pylist()
+        self._article_ids = [all_ids[i] for i in used.tolist()]
+        self._article_position = {a: i for i, a in enumerate(self._article_ids)}
+        taken = articles.take(pa.array(used, pa.int64()))
+        self.outlets, outlet = _codes(taken["outlet"])
+        self._masks, mask_code = np.unique(raw, return_inverse=True)
+        if not len(self._masks):
+            self._masks = np.zeros(1, np.int64)
+        self._width = len(self._masks)
+        self._key = _small(feature.astype(np.int64) * self._width + mask_code)
+        self._n = n.astype(np.int32)
+        self._first, self._last = _small(first), _small(last)
+        days = pc.fill_null(pc.cast(taken["date"], pa.int32()), NO_DATE).to_numpy(
+            zero_copy_only=False)
+        self._set_article_days(np.asarray(outlet, np.int32), np.asarray(days, np.int32))
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+
+    def _set_article_days(self, outlet: np.ndarray, days: np.ndarray) -> None:
+        """Keep each article's outlet, day and month (counted from the first month)."""
+        self._art_outlet, self._art_day = outlet, days
         dated = self._art_day != NO_DATE
         months = self._art_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
         first = int(months[dated].min()) if dated.any() else 0
         self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
         self._first_month = np.datetime64("1970-01", "M") + first
-        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
 
     def _offsets(self) -> dict[str, tuple[int, int]]:
         """Return each feature's first row in the quotes files and number of quotes."""
