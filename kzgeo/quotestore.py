@@ -793,6 +793,38 @@ def _articles(table: pa.Table) -> tuple:
     return tuple(Article(**row, text="") for row in table.to_pylist())
 
 
+@dataclass(frozen=True)
+class StoreSummary:
+    """What a built store holds, read without opening it for serving."""
+
+    folder: Path
+    articles: int
+    features: int
+    quoted: int  # features with quotes
+    warnings: tuple[str, ...]
+
+
+def store_summary(folder: Path) -> StoreSummary:
+    """Return the counts of the store in ``folder`` from its small files (raises StoreError)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "store.json").read_text(encoding="utf-8"))
+        merged = folder / meta.get("merged", ".")
+        features = json.loads((merged / "features.geojson").read_text(encoding="utf-8"))
+        articles = merged / "articles.parquet"
+        count = pq.ParquetFile(articles).metadata.num_rows if articles.is_file() else 0
+        if (merged / FACET_ARRAYS).is_file():
+            with np.load(merged / FACET_ARRAYS) as found:
+                quoted = len(found["ids"])
+        else:
+            quoted = len(pc.unique(pq.read_table(merged / "facets.parquet",
+                                                 columns=["feature_id"])["feature_id"]))
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:
+        raise StoreError(f"cannot read the quote store {folder}: {error}") from error
+    return StoreSummary(folder, count, len(features["features"]), quoted,
+                        tuple(meta.get("warnings", ())))
+
+
 def open_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:
     """Open the quote store built for ``corpus_folder`` (``build_store``)."""
     return QuoteStore.open(store_path(corpus_folder, store_dir))
