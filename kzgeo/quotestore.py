@@ -263,6 +263,22 @@ def _small(values: np.ndarray) -> np.ndarray:
     return values.astype(np.int32 if fits else np.int64)
 
 
+def _present(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct values (integers below ``size``) in order and each one's code: what
+    ``np.unique(values, return_inverse=True)`` returns, without its sort.
+
+    >>> [a.tolist() for a in _present(np.array([5, 2, 5, 0]), 8)]
+    [[0, 2, 5], [2, 1, 2, 0]]
+    >>> [a.tolist() for a in _present(np.zeros(0, np.int64), 8)]
+    [[], []]
+    """
+    used = np.flatnonzero(np.bincount(values, minlength=size)) if len(values) else \
+        np.zeros(0, np.int64)
+    code = np.zeros(max(size, 1), np.int32)
+    code[used] = np.arange(len(used), dtype=np.int32)
+    return used, code[values]
+
+
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
     """Return a column's distinct values (in order of first appearance) and each row's code."""
     if pa.types.is_dictionary(column.type):  # as read: a dictionary per row group
@@ -377,14 +393,14 @@ class QuoteStore:
             raise ValueError("the facets are not grouped by feature")
         self._ids = ids
         self._position = {fid: i for i, fid in enumerate(self._ids)}
-        used, self._art = np.unique(article, return_inverse=True)
-        self._art = self._art.astype(np.int32)
+        used, self._art = _present(article, articles.num_rows)
         all_ids = articles["id"].to_pylist()
         self._article_ids = [all_ids[i] for i in used.tolist()]
         self._article_position = {a: i for i, a in enumerate(self._article_ids)}
         taken = articles.take(pa.array(used, pa.int64()))
         self.outlets, outlet = _codes(taken["outlet"])
-        self._masks, mask_code = np.unique(raw, return_inverse=True)
+        self._masks, mask_code = _present(raw, 256)
+        self._masks = self._masks.astype(np.int64)
         if not len(self._masks):
             self._masks = np.zeros(1, np.int64)
         self._width = len(self._masks)
@@ -394,7 +410,7 @@ class QuoteStore:
         days = pc.fill_null(pc.cast(taken["date"], pa.int32()), NO_DATE).to_numpy(
             zero_copy_only=False)
         self._set_article_days(np.asarray(outlet, np.int32), np.asarray(days, np.int32))
-        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1, dtype=feature.dtype))
 
     def _set_article_days(self, outlet: np.ndarray, days: np.ndarray) -> None:
         """Keep each article's outlet, day and month (counted from the first month)."""
