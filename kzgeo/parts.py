@@ -13,7 +13,9 @@ thousandths, names and rejected candidates counted, first seen first).
 The merge (``merge_parts``) reads only the partials and the quotes' small columns (article,
 themes, hash): it drops a quote whose place and sentence an earlier quote in corpus order has
 (the batches follow each other in corpus order), makes the features and the facets, and writes
-them in a folder of their own; ``store.json`` is replaced last. A batch whose files, their
+them in a folder of their own; ``store.json`` is replaced last. What it derived from each
+part (its small columns, dropped rows and facets, in ``derived/``) is reused by the next merge
+for every part whose dropped rows did not change. A batch whose files, their
 manifest entries, the articles' fates (left out as repeats, renamed) and the code are unchanged
 keeps its part, so adding an article rebuilds one batch and the merge.
 """

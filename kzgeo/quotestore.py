@@ -7,7 +7,8 @@ An index (``index.build_index``'s FeatureCollection) is written as a folder:
 - ``facets.parquet``: one row per (feature, article, set of themes) with the article's outlet
   and date, the number of such quotes (in all and per theme), the themes as bits and the rows
   of the first and last of them in ``quotes.parquet``: what the map's counts, the filters, the
-  timeline and the panel's pages need;
+  timeline and the panel's pages need (the partitioned build writes the same as numpy
+  arrays, ``facets.npz``: ``FACET_ARRAYS``);
 - ``quotes.parquet``: every quote, sorted by feature id (a feature's quotes in their order),
   in row groups of ``ROW_GROUP_ROWS``; ``offsets`` in ``store.json`` give each feature's first
   row and count;
