@@ -62,7 +62,7 @@ def run_build(args: argparse.Namespace) -> int:
     folder = corpus_dir(args.corpus)
     try:
         store, built = build_artifacts(folder, args.engine, args.scheduler, args.workers,
-                                       args.rebuild)
+                                       args.rebuild, open_store=False)
     except EngineError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -79,8 +79,7 @@ def run_build(args: argparse.Namespace) -> int:
     print(
         f"quote store: {store.folder} ({'built' if built else 'up to date'}"
         f"{' by the ' + args.engine + ' engine' if built else ''}; "
-        f"{len(store.articles)} articles, {len(store.features)} features, "
-        f"{len(store.offsets)} with quotes)"
+        f"{store.articles} articles, {store.features} features, {store.quoted} with quotes)"
     )
     return 0
 

@@ -196,8 +196,11 @@ def build_artifacts(
     scheduler: str | None = None,
     workers: int | None = None,
     rebuild: bool = False,
+    open_store: bool = True,
 ) -> tuple[Any, bool]:
-    """Return (the quote store of ``folder``, whether anything was built now).
+    """Return (the quote store of ``folder``, whether anything was built now); with
+    ``open_store`` False, the store's ``quotestore.StoreSummary`` instead of the store opened
+    for serving (a new process' open reads every facet: 1.7 s at N = 100,000).
 
     The store is built batch by batch (``kzgeo.parts.build_parts``) by ``engine``: "local"
     (this machine's processes) or "dask" (each batch a Dask task; the cluster is started or
@@ -205,7 +208,7 @@ def build_artifacts(
     raises OSError.
     """
     from kzgeo.parts import build_parts, local_runner
-    from kzgeo.quotestore import QuoteStore
+    from kzgeo.quotestore import QuoteStore, store_summary
 
     folder = Path(folder)
     if not folder.is_dir():
@@ -225,4 +228,5 @@ def build_artifacts(
 
         done = build_parts(folder, None, workers, rebuild,
                            runner=run if engine == "dask" else local_runner(workers))
-    return QuoteStore.open(done.folder), done.built
+    return (QuoteStore.open(done.folder) if open_store else store_summary(done.folder),
+            done.built)

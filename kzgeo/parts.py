@@ -13,7 +13,9 @@ thousandths, names and rejected candidates counted, first seen first).
 The merge (``merge_parts``) reads only the partials and the quotes' small columns (article,
 themes, hash): it drops a quote whose place and sentence an earlier quote in corpus order has
 (the batches follow each other in corpus order), makes the features and the facets, and writes
-them in a folder of their own; ``store.json`` is replaced last. A batch whose files, their
+them in a folder of their own; ``store.json`` is replaced last. What it derived from each
+part (its small columns, dropped rows and facets, in ``derived/``) is reused by the next merge
+for every part whose dropped rows did not change. A batch whose files, their
 manifest entries, the articles' fates (left out as repeats, renamed) and the code are unchanged
 keeps its part, so adding an article rebuilds one batch and the merge.
 """
@@ -52,7 +54,6 @@ from kzgeo.quotestore import (
     QUOTE_FIELDS,
     ROW_GROUP_ROWS,
     STORE_FORMAT,
-    THEME_COLUMNS,
     articles_table,
     light_feature,
     store_path,
@@ -267,13 +268,73 @@ def write_part(path: Path, articles: list[Article], resolved: list[list], places
 
 
 # --------------------------------------------------------------------------- the merge
+DERIVED = "derived"  # in the store folder: per part, what the last merge derived from it
+FACET_KEYS = ("f_feature", "f_article", "f_mask", "f_quotes", "f_first", "f_last")
+
+
+def part_facets(feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
+                kept: np.ndarray) -> dict[str, np.ndarray]:
+    """Return one part's facets: per (place, article, theme set) of its kept quotes the number
+    of quotes and the rows of the first and last, all in the part's own numbering (its
+    places in row order, its articles, its rows), sorted by place, article and theme set.
+
+    >>> f = part_facets(np.array([0, 0, 0, 1]), np.array([0, 0, 1, 0]),
+    ...                 np.array([1, 1, 1, 2]), np.array([True, True, True, False]))
+    >>> [f[k].tolist() for k in FACET_KEYS]
+    [[0, 0], [0, 1], [1, 1], [2, 1], [0, 2], [1, 2]]
+    >>> [len(v) for v in part_facets(*[np.zeros(0, np.int64)] * 3, np.zeros(0, bool)).values()]
+    [0, 0, 0, 0, 0, 0]
+    """
+    rows = np.flatnonzero(kept)
+    fr, ar, mr = feature[rows], article[rows], mask[rows]
+    order = np.lexsort((rows, mr, ar, fr))
+    fr, ar, mr, rows = fr[order], ar[order], mr[order], rows[order]
+    new = np.r_[True, (fr[1:] != fr[:-1]) | (ar[1:] != ar[:-1]) | (mr[1:] != mr[:-1])] \
+        if len(rows) else np.zeros(0, bool)
+    starts = np.flatnonzero(new)
+    ends = np.append(starts[1:], len(rows))[:len(starts)].astype(np.int64)
+    return {"f_feature": fr[starts].astype(np.int32), "f_article": ar[starts].astype(np.int32),
+            "f_mask": mr[starts].astype(np.uint8), "f_quotes": (ends - starts).astype(np.int32),
+            "f_first": rows[starts].astype(np.int64), "f_last": rows[ends - 1].astype(np.int64)}
+
+
+def _derived(folder: Path, name: str) -> dict[str, np.ndarray]:
+    """Return what the last merge kept of part ``name`` (its quotes' small columns, its
+    dropped rows and facets), or its small columns read from its quotes file."""
+    path = folder / DERIVED / f"{Path(name).name}.npz"
+    with contextlib.suppress(OSError, ValueError, KeyError, EOFError), np.load(path) as found:
+        return {key: found[key] for key in found.files}
+    quotes = pq.read_table(folder / name / "quotes.parquet", columns=list(PART_COLUMNS))
+    return {column: quotes[column].to_numpy() for column in PART_COLUMNS}
+
+
+def _save_derived(folder: Path, name: str, derived: dict[str, np.ndarray]) -> None:
+    """Keep what the merge derived from part ``name`` for the next merge (atomically)."""
+    target = folder / DERIVED / f"{Path(name).name}.npz"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".npz", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, **derived)
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
 def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     """Merge the ``parts`` of the store in ``folder`` (in corpus order) into a new folder of
     merged files (features, facets, articles, the rows dropped as repeats); return what
-    ``store.json`` says of it."""
+    ``store.json`` says of it.
+
+    A quote is dropped when an earlier quote (in corpus order) has its hash. Each part's
+    facets are made again only when its dropped rows differ from the last merge's (kept in
+    ``derived/``): a new or rebuilt part, or a later one whose sentences a changed part
+    first quoted or no longer quotes; the others are reused, their rows shifted."""
     from kzgeo.gazetteer import Entry
     from kzgeo.index import build_index
     from kzgeo.layers import load_layers
+    from kzgeo.quotestore import FACET_ARRAYS
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
     loaded = []
@@ -282,31 +343,50 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
             loaded.append(pickle.load(handle))
     ids = sorted({pid for part in loaded for pid in part["places"]})
     code = {pid: i for i, pid in enumerate(ids)}
-    features, rows_article, rows_mask, rows_hash = [], [], [], []
-    article_base = 0
-    for name, part in zip(parts, loaded, strict=True):
-        quotes = pq.read_table(folder / name / "quotes.parquet", columns=list(PART_COLUMNS))
-        places = part["places"]
-        order = sorted(places, key=lambda pid: places[pid][0])
-        features.append(np.repeat(np.array([code[p] for p in order], np.int32),
-                                  [places[p][1] for p in order]))
-        rows_article.append(quotes["article_pos"].to_numpy() + article_base)
-        rows_mask.append(quotes["themes_mask"].to_numpy())
-        rows_hash.append(quotes["qhash"].to_numpy())
-        article_base += part["articles"]
-    feature = np.concatenate(features or [np.zeros(0, np.int32)])
-    article = np.concatenate(rows_article or [np.zeros(0, np.int64)]).astype(np.int64)
-    mask = np.concatenate(rows_mask or [np.zeros(0, np.uint8)]).astype(np.int64)
-    hashes = np.concatenate(rows_hash or [np.zeros(0, np.uint64)])
-    del features, rows_article, rows_mask, rows_hash
+    derived = [_derived(folder, name) for name in parts]
     import pandas as pd
 
+    hashes = np.concatenate([d["qhash"] for d in derived] or [np.zeros(0, np.uint64)])
     kept = ~pd.Series(hashes).duplicated(keep="first").to_numpy()  # first in corpus order
     del hashes
-    rows = np.flatnonzero(kept)
-    quote_counts = np.bincount(feature[rows], minlength=len(ids))
+    pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
+    row_base = article_base = remade = 0
+    for name, part, found in zip(parts, loaded, derived, strict=True):
+        places = part["places"]
+        order = sorted(places, key=lambda pid: places[pid][0])
+        size = len(found["qhash"])
+        local_kept = kept[row_base:row_base + size]
+        dropped = np.flatnonzero(~local_kept)
+        if "f_feature" not in found or not np.array_equal(found["dropped"], dropped):
+            feature = np.repeat(np.arange(len(order), dtype=np.int32),
+                                [places[p][1] for p in order])
+            found = {column: found[column] for column in PART_COLUMNS}
+            found.update(part_facets(feature, found["article_pos"], found["themes_mask"],
+                                     local_kept))
+            found["dropped"] = dropped
+            _save_derived(folder, name, found)
+            remade += 1
+        codes = np.array([code[p] for p in order], np.int32)
+        pieces["f_feature"].append(codes[found["f_feature"]] if len(order) else
+                                   found["f_feature"])
+        pieces["f_article"].append(found["f_article"].astype(np.int64) + article_base)
+        pieces["f_mask"].append(found["f_mask"])
+        pieces["f_quotes"].append(found["f_quotes"])
+        pieces["f_first"].append(found["f_first"] + row_base)
+        pieces["f_last"].append(found["f_last"] + row_base)
+        row_base += size
+        article_base += part["articles"]
+    empty = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8,
+             "f_quotes": np.int32, "f_first": np.int64, "f_last": np.int64}
+    facet = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, empty[key])
+             for key in FACET_KEYS}
+    del pieces, derived
+    by_feature = np.argsort(facet["f_feature"], kind="stable")  # the parts' order kept within
+    facet = {key: values[by_feature] for key, values in facet.items()}
+    quote_counts = np.bincount(facet["f_feature"], weights=facet["f_quotes"],
+                               minlength=len(ids)).astype(np.int64)
     theme_bits = np.zeros(len(ids), np.int64)
-    np.bitwise_or.at(theme_bits, feature[rows], mask[rows])
+    np.bitwise_or.at(theme_bits, facet["f_feature"], facet["f_mask"].astype(np.int64))
 
     merged: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
     entries: dict[str, tuple] = {}
@@ -338,7 +418,9 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
 
     articles = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
                                  for name in parts]) if parts else articles_table([])
-    facets = facets_of(ids, feature[rows], article[rows], mask[rows], rows, articles)
+    used = np.flatnonzero(quote_counts)  # the features with quotes, their codes in id order
+    renumber = np.zeros(len(ids), np.int32)
+    renumber[used] = np.arange(len(used), dtype=np.int32)
     stamp = _hash(list(parts), time.time_ns())[:12]
     target = folder / f"merged-{stamp}"
     temp = Path(tempfile.mkdtemp(prefix=f".merged-{stamp}-", dir=folder))
@@ -346,81 +428,18 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         (temp / "features.geojson").write_text(json.dumps(
             {**collection, "features": light}, ensure_ascii=False, separators=(",", ":")),
             encoding="utf-8")
-        pq.write_table(facets, temp / "facets.parquet", compression="zstd")
+        np.savez(temp / FACET_ARRAYS, ids=np.array([ids[i] for i in used.tolist()], dtype=str),
+                 feature=renumber[facet["f_feature"]], article=facet["f_article"],
+                 mask=facet["f_mask"], quotes=facet["f_quotes"], first=facet["f_first"],
+                 last=facet["f_last"])
         pq.write_table(articles, temp / "articles.parquet", compression="zstd")
         np.save(temp / "dropped.npy", np.flatnonzero(~kept).astype(np.int64))
         os.replace(temp, target)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return {"merged": target.name, "quotes": int(len(rows)), "features": len(light)}
-
-
-def facets_of(
-    ids: Sequence[str],
-    feature: np.ndarray,
-    article: np.ndarray,
-    mask: np.ndarray,
-    rows: np.ndarray,
-    articles: pa.Table,
-) -> pa.Table:
-    """Return the facets (``quotestore.facets_table``'s columns) of the kept quotes: one row
-    per (feature, article, theme set), sorted by feature id, article id and theme set, with
-    the number of quotes and the rows of the first and last of them."""
-    article_ids = articles["id"].to_pylist()
-    rank = np.empty(len(article_ids), np.int64)
-    rank[np.argsort(np.array(article_ids, dtype=object), kind="stable")] = np.arange(
-        len(article_ids))
-    # one sort of one 64-bit key: feature, article's rank, theme set, then the row
-    row_bits = max(1, int(rows.max()).bit_length()) if len(rows) else 1
-    rank_bits = max(1, len(article_ids).bit_length())
-    group = ((feature.astype(np.int64) << rank_bits | rank[article]) << 8 | mask) if len(
-        rows) else np.zeros(0, np.int64)
-    if len(ids).bit_length() + rank_bits + 8 + row_bits < 63:
-        order = np.argsort(group << row_bits | rows, kind="stable")
-    else:  # too many to pack: sort by the group, rows keep their order
-        order = np.argsort(group, kind="stable")
-    group, r = group[order], rows[order]
-    starts = np.flatnonzero(np.r_[True, group[1:] != group[:-1]]) if len(group) else \
-        np.zeros(0, np.int64)
-    ends = np.append(starts[1:], len(group)) if len(group) else starts
-    counts = (ends - starts).astype(np.int32)
-    heads = order[starts]
-    fa, aa, ma = feature[heads], article[heads], mask[heads]
-    outlets = articles["outlet"].combine_chunks().dictionary_encode() if len(
-        articles) else pa.array([], pa.string()).dictionary_encode()
-    outlet_codes = outlets.indices.to_numpy(zero_copy_only=False)
-    dates = articles["date"]
-    columns: dict[str, pa.Array] = {
-        "feature_id": _dictionary(fa, ids),
-        "article_id": _dictionary(aa, article_ids),
-        "outlet": pa.DictionaryArray.from_arrays(
-            pa.array(outlet_codes[aa] if len(aa) else [], pa.int32()), outlets.dictionary),
-        "date": dates.take(pa.array(aa, pa.int64())) if len(aa) else pa.array([], pa.date32()),
-        "quotes": pa.array(counts, pa.int32()),
-        "themes_mask": pa.array(ma, pa.uint8()),
-        "first_row": pa.array(r[starts], pa.int64()),
-        "last_row": pa.array(r[ends - 1] if len(group) else [], pa.int64()),
-    }
-    for bit, column in enumerate(THEME_COLUMNS.values()):
-        columns[column] = pa.array(np.where(ma >> bit & 1, counts, 0), pa.int32())
-    return pa.table(columns)
-
-
-def _dictionary(codes: np.ndarray, values: Sequence[str]) -> pa.DictionaryArray:
-    """Return ``values[codes]`` dictionary-encoded, the dictionary holding the values used, in
-    the order of their codes.
-
-    >>> _dictionary(np.array([2, 0, 2]), ["a", "b", "c"]).to_pylist()
-    ['c', 'a', 'c']
-    """
-    used = np.flatnonzero(np.bincount(codes, minlength=len(values))) if len(codes) else \
-        np.zeros(0, np.int64)
-    position = np.zeros(len(values), np.int32)
-    position[used] = np.arange(len(used), dtype=np.int32)
-    return pa.DictionaryArray.from_arrays(
-        pa.array(position[codes] if len(codes) else [], pa.int32()),
-        pa.array([values[int(i)] for i in used], pa.string()))
+    return {"merged": target.name, "quotes": int(quote_counts.sum()), "features": len(light),
+            "remade": remade}
 
 
 # --------------------------------------------------------------------------- the build
@@ -507,6 +526,7 @@ class PartsBuild:
     rebuilt: int = 0
     geoparsed: int = 0
     seconds: float = 0.0
+    faceted: int = 0  # parts whose facets the merge made again (not reused from the last)
 
 
 Runner = Callable[[list[dict]], Iterable[dict]]  # builds batch jobs, yields their results
@@ -682,7 +702,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
     _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
           {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
-                      geoparsed, round(time.perf_counter() - t0, 3))
+                      geoparsed, round(time.perf_counter() - t0, 3), merged["remade"])
 
 
 def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
@@ -694,6 +714,9 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
     for path in folder.glob("merged-*"):
         if path.name != meta["merged"]:
             shutil.rmtree(path, ignore_errors=True)
+    for path in (folder / DERIVED).glob("*.npz"):
+        if path.stem not in keep:
+            path.unlink(missing_ok=True)
     for path in caches.glob("*.pickle") if caches.is_dir() else ():
         if path.stem not in batch_ids:
             path.unlink(missing_ok=True)

@@ -7,7 +7,8 @@ An index (``index.build_index``'s FeatureCollection) is written as a folder:
 - ``facets.parquet``: one row per (feature, article, set of themes) with the article's outlet
   and date, the number of such quotes (in all and per theme), the themes as bits and the rows
   of the first and last of them in ``quotes.parquet``: what the map's counts, the filters, the
-  timeline and the panel's pages need;
+  timeline and the panel's pages need (the partitioned build writes the same as numpy
+  arrays, ``facets.npz``: ``FACET_ARRAYS``);
 - ``quotes.parquet``: every quote, sorted by feature id (a feature's quotes in their order),
   in row groups of ``ROW_GROUP_ROWS``; ``offsets`` in ``store.json`` give each feature's first
   row and count;
@@ -252,6 +253,7 @@ FEW_FEATURES = 64  # ``months`` of at most this many features reads only their r
 NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 
 
+FACET_ARRAYS = "facets.npz"  # the partitioned build's facets: numpy arrays, read in one go
 FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
                  "first_row", "last_row")  # what serving reads of facets.parquet  # fmt: skip
 
@@ -260,6 +262,22 @@ def _small(values: np.ndarray) -> np.ndarray:
     """Return integers as int32 when they fit (half the memory), else as int64."""
     fits = not len(values) or int(values.max()) < np.iinfo(np.int32).max
     return values.astype(np.int32 if fits else np.int64)
+
+
+def _present(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the distinct values (integers below ``size``) in order and each one's code: what
+    ``np.unique(values, return_inverse=True)`` returns, without its sort.
+
+    >>> [a.tolist() for a in _present(np.array([5, 2, 5, 0]), 8)]
+    [[0, 2, 5], [2, 1, 2, 0]]
+    >>> [a.tolist() for a in _present(np.zeros(0, np.int64), 8)]
+    [[], []]
+    """
+    used = np.flatnonzero(np.bincount(values, minlength=size)) if len(values) else \
+        np.zeros(0, np.int64)
+    code = np.zeros(max(size, 1), np.int32)
+    code[used] = np.arange(len(used), dtype=np.int32)
+    return used, code[values]
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
@@ -293,12 +311,16 @@ class QuoteStore:
             merged = self.folder / meta.get("merged", ".")
             self.collection: dict = json.loads(
                 (merged / "features.geojson").read_text(encoding="utf-8"))
-            self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
+            articles = merged / "articles.parquet"
+            article_table = pq.read_table(articles) if articles.is_file() else None
+            if (merged / FACET_ARRAYS).is_file():  # the partitioned build's
+                self._load_facet_arrays(merged / FACET_ARRAYS, article_table)
+            else:
+                self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
             self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
                            for name in self._part_names]  # fmt: skip
-            articles = merged / "articles.parquet"
-            self.articles = _articles(pq.read_table(articles)) if articles.is_file() else ()
+            self.articles = _articles(article_table) if article_table is not None else ()
             dropped = merged / "dropped.npy"
             dropped_rows = np.load(dropped) if dropped.is_file() else np.zeros(0, np.int64)
         except (OSError, ValueError, KeyError, pa.ArrowException) as error:
@@ -356,12 +378,49 @@ class QuoteStore:
         self._art_day = np.full(len(self._article_ids), NO_DATE, np.int32)
         self._art_outlet[self._art] = outlet
         self._art_day[self._art] = days
+        self._set_article_days(self._art_outlet, self._art_day)
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
+
+    def _load_facet_arrays(self, path: Path, articles: pa.Table | None) -> None:
+        """Keep the facets written as arrays by the partitioned build (``FACET_ARRAYS``: rows
+        grouped by feature, articles as rows of the merged ``articles.parquet``)."""
+        with np.load(path) as found:
+            ids, feature, article = found["ids"].tolist(), found["feature"], found["article"]
+            raw, n = found["mask"].astype(np.int64), found["quotes"]
+            first, last = found["first"], found["last"]
+        if articles is None or (len(article) and int(article.max()) >= articles.num_rows):
+            raise ValueError("the facets name articles the store does not hold")
+        if len(feature) and ((np.diff(feature) < 0).any() or int(feature.max()) >= len(ids)):
+            raise ValueError("the facets are not grouped by feature")
+        self._ids = ids
+        self._position = {fid: i for i, fid in enumerate(self._ids)}
+        used, self._art = _present(article, articles.num_rows)
+        all_ids = articles["id"].to_pylist()
+        self._article_ids = [all_ids[i] for i in used.tolist()]
+        self._article_position = {a: i for i, a in enumerate(self._article_ids)}
+        taken = articles.take(pa.array(used, pa.int64()))
+        self.outlets, outlet = _codes(taken["outlet"])
+        self._masks, mask_code = _present(raw, 256)
+        self._masks = self._masks.astype(np.int64)
+        if not len(self._masks):
+            self._masks = np.zeros(1, np.int64)
+        self._width = len(self._masks)
+        self._key = _small(feature.astype(np.int64) * self._width + mask_code)
+        self._n = n.astype(np.int32)
+        self._first, self._last = _small(first), _small(last)
+        days = pc.fill_null(pc.cast(taken["date"], pa.int32()), NO_DATE).to_numpy(
+            zero_copy_only=False)
+        self._set_article_days(np.asarray(outlet, np.int32), np.asarray(days, np.int32))
+        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1, dtype=feature.dtype))
+
+    def _set_article_days(self, outlet: np.ndarray, days: np.ndarray) -> None:
+        """Keep each article's outlet, day and month (counted from the first month)."""
+        self._art_outlet, self._art_day = outlet, days
         dated = self._art_day != NO_DATE
         months = self._art_day.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64)
         first = int(months[dated].min()) if dated.any() else 0
         self._art_month = np.where(dated, months - first, -1).astype(np.int32)  # since the first
         self._first_month = np.datetime64("1970-01", "M") + first
-        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
 
     def _offsets(self) -> dict[str, tuple[int, int]]:
         """Return each feature's first row in the quotes files and number of quotes."""
@@ -749,6 +808,38 @@ def _articles(table: pa.Table) -> tuple:
     from kzgeo.corpus import Article
 
     return tuple(Article(**row, text="") for row in table.to_pylist())
+
+
+@dataclass(frozen=True)
+class StoreSummary:
+    """What a built store holds, read without opening it for serving."""
+
+    folder: Path
+    articles: int
+    features: int
+    quoted: int  # features with quotes
+    warnings: tuple[str, ...]
+
+
+def store_summary(folder: Path) -> StoreSummary:
+    """Return the counts of the store in ``folder`` from its small files (raises StoreError)."""
+    folder = Path(folder)
+    try:
+        meta = json.loads((folder / "store.json").read_text(encoding="utf-8"))
+        merged = folder / meta.get("merged", ".")
+        features = json.loads((merged / "features.geojson").read_text(encoding="utf-8"))
+        articles = merged / "articles.parquet"
+        count = pq.ParquetFile(articles).metadata.num_rows if articles.is_file() else 0
+        if (merged / FACET_ARRAYS).is_file():
+            with np.load(merged / FACET_ARRAYS) as found:
+                quoted = len(found["ids"])
+        else:
+            quoted = len(pc.unique(pq.read_table(merged / "facets.parquet",
+                                                 columns=["feature_id"])["feature_id"]))
+    except (OSError, ValueError, KeyError, pa.ArrowException) as error:
+        raise StoreError(f"cannot read the quote store {folder}: {error}") from error
+    return StoreSummary(folder, count, len(features["features"]), quoted,
+                        tuple(meta.get("warnings", ())))
 
 
 def open_store(corpus_folder: Path, store_dir: Path | None = None) -> QuoteStore:

@@ -121,6 +121,34 @@ def test_adding_changing_and_removing_articles_rebuilds_their_batches_only(build
     assert done.batches == first.batches
     assert found == in_memory(folder, build / "memory")
     assert any(q["article_id"] == "syn-000044b" for q in found["quotes"]["atyrau"])
+    assert done.faceted <= 3  # the merge made the facets of the rebuilt parts only
+
+
+def test_an_earlier_copy_of_a_sentence_and_removing_the_first_copy_move_the_quote(build,
+                                                                                 archive):
+    folder = Path(shutil.copytree(archive, build / "corpus"))
+    _, first = parted(folder, build / "parts", 7)
+    assert first.faceted == first.batches  # a first build makes every part's facets
+
+    def quoted_in() -> list[str]:
+        return [q["article_id"] for q in found["quotes"]["aktau"]
+                if "Kaspischen Meer, sagte" in q["text"]]
+
+    # an earlier copy of the sentence a later batch quoted: that batch's repeat is dropped now
+    (folder / "syn-000002b.txt").write_text(
+        "Aktau und Atyrau liegen am Kaspischen Meer, sagte der Minister in Almaty.",
+        encoding="utf-8")
+    found, done = parted(folder, build / "parts", 7)
+    assert found == in_memory(folder, build / "memory")
+    assert quoted_in() == ["syn-000002b"]
+    assert done.rebuilt == 1 and done.faceted == 2  # the new copy's part, the old copy's part
+    # removing the article that held the first copy: the next copy (a later batch) is quoted
+    (folder / "syn-000002b.txt").unlink()
+    (folder / "syn-000010.txt").unlink()
+    found, done = parted(folder, build / "parts", 7)
+    assert found == in_memory(folder, build / "memory")
+    assert quoted_in() == ["syn-000050"]
+    assert done.rebuilt == 2 and done.faceted == 3  # the two changed parts, syn-000050's part
 
 
 def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path):

@@ -95,7 +95,8 @@ def test_build_store_is_reused_until_rebuilt_and_a_broken_store_is_refused(tmp_p
     assert again.quote_counts() == built.quote_counts()
     assert again.quote_counts() == {f["id"]: len(f["properties"]["quotes"]) for f in quoted(index)}
     merged = again.folder / json.loads((again.folder / "store.json").read_text())["merged"]
-    (merged / "facets.parquet").write_bytes(b"not parquet")
+    facets = [merged / name for name in ("facets.npz", "facets.parquet")]
+    next(path for path in facets if path.is_file()).write_bytes(b"not facets")
     with pytest.raises(StoreError, match="cannot read"):
         QuoteStore.open(again.folder)
 
