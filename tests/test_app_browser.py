@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(120)]
 
@@ -84,9 +85,15 @@ def test_missing_corpus_folder_is_an_error_message_not_a_traceback(
 def test_offline_guard_records_a_tile_request_when_tiles_are_switched_on(streamlit_app, app_page):
     app_page.open(streamlit_app)
     app_page.wait_for_map(min_paths=11)
+    app_page.settle()  # not while a rerun redraws the map under the pointer
     frame = app_page.map_frame
-    frame.locator(".leaflet-control-layers").hover()
-    frame.get_by_text("OpenStreetMap (online)").click()
+    for _ in range(3):  # the control folds up when the pointer leaves it: unfold it again
+        frame.locator(".leaflet-control-layers").hover()
+        try:
+            frame.get_by_text("OpenStreetMap (online)").click(timeout=5_000)
+            break
+        except PlaywrightTimeout:
+            continue
     frame.locator(".leaflet-tile").first.wait_for(state="attached")
     for _ in range(50):  # the route handler runs as Playwright dispatches events
         if any("tile.openstreetmap.org" in u for u in app_page.log.external):
