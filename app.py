@@ -99,8 +99,8 @@ def show_add_form(view: CollectionView) -> None:
 
 
 # --- the panel beside the map ------------------------------------------------------------------
-def show_search_and_filters(corpus: ServedCorpus, state: ViewState, articles: list, new: tuple,
-                            added: tuple, dates) -> None:  # fmt: skip
+def show_search_and_filters(corpus: ServedCorpus, state: ViewState, outlets: frozenset,
+                            new: tuple, added: tuple, dates) -> None:  # fmt: skip
     """Draw the search over everything on the map, the theme toggles and the other filters."""
     labels = corpus.search_choices(dashboard.filter_key(state), added)
     st.selectbox("Find anything on the map (name, German name or abbreviation)",
@@ -112,7 +112,7 @@ def show_search_and_filters(corpus: ServedCorpus, state: ViewState, articles: li
              help="Shows the places and layers tagged with a theme that is switched on.")
     s = st.session_state  # an archive lists the newest articles of the outlet chosen
     listed, listable = corpus.article_choices(new, s.get("article"), s.get("outlet") or None)
-    titles, outlets = dashboard.article_labels(listed), dashboard.outlet_choices(articles)
+    titles, outlets = dashboard.article_labels(listed), dashboard.outlet_choices(outlets)
     with st.expander("Filter by article, outlet or date"):
         st.selectbox("Article", options=list(titles), format_func=titles.get, key="article",
                      help=dashboard.article_choices_note(len(listed), listable))
@@ -261,7 +261,7 @@ def main() -> None:
         args = cached_map(str(folder), signature, dashboard.filter_key(state), added_key, added)
         ui.draw_map(args, on_click=partial(session.take_click, st.session_state))
     with panel_col:  # on a phone it follows the map
-        show_search_and_filters(corpus, state, articles, view.articles, added, dates)
+        show_search_and_filters(corpus, state, catalogue.outlets, view.articles, added, dates)
         show_add_form(view)
         state = session.view_state(st.session_state, dates)  # with a click the map reported
         with st.container(key="kz-selection"):  # on a phone: right after the map

@@ -531,14 +531,14 @@ def article_labels(articles: Iterable[Any]) -> dict[str, str]:
     return {ALL: "All articles", **{a.id: article_label(a) for a in articles}}
 
 
-def outlet_choices(articles: Iterable[Any]) -> dict[str, str]:
-    """Return the outlet filter's choices: {ALL: "All outlets", outlet: outlet}, sorted.
+def outlet_choices(outlets: Iterable[str]) -> dict[str, str]:
+    """Return the outlet filter's choices: {ALL: "All outlets", outlet: outlet}, sorted
+    (``outlets``: a ``Catalogue``'s, known once per corpus version).
 
-    >>> from types import SimpleNamespace as A
-    >>> outlet_choices([A(outlet="taz"), A(outlet="RND"), A(outlet="taz")])
+    >>> outlet_choices(frozenset({"taz", "RND"}))
     {'': 'All outlets', 'RND': 'RND', 'taz': 'taz'}
     """
-    return {ALL: "All outlets", **{o: o for o in sorted({a.outlet for a in articles})}}
+    return {ALL: "All outlets", **{o: o for o in sorted(outlets)}}
 
 
 def highlight(text: str, start: int, end: int) -> str:
