@@ -253,13 +253,11 @@ def geoparse_cached(
     path: Path | None,
     workers: int | None = None,
     gazetteer: Any = None,
-    parse: Callable[[list[Article], Any], Geoparse] | None = None,
 ) -> tuple[Geoparse, CacheStats]:
     """Geoparse ``articles``, resolving only those neither in the cache at ``path`` nor in the
     shipped geoparse (``SHIPPED_PATH``); update the cache.
 
-    The missing articles are geoparsed by ``parse(articles, gazetteer)`` (default
-    ``index.geoparse_parallel`` in ``workers`` processes; the Dask engine passes its own).
+    The missing articles are geoparsed by ``index.geoparse_parallel`` in ``workers`` processes.
     The gazetteer is loaded only when an article is missing or a place's entry is not cached.
     The result equals ``index.geoparse_parallel(articles)``. The cache is rewritten (atomically)
     with the current articles only, so it does not grow with removed ones; a cache that cannot
@@ -267,7 +265,7 @@ def geoparse_cached(
     """
     t0 = time.perf_counter()
     articles = list(articles)
-    resolved, places, stats = resolve_cached(articles, path, workers, gazetteer, parse)
+    resolved, places, stats = resolve_cached(articles, path, workers, gazetteer)
     return assemble(articles, resolved, places, t0), stats
 
 
@@ -276,7 +274,6 @@ def resolve_cached(
     path: Path | None,
     workers: int | None = None,
     gazetteer: Any = None,
-    parse: Callable[[list[Article], Any], Geoparse] | None = None,
     seeds: Sequence[Path] = (),
     loader: Callable[[], Any] | None = None,
 ) -> tuple[list[list[ResolvedMention]], dict[str, Any], CacheStats]:
@@ -314,10 +311,7 @@ def resolve_cached(
     fresh_articles = [first_of[k] for k in missing]
     if fresh_articles:
         gazetteer = gazetteer if gazetteer is not None else load_gazetteer()
-        if parse is None:
-            fresh = geoparse_parallel(fresh_articles, workers, gazetteer)
-        else:
-            fresh = parse(fresh_articles, gazetteer)
+        fresh = geoparse_parallel(fresh_articles, workers, gazetteer)
         by_article: dict[str | None, list] = defaultdict(list)
         for mention in fresh.mentions:
             by_article[mention.article_id].append(mention)

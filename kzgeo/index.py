@@ -9,15 +9,10 @@ precision and quotes ({article_id, title, outlet, date, text, start, end, ...}).
 from __future__ import annotations
 
 import ast
-import dataclasses
-import hashlib
 import io
 import json
-import pickle
 import time
-import zlib
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
@@ -28,11 +23,9 @@ import pyarrow as pa
 import pyarrow.csv as pa_csv
 
 from kzgeo import __version__
-from kzgeo.config import GEODATA_DIR, build_dir
-from kzgeo.corpus import Article, CorpusLoad, load_corpus
+from kzgeo.corpus import Article, CorpusLoad
 from kzgeo.credits import credits_text
 from kzgeo.files import write_atomic
-from kzgeo.gazetteer import input_hash as gazetteer_hash
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.layers import LAYER_FILES, REGISTRY, geojson_feature, load_layers
 from kzgeo.parallel import (
@@ -232,24 +225,6 @@ def mentions_csv(parsed: Geoparse, articles: Iterable[Article]) -> str:
     return CSV_HEADER + csv_rows(mentions_table(parsed, articles)).decode("utf-8")
 
 
-CSV_PART_ROWS = 20_000  # mention rows per compressed part of the served mentions CSV
-
-
-def compressed_mentions_csv(
-    parsed: Geoparse, articles: Iterable[Article], workers: int = 1
-) -> tuple[bytes, ...]:
-    """Return ``mentions_csv`` as compressed parts, header first; ``workers`` threads write
-    and compress the parts (Arrow and zlib let go of the GIL meanwhile)."""
-    table = mentions_table(parsed, articles)
-
-    def part(start: int) -> bytes:
-        return zlib.compress(csv_rows(table.slice(start, CSV_PART_ROWS)), 1)
-
-    with ThreadPoolExecutor(max(1, workers)) as pool:
-        body = list(pool.map(part, range(0, table.num_rows, CSV_PART_ROWS)))
-    return (zlib.compress(CSV_HEADER.encode("utf-8"), 1), *body)
-
-
 def geojson_text(collection: dict) -> str:
     """Return a FeatureCollection as compact UTF-8 JSON text."""
     return json.dumps(collection, ensure_ascii=False, separators=(",", ":"))
@@ -358,39 +333,8 @@ def export_files(index: CorpusIndex, geojson_path: Path, csv_path: Path | None =
         write_atomic(csv_path, mentions_csv(index.parsed, index.corpus.articles))
 
 
-# --------------------------------------------------------------------------- the served index
-INDEX_FORMAT = 2
+# --------------------------------------------------------------------------- the index code
 CODE_DIR = Path(__file__).resolve().parent
-
-
-@dataclass(frozen=True)
-class ServedIndex:
-    """What the app serves from one corpus: article metadata, load warnings, index, mentions.
-
-    Built once and kept as an artifact (``served_index``): articles without their text, the
-    FeatureCollection, and the mentions CSV compressed (it is only read for a download).
-    """
-
-    key: str  # hash of everything it was built from (``inputs_hash``)
-    articles: tuple[Article, ...]  # metadata only: ``text`` is empty
-    warnings: tuple[str, ...]
-    collection: dict
-    mentions_csv_z: tuple[bytes, ...]  # compressed parts (``compressed_mentions_csv``)
-
-    def mentions_csv(self) -> str:
-        """Return the mentions CSV (every mention, as ``export --csv`` writes it)."""
-        return "".join(zlib.decompress(part).decode("utf-8") for part in self.mentions_csv_z)
-
-    def feature(self, feature_id: str) -> dict | None:
-        """Return the feature with ``feature_id``, or None."""
-        return next((f for f in self.collection["features"] if f["id"] == feature_id), None)
-
-
-def _hash_files(h: Any, paths: Sequence[Path], root: Path) -> None:
-    for path in paths:
-        h.update(str(path.relative_to(root)).encode() + b"\0")
-        h.update(path.read_bytes())
-        h.update(b"\0")
 
 
 def imported_modules(path: Path, package: str = "kzgeo") -> set[str]:
@@ -446,74 +390,3 @@ def index_code(root: str = "index", code_dir: Path = CODE_DIR) -> list[Path]:
     data = [p for p in code_dir.rglob("*")
             if p.is_file() and p.suffix != ".py" and "__pycache__" not in p.parts]
     return sorted([code_dir / f"{name}.py" for name in modules] + data)
-
-
-def inputs_hash(folder: Path, geodata_dir: Path = GEODATA_DIR, code_dir: Path = CODE_DIR) -> str:
-    """Return a hash of everything an index is built from: the corpus folder's files, the geodata
-    layers, the gazetteer's inputs and the code and data of kzgeo that build it (``index_code``)."""
-    h = hashlib.sha256(f"format={INDEX_FORMAT};{gazetteer_hash()}".encode())
-    folder = Path(folder)
-    _hash_files(h, sorted(p for p in folder.iterdir() if p.is_file()), folder)
-    _hash_files(h, sorted(geodata_dir.glob("*.geojson")), geodata_dir)
-    _hash_files(h, index_code(code_dir=code_dir), code_dir)
-    return h.hexdigest()[:20]
-
-
-def artifact_path(folder: Path, index_dir: Path | None = None) -> Path:
-    """Return where the served index of ``folder`` is kept (one artifact per corpus folder), in
-    ``index_dir`` (default: ``index/`` in the build folder)."""
-    name = hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
-    return (index_dir or build_dir() / "index") / f"index-{name}.pickle"
-
-
-def serve(index: CorpusIndex, key: str, workers: int | None = None) -> ServedIndex:
-    """Return the ServedIndex of a full index: text dropped, mentions CSV compressed (in
-    ``workers`` threads for a large corpus; None: one per core)."""
-    articles = index.corpus.articles
-    chars = sum(len(article.text) for article in articles)
-    return ServedIndex(
-        key=key,
-        articles=tuple(dataclasses.replace(a, text="") for a in articles),
-        warnings=index.corpus.warnings,
-        collection=index.collection,
-        mentions_csv_z=compressed_mentions_csv(
-            index.parsed, articles, worker_count(workers, chars)),
-    )
-
-
-def read_served(path: Path) -> ServedIndex | None:
-    """Return the served index in ``path``, or None when it is missing, unreadable or foreign."""
-    try:
-        with gc_paused():  # a dict per quote: collections meanwhile would double the time
-            found = pickle.loads(path.read_bytes())
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, ValueError,
-            TypeError, IndexError):
-        return None
-    return found if isinstance(found, ServedIndex) else None
-
-
-def served_index(
-    folder: Path, workers: int | None = None, rebuild: bool = False, index_dir: Path | None = None
-) -> tuple[ServedIndex, bool]:
-    """Return (the served index of ``folder``, whether it was built now).
-
-    The artifact is used when its key equals the hash of the current inputs; otherwise (missing,
-    stale, unreadable, or ``rebuild``) the index is built and the artifact replaced atomically,
-    so an interrupted build leaves the previous artifact in place. A folder that cannot be
-    written to is served from memory.
-    """
-    folder = Path(folder)
-    if not folder.is_dir():
-        load_corpus(folder)  # raises CorpusError naming the folder
-    key = inputs_hash(folder)
-    path = artifact_path(folder, index_dir)
-    found = None if rebuild else read_served(path)
-    if found is not None and found.key == key:
-        return found, False
-    served = serve(index_corpus(folder, workers), key, workers)
-    try:
-        write_atomic(path, pickle.dumps(served, protocol=pickle.HIGHEST_PROTOCOL))
-    except OSError as error:  # a read-only deployment: serve from memory
-        note = f"the index could not be saved ({error}); each new server process rebuilds it"
-        served = dataclasses.replace(served, warnings=(*served.warnings, note))
-    return served, True

@@ -9,11 +9,9 @@ from dask.distributed import Client, LocalCluster
 from kzgeo import geocache
 from kzgeo.cli import main
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
-from kzgeo.corpus import load_corpus
-from kzgeo.engines import EngineError, geoparse_dask_files, index_engine
+from kzgeo.engines import EngineError, build_artifacts
 from kzgeo.gazetteer import load_gazetteer
 from kzgeo.quotestore import open_store
-from kzgeo.resolve import geoparse
 
 
 @pytest.fixture(scope="module")
@@ -22,20 +20,6 @@ def cluster():
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                       dashboard_address=None) as local:
         yield local
-
-
-def test_dask_tasks_that_read_their_files_equal_the_single_process_geoparse(cluster, tmp_path):
-    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
-    gazetteer = load_gazetteer()
-    with Client(cluster) as client:
-        parsed = geoparse_dask_files(articles, DEFAULT_CORPUS_DIR, client, gazetteer).to_dict()
-        ran_on = {w for w in client.run(lambda: 1)}
-        assert len(ran_on) == 2
-        assert parsed == geoparse(articles, gazetteer).to_dict()  # places, quotes, mentions
-        assert len(parsed["places"]) > 50
-        # workers that do not see the corpus at that path: a clear error, not a wrong index
-        with pytest.raises(EngineError, match="same path on every worker"):
-            geoparse_dask_files(articles, tmp_path, client, gazetteer)
 
 
 def test_build_with_the_dask_engine_writes_the_index_of_the_local_engine(
@@ -48,19 +32,22 @@ def test_build_with_the_dask_engine_writes_the_index_of_the_local_engine(
     out = capsys.readouterr().out
     dask_store = open_store(DEFAULT_CORPUS_DIR)
     monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "local"))
-    local = index_engine(DEFAULT_CORPUS_DIR, "local")
+    local, built = build_artifacts(DEFAULT_CORPUS_DIR, "local")
 
     assert code == 0 and "built by the dask engine" in out and "quote store:" in out
-    assert [f["id"] for f in dask_store.features] == [f["id"] for f in local.collection["features"]]
-    for feature in local.collection["features"]:
-        assert dask_store.quotes_of(feature["id"]) == feature["properties"]["quotes"]
+    assert built and local.folder != dask_store.folder
+    assert [f["id"] for f in dask_store.features] == [f["id"] for f in local.features]
+    assert len(local.features) > 50
+    for feature in local.features:
+        assert dask_store.quotes_of(feature["id"]) == local.quotes_of(feature["id"])
+    assert dask_store.quote_counts() == local.quote_counts()
 
 
 def test_a_scheduler_without_the_dask_engine_or_an_unknown_engine_is_refused():
     with pytest.raises(EngineError, match="--engine dask"):
-        index_engine(DEFAULT_CORPUS_DIR, "local", scheduler="tcp://127.0.0.1:1")
+        build_artifacts(DEFAULT_CORPUS_DIR, "local", scheduler="tcp://127.0.0.1:1")
     with pytest.raises(EngineError, match="unknown engine"):
-        index_engine(DEFAULT_CORPUS_DIR, "spark")
+        build_artifacts(DEFAULT_CORPUS_DIR, "spark")
 
 
 def test_a_dask_worker_that_does_not_see_a_batch_file_stops_the_build_with_a_message(

@@ -143,18 +143,3 @@ def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
         assert list(row) == list(MENTION_COLUMNS)
         assert float(row.pop("confidence")) == expected.pop("confidence")
         assert row == {c: "" if expected[c] is None else str(expected[c]) for c in row}
-
-
-def test_the_served_mentions_csv_in_compressed_parts_is_the_same_csv(index, monkeypatch):
-    import zlib
-
-    from kzgeo import index as index_module
-
-    mentions = len(index.parsed.mentions)
-    monkeypatch.setattr(index_module, "CSV_PART_ROWS", 100)
-    for workers in (1, 2):
-        parts = index_module.compressed_mentions_csv(
-            index.parsed, index.corpus.articles, workers)
-        assert len(parts) == 1 + -(-mentions // 100)
-        joined = "".join(zlib.decompress(part).decode("utf-8") for part in parts)
-        assert joined == index_module.mentions_csv(index.parsed, index.corpus.articles)

@@ -19,7 +19,7 @@ from kzgeo import geocache
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import load_gazetteer
-from kzgeo.index import build_index, geoparse_parallel, index_code, mentions_csv, served_index
+from kzgeo.index import build_index, geoparse_parallel, index_code, index_corpus, mentions_csv
 from kzgeo.ingest import add_text_to_corpus
 from kzgeo.layers import load_layers
 
@@ -50,15 +50,15 @@ def test_a_build_after_one_addition_geoparses_that_article_only_and_equals_a_ful
 ):
     caplog.set_level(logging.INFO, logger="kzgeo.geocache")
     count = len(load_corpus(corpus).articles)
-    first, built = served_index(corpus, index_dir=tmp_path / "index")
-    assert built and built_counts(caplog) == [
+    index_corpus(corpus)
+    assert built_counts(caplog) == [
         f"geoparsed {count} of {count} articles (0 from the cache)"]
 
     added = add_text_to_corpus(NEW_TEXT, corpus, "Neue Liegeplätze in Aktau", "Testblatt",
                                "2026-12-01", url="https://example.org/aktau")
     caplog.clear()
-    second, built = served_index(corpus, index_dir=tmp_path / "index")
-    assert built and built_counts(caplog) == [
+    second = index_corpus(corpus)
+    assert built_counts(caplog) == [
         f"geoparsed 1 of {count + 1} articles ({count} from the cache)"]
     aktau = next(f for f in second.collection["features"] if f["id"] == "aktau")
     assert added.id in {q["article_id"] for q in aktau["properties"]["quotes"]}
@@ -67,7 +67,7 @@ def test_a_build_after_one_addition_geoparses_that_article_only_and_equals_a_ful
     articles = load_corpus(corpus).articles
     full = geoparse_parallel(articles)
     assert second.collection == build_index(full, load_layers())
-    assert second.mentions_csv() == mentions_csv(full, articles)
+    assert mentions_csv(second.parsed, second.corpus.articles) == mentions_csv(full, articles)
 
 
 def test_geoparse_cached_resolves_only_what_is_missing(corpus: Path, tmp_path: Path):
@@ -113,9 +113,8 @@ FRESH_BUILD = """
 import json, logging, sys
 from pathlib import Path
 logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
-from kzgeo.index import served_index
-served, built = served_index(Path(sys.argv[1]))
-print(json.dumps(served.collection, ensure_ascii=False))
+from kzgeo.index import index_corpus
+print(json.dumps(index_corpus(Path(sys.argv[1])).collection, ensure_ascii=False))
 """
 
 

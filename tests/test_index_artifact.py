@@ -1,6 +1,6 @@
-"""Built artifacts: the served index is reused while fresh, rebuilt when stale, and survives a kill.
+"""Built artifacts: the quote store is reused while fresh, rebuilt when stale, and survives a kill.
 
-Every test builds into its own folder (``index_dir`` / ``$KZGEO_BUILD_DIR``), on a copy of the
+Every test builds into its own folder (``store_dir`` / ``$KZGEO_BUILD_DIR``), on a copy of the
 real corpus or a synthetic one made of its sentences.
 """
 
@@ -17,11 +17,10 @@ from pathlib import Path
 import pytest
 
 from kzgeo import bench
-from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR, GEODATA_DIR, PROJECT_ROOT
+from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR, PROJECT_ROOT
 from kzgeo.corpus import load_corpus
 from kzgeo.gazetteer import ARTIFACT_PATH, input_hash, load_gazetteer, read_artifact
-from kzgeo.index import artifact_path, index_corpus, inputs_hash, read_served, served_index
-from kzgeo.quotestore import build_store
+from kzgeo.quotestore import QuoteStore, build_store
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -32,72 +31,36 @@ def corpus(tmp_path: Path) -> Path:
     return Path(shutil.copytree(DEFAULT_CORPUS_DIR, tmp_path / "corpus"))
 
 
-def place_ids(collection: dict) -> set[str]:
-    return {f["id"] for f in collection["features"] if f["properties"]["quotes"]}
+def place_ids(store: QuoteStore) -> set[str]:
+    return {feature_id for feature_id, count in store.quote_counts().items() if count}
 
 
-def test_served_index_is_built_once_then_read_back(corpus, tmp_path):
-    build = tmp_path / "build"
-    first, built_first = served_index(corpus, index_dir=build)
-    second, built_second = served_index(corpus, index_dir=build)
+def test_the_quote_store_is_built_once_then_read_back(corpus, tmp_path):
+    first, built_first = build_store(corpus, store_dir=tmp_path / "store")
+    second, built_second = build_store(corpus, store_dir=tmp_path / "store")
 
     assert (built_first, built_second) == (True, False)
-    assert artifact_path(corpus, build).is_file()
-    assert second.collection == first.collection == index_corpus(corpus).collection
-    assert second.key == first.key == inputs_hash(corpus)
+    assert second.folder == first.folder and second.key == first.key
+    assert second.collection == first.collection
+    assert second.quote_counts() == first.quote_counts()
     assert {a.id for a in second.articles} == {a.id for a in load_corpus(corpus).articles}
-    assert all(a.text == "" for a in second.articles)  # metadata only
-    csv = second.mentions_csv()
+    csv = b"".join(second.mentions_csv_parts()).decode("utf-8")
     assert csv.startswith("article_id,title,outlet,date,surface,") and csv.count("\n") > 500
 
 
-def test_a_changed_article_makes_the_artifact_stale_and_it_is_rebuilt(corpus, tmp_path):
-    build = tmp_path / "build"
-    before, _ = served_index(corpus, index_dir=build)
-    assert "aktau" not in place_ids(before.collection)
+def test_a_changed_article_makes_the_store_stale_and_it_is_rebuilt(corpus, tmp_path):
+    before, _ = build_store(corpus, store_dir=tmp_path / "store")
+    assert "aktau" not in place_ids(before)
     article = sorted(corpus.glob("*.txt"))[0]
     article.write_text(
         article.read_text(encoding="utf-8") + "\n\nDer Hafen von Aktau wächst.\n", encoding="utf-8"
     )
 
-    after, built = served_index(corpus, index_dir=build)
+    after, built = build_store(corpus, store_dir=tmp_path / "store")
 
     assert built and after.key != before.key
-    assert "aktau" in place_ids(after.collection)
-    assert read_served(artifact_path(corpus, build)).key == after.key
-
-
-def test_the_key_covers_the_geodata_layers(corpus, tmp_path):
-    geodata = Path(shutil.copytree(GEODATA_DIR, tmp_path / "geodata"))
-    key = inputs_hash(corpus, geodata)
-    pipelines = geodata / "pipelines.geojson"
-    pipelines.write_text(pipelines.read_text(encoding="utf-8") + "\n", encoding="utf-8")
-
-    assert inputs_hash(corpus, geodata) != key
-    assert inputs_hash(corpus) == inputs_hash(corpus, GEODATA_DIR)
-
-
-def test_an_unreadable_artifact_is_rebuilt_not_served(corpus, tmp_path):
-    build = tmp_path / "build"
-    good, _ = served_index(corpus, index_dir=build)
-    path = artifact_path(corpus, build)
-    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])  # a half-written file
-    assert read_served(path) is None
-
-    again, built = served_index(corpus, index_dir=build)
-
-    assert built and again.collection == good.collection
-    assert read_served(path) is not None
-
-
-def test_a_build_folder_that_cannot_be_written_still_serves_with_a_warning(corpus, tmp_path):
-    blocked = tmp_path / "not-a-folder"
-    blocked.write_text("a file where the build folder should be", encoding="utf-8")
-
-    served, built = served_index(corpus, index_dir=blocked)
-
-    assert built and place_ids(served.collection)
-    assert any("could not be saved" in w for w in served.warnings)
+    assert "aktau" in place_ids(after)
+    assert QuoteStore.open(after.folder).key == after.key
 
 
 # --------------------------------------------------------------------------- killed builds
