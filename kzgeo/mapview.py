@@ -9,6 +9,7 @@ the bundled country GeoJSON, tile layers are opt-in, and every JS/CSS link point
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from html import escape
 from pathlib import Path
@@ -303,12 +304,22 @@ LAYER_STYLES: dict[str, dict[str, Any]] = _layer_styles()  # bottom to top
 
 
 def marker_radius(mention_count: int) -> float:
-    """Return a circle radius in pixels growing with the square root of the mentions.
+    """Return a circle radius in pixels: area in proportion to the mentions up to 100 (19 px),
+    then 4 px more per tenfold, at most ``MAX_RADIUS``, so that an archive's most named places
+    (hundreds of thousands of mentions) do not cover the map.
 
     >>> marker_radius(1), marker_radius(100), marker_radius(0)
     (5.5, 19.0, 4.0)
+    >>> marker_radius(1_000), marker_radius(10_000), marker_radius(915_000)
+    (23.0, 27.0, 32.0)
     """
-    return round(4.0 + 1.5 * max(mention_count, 0) ** 0.5, 1)
+    count = max(mention_count, 0)
+    if count <= 100:
+        return round(4.0 + 1.5 * count**0.5, 1)
+    return round(min(MAX_RADIUS, 19.0 + 4.0 * math.log10(count / 100)), 1)
+
+
+MAX_RADIUS = 32.0  # pixels: the largest place marker
 
 
 def slim_feature(feature: Mapping[str, Any], colour: str | None) -> dict[str, Any]:
