@@ -34,19 +34,24 @@ def run_articles(args: argparse.Namespace) -> int:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Write the GeoJSON of everything the map can show (and the mentions CSV)."""
-    from kzgeo.index import export_files, index_corpus
+    """Write the GeoJSON of everything the map can show (and the mentions CSV), from the quote
+    store the app serves (built first where it is missing or stale)."""
+    from kzgeo.export import export_corpus
+    from kzgeo.quotestore import serve_store
 
-    index = index_corpus(corpus_dir(args.corpus))
-    for warning in index.corpus.warnings:
+    store = serve_store(corpus_dir(args.corpus))
+    for warning in store.warnings:
         print(f"warning: {warning}", file=sys.stderr)
     csv_path = Path(args.csv) if args.csv else None
-    export_files(index, Path(args.out), csv_path)
-    features = index.collection["features"]
-    quoted = sum(1 for feature in features if feature["properties"]["quotes"])
+    try:
+        export_corpus(store, Path(args.out), csv_path)
+    except OSError as error:
+        print(f"error: the export could not be written: {error}", file=sys.stderr)
+        return 1
+    quoted = sum(1 for count in store.quote_counts().values() if count)
     print(
-        f"wrote {args.out}: {len(features)} features, {quoted} with quotes, "
-        f"from {len(index.corpus.articles)} articles"
+        f"wrote {args.out}: {len(store.features)} features, {quoted} with quotes, "
+        f"from {len(store.articles)} articles"
         + (f"; mentions in {args.csv}" if csv_path else "")
     )
     return 0

@@ -781,19 +781,29 @@ def geojson_with_quotes(
     quoted: dict[str, list[str]] = {}
     for feature_id, quotes in stored:
         quoted.setdefault(feature_id, []).extend(map(_json, quotes))
-    texts = []
-    for feature in features:
-        if "quotes" in feature["properties"]:
-            texts.append(_json(feature))
-            continue
-        properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
-                      else _SLOT) for k, v in feature["properties"].items()
-                      if k != "theme_counts"}  # fmt: skip
-        text = _json({**feature, "properties": properties})
-        texts.append(text.replace(
-            f'"{_SLOT}"', "[" + ",".join(quoted.pop(feature["id"], ())) + "]", 1))
-    head_text, tail = _json({**head, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
+    texts = [feature_text(feature, quoted.pop(feature["id"], ())) for feature in features]
+    head_text, tail = collection_ends(head)
     return head_text + ",".join(texts) + tail
+
+
+def feature_text(feature: Mapping[str, Any], quote_texts: Iterable[str]) -> str:
+    """Return a feature as ``index.geojson_text`` writes it, its quotes (each as JSON text)
+    where its ``quote_count`` stands (``theme_counts`` dropped); a feature that carries its
+    quotes is written as it is."""
+    if "quotes" in feature["properties"]:
+        return _json(feature)
+    properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
+                  else _SLOT) for k, v in feature["properties"].items()
+                  if k != "theme_counts"}  # fmt: skip
+    text = _json({**feature, "properties": properties})
+    return text.replace(f'"{_SLOT}"', "[" + ",".join(quote_texts) + "]", 1)
+
+
+def collection_ends(head: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the JSON text of a FeatureCollection (``head``'s members) before its first
+    feature and after its last one."""
+    head_text, tail = _json({**head, "features": [_SLOT]}).split(f'"{_SLOT}"', 1)
+    return head_text, tail
 
 
 _SLOT = "\ue000kzgeo-quotes\ue000"  # where a feature's quotes go in ``geojson_text``

@@ -143,3 +143,64 @@ def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
         assert list(row) == list(MENTION_COLUMNS)
         assert float(row.pop("confidence")) == expected.pop("confidence")
         assert row == {c: "" if expected[c] is None else str(expected[c]) for c in row}
+
+
+# --------------------------------------------------------------------------- from the quote store
+@pytest.mark.parametrize("groups", [1, 7, 64])
+def test_the_export_from_the_quote_store_is_the_in_memory_index_written_out(
+    index, tmp_path, groups
+):
+    from kzgeo.export import write_geojson, write_mentions_csv
+    from kzgeo.index import geojson_text, mentions_csv
+    from kzgeo.quotestore import build_store
+
+    store, _ = build_store(DEFAULT_CORPUS_DIR, store_dir=tmp_path / "store")
+    out = write_geojson(store, tmp_path / "out" / "all.geojson", groups=groups)
+    csv_out = write_mentions_csv(store, tmp_path / "out" / "mentions.csv")
+
+    assert out.read_text(encoding="utf-8") == geojson_text(index.collection)
+    assert csv_out.read_text(encoding="utf-8") == mentions_csv(index.parsed,
+                                                                index.corpus.articles)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["all.geojson",
+                                                                    "mentions.csv"]
+
+
+def test_the_export_of_an_archive_in_many_parts_equals_the_in_memory_index(
+    tmp_path, monkeypatch
+):
+    """Quotes of a place come from many parts of the store; the export puts them back in
+    corpus order, and a sentence repeated in a later part is quoted once."""
+    from kzgeo.bench import write_corpus
+    from kzgeo.config import BUILD_ENV_VAR
+    from kzgeo.corpus import load_corpus
+    from kzgeo.export import write_geojson
+    from kzgeo.index import geojson_text
+    from kzgeo.parts import build_parts
+    from kzgeo.quotestore import QuoteStore
+
+    monkeypatch.setenv(BUILD_ENV_VAR, str(tmp_path / "build"))
+    folder = write_corpus(load_corpus(DEFAULT_CORPUS_DIR).articles, 60, tmp_path / "corpus",
+                          places=["Aktau", "Atyrau", "Taschkent", "Moskau", "Almaty", "Omsk"])
+    done = build_parts(folder, tmp_path / "store", batch_files=8)
+    store = QuoteStore.open(done.folder)
+    assert len(store._part_names) >= 7  # the quotes of a place span the parts
+
+    written = write_geojson(store, tmp_path / "all.geojson", groups=5)
+
+    expected = geojson_text(index_corpus(folder).collection)
+    assert written.read_text(encoding="utf-8") == expected
+    almaty = next(f for f in json.loads(expected)["features"] if f["id"] == "almaty")
+    assert len({q["article_id"] for q in almaty["properties"]["quotes"]}) > 8
+
+
+def test_an_export_that_cannot_be_written_is_an_error_message_and_leaves_no_file(tmp_path):
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "kzgeo", "export", str(blocked / "out.geojson")],
+        cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 1
+    assert "error: the export could not be written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert blocked.read_text(encoding="utf-8") == "not a folder"
