@@ -792,11 +792,18 @@ def feature_text(feature: Mapping[str, Any], quote_texts: Iterable[str]) -> str:
     quotes is written as it is."""
     if "quotes" in feature["properties"]:
         return _json(feature)
+    before, after = feature_ends(feature)
+    return before + ",".join(quote_texts) + after
+
+
+def feature_ends(feature: Mapping[str, Any]) -> tuple[str, str]:
+    """Return the JSON text of a feature without quotes (``feature_text``) before its first
+    quote and after its last one."""
     properties = {(k if k != "quote_count" else "quotes"): (v if k != "quote_count"
                   else _SLOT) for k, v in feature["properties"].items()
                   if k != "theme_counts"}  # fmt: skip
-    text = _json({**feature, "properties": properties})
-    return text.replace(f'"{_SLOT}"', "[" + ",".join(quote_texts) + "]", 1)
+    before, after = _json({**feature, "properties": properties}).split(f'"{_SLOT}"', 1)
+    return before + "[", "]" + after
 
 
 def collection_ends(head: Mapping[str, Any]) -> tuple[str, str]:

@@ -146,16 +146,16 @@ def test_the_mentions_csv_holds_each_mention_row_with_its_article(index):
 
 
 # --------------------------------------------------------------------------- from the quote store
-@pytest.mark.parametrize("groups", [1, 7, 64])
+@pytest.mark.parametrize("quota", [1, 40, 100_000])  # quotes per group of features
 def test_the_export_from_the_quote_store_is_the_in_memory_index_written_out(
-    index, tmp_path, groups
+    index, tmp_path, quota
 ):
     from kzgeo.export import write_geojson, write_mentions_csv
     from kzgeo.index import geojson_text, mentions_csv
     from kzgeo.quotestore import build_store
 
     store, _ = build_store(DEFAULT_CORPUS_DIR, store_dir=tmp_path / "store")
-    out = write_geojson(store, tmp_path / "out" / "all.geojson", groups=groups)
+    out = write_geojson(store, tmp_path / "out" / "all.geojson", quota=quota)
     csv_out = write_mentions_csv(store, tmp_path / "out" / "mentions.csv")
 
     assert out.read_text(encoding="utf-8") == geojson_text(index.collection)
@@ -185,7 +185,7 @@ def test_the_export_of_an_archive_in_many_parts_equals_the_in_memory_index(
     store = QuoteStore.open(done.folder)
     assert len(store._part_names) >= 7  # the quotes of a place span the parts
 
-    written = write_geojson(store, tmp_path / "all.geojson", groups=5)
+    written = write_geojson(store, tmp_path / "all.geojson", quota=30)
 
     expected = geojson_text(index_corpus(folder).collection)
     assert written.read_text(encoding="utf-8") == expected
