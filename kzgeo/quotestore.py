@@ -362,7 +362,8 @@ class QuoteStore:
             self.collection: dict = json.loads(
                 (merged / "features.geojson").read_text(encoding="utf-8"))
             articles = merged / "articles.parquet"
-            article_table = pq.read_table(articles) if articles.is_file() else None
+            article_table = pq.ParquetFile(articles).read(use_threads=False) \
+                if articles.is_file() else None  # small: no thread pool to start
             if (merged / FACET_FOLDER).is_dir():  # the partitioned build's, ready to serve
                 self._load_ready_facets(merged / FACET_FOLDER, article_table)
             elif (merged / FACET_ARRAYS).is_file():  # an earlier partitioned build's
@@ -1092,14 +1093,17 @@ def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> st
     """Return a digest of the names, sizes and modification times of what an index is built
     from (``index.inputs_hash`` hashes their contents): the corpus folder's files (or
     ``corpus_digest``, such a digest of them taken by the caller), the geodata, the gazetteer's
-    data and kzgeo's code and data."""
+    data and kzgeo's code and data (all of it: more than the build depends on, found without
+    parsing the modules for their imports, as ``index.index_code`` does)."""
     from kzgeo.config import GEODATA_DIR
     from kzgeo.gazetteer import _data_files
-    from kzgeo.index import index_code
+    from kzgeo.index import CODE_DIR
 
     listing = [] if corpus_digest else [
         (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
-    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code("parts")]
+    code = [path for path in CODE_DIR.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts]  # fmt: skip
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *code]
     listing += [(str(path), path.stat()) for path in others]
     h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
     for path, stat in sorted(listing, key=lambda item: item[0]):
