@@ -26,17 +26,20 @@ SIGNATURE_TTL_S = 5  # a rerun does not stat every file of an archive; an edit s
 
 
 @st.cache_resource(show_spinner="Reading the corpus index …", max_entries=4)
-def cached_corpus(folder: str, signature: str) -> ServedCorpus:
-    """Return what the app serves of a corpus version, shared by every session."""
-    corpus = ServedCorpus.open(Path(folder), signature)
+def cached_corpus(folder: str, signature: str, _changed: dt.datetime | None | bool = False
+                  ) -> ServedCorpus:  # fmt: skip
+    """Return what the app serves of a corpus version, shared by every session (``_changed``:
+    when its newest file changed, from the listing that made ``signature``)."""
+    corpus = ServedCorpus.open(Path(folder), signature, _changed)
     keep_for_good()
     return corpus
 
 
 @st.cache_data(ttl=SIGNATURE_TTL_S, max_entries=4, show_spinner=False)
-def cached_signature(folder: str, stamp: tuple) -> str:
-    """Return the folder's signature, taken again when its ``stamp`` changes or it expires."""
-    return dashboard.folder_signature(Path(folder))
+def cached_signature(folder: str, stamp: tuple) -> tuple[str, dt.datetime | None]:
+    """Return the folder's signature and when its newest file changed (one stat of each
+    file), taken again when its ``stamp`` changes or it expires."""
+    return dashboard.folder_listing(Path(folder))
 
 
 @st.cache_resource(max_entries=64, show_spinner=False)
@@ -123,13 +126,13 @@ def show_search_and_filters(corpus: ServedCorpus, state: ViewState, outlets: fro
 
 
 def show_panel(corpus: ServedCorpus, state: ViewState, visible: tuple, added: tuple,
-               articles: list, new: tuple) -> None:  # fmt: skip
+               new: tuple) -> None:  # fmt: skip
     """Show the selected feature: what it is, its attributes and every quote, by article."""
     feature, hidden = dashboard.selected_feature(state.place, visible, added, corpus.store)
     if hidden:
         st.info("The selection is hidden by the current filters; its quotes are shown in full.")
     if feature is None:
-        return show_overview(corpus, visible, articles, new, state)
+        return show_overview(corpus, visible, new, state)
     p = feature["properties"]
     st.subheader(p["name"])
     st.caption(dashboard.feature_caption(p))
@@ -165,13 +168,13 @@ def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -
                   on_click=lambda: st.session_state.update({shown_key: limit + more}))
 
 
-def show_overview(corpus: ServedCorpus, visible: tuple, articles: list, new: tuple,
-                  state: ViewState) -> None:  # fmt: skip
+def show_overview(corpus: ServedCorpus, visible: tuple, new: tuple, state: ViewState) -> None:
     """Show the most mentioned places and every article when nothing is selected."""
     top = dashboard.most_mentioned(visible)
     st.subheader("Sources")
     if not top:
-        title = next((a.title for a in articles if a.id == state.article), None)
+        chosen = corpus.article(state.article, new) if state.article else None
+        title = chosen.title if chosen else None
         reason, helps = dashboard.empty_reason(state, title)
         (st.warning if helps else st.caption)(reason)  # a filter to clear, or the corpus
         for name in helps:
@@ -183,15 +186,16 @@ def show_overview(corpus: ServedCorpus, visible: tuple, articles: list, new: tup
         for f in top:
             st.button(dashboard.mentioned_label(f), key=f"top-{f['id']}", on_click=session.select,
                       args=(st.session_state, f["id"]))  # fmt: skip
-    st.subheader(f"Articles ({len(articles)})")
+    count = corpus.article_count(new)
+    st.subheader(f"Articles ({count})")
     arrivals, now = freshness.corpus_arrivals(config.corpus_dir()), dt.datetime.now(dt.UTC)
     st.caption(dashboard.freshness_caption(arrivals, corpus.files_changed, now))
     page = dashboard.ARTICLES_PER_PAGE
     shown = st.session_state.get("articles_shown", page)
     newest = corpus.newest_first(new, arrivals)  # the corpus sorted once, not on every run
     ui.show_html(dashboard.article_list_html(newest, arrivals, now, shown))
-    if len(articles) > shown:  # an archive: a page at a time, not 20,000 lines each run
-        st.caption(f"Showing the newest {shown:,} of {len(articles):,} articles.")
+    if count > shown:  # an archive: a page at a time, not 20,000 lines each run
+        st.caption(f"Showing the newest {shown:,} of {count:,} articles.")
         st.button(f"Show {page} more", key="articles-more",
                   on_click=lambda: st.session_state.update(articles_shown=shown + page))
 
@@ -235,9 +239,9 @@ def main() -> None:
     """Lay out the page: title, the map beside its panel, share and credits."""
     ui.set_up_page(PAGE_TITLE, TITLE, SUBTITLE)
     folder = config.corpus_dir()
-    signature = cached_signature(str(folder), dashboard.folder_stamp(folder))
+    signature, changed = cached_signature(str(folder), dashboard.folder_stamp(folder))
     try:
-        corpus = cached_corpus(str(folder), signature)
+        corpus = cached_corpus(str(folder), signature, changed)
     except (CorpusError, StoreError) as error:
         return show_without_corpus(error)
     if corpus.store.warnings:
@@ -245,7 +249,6 @@ def main() -> None:
     add_form.start(st.session_state, ui.query_params(), session.is_first_run(st.session_state))
     view = view_collection(st.session_state["collection"], cached_store)
     added_all = cached_collection_features(str(folder), signature, view.articles)
-    articles = [*corpus.store.articles, *view.articles]
     catalogue = dashboard.with_collection(corpus.catalogue, added_all, view.articles)
     dates = catalogue.dates or (dt.date.today(),) * 2
     session.start(st.session_state, ui.query_params(), catalogue, dates)
@@ -265,7 +268,7 @@ def main() -> None:
         show_add_form(view)
         state = session.view_state(st.session_state, dates)  # with a click the map reported
         with st.container(key="kz-selection"):  # on a phone: right after the map
-            show_panel(corpus, state, shown, added_all, articles, view.articles)
+            show_panel(corpus, state, shown, added_all, view.articles)
         legend = mapview.legend_entries(shown, colours)
         ui.show_html(mapview.legend_html(legend))  # on a wide screen: above the selection
         show_timeline(corpus, state)

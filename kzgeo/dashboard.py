@@ -1353,14 +1353,26 @@ def folder_signature(folder: Path) -> str:
     >>> folder_signature(Path("no-such-folder"))
     ''
     """
+    return folder_listing(folder)[0]
+
+
+def folder_listing(folder: Path) -> tuple[str, dt.datetime | None]:
+    """Return ``folder_signature`` and when the folder's newest file changed (UTC; None when
+    it has none: ``freshness.corpus_changed_at``), from one stat of each file.
+
+    >>> folder_listing(Path("no-such-folder"))
+    ('', None)
+    """
     if not Path(folder).is_dir():
-        return ""
-    listing = sorted(
-        f"{e.name}\0{e.stat().st_size}\0{e.stat().st_mtime_ns}"
-        for e in os.scandir(folder)
-        if e.is_file()
-    )
-    return hashlib.sha256("\n".join(listing).encode()).hexdigest()
+        return "", None
+    listing, newest = [], None
+    for entry in os.scandir(folder):
+        if entry.is_file():
+            stat = entry.stat()
+            listing.append(f"{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}")
+            newest = stat.st_mtime if newest is None else max(newest, stat.st_mtime)
+    digest = hashlib.sha256("\n".join(sorted(listing)).encode()).hexdigest()
+    return digest, None if newest is None else dt.datetime.fromtimestamp(newest, dt.UTC)
 
 
 def folder_stamp(folder: Path) -> tuple:

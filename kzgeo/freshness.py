@@ -139,7 +139,13 @@ def newest_first_with(
     arrivals = arrivals or {}
     if not added and not arrivals:
         return iter(newest)
-    arrived = [a for a in (*newest, *added) if a.id in arrivals] if arrivals else []
+    lookup = getattr(newest, "get", None)  # a table of articles finds arrived ones by id
+    if not arrivals:
+        arrived = []
+    elif lookup is not None:
+        arrived = [a for a in (*map(lookup, arrivals), *added) if a and a.id in arrivals]
+    else:
+        arrived = [a for a in (*newest, *added) if a.id in arrivals]
     early = {a.id for a in arrived}
     later = sorted((a for a in added if a.id not in early), key=dated, reverse=True)
     rest = (a for a in newest if a.id not in early)

@@ -334,7 +334,7 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     from kzgeo.gazetteer import Entry
     from kzgeo.index import build_index
     from kzgeo.layers import load_layers
-    from kzgeo.quotestore import FACET_ARRAYS
+    from kzgeo.quotestore import write_facet_arrays
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
     loaded = []
@@ -428,10 +428,9 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         (temp / "features.geojson").write_text(json.dumps(
             {**collection, "features": light}, ensure_ascii=False, separators=(",", ":")),
             encoding="utf-8")
-        np.savez(temp / FACET_ARRAYS, ids=np.array([ids[i] for i in used.tolist()], dtype=str),
-                 feature=renumber[facet["f_feature"]], article=facet["f_article"],
-                 mask=facet["f_mask"], quotes=facet["f_quotes"], first=facet["f_first"],
-                 last=facet["f_last"])
+        write_facet_arrays(temp, [ids[i] for i in used.tolist()], renumber[facet["f_feature"]],
+                           facet["f_article"], facet["f_mask"], facet["f_quotes"],
+                           facet["f_first"], facet["f_last"])  # ready to serve
         pq.write_table(articles, temp / "articles.parquet", compression="zstd")
         np.save(temp / "dropped.npy", np.flatnonzero(~kept).astype(np.int64))
         os.replace(temp, target)

@@ -7,8 +7,8 @@ An index (``index.build_index``'s FeatureCollection) is written as a folder:
 - ``facets.parquet``: one row per (feature, article, set of themes) with the article's outlet
   and date, the number of such quotes (in all and per theme), the themes as bits and the rows
   of the first and last of them in ``quotes.parquet``: what the map's counts, the filters, the
-  timeline and the panel's pages need (the partitioned build writes the same as numpy
-  arrays, ``facets.npz``: ``FACET_ARRAYS``);
+  timeline and the panel's pages need (the partitioned build writes them as numpy arrays
+  ready to serve, memory-mapped at open: ``write_facet_arrays``);
 - ``quotes.parquet``: every quote, sorted by feature id (a feature's quotes in their order),
   in row groups of ``ROW_GROUP_ROWS``; ``offsets`` in ``store.json`` give each feature's first
   row and count;
@@ -26,13 +26,14 @@ from __future__ import annotations
 import bisect
 import contextlib
 import datetime as dt
+import functools
 import hashlib
 import json
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -251,9 +252,12 @@ MASK_BITS = np.array([[m >> b & 1 for b in range(len(THEME_IDS))] for m in range
 OTHER_MASK = theme_mask(["other"])  # what a quote without a theme word counts as in filters
 FEW_FEATURES = 64  # ``months`` of at most this many features reads only their rows
 NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
+PARTS_OPEN = 8  # quotes files kept open (each holds its metadata in memory)
 
 
-FACET_ARRAYS = "facets.npz"  # the partitioned build's facets: numpy arrays, read in one go
+FACET_ARRAYS = "facets.npz"  # an earlier partitioned build's facets: numpy arrays to map
+FACET_FOLDER = "facets"  # the partitioned build's facets, ready to serve (``write_facet_arrays``)
+CHUNK_ROWS = 1 << 18  # facet rows counted at a time: bounded temporaries at any archive size
 FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
                  "first_row", "last_row")  # what serving reads of facets.parquet  # fmt: skip
 
@@ -278,6 +282,52 @@ def _present(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     code = np.zeros(max(size, 1), np.int32)
     code[used] = np.arange(len(used), dtype=np.int32)
     return used, code[values]
+
+
+def write_facet_arrays(
+    folder: Path, ids: Sequence[str], feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
+    quotes: np.ndarray, first: np.ndarray, last: np.ndarray,
+) -> Path:
+    """Write the facets as ``QuoteStore`` keeps them, one ``.npy`` file per array in the folder
+    ``FACET_FOLDER`` of ``folder`` (opened memory-mapped: nothing to compute at open).
+
+    The rows are one per (feature, article, set of themes), grouped by ``feature`` (positions
+    in ``ids``); ``article`` are rows of the store's ``articles.parquet``, ``mask`` the theme
+    bits, ``quotes`` how many such quotes, ``first``/``last`` the rows of the first and last
+    of them in the quotes files. Written: the theme sets that occur (``masks``), each row's
+    feature and theme set as one code (``key``), its article, quotes, first and last row, where
+    each feature's rows start and each feature's first row and number of quotes."""
+    out = Path(folder) / FACET_FOLDER
+    out.mkdir(parents=True, exist_ok=True)
+    masks, mask_code = _present(np.asarray(mask, np.int64), 256)
+    masks = masks.astype(np.int64) if len(masks) else np.zeros(1, np.int64)
+    feature = np.asarray(feature, np.int64)
+    starts = np.searchsorted(feature, np.arange(len(ids) + 1))
+    heads = starts[:-1]
+    present = len(feature) > 0
+    arrays = {
+        "masks": masks,
+        "key": _small(feature * len(masks) + mask_code),
+        "article": _small(np.asarray(article, np.int64)),
+        "quotes": np.asarray(quotes, np.int32),
+        "first": _small(np.asarray(first, np.int64)),
+        "last": _small(np.asarray(last, np.int64)),
+        "starts": starts.astype(np.int64),
+        "feature_first": np.minimum.reduceat(np.asarray(first, np.int64), heads) if present
+        else np.zeros(0, np.int64),
+        "feature_quotes": np.add.reduceat(np.asarray(quotes, np.int64), heads) if present
+        else np.zeros(0, np.int64),
+    }
+    for name, values in arrays.items():
+        np.save(out / f"{name}.npy", values)
+    (out / "ids.json").write_text(json.dumps(list(ids)), encoding="utf-8")
+    return out
+
+
+def _group_sizes(path: Path) -> list[int]:
+    """Return the number of rows of each row group of a Parquet file."""
+    metadata = pq.read_metadata(path)
+    return [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
@@ -312,15 +362,18 @@ class QuoteStore:
             self.collection: dict = json.loads(
                 (merged / "features.geojson").read_text(encoding="utf-8"))
             articles = merged / "articles.parquet"
-            article_table = pq.read_table(articles) if articles.is_file() else None
-            if (merged / FACET_ARRAYS).is_file():  # the partitioned build's
+            article_table = pq.ParquetFile(articles).read(use_threads=False) \
+                if articles.is_file() else None  # small: no thread pool to start
+            if (merged / FACET_FOLDER).is_dir():  # the partitioned build's, ready to serve
+                self._load_ready_facets(merged / FACET_FOLDER, article_table)
+            elif (merged / FACET_ARRAYS).is_file():  # an earlier partitioned build's
                 self._load_facet_arrays(merged / FACET_ARRAYS, article_table)
             else:
                 self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
-            self._parts = [pq.ParquetFile(self.folder / name / "quotes.parquet", memory_map=True)
-                           for name in self._part_names]  # fmt: skip
-            self.articles = _articles(article_table) if article_table is not None else ()
+            sizes = [_group_sizes(self._part_path(part)) for part in range(len(self._part_names))]
+            self.articles = ArticleTable(article_table if article_table is not None
+                                         else articles_table([]))  # fmt: skip
             dropped = merged / "dropped.npy"
             dropped_rows = np.load(dropped) if dropped.is_file() else np.zeros(0, np.int64)
         except (OSError, ValueError, KeyError, pa.ArrowException) as error:
@@ -329,11 +382,11 @@ class QuoteStore:
         self.warnings: tuple[str, ...] = tuple(meta.get("warnings", ()))
         self._groups: list[tuple[int, int]] = []  # (part, its row group) in row order
         self._group_starts = [0]
-        for part, quotes in enumerate(self._parts):
-            for group in range(quotes.num_row_groups):
+        for part, rows in enumerate(sizes):
+            for group, size in enumerate(rows):
                 self._groups.append((part, group))
-                self._group_starts.append(
-                    self._group_starts[-1] + quotes.metadata.row_group(group).num_rows)
+                self._group_starts.append(self._group_starts[-1] + size)
+        self._open_part = functools.lru_cache(PARTS_OPEN)(self._part_file)
         self._kept: np.ndarray | None = None  # rows not dropped as a repeat (None: all)
         if len(dropped_rows):
             self._kept = np.ones(self._group_starts[-1], bool)
@@ -342,6 +395,37 @@ class QuoteStore:
         self._by_id = {f["id"]: f for f in self.collection["features"]}
         self._lock = threading.Lock()
         pa.default_memory_pool().release_unused()  # the facets' Arrow buffers, read and freed
+
+    def _part_path(self, part: int) -> Path:
+        return self.folder / self._part_names[part] / "quotes.parquet"
+
+    def _part_file(self, part: int) -> pq.ParquetFile:
+        """Return a part's quotes file opened (its metadata is kept only while it is open)."""
+        return pq.ParquetFile(self._part_path(part), memory_map=True)
+
+    def _load_ready_facets(self, folder: Path, articles: pa.Table | None) -> None:
+        """Keep the facets ``write_facet_arrays`` wrote, memory-mapped (articles: the rows
+        of the merged ``articles.parquet``)."""
+        def load(name: str) -> np.ndarray:
+            return np.load(folder / f"{name}.npy", mmap_mode="r")
+
+        self._ids = json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+        self._masks = np.array(load("masks"), np.int64)
+        self._key, self._art, self._n = load("key"), load("article"), load("quotes")
+        self._first, self._last = load("first"), load("last")
+        self._starts = np.array(load("starts"))
+        self._heads = (np.array(load("feature_first")), np.array(load("feature_quotes")))
+        rows = len(self._key)
+        if articles is None or any(len(a) != rows for a in (self._art, self._n, self._first)):
+            raise ValueError("the facets' arrays differ in length or name no articles")
+        if len(self._starts) != len(self._ids) + 1 or (rows and self._starts[-1] != rows):
+            raise ValueError("the facets are not grouped by feature")
+        self._position = {fid: i for i, fid in enumerate(self._ids)}
+        self._width = len(self._masks)
+        table = ArticleTable(articles)
+        self._article_ids, self._article_position = table.ids, table.position
+        self.outlets = table.outlets
+        self._set_article_days(table.outlet_codes, table.days)
 
     def _load_facets(self, facets: Any) -> None:
         """Keep the facets (a table, or a ``ParquetFile`` read a column at a time: less
@@ -426,9 +510,12 @@ class QuoteStore:
         """Return each feature's first row in the quotes files and number of quotes."""
         if not len(self._n):
             return {}
-        heads = self._starts[:-1]
-        firsts = np.minimum.reduceat(self._first, heads)
-        counts = np.add.reduceat(self._n.astype(np.int64), heads)
+        if hasattr(self, "_heads"):  # written by the build
+            firsts, counts = self._heads
+        else:
+            heads = self._starts[:-1]
+            firsts = np.minimum.reduceat(self._first, heads)
+            counts = np.add.reduceat(self._n.astype(np.int64), heads)
         return {fid: (int(first), int(count))
                 for fid, first, count in zip(self._ids, firsts, counts, strict=True)}
 
@@ -482,19 +569,34 @@ class QuoteStore:
         flags[[self._position[i] for i in themed if i in self._position]] = True
         return flags
 
-    def _row_weights(self, filters: QuoteFilter | None, themed: Iterable[str] | None,
-                     rows: slice = slice(None)) -> np.ndarray:  # fmt: skip
-        """Return each facet row's number of quotes that pass ``filters`` (0 if none)."""
-        weights = self._n[rows].astype(np.int64)
+    def _weigher(self, filters: QuoteFilter | None,
+                 themed: Iterable[str] | None) -> Callable[[Any], np.ndarray]:  # fmt: skip
+        """Return a function of facet rows that gives each one's number of quotes that pass
+        ``filters`` (0 if none), the filters worked out once for all rows."""
         articles = self._article_ok(filters)
-        if articles is not None:
-            weights = weights * articles[self._art[rows]]
         themes = self._theme_ok(filters)
-        if themes is not None:
-            key = self._key[rows]
-            passes = themes[key % self._width] | ~self._themed(themed)[key // self._width]
-            weights = weights * passes
+        unthemed = None if themes is None else ~self._themed(themed)
+
+        def weights(rows: Any) -> np.ndarray:
+            counted = self._n[rows].astype(np.int64)
+            if articles is not None:
+                counted *= articles[self._art[rows]]
+            if themes is not None:
+                key = self._key[rows]
+                counted *= themes[key % self._width] | unthemed[key // self._width]
+            return counted
+
         return weights
+
+    def _row_weights(self, filters: QuoteFilter | None, themed: Iterable[str] | None,
+                     rows: Any = slice(None)) -> np.ndarray:  # fmt: skip
+        """Return each facet row's number of quotes that pass ``filters`` (0 if none)."""
+        return self._weigher(filters, themed)(rows)
+
+    def _chunks(self) -> Iterator[slice]:
+        """Yield the facet rows ``CHUNK_ROWS`` at a time (what a count over all rows takes)."""
+        for start in range(0, len(self._key), CHUNK_ROWS):
+            yield slice(start, start + CHUNK_ROWS)
 
     def tallies(
         self, filters: QuoteFilter | None = None, themed: Iterable[str] | None = None
@@ -504,8 +606,11 @@ class QuoteStore:
 
         The theme filter (``filters.themes``) applies to the features in ``themed`` (None: all).
         """
-        weights = self._row_weights(filters, themed)
-        grid = np.bincount(self._key, weights=weights, minlength=len(self._ids) * self._width)
+        weigh = self._weigher(filters, themed)
+        size = len(self._ids) * self._width
+        grid = np.zeros(size)
+        for rows in self._chunks():
+            grid += np.bincount(self._key[rows], weights=weigh(rows), minlength=size)
         grid = grid.reshape(len(self._ids), self._width).astype(np.int64)
         counts = grid.sum(axis=1)
         by_theme = grid @ MASK_BITS[self._masks]
@@ -529,17 +634,23 @@ class QuoteStore:
         """Return quotes per month (``YYYY-MM``) of ``feature_ids`` that pass ``filters``
         (undated articles left out, months without quotes too)."""
         positions = sorted({self._position[i] for i in feature_ids if i in self._position})
+        weigh = self._weigher(filters, themed)
         if len(positions) <= FEW_FEATURES:  # a selection: only its rows
-            rows: Any = np.concatenate([np.arange(self._starts[p], self._starts[p + 1])
-                                        for p in positions] or [np.zeros(0, np.int64)])
-            weights = self._row_weights(filters, themed, rows)
+            chunks: Iterable[Any] = [np.concatenate(
+                [np.arange(self._starts[p], self._starts[p + 1]) for p in positions]
+                or [np.zeros(0, np.int64)])]
+            wanted = None
         else:
-            rows = slice(None)
-            wanted = self._themed(feature_ids)
-            weights = self._row_weights(filters, themed) * wanted[self._key // self._width]
-        month = self._art_month[self._art[rows]]
-        dated = month >= 0
-        totals = np.bincount(month[dated], weights=weights[dated]).astype(np.int64)
+            chunks, wanted = self._chunks(), self._themed(feature_ids)
+        totals = np.zeros(int(self._art_month.max()) + 1 if len(self._art_month) else 0)
+        for rows in chunks:
+            weights = weigh(rows)
+            if wanted is not None:
+                weights *= wanted[self._key[rows] // self._width]
+            month = self._art_month[self._art[rows]]
+            dated = month >= 0
+            totals += np.bincount(month[dated], weights=weights[dated], minlength=len(totals))
+        totals = totals.astype(np.int64)
         return {str(self._first_month + int(i)): int(totals[i]) for i in np.flatnonzero(totals)}
 
     def aggregates(self, feature_id: str, filters: QuoteFilter | None = None) -> dict[str, Any]:
@@ -579,7 +690,7 @@ class QuoteStore:
         if group not in cache:
             part, local = self._groups[group]
             with self._lock:
-                cache[group] = self._parts[part].read_row_group(local, columns=list(columns))
+                cache[group] = self._open_part(part).read_row_group(local, columns=list(columns))
         return cache[group]
 
     def _group_rows(self, group: int, low: int, high: int, cache: dict[int, pa.Table],
@@ -820,11 +931,119 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _articles(table: pa.Table) -> tuple:
-    """Return the articles of ``articles_table`` as ``corpus.Article`` without text."""
-    from kzgeo.corpus import Article
+class ArticleTable(Sequence):
+    """The store's articles (``articles_table``) kept as columns, in a given order (None: as
+    stored); ``corpus.Article`` objects (without text) are made only for the rows asked for:
+    an archive's 100,000 articles are not 100,000 objects in memory.
 
-    return tuple(Article(**row, text="") for row in table.to_pylist())
+    >>> import datetime as dt
+    >>> table = ArticleTable(articles_table([]))
+    >>> len(table), list(table), table.get("x"), table == ()
+    (0, [], None, True)
+    """
+
+    CONVERTED = 256  # rows made into objects at a time while iterating
+
+    def __init__(self, table: pa.Table, order: np.ndarray | None = None,
+                 _columns: tuple | None = None) -> None:  # fmt: skip
+        self.table = table
+        self.order = order
+        if _columns is None:
+            ids = table["id"].to_pylist()
+            outlets, outlet_codes = _codes(table["outlet"])
+            languages, language_codes = _codes(table["language"])
+            days = pc.fill_null(pc.cast(table["date"], pa.int32()), NO_DATE).to_numpy(
+                zero_copy_only=False)
+            _columns = (ids, {a: i for i, a in enumerate(ids)}, outlets,
+                        np.asarray(outlet_codes, np.int32), languages,
+                        np.asarray(language_codes, np.int32), np.asarray(days, np.int32))
+        self._columns = _columns
+        (self.ids, self.position, self.outlets, self.outlet_codes, self._languages,
+         self._language_codes, self.days) = _columns
+
+    def ordered(self, order: np.ndarray) -> ArticleTable:
+        """Return the same articles in ``order`` (rows of the stored table)."""
+        return ArticleTable(self.table, np.asarray(order, np.int64), self._columns)
+
+    def newest_order(self) -> np.ndarray:
+        """Return the rows newest first as ``freshness.newest_first`` orders articles without
+        arrivals: by date, then id, both descending (undated ones last)."""
+        if not self.table.num_rows:
+            return np.zeros(0, np.int64)
+        indices = pc.sort_indices(self.table.select(["date", "id"]), sort_keys=[
+            ("date", "descending", "at_end"), ("id", "descending", "at_end")])
+        return indices.to_numpy().astype(np.int64)
+
+    def _row(self, index: int) -> int:
+        return int(self.order[index]) if self.order is not None else index
+
+    def rows(self, rows: Iterable[int]) -> list:
+        """Return the articles at stored ``rows`` as ``corpus.Article`` (text "")."""
+        from kzgeo.corpus import Article
+
+        rows = list(rows)
+        if not rows:
+            return []
+        taken = self.table.take(pa.array(rows, pa.int64())).to_pylist()
+        return [Article(**row, text="") for row in taken]
+
+    def get(self, article_id: str | None) -> Any:
+        """Return the article with ``article_id``, or None."""
+        row = self.position.get(article_id or "")
+        return None if row is None else self.rows([row])[0]
+
+    def language(self, article_id: str) -> str | None:
+        """Return an article's language, or None for an id it does not hold."""
+        row = self.position.get(article_id)
+        return None if row is None else self._languages[self._language_codes[row]]
+
+    def __len__(self) -> int:
+        return len(self.order) if self.order is not None else self.table.num_rows
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return self.rows(self._row(i) for i in range(*index.indices(len(self))))
+        if index < 0:
+            index += len(self)
+        if not 0 <= index < len(self):
+            raise IndexError("article index out of range")
+        return self.rows([self._row(index)])[0]
+
+    def __iter__(self) -> Iterator:
+        for start in range(0, len(self), self.CONVERTED):
+            yield from self[start:start + self.CONVERTED]
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, str):
+            return NotImplemented
+        return len(self) == len(other) and tuple(self) == tuple(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+class ArticleLanguages(Mapping):
+    """Article id -> language of an ``ArticleTable``, then of ``extra`` (a dict)."""
+
+    def __init__(self, table: ArticleTable, extra: Mapping[str, str] | None = None) -> None:
+        self.table, self.extra = table, dict(extra or {})
+
+    def __getitem__(self, article_id: str) -> str:
+        if article_id in self.extra:
+            return self.extra[article_id]
+        found = self.table.language(article_id)
+        if found is None:
+            raise KeyError(article_id)
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.table.ids
+        yield from (a for a in self.extra if a not in self.table.position)
+
+    def __len__(self) -> int:
+        return len(self.table.ids) + sum(a not in self.table.position for a in self.extra)
+
+    def __or__(self, other: Mapping[str, str]) -> ArticleLanguages:
+        return ArticleLanguages(self.table, {**self.extra, **other})
 
 
 @dataclass(frozen=True)
@@ -847,7 +1066,9 @@ def store_summary(folder: Path) -> StoreSummary:
         features = json.loads((merged / "features.geojson").read_text(encoding="utf-8"))
         articles = merged / "articles.parquet"
         count = pq.ParquetFile(articles).metadata.num_rows if articles.is_file() else 0
-        if (merged / FACET_ARRAYS).is_file():
+        if (merged / FACET_FOLDER).is_dir():
+            quoted = len(json.loads((merged / FACET_FOLDER / "ids.json").read_text("utf-8")))
+        elif (merged / FACET_ARRAYS).is_file():
             with np.load(merged / FACET_ARRAYS) as found:
                 quoted = len(found["ids"])
         else:
@@ -889,14 +1110,17 @@ def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> st
     """Return a digest of the names, sizes and modification times of what an index is built
     from (``index.inputs_hash`` hashes their contents): the corpus folder's files (or
     ``corpus_digest``, such a digest of them taken by the caller), the geodata, the gazetteer's
-    data and kzgeo's code and data."""
+    data and kzgeo's code and data (all of it: more than the build depends on, found without
+    parsing the modules for their imports, as ``index.index_code`` does)."""
     from kzgeo.config import GEODATA_DIR
     from kzgeo.gazetteer import _data_files
-    from kzgeo.index import index_code
+    from kzgeo.index import CODE_DIR
 
     listing = [] if corpus_digest else [
         (entry.path, entry.stat()) for entry in os.scandir(corpus_folder) if entry.is_file()]
-    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *index_code("parts")]
+    code = [path for path in CODE_DIR.rglob("*")
+            if path.is_file() and "__pycache__" not in path.parts]  # fmt: skip
+    others = [*GEODATA_DIR.glob("*.geojson"), *_data_files(), *code]
     listing += [(str(path), path.stat()) for path in others]
     h = hashlib.sha256(f"format={STORE_FORMAT};{corpus_digest or ''}".encode())
     for path, stat in sorted(listing, key=lambda item: item[0]):

@@ -18,7 +18,15 @@ from typing import Any, NamedTuple
 
 from kzgeo import dashboard, freshness, mapview
 from kzgeo.dashboard import ViewState
-from kzgeo.quotestore import QuoteFilter, QuoteStore, geojson_with_quotes, serve_store
+from kzgeo.quotestore import (
+    NO_DATE,
+    ArticleLanguages,
+    ArticleTable,
+    QuoteFilter,
+    QuoteStore,
+    geojson_with_quotes,
+    serve_store,
+)
 
 STATES_REMEMBERED = 64  # filter states whose visible features are kept
 
@@ -41,23 +49,36 @@ class ServedCorpus:
     def __init__(self, store: QuoteStore, files_changed: dt.datetime | None = None) -> None:
         self.store = store
         self.files_changed = files_changed  # when the corpus folder's newest file changed
-        self.newest = freshness.newest_first(store.articles)  # sorted once, not on every run
-        self.languages = {a.id: a.language for a in store.articles}
+        articles = store.articles  # columns: objects only for the rows shown
+        self.newest = articles.ordered(articles.newest_order())  # sorted once, not each run
+        self.languages = ArticleLanguages(articles)
         self.names = dashboard.country_names(store.features)
         self.themed = frozenset(dashboard.themed_ids(store.features))
-        self.catalogue = dashboard.catalogue_of(store.collection, store.articles)
+        self.catalogue = catalogue_of_table(store.collection, articles)
         self.visible = functools.lru_cache(STATES_REMEMBERED)(self._visible)
         self._labels = functools.lru_cache(STATES_REMEMBERED)(
             lambda filters: dashboard.search_choices(self.visible(filters)[0]))
-        self._choices = functools.lru_cache(STATES_REMEMBERED)(
-            lambda selected, outlet: dashboard.article_choices(self.newest, selected, outlet))
+        self._choices = functools.lru_cache(STATES_REMEMBERED)(self._article_choices)
         self.months = functools.lru_cache(4 * STATES_REMEMBERED)(self._months)
 
     @classmethod
-    def open(cls, folder: Path, signature: str) -> ServedCorpus:
-        """Serve the corpus in ``folder`` (``signature``: ``dashboard.folder_signature``)."""
-        return cls(serve_store(folder, corpus_digest=signature),
-                   freshness.corpus_changed_at(folder))
+    def open(cls, folder: Path, signature: str,
+             files_changed: dt.datetime | None | bool = False) -> ServedCorpus:  # fmt: skip
+        """Serve the corpus in ``folder`` (``signature``: ``dashboard.folder_signature``;
+        ``files_changed``: when its newest file changed, taken by the same listing, else
+        looked up)."""
+        if files_changed is False:
+            files_changed = freshness.corpus_changed_at(folder)
+        return cls(serve_store(folder, corpus_digest=signature), files_changed or None)
+
+    def article(self, article_id: str | None, added: Sequence = ()) -> Any:
+        """Return the corpus' or an ``added`` article with ``article_id``, or None."""
+        found = self.store.articles.get(article_id)
+        return found or next((a for a in added if a.id == article_id), None)
+
+    def article_count(self, added: Sequence = ()) -> int:
+        """Return how many articles the corpus and ``added`` hold."""
+        return len(self.store.articles) + len(added)
 
     def newest_first(self, added: Sequence = (), arrivals: Mapping | None = None) -> Iterator:
         """Return the corpus' and the ``added`` articles newest first, arrived ones first
@@ -77,6 +98,19 @@ class ServedCorpus:
         if new:
             return dashboard.article_choices(self.newest_first(new), selected, outlet)
         return self._choices(selected, outlet)
+
+    def _article_choices(self, selected: str | None, outlet: str | None) -> tuple:
+        """Return ``dashboard.article_choices(self.newest, selected, outlet)`` from the
+        articles' columns: objects only for the listed ones."""
+        table, order = self.store.articles, self.newest.order
+        if outlet is not None:
+            code = table.outlets.index(outlet) if outlet in table.outlets else -1
+            order = order[table.outlet_codes[order] == code]
+        listed = table.rows(order[: dashboard.ARTICLE_CHOICES].tolist())
+        chosen = table.get(selected)
+        if chosen is not None and chosen not in listed:
+            listed.append(chosen)
+        return listed, len(order)
 
     def _visible(self, filters: tuple) -> tuple[tuple[dict, ...], dict[str, str]]:
         """Return the features one ``dashboard.filter_key`` leaves visible (with their counts)
@@ -131,3 +165,25 @@ class ServedCorpus:
             Download("All mentions (CSV)", lambda: b"".join(self.store.mentions_csv_parts()),
                      "kzgeo-mentions.csv", "text/csv", 1),
         ]  # fmt: skip
+
+
+def catalogue_of_table(
+    collection: Mapping[str, Any], articles: ArticleTable
+) -> dashboard.Catalogue:
+    """Return ``dashboard.catalogue_of(collection, articles)`` from the articles' columns."""
+    ids = articles.ids
+    by_outlet: dict[int, list[str]] = {}
+    for code, article_id in zip(articles.outlet_codes.tolist(), ids, strict=True):
+        by_outlet.setdefault(code, []).append(article_id)
+    dated = articles.days[articles.days != NO_DATE]
+    epoch = dt.date(1970, 1, 1)
+    dates = (epoch + dt.timedelta(days=int(dated.min())),
+             epoch + dt.timedelta(days=int(dated.max()))) if len(dated) else None
+    return dashboard.Catalogue(
+        feature_ids=frozenset(f["id"] for f in collection["features"]),
+        article_ids=frozenset(ids),
+        outlets=frozenset(articles.outlets[code] for code in by_outlet),
+        article_ids_by_outlet={articles.outlets[code]: frozenset(members)
+                               for code, members in by_outlet.items()},  # fmt: skip
+        dates=dates,
+    )

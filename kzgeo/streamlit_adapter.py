@@ -34,8 +34,8 @@ def map_component_args(m: folium.Map) -> dict:
     this one); the map only changes with the filters and the user's own articles.
     """
     sf = streamlit_folium
-    m.get_root().render()
-    m.render()
+    m.get_root().render()  # renders the map too: once (a second render gave the same, in twice
+    # the time: 0.6 s for an archive's 7,745 features)
     html_part, header = sf._get_html(m), sf._get_header(m)
     script = sf._get_map_string(m)
     css: list[str] = []

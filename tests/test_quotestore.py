@@ -7,6 +7,7 @@ import datetime as dt
 import json
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from kzgeo.config import DEFAULT_CORPUS_DIR
@@ -95,10 +96,17 @@ def test_build_store_is_reused_until_rebuilt_and_a_broken_store_is_refused(tmp_p
     assert again.quote_counts() == built.quote_counts()
     assert again.quote_counts() == {f["id"]: len(f["properties"]["quotes"]) for f in quoted(index)}
     merged = again.folder / json.loads((again.folder / "store.json").read_text())["merged"]
-    facets = [merged / name for name in ("facets.npz", "facets.parquet")]
-    next(path for path in facets if path.is_file()).write_bytes(b"not facets")
+    facets = [merged / name for name in ("facets/key.npy", "facets.npz", "facets.parquet")]
+    broken = next(path for path in facets if path.is_file())
+    kept = broken.read_bytes()
+    broken.write_bytes(b"not facets")
     with pytest.raises(StoreError, match="cannot read"):
         QuoteStore.open(again.folder)
+    if broken.name == "key.npy":  # arrays ready to serve: one of another length is refused too
+        broken.write_bytes(kept)
+        np.save(merged / "facets" / "quotes.npy", np.ones(3, np.int32))
+        with pytest.raises(StoreError, match="differ in length"):
+            QuoteStore.open(again.folder)
 
 
 def test_a_page_of_quotes_reads_across_row_groups(index, store, tmp_path, monkeypatch):
