@@ -222,6 +222,9 @@ def show_share_and_export(corpus: ServedCorpus, state: ViewState, visible: tuple
             st.code(dashboard.edit_link(ui.page_url(), state.collection, token), language=None)
         columns = st.columns(2)
         for download in corpus.downloads(state, visible, added):
+            if download.data is None:  # too large to make in the server's memory
+                columns[download.column].caption(download.label)
+                continue
             columns[download.column].download_button(
                 download.label, download.data, download.file_name, download.mime,
                 on_click="ignore")  # fmt: skip

@@ -652,6 +652,31 @@ def quotes_html(
 QUOTE_COLUMNS = ("id", "name", "kind", "article_id", "title", "outlet", "date", "surface", "text")
 
 
+DOWNLOAD_QUOTES = 200_000  # quotes a download made on the page may hold (about 100 MB)
+GEOJSON_BYTES_PER_QUOTE = 510  # measured on the N = 100,000 archive's export
+
+
+def download_note(what: str, quotes: int, limit: int | None = None) -> str | None:
+    """Return why the page offers no download of ``what`` holding ``quotes`` quotes (it would be
+    made in the server's memory), or None when it holds at most ``limit`` (default
+    ``DOWNLOAD_QUOTES``).
+
+    >>> download_note("This view", 12) is None
+    True
+    >>> download_note("The whole dataset", 4_190_000)  # doctest: +NORMALIZE_WHITESPACE
+    'The whole dataset holds 4,190,000 quotes (about 2.1 GB as GeoJSON), too many to download
+    here: narrow the view with the filters, or write it with `python -m kzgeo export
+    OUT.geojson --csv mentions.csv`.'
+    """
+    if quotes <= (DOWNLOAD_QUOTES if limit is None else limit):
+        return None
+    size = quotes * GEOJSON_BYTES_PER_QUOTE
+    shown = f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+    return (f"{what} holds {quotes:,} quotes (about {shown} as GeoJSON), too many to download "
+            "here: narrow the view with the filters, or write it with "
+            "`python -m kzgeo export OUT.geojson --csv mentions.csv`.")
+
+
 def quotes_csv(
     features: Iterable[Mapping[str, Any]], stored: Iterable[tuple[str, list[Mapping]]] = ()
 ) -> str:

@@ -33,10 +33,11 @@ STATES_REMEMBERED = 64  # filter states whose visible features are kept
 
 class Download(NamedTuple):
     """One download button: its label, the function that makes its data, the file's name and
-    type, and the column it stands in (0 left, 1 right)."""
+    type, and the column it stands in (0 left, 1 right); without data, a note saying why
+    there is no button."""
 
     label: str
-    data: Callable[[], str | bytes]
+    data: Callable[[], str | bytes] | None
     file_name: str
     mime: str
     column: int
@@ -53,6 +54,7 @@ class ServedCorpus:
         self.newest = articles.ordered(articles.newest_order())  # sorted once, not each run
         self.languages = ArticleLanguages(articles)
         self.names = dashboard.country_names(store.features)
+        self.quotes = sum(dashboard.quote_count(f["properties"]) for f in store.features)
         self.themed = frozenset(dashboard.themed_ids(store.features))
         self.catalogue = catalogue_of_table(store.collection, articles)
         self.visible = functools.lru_cache(STATES_REMEMBERED)(self._visible)
@@ -146,25 +148,41 @@ class ServedCorpus:
             return len(quotes), quotes
         return self.store.page(feature["id"], filters, limit)
 
-    def downloads(self, state: ViewState, visible: Sequence[dict], added: Sequence[dict]) -> list:
+    def downloads(self, state: ViewState, visible: Sequence[dict], added: Sequence[dict],
+                  limit: int | None = None) -> list:  # fmt: skip
         """Return the page's downloads: this view and its quotes, the whole dataset and every
-        mention; each is made from the store when its button is clicked."""
+        mention; each is made from the store when its button is clicked. A pair that would
+        hold more than ``limit`` quotes (``dashboard.DOWNLOAD_QUOTES``) is a note instead
+        (``data`` None): it would be made in the server's memory."""
         shown = [f["id"] for f in visible if not f["properties"].get("off_theme")]
 
         def stored() -> Any:  # the view's quotes, read from the store
             return self.store.filtered_quotes(shown, dashboard.quote_filter(state), self.themed)
 
         view = {"type": "FeatureCollection"}
-        return [
-            Download("This view (GeoJSON)", lambda: geojson_with_quotes(view, visible, stored()),
-                     "kzgeo-view.geojson", "application/geo+json", 0),
-            Download("This view's quotes (CSV)", lambda: dashboard.quotes_csv(visible, stored()),
-                     "kzgeo-view-quotes.csv", "text/csv", 0),
-            Download("Whole dataset (GeoJSON)", lambda: self.store.geojson_text(added),
-                     "kzgeo.geojson", "application/geo+json", 1),
-            Download("All mentions (CSV)", lambda: b"".join(self.store.mentions_csv_parts()),
-                     "kzgeo-mentions.csv", "text/csv", 1),
-        ]  # fmt: skip
+        in_view = sum(dashboard.quote_count(f["properties"]) for f in visible
+                      if not f["properties"].get("off_theme"))  # fmt: skip
+        everything = self.quotes + sum(dashboard.quote_count(f["properties"]) for f in added)
+        downloads = []
+        if note := dashboard.download_note("This view", in_view, limit):
+            downloads.append(Download(note, None, "", "", 0))
+        else:
+            downloads += [
+                Download("This view (GeoJSON)", lambda: geojson_with_quotes(
+                    view, visible, stored()), "kzgeo-view.geojson", "application/geo+json", 0),
+                Download("This view's quotes (CSV)", lambda: dashboard.quotes_csv(
+                    visible, stored()), "kzgeo-view-quotes.csv", "text/csv", 0),
+            ]  # fmt: skip
+        if note := dashboard.download_note("The whole dataset", everything, limit):
+            downloads.append(Download(note, None, "", "", 1))
+        else:
+            downloads += [
+                Download("Whole dataset (GeoJSON)", lambda: self.store.geojson_text(added),
+                         "kzgeo.geojson", "application/geo+json", 1),
+                Download("All mentions (CSV)", lambda: b"".join(
+                    self.store.mentions_csv_parts()), "kzgeo-mentions.csv", "text/csv", 1),
+            ]  # fmt: skip
+        return downloads
 
 
 def catalogue_of_table(

@@ -114,3 +114,20 @@ def test_an_archive_lists_its_newest_articles_a_page_at_a_time(monkeypatch, tmp_
     linked.query_params["article"] = oldest.id  # a link to an article the list does not show
     linked.run()
     assert not linked.exception and linked.selectbox(key="article").value == oldest.id
+
+
+def test_downloads_too_large_for_the_server_show_as_notes_on_the_page(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    from kzgeo import dashboard
+
+    app = AppTest.from_file(str(config.PROJECT_ROOT / "app.py"), default_timeout=120).run()
+    notes = [c.value for c in app.caption if "too many to download" in c.value]
+    assert not app.exception and notes == []
+    monkeypatch.setattr(dashboard, "DOWNLOAD_QUOTES", 10)  # read on each run
+
+    app.run()
+
+    notes = [c.value for c in app.caption if "too many to download" in c.value]
+    assert not app.exception and len(notes) == 2
+    assert notes[0].startswith("This view holds ") and notes[1].startswith("The whole dataset")

@@ -150,3 +150,25 @@ def test_a_store_with_the_earlier_facets_file_serves_the_same(served, tmp_path):
     for feature_id in sorted(store.offsets)[:5]:
         assert earlier.page(feature_id, None, 7) == store.page(feature_id, None, 7)
     assert earlier.articles == store.articles
+
+
+def test_downloads_too_large_for_the_server_are_notes_naming_the_export_command(served):
+    state = dashboard.ViewState()
+    visible, _ = served.visible(dashboard.filter_key(state))
+    in_view = sum(dashboard.quote_count(f["properties"]) for f in visible
+                  if not f["properties"].get("off_theme"))  # fmt: skip
+    offered = served.downloads(state, visible, ())
+    assert [d.label for d in offered] == ["This view (GeoJSON)", "This view's quotes (CSV)",
+                                          "Whole dataset (GeoJSON)", "All mentions (CSV)"]
+    assert all(d.data is not None for d in offered)
+
+    held = served.downloads(state, visible, (), limit=in_view - 1)
+
+    assert [(d.data, d.column) for d in held] == [(None, 0), (None, 1)]
+    assert f"This view holds {in_view:,} quotes" in held[0].label
+    assert f"The whole dataset holds {served.quotes:,} quotes" in held[1].label
+    assert all("python -m kzgeo export" in d.label for d in held)
+    one = next(f for f in visible if 0 < dashboard.quote_count(f["properties"]) < in_view)
+    narrowed = served.downloads(state, [one], (), limit=in_view - 1)  # a narrower view fits
+    assert [d.label for d in narrowed][:2] == ["This view (GeoJSON)", "This view's quotes (CSV)"]
+    assert narrowed[2].data is None
