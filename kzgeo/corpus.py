@@ -773,6 +773,7 @@ def corpus_of(
     used: list[dict] = []
     skipped: set[str] = set()
     for (path, file_entries), loaded in zip(jobs, results, strict=True):
+        name = os.path.basename(path)  # a Path or a string
         file_articles, file_removed, file_warnings, taken, fingerprints = loaded
         removed.extend(file_removed)
         warnings.extend(file_warnings)
@@ -780,32 +781,32 @@ def corpus_of(
         fate: list[str | None] = []
         fates.append(fate)
         if not file_articles:
-            skipped.add(path.name)
+            skipped.add(name)
         for article, fingerprint in zip(file_articles, fingerprints, strict=True):
             if fingerprint in id_of_body:
                 duplicates.append(
-                    f"{path.name}: '{article.title}' repeats {id_of_body[fingerprint]}"
+                    f"{name}: '{article.title}' repeats {id_of_body[fingerprint]}"
                 )
                 fate.append(None)
                 continue
             if article.id in file_of_id:
                 new_id = unique_id(article.id, file_of_id)
                 warnings.append(
-                    f"{path.name}: article id {quoted(article.id)} is already used by "
+                    f"{name}: article id {quoted(article.id)} is already used by "
                     f"{quoted(file_of_id[article.id])}; this article gets the id '{new_id}'"
                 )
                 article = replace(article, id=new_id)
             id_of_body[fingerprint] = article.id
-            file_of_id[article.id] = path.name
+            file_of_id[article.id] = name
             articles.append(article)
             fate.append(article.id)
-    files = {path.name: path for path in folder.iterdir()}
     used_ids = {id(entry) for entry in used}
+    unused = [entry for entry in entries if id(entry) not in used_ids]
+    files = {path.name: path for path in folder.iterdir()} if unused else {}  # listed if needed
     warnings.extend(
         message
-        for entry in entries
-        if id(entry) not in used_ids
-        and (message := unused_entry_warning(entry, files, skipped)) is not None
+        for entry in unused
+        if (message := unused_entry_warning(entry, files, skipped)) is not None
     )
     if not jobs:
         warnings.insert(0, f"no article files (.txt or .md) in the corpus folder {folder}")

@@ -46,7 +46,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kzgeo.config import GEODATA_DIR
-from kzgeo.corpus import Article, CorpusError, corpus_of, file_jobs, file_key, read_manifest
+from kzgeo.corpus import (
+    ARTICLE_SUFFIXES,
+    Article,
+    CorpusError,
+    corpus_of,
+    read_manifest,
+)
 from kzgeo.files import pickle_atomic, write_atomic
 from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
@@ -65,7 +71,7 @@ log = logging.getLogger("kzgeo.parts")
 
 BATCH_FILES = 500  # files per batch when batches are made; a batch past twice that splits
 PART_COLUMNS = ("article_pos", "themes_mask", "qhash")  # what the merge reads of a part's quotes
-CATALOGUE = "catalogue.pickle"  # in the store folder: each file's load without its text
+CATALOGUE = "catalogue-2.pickle"  # in the store folder: each file's ``_textless`` load
 
 
 # --------------------------------------------------------------------------- batches
@@ -76,7 +82,7 @@ class Batch:
 
     id: str
     first: str
-    files: list[tuple[Path, list[dict]]] = field(default_factory=list)
+    files: list[tuple[str, list[dict]]] = field(default_factory=list)  # (path, entries)
     signature: str = ""
     fates: list[list[str | None] | None] = field(default_factory=list)
     part: str = ""  # its part in the store folder, once built
@@ -137,6 +143,37 @@ def code_key() -> str:
     return h.hexdigest()[:20]
 
 
+def entries_digest(entries: list[dict]) -> str:
+    """Return the digest of one file's manifest entries that ``corpus.file_key`` holds."""
+    described = json.dumps(entries, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(described.encode()).hexdigest()
+
+
+def entries_by_file(entries: list[dict], files: Iterable[str] | None = None) -> dict[str, list]:
+    """Return the manifest ``entries`` grouped by the file they name (only ``files``' when
+    given), in manifest order."""
+    wanted = None if files is None else set(files)
+    grouped: dict[str, list[dict]] = {}
+    for entry in entries:
+        if wanted is None or entry["file"] in wanted:
+            grouped.setdefault(entry["file"], []).append(entry)
+    return grouped
+
+
+def list_files(folder: Path) -> list[tuple[str, int, int]]:
+    """Return the article files of ``folder`` as (name, size, modification time in ns), in
+    name order (``corpus.list_article_files`` with one ``os.scandir`` and no paths made)."""
+    found = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            name = entry.name
+            if os.path.splitext(name)[1].lower() in ARTICLE_SUFFIXES and name[:1] != ".":
+                stat = entry.stat()
+                found.append((name, stat.st_size, stat.st_mtime_ns))
+    found.sort()
+    return found
+
+
 def _hash(*values: Any) -> str:
     return hashlib.sha256(json.dumps(values, default=str).encode()).hexdigest()[:20]
 
@@ -167,11 +204,26 @@ def worker_gazetteer() -> Any:
 
 
 def _textless(loaded: tuple) -> tuple:
-    """Return a file's ``corpus._load_file`` result without the articles' text and removals."""
-    from dataclasses import replace
-
+    """Return what the catalogue keeps of a file's ``corpus._load_file`` result: its
+    articles' ids and titles, its warnings, the manifest entries it took and its articles'
+    body fingerprints (plain strings and tuples: quick to pickle and read)."""
     articles, _removed, warnings, taken, fingerprints = loaded
-    return [replace(a, text="") for a in articles], [], warnings, taken, fingerprints
+    return (tuple(a.id for a in articles), tuple(a.title for a in articles), tuple(warnings),
+            tuple(taken), tuple(fingerprints))
+
+
+@dataclass(frozen=True)
+class Named:
+    """What ``corpus.corpus_of`` reads of an article to decide its fate: its id and title."""
+
+    id: str
+    title: str
+
+
+def _loaded(textless: tuple) -> tuple:
+    """Return a catalogue entry as the ``corpus._load_file`` result ``corpus_of`` reads."""
+    ids, titles, warnings, taken, fingerprints = textless
+    return list(map(Named, ids, titles)), [], warnings, taken, fingerprints
 
 
 @gc_paused()  # many small objects and no cycles: collections would walk them again and again
@@ -450,6 +502,13 @@ def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict],
     """Return ``corpus.read_manifest(corpus_folder)``; a manifest that only grew at its end
     since the last build (articles appended) has only its new end parsed. The memo is kept
     in the store ``folder``."""
+    entries, warnings, _digests = manifest_memo(corpus_folder, folder)
+    return entries, warnings
+
+
+def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[str], dict]:
+    """Return ``read_manifest_cached`` and, per file the manifest names, its entries'
+    ``entries_digest`` (made again only for the files an appended end names)."""
     import tomllib
 
     from kzgeo.corpus import MANIFEST_NAME, manifest_entries
@@ -460,33 +519,39 @@ def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict],
         data = path.read_bytes()
         memo = pickle.loads(memo_path.read_bytes())
         size, rows = memo["size"], memo["rows"]
-        entries, warnings = memo["entries"], memo["warnings"]
+        entries, warnings, digests = memo["entries"], memo["warnings"], memo["digests"]
         if not (0 < size <= len(data)
                 and memo["head"] == hashlib.sha256(data[:size]).hexdigest()):
             raise ValueError("not the manifest the memo was made of")
-        tail = tomllib.loads(data[size:].decode("utf-8")) if len(data) > size else {}
+        if len(data) == size:
+            return entries, warnings, digests
+        tail = tomllib.loads(data[size:].decode("utf-8"))
         if set(tail) - {"article"} or not isinstance(tail.get("article", []), list):
             raise ValueError("the manifest changed beyond appended articles")
         added = tail.get("article", [])
         more_entries, more_warnings = manifest_entries(added, rows + 1)
         entries, warnings = entries + more_entries, warnings + more_warnings
         rows += len(added)
+        grown = entries_by_file(entries, {entry["file"] for entry in more_entries})
+        digests = {**digests, **{name: entries_digest(found) for name, found in grown.items()}}
     except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
             UnicodeDecodeError):  # fmt: skip
         entries, warnings = read_manifest(corpus_folder)
+        digests = {name: entries_digest(found)
+                   for name, found in entries_by_file(entries).items()}
         data = path.read_bytes() if path.is_file() else b""
         rows = -1
         if any("ignored, " in w or "no [[article]]" in w or "should be" in w for w in warnings):
-            return entries, warnings  # a manifest with problems is read whole every time
+            return entries, warnings, digests  # a manifest with problems is read whole each time
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             rows = len(tomllib.loads(data.decode("utf-8-sig")).get("article", []))
     if data and rows >= 0 and not data.startswith(b"\xef\xbb\xbf"):
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
             pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
-                                      "warnings": warnings,
+                                      "warnings": warnings, "digests": digests,
                                       "head": hashlib.sha256(data).hexdigest()})
-    return entries, warnings
+    return entries, warnings, digests
 
 
 def _read_json(path: Path) -> dict:
@@ -503,9 +568,13 @@ def _catalogue(folder: Path) -> dict:
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
                              ImportError, ValueError, TypeError, IndexError):
         found = pickle.loads((folder / CATALOGUE).read_bytes())
-        if isinstance(found, dict) and found.get("key") == loader_key():
+        if isinstance(found, dict) and found.get("key") == (loader_key(), CATALOGUE):
             return found["files"]
     return {}
+
+
+def _name(job: tuple[str, list[dict]]) -> str:
+    return os.path.basename(job[0])
 
 
 def cache_dir(corpus_folder: Path) -> Path:
@@ -569,9 +638,13 @@ def build_parts(
         load_corpus(corpus_folder)  # raises CorpusError naming the folder
         raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
     folder = store_path(corpus_folder, store_dir)
-    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
-    jobs = file_jobs(corpus_folder, entries)
-    keys = [file_key(path, file_entries) for path, file_entries in jobs]
+    entries, manifest_warnings, digests = manifest_memo(corpus_folder, folder)
+    listed = list_files(corpus_folder)
+    none = entries_digest([])
+    keys = [(name, size, time_ns, digests.get(name, none)) for name, size, time_ns in listed]
+    grouped = entries_by_file(entries)
+    base = str(corpus_folder)
+    jobs = [(os.path.join(base, name), grouped.get(name, [])) for name, _, _ in listed]
     key = _hash(code_key(), manifest_warnings, keys, batch_files)
     if not rebuild and _current(folder, key):
         return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
@@ -624,16 +697,16 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         from kzgeo.corpus import _load_file
 
         for i in missing:
-            catalogue[keys[i]] = _textless(_load_file(jobs[i]))
+            catalogue[keys[i]] = _textless(_load_file((Path(jobs[i][0]), jobs[i][1])))
         missing = []
     known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
     fates: list[list[str | None] | None] = [None] * len(jobs)
     planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
-                        [catalogue[keys[i]] for i in known])
+                        [_loaded(catalogue[keys[i]]) for i in known])
     for i, fate in zip(known, planned[1], strict=True):
         fates[i] = fate
     previous = {b["id"]: b for b in meta.get("batches", ())}
-    names = [path.name for path, _ in jobs]
+    names = [key[0] for key in keys]
     old_of = {name: b["id"] for b in meta.get("batches", ()) for name in b["files"]}
     batches: list[Batch] = []
     for first, members in plan_batches(names, [b["first"] for b in previous.values()],
@@ -655,11 +728,11 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         for batch in todo:
             batch.part = f"parts/{batch.id}-{batch.signature[:12]}-{stamp}"
         made = [{
-            "folder": str(folder), "files": [(str(p), e) for p, e in batch.files],
+            "folder": str(folder), "files": batch.files,
             "fates": batch.fates, "part": batch.part,
             "cache": str(caches / f"{batch.id}.pickle"),
-            "seeds": sorted({str(caches / f"{old_of[p.name]}.pickle") for p, _ in batch.files
-                             if old_of.get(p.name, batch.id) != batch.id}),
+            "seeds": sorted({str(caches / f"{old_of[n]}.pickle") for n in map(_name, batch.files)
+                             if old_of.get(n, batch.id) != batch.id}),
         } for batch in todo]  # fmt: skip
         results = list(run(made)) if made else []
         for batch, result in zip(todo, results, strict=True):
@@ -672,7 +745,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         corpus, final = planned
     else:
         corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
-                                  [catalogue[k] for k in keys])
+                                  [_loaded(catalogue[k]) for k in keys])
     again = []  # batches built with fates that the whole corpus changes (repeats, id clashes)
     position = 0
     for batch in batches:
@@ -691,13 +764,13 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         "parts": [b.part for b in batches], "merged": merged["merged"],
         "quotes": merged["quotes"],
         "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
-                     "files": [p.name for p, _ in b.files]} for b in batches],
+                     "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip
     write_atomic(folder / "store.json", json.dumps(meta_new))
     from kzgeo.geocache import loader_key
 
     with contextlib.suppress(OSError):
-        pickle_atomic(folder / CATALOGUE, {"key": loader_key(),
+        pickle_atomic(folder / CATALOGUE, {"key": (loader_key(), CATALOGUE),
                                            "files": {k: catalogue[k] for k in keys}})
     _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
           {b.id for b in batches})
