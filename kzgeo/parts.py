@@ -360,6 +360,78 @@ def _derived(folder: Path, name: str) -> dict[str, np.ndarray]:
     return {column: quotes[column].to_numpy() for column in PART_COLUMNS}
 
 
+def _place_rows(folder: Path, name: str) -> dict[str, np.ndarray]:
+    """Return part ``name``'s places in row order, their rows and its articles' count."""
+    with open(folder / name / "partials.pickle", "rb") as handle:
+        part = pickle.load(handle)
+    places = part["places"]
+    order = sorted(places, key=lambda pid: places[pid][0])
+    return {"places": np.array(order, dtype=str),
+            "place_rows": np.array([places[p][1] for p in order], np.int64),
+            "articles": np.array(part["articles"], np.int64)}
+
+
+SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps together
+SUMS = "sums"  # in the store folder: per group of parts, its per-place sums
+
+
+def add_sums(sums: Iterable[dict]) -> dict:
+    """Return the per-place sums of consecutive parts (or groups of them) in corpus order:
+    mentions and thousandths added, surface names counted first seen first, rejected
+    candidates counted with the first seen score and reason, the gazetteer entries united.
+
+    Adding is associative, so groups of parts add up to what their parts add up to.
+
+    >>> a = {"places": {"x": [1, 500, {"X": 1}, {"y": [1, 0.2, "r"]}]}, "entries": {"x": 1}}
+    >>> b = {"places": {"x": [2, 900, {"Xe": 1, "X": 1}, {"y": [2, 0.3, "s"]}]},
+    ...      "entries": {"x": 1}}
+    >>> add_sums([a, b])["places"]
+    {'x': [3, 1400, {'X': 2, 'Xe': 1}, {'y': [3, 0.2, 'r']}]}
+    >>> add_sums([])
+    {'places': {}, 'entries': {}}
+    """
+    places: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
+    entries: dict[str, tuple] = {}
+    for found in sums:
+        entries.update(found["entries"])
+        for pid, (mentions, milli, names, rejected) in found["places"].items():
+            into = places.get(pid)
+            if into is None:
+                places[pid] = [mentions, milli, dict(names),
+                               {cid: list(value) for cid, value in rejected.items()}]
+                continue
+            into[0] += mentions
+            into[1] += milli
+            for surface, count in names.items():
+                into[2][surface] = into[2].get(surface, 0) + count
+            for cid, (count, score, reason) in rejected.items():
+                into[3].setdefault(cid, [0, score, reason])[0] += count
+    return {"places": places, "entries": entries}
+
+
+def part_sums(folder: Path, name: str) -> dict:
+    """Return the per-place sums of one part (``add_sums``' form) from its partials."""
+    with open(folder / name / "partials.pickle", "rb") as handle:
+        part = pickle.load(handle)
+    return {"places": {pid: [mentions, milli, names, rejected] for pid, (
+        _row, _n, mentions, milli, names, rejected) in part["places"].items()},
+        "entries": part["entries"]}
+
+
+def group_sums(folder: Path, names: Sequence[str]) -> dict:
+    """Return ``add_sums`` of the parts ``names``, kept in ``sums/`` for the next merge (a
+    group whose parts did not change is read, not added up again)."""
+    path = folder / SUMS / f"{_hash(list(names))}.pickle"
+    with contextlib.suppress(OSError, EOFError, ValueError, pickle.UnpicklingError):
+        found = pickle.loads(path.read_bytes())
+        if found.get("parts") == list(names):
+            return found["sums"]
+    sums = add_sums(part_sums(folder, name) for name in names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pickle_atomic(path, {"parts": list(names), "sums": sums})
+    return sums
+
+
 def _save_derived(folder: Path, name: str, derived: dict[str, np.ndarray]) -> None:
     """Keep what the merge derived from part ``name`` for the next merge (atomically)."""
     target = folder / DERIVED / f"{Path(name).name}.npz"
@@ -389,12 +461,11 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     from kzgeo.quotestore import FACET_ARRAYS
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
-    loaded = []
-    for name in parts:
-        with open(folder / name / "partials.pickle", "rb") as handle:
-            loaded.append(pickle.load(handle))
-    ids = sorted({pid for part in loaded for pid in part["places"]})
+    groups = [parts[i:i + SUM_GROUP] for i in range(0, len(parts), SUM_GROUP)]
+    summed = add_sums([group_sums(folder, group) for group in groups])
+    ids = sorted(summed["places"])
     code = {pid: i for i, pid in enumerate(ids)}
+    id_array = np.array(ids, dtype=str)
     derived = [_derived(folder, name) for name in parts]
     import pandas as pd
 
@@ -403,23 +474,25 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     del hashes
     pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
     row_base = article_base = remade = 0
-    for name, part, found in zip(parts, loaded, derived, strict=True):
-        places = part["places"]
-        order = sorted(places, key=lambda pid: places[pid][0])
+    for name, found in zip(parts, derived, strict=True):
         size = len(found["qhash"])
         local_kept = kept[row_base:row_base + size]
         dropped = np.flatnonzero(~local_kept)
-        if "f_feature" not in found or not np.array_equal(found["dropped"], dropped):
-            feature = np.repeat(np.arange(len(order), dtype=np.int32),
-                                [places[p][1] for p in order])
-            found = {column: found[column] for column in PART_COLUMNS}
+        if "f_feature" not in found or "places" not in found \
+                or not np.array_equal(found["dropped"], dropped):
+            if "places" not in found:
+                found.update(_place_rows(folder, name))
+            feature = np.repeat(np.arange(len(found["places"]), dtype=np.int32),
+                                found["place_rows"])
+            found = {column: found[column] for column in (*PART_COLUMNS, "places",
+                                                          "place_rows", "articles")}
             found.update(part_facets(feature, found["article_pos"], found["themes_mask"],
                                      local_kept))
             found["dropped"] = dropped
             _save_derived(folder, name, found)
             remade += 1
-        codes = np.array([code[p] for p in order], np.int32)
-        pieces["f_feature"].append(codes[found["f_feature"]] if len(order) else
+        codes = np.searchsorted(id_array, found["places"]).astype(np.int32)
+        pieces["f_feature"].append(codes[found["f_feature"]] if len(codes) else
                                    found["f_feature"])
         pieces["f_article"].append(found["f_article"].astype(np.int64) + article_base)
         pieces["f_mask"].append(found["f_mask"])
@@ -427,7 +500,7 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         pieces["f_first"].append(found["f_first"] + row_base)
         pieces["f_last"].append(found["f_last"] + row_base)
         row_base += size
-        article_base += part["articles"]
+        article_base += int(found["articles"])
     empty = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8,
              "f_quotes": np.int32, "f_first": np.int64, "f_last": np.int64}
     facet = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, empty[key])
@@ -440,20 +513,9 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     theme_bits = np.zeros(len(ids), np.int64)
     np.bitwise_or.at(theme_bits, facet["f_feature"], facet["f_mask"].astype(np.int64))
 
-    merged: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
-    entries: dict[str, tuple] = {}
-    for part in loaded:
-        entries.update(part["entries"])
-        for pid, (_row, _n, mentions, milli, names, rejected) in part["places"].items():
-            into = merged.setdefault(pid, [0, 0, {}, {}])
-            into[0] += mentions
-            into[1] += milli
-            for surface, count in names.items():
-                into[2][surface] = into[2].get(surface, 0) + count
-            for cid, (count, score, reason) in rejected.items():
-                into[3].setdefault(cid, [0, score, reason])[0] += count
+    entries = summed["entries"]
     places = []
-    for pid, (mentions, milli, names, rejected) in merged.items():
+    for pid, (mentions, milli, names, rejected) in summed["places"].items():
         bits = int(theme_bits[code[pid]])
         themes = frozenset(t for b, t in enumerate(THEME_IDS) if bits >> b & 1)
         partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
@@ -789,6 +851,11 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
             shutil.rmtree(path, ignore_errors=True)
     for path in (folder / DERIVED).glob("*.npz"):
         if path.stem not in keep:
+            path.unlink(missing_ok=True)
+    parts = meta["parts"]
+    sums = {f"{_hash(parts[i:i + SUM_GROUP])}.pickle" for i in range(0, len(parts), SUM_GROUP)}
+    for path in (folder / SUMS).glob("*.pickle"):
+        if path.name not in sums:
             path.unlink(missing_ok=True)
     for path in caches.glob("*.pickle") if caches.is_dir() else ():
         if path.stem not in batch_ids:
