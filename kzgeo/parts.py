@@ -471,7 +471,7 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     import pandas as pd
 
     hashes = np.concatenate([d["qhash"] for d in derived] or [np.zeros(0, np.uint64)])
-    kept = ~pd.Series(hashes, copy=False).duplicated(keep="first").to_numpy()  # first in corpus order
+    kept = ~pd.Series(hashes, copy=False).duplicated(keep="first").to_numpy()  # first seen
     del hashes
     pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
     row_base = article_base = remade = 0
