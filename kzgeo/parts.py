@@ -625,15 +625,124 @@ def _read_json(path: Path) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _catalogue(folder: Path) -> dict:
+def _read_keyed(path: Path, name: str) -> dict:
+    """Return the ``files`` of a pickle written by ``_write_keyed`` with the same loader
+    key (empty when missing, unreadable or of other code)."""
     from kzgeo.geocache import loader_key
 
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
                              ImportError, ValueError, TypeError, IndexError):
-        found = pickle.loads((folder / CATALOGUE).read_bytes())
-        if isinstance(found, dict) and found.get("key") == (loader_key(), CATALOGUE):
+        found = pickle.loads(path.read_bytes())
+        if isinstance(found, dict) and found.get("key") == (loader_key(), name):
             return found["files"]
     return {}
+
+
+def _write_keyed(path: Path, name: str, value: Any) -> None:
+    from kzgeo.geocache import loader_key
+
+    with contextlib.suppress(OSError):
+        pickle_atomic(path, {"key": (loader_key(), name), "files": value})
+
+
+def _catalogue(folder: Path) -> dict:
+    """Return the catalogue: each file's ``_textless`` load by its key (the whole one the
+    last full plan wrote and what later quick plans added)."""
+    return {**_read_keyed(folder / CATALOGUE, CATALOGUE),
+            **_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED)}
+
+
+CATALOGUE_ADDED = "catalogue-added.pickle"  # the files that quick plans added since
+FATES = "fates.pickle"  # in the store folder: what the last build decided the fates from
+
+
+def _manifest_state(corpus_folder: Path, size: int | None = None) -> tuple[int, str]:
+    """Return the size and the hash of the manifest's first ``size`` bytes (all by default)."""
+    from kzgeo.corpus import MANIFEST_NAME
+
+    try:
+        data = (corpus_folder / MANIFEST_NAME).read_bytes()
+    except OSError:
+        data = b""
+    return len(data[:size]), hashlib.sha256(data[:size]).hexdigest()
+
+
+def fates_memo(store_key: str, keys: list, fates: list, loads: Iterable[tuple],
+               details: dict, manifest: tuple[int, str], entries: int) -> dict:
+    """Return what a later build needs to decide the fates of files added alone
+    (``quick_fates``): the files' keys and fates, every article's body fingerprint and
+    id (as loaded and final), the warnings of each file, the unused manifest entries."""
+    fingerprints: set[str] = set()
+    ids: set[str] = set()
+    for (file_ids, _titles, _warnings, _taken, file_fingerprints), fate in zip(
+            loads, fates, strict=True):
+        fingerprints.update(file_fingerprints)
+        ids.update(file_ids)
+        ids.update(final for final in fate if final is not None)
+    return {"store": store_key, "keys": keys, "fates": fates, "fingerprints": fingerprints,
+            "ids": ids, "files": details["files"], "unused": details["unused"],
+            "skipped": details["skipped"], "manifest": manifest, "entries": entries}
+
+
+def quick_fates(corpus_folder: Path, memo: dict, meta: dict, keys: list, jobs: list,
+                entries: list[dict], manifest_warnings: list[str],
+                batch_files: int) -> tuple | None:
+    """Return the fates, the warnings and the new memo when only new files came since the
+    last build (``memo``: its ``fates_memo``) and none of their articles repeats or shares
+    an id with any article before (then no other file's fate changes and theirs are their
+    own ids); None when that cannot be told without going over the whole corpus.
+
+    Also returned: the new files' ``_textless`` loads by key."""
+    from kzgeo.corpus import _load_file, unused_entry_warning
+
+    if not memo or memo.get("store") != meta.get("key") or not memo["keys"] \
+            or not memo["ids"]:  # none before: the corpus' warnings begin with that
+        return None
+    position = {key: i for i, key in enumerate(keys)}
+    old = [position.get(key) for key in memo["keys"]]
+    if None in old or len(keys) - len(old) > batch_files:  # a file changed or went; or many
+        return None
+    size, head = memo["manifest"]
+    if len(entries) < memo["entries"] or _manifest_state(corpus_folder, size) != (size, head):
+        return None  # the manifest changed before its end: the entries' positions moved
+    fates: list = [None] * len(keys)
+    for i, fate in zip(old, memo["fates"], strict=True):
+        fates[i] = fate
+    new = [i for i, fate in enumerate(fates) if fate is None]
+    loads = {keys[i]: _textless(_load_file((Path(jobs[i][0]), jobs[i][1]))) for i in new}
+    fingerprints, ids = memo["fingerprints"], memo["ids"]
+    added_fingerprints: set[str] = set()
+    added_ids: set[str] = set()
+    files = list(memo["files"])
+    skipped = set(memo["skipped"])
+    taken: set[int] = set()  # the new files' entries, as positions in ``entries``
+    position_of = {id(entry): k for k, entry in enumerate(entries)} if new else {}
+    for i in new:
+        file_ids, _titles, file_warnings, file_taken, file_fingerprints = loads[keys[i]]
+        for fingerprint, article_id in zip(file_fingerprints, file_ids, strict=True):
+            if fingerprint in fingerprints or fingerprint in added_fingerprints \
+                    or article_id in ids or article_id in added_ids:
+                return None  # a repeat or an id clash: decided over the whole corpus
+            added_fingerprints.add(fingerprint)
+            added_ids.add(article_id)
+        fates[i] = list(file_ids)
+        name = keys[i][0]
+        if not file_ids:
+            skipped.add(name)
+        if file_warnings:
+            files.append((name, tuple(file_warnings)))
+        taken.update(position_of[id(jobs[i][1][t])] for t in file_taken)
+    files.sort(key=lambda item: item[0])  # file order is name order
+    unused = [k for k in [*memo["unused"], *range(memo["entries"], len(entries))]
+              if k not in taken]
+    listed = {path.name: path for path in corpus_folder.iterdir()} if unused else {}
+    warnings = [*manifest_warnings, *(w for _name, found in files for w in found),
+                *(message for k in unused if (message := unused_entry_warning(
+                    entries[k], listed, skipped)) is not None)]  # fmt: skip
+    updated = {**memo, "keys": keys, "fates": fates, "files": files, "unused": unused,
+               "skipped": skipped, "fingerprints": fingerprints | added_fingerprints,
+               "ids": ids | added_ids, "entries": len(entries)}
+    return fates, warnings, updated, loads
 
 
 def _name(job: tuple[str, list[dict]]) -> str:
@@ -659,6 +768,7 @@ class PartsBuild:
     geoparsed: int = 0
     seconds: float = 0.0
     faceted: int = 0  # parts whose facets the merge made again (not reused from the last)
+    quick: bool = False  # the fates decided from the last build's (only new files came)
 
 
 Runner = Callable[[list[dict]], Iterable[dict]]  # builds batch jobs, yields their results
@@ -754,20 +864,29 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         meta = {}
     if rebuild:
         meta = {}
-    catalogue = _catalogue(folder)
-    missing = [i for i, k in enumerate(keys) if k not in catalogue]
-    if len(missing) <= batch_files:  # few new or changed files: read them now for the fates
-        from kzgeo.corpus import _load_file
+    quick = None if rebuild else quick_fates(
+        corpus_folder, _read_keyed(folder / FATES, FATES), meta, keys, jobs, entries,
+        manifest_warnings, batch_files)
+    details: dict = {}
+    if quick:  # only new files, none repeating or renamed: the others' fates stay
+        fates, warnings, memo, added = quick
+        catalogue: dict = {}
+        known = list(range(len(jobs)))
+    else:
+        catalogue = _catalogue(folder)
+        missing = [i for i, k in enumerate(keys) if k not in catalogue]
+        if len(missing) <= batch_files:  # few new or changed files: read them now
+            from kzgeo.corpus import _load_file
 
-        for i in missing:
-            catalogue[keys[i]] = _textless(_load_file((Path(jobs[i][0]), jobs[i][1])))
-        missing = []
-    known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
-    fates: list[list[str | None] | None] = [None] * len(jobs)
-    planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
-                        [_loaded(catalogue[keys[i]]) for i in known])
-    for i, fate in zip(known, planned[1], strict=True):
-        fates[i] = fate
+            for i in missing:
+                catalogue[keys[i]] = _textless(_load_file((Path(jobs[i][0]), jobs[i][1])))
+            missing = []
+        known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
+        fates = [None] * len(jobs)
+        planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
+                            [_loaded(catalogue[keys[i]]) for i in known], details)
+        for i, fate in zip(known, planned[1], strict=True):
+            fates[i] = fate
     previous = {b["id"]: b for b in meta.get("batches", ())}
     names = [key[0] for key in keys]
     old_of = {name: b["id"] for b in meta.get("batches", ()) for name in b["files"]}
@@ -804,11 +923,16 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         return {batch.id: result for batch, result in zip(todo, results, strict=True)}
 
     done = build([b for b in batches if not b.part])
-    if len(known) == len(jobs):  # every file was known: the batches loaded the same files
+    if quick:
+        final = fates
+    elif len(known) == len(jobs):  # every file was known: the batches loaded the same files
         corpus, final = planned
+        warnings = list(corpus.warnings)
     else:
+        details = {}
         corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
-                                  [_loaded(catalogue[k]) for k in keys])
+                                  [_loaded(catalogue[k]) for k in keys], details)
+        warnings = list(corpus.warnings)
     again = []  # batches built with fates that the whole corpus changes (repeats, id clashes)
     position = 0
     for batch in batches:
@@ -824,22 +948,27 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
     geoparsed = sum(r["geoparsed"] for r in [*done.values(), *done_again.values()])
     merged = merge_parts(folder, [b.part for b in batches])
     meta_new = {
-        "format": STORE_FORMAT, "key": key, "warnings": list(corpus.warnings),
+        "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
         "quotes": merged["quotes"],
         "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
                      "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip
     write_atomic(folder / "store.json", json.dumps(meta_new))
-    from kzgeo.geocache import loader_key
-
-    with contextlib.suppress(OSError):
-        pickle_atomic(folder / CATALOGUE, {"key": (loader_key(), CATALOGUE),
-                                           "files": {k: catalogue[k] for k in keys}})
+    if quick:  # the new files' loads added beside the catalogue, not all written again
+        _write_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED,
+                     {**_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED), **added})
+    else:
+        _write_keyed(folder / CATALOGUE, CATALOGUE, {k: catalogue[k] for k in keys})
+        (folder / CATALOGUE_ADDED).unlink(missing_ok=True)
+        memo = fates_memo(key, keys, final, [catalogue[k] for k in keys], details,
+                          _manifest_state(corpus_folder), len(entries))
+    _write_keyed(folder / FATES, FATES, {**memo, "store": key})
     _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
           {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
-                      geoparsed, round(time.perf_counter() - t0, 3), merged["remade"])
+                      geoparsed, round(time.perf_counter() - t0, 3), merged["remade"],
+                      bool(quick))
 
 
 def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
