@@ -569,6 +569,21 @@ def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict],
     return entries, warnings
 
 
+MANIFEST_ADDED = "manifest-added.pickle"  # the entries appended since the memo, kept apart
+MANIFEST_FOLD = 2_000  # appended entries kept apart up to this many, then the memo is rewritten
+
+
+def _read_manifest_memo(folder: Path) -> dict:
+    """Return the manifest memo with the entries appended since (kept apart) added."""
+    memo = pickle.loads((folder / MANIFEST_MEMO).read_bytes())
+    with contextlib.suppress(OSError, ValueError, EOFError, pickle.UnpicklingError):
+        added = pickle.loads((folder / MANIFEST_ADDED).read_bytes())
+        if added["base"] == memo["head"]:
+            return {**added, "base": memo, "entries": memo["entries"] + added["entries"],
+                    "digests": {**memo["digests"], **added["digests"]}}
+    return {**memo, "base": memo}
+
+
 def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[str], dict]:
     """Return ``read_manifest_cached`` and, per file the manifest names, its entries'
     ``entries_digest`` (made again only for the files an appended end names)."""
@@ -578,9 +593,10 @@ def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[s
 
     path = corpus_folder / MANIFEST_NAME
     memo_path = folder / MANIFEST_MEMO
+    base = None
     try:
         data = path.read_bytes()
-        memo = pickle.loads(memo_path.read_bytes())
+        memo = _read_manifest_memo(folder)
         size, rows = memo["size"], memo["rows"]
         entries, warnings, digests = memo["entries"], memo["warnings"], memo["digests"]
         if not (0 < size <= len(data)
@@ -597,6 +613,7 @@ def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[s
         rows += len(added)
         grown = entries_by_file(entries, {entry["file"] for entry in more_entries})
         digests = {**digests, **{name: entries_digest(found) for name, found in grown.items()}}
+        base = memo["base"]
     except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
             UnicodeDecodeError):  # fmt: skip
         entries, warnings = read_manifest(corpus_folder)
@@ -609,11 +626,20 @@ def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[s
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             rows = len(tomllib.loads(data.decode("utf-8-sig")).get("article", []))
     if data and rows >= 0 and not data.startswith(b"\xef\xbb\xbf"):
+        head = hashlib.sha256(data).hexdigest()
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
-            pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
-                                      "warnings": warnings, "digests": digests,
-                                      "head": hashlib.sha256(data).hexdigest()})
+            if base is not None and len(entries) - len(base["entries"]) <= MANIFEST_FOLD:
+                pickle_atomic(folder / MANIFEST_ADDED, {  # the memo itself is not rewritten
+                    "base": base["head"], "size": len(data), "rows": rows, "head": head,
+                    "entries": entries[len(base["entries"]):], "warnings": warnings,
+                    "digests": {name: digests[name] for name in digests
+                                if base["digests"].get(name) != digests[name]}})
+            else:
+                pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
+                                          "warnings": warnings, "digests": digests,
+                                          "head": head})
+                (folder / MANIFEST_ADDED).unlink(missing_ok=True)
     return entries, warnings, digests
 
 

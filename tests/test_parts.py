@@ -151,7 +151,8 @@ def test_an_earlier_copy_of_a_sentence_and_removing_the_first_copy_move_the_quot
     assert done.rebuilt == 2 and done.faceted == 3  # the two changed parts, syn-000050's part
 
 
-def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path):
+def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path, monkeypatch):
+    from kzgeo import parts
     from kzgeo.corpus import read_manifest
     from kzgeo.parts import read_manifest_cached
 
@@ -165,6 +166,16 @@ def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path)
     grown = read_manifest_cached(folder, memo)
     assert grown == read_manifest(folder) and grown[0][-1]["id"] == "neu"
     assert len(grown[1]) >= 2  # the bad date and the bad entry, numbered as a whole read does
+    assert (memo / "manifest-added.pickle").is_file()  # the appended end kept apart
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu-2"\nfile = "neu.txt"\ntitle = "Neu 2"\n')
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)  # as it is now
+    monkeypatch.setattr(parts, "MANIFEST_FOLD", 0)  # the appended end folded into the memo
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu-3"\nfile = "neu3.txt"\n')
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert not (memo / "manifest-added.pickle").exists()
     text = (folder / "manifest.toml").read_text(encoding="utf-8")
     (folder / "manifest.toml").write_text(text.replace("[[article]]", "[[article]]\n", 1)
                                           + 'url = "x"\n', encoding="utf-8")  # not appended
