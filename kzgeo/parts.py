@@ -133,14 +133,39 @@ def code_key() -> str:
     """Return a hash of what a part depends on besides its files: kzgeo's code and data that
     build it, the gazetteer's inputs and the geodata layers."""
     from kzgeo.gazetteer import input_hash
-    from kzgeo.index import CODE_DIR, index_code
+    from kzgeo.index import CODE_DIR
 
     h = hashlib.sha256(f"format={STORE_FORMAT};{input_hash()}".encode())
-    for path in index_code("parts", CODE_DIR):
+    for path in _code_files(CODE_DIR):
         h.update(str(path.relative_to(CODE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     for path in sorted(GEODATA_DIR.glob("*.geojson")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:20]
+
+
+CODE_MEMO = "code-files.json"  # in the build folder: ``index_code("parts")`` as last found
+
+
+def _code_files(code_dir: Path) -> list[Path]:
+    """Return ``index.index_code("parts", code_dir)``, remembered in the build folder while
+    no file of ``code_dir`` changed (name, size, time): finding a module's imports parses it."""
+    from kzgeo.config import build_dir
+    from kzgeo.index import index_code
+
+    stats = sorted((str(path.relative_to(code_dir)), stat.st_size, stat.st_mtime_ns)
+                   for path in code_dir.rglob("*") if "__pycache__" not in path.parts
+                   and (stat := path.stat()) and path.is_file())
+    stamp = _digest(str(code_dir), stats)
+    memo = build_dir() / CODE_MEMO
+    found = _read_json(memo)
+    if found.get("stamp") == stamp and isinstance(found.get("files"), list):
+        return [code_dir / name for name in found["files"]]
+    files = index_code("parts", code_dir)
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(memo, json.dumps({"stamp": stamp, "files": [
+            str(path.relative_to(code_dir)) for path in files]}))
+    return files
 
 
 def entries_digest(entries: list[dict]) -> str:
@@ -167,7 +192,7 @@ def list_files(folder: Path) -> list[tuple[str, int, int]]:
     with os.scandir(folder) as listing:
         for entry in listing:
             name = entry.name
-            if os.path.splitext(name)[1].lower() in ARTICLE_SUFFIXES and name[:1] != ".":
+            if name.lower().endswith(ARTICLE_SUFFIXES) and name[:1] != ".":  # as splitext
                 stat = entry.stat()
                 found.append((name, stat.st_size, stat.st_mtime_ns))
     found.sort()
@@ -843,7 +868,7 @@ def build_parts(
     keys = [(name, size, time_ns, digests.get(name, none)) for name, size, time_ns in listed]
     grouped = entries_by_file(entries)
     base = str(corpus_folder)
-    jobs = [(os.path.join(base, name), grouped.get(name, [])) for name, _, _ in listed]
+    jobs = [(f"{base}/{name}", grouped.get(name, [])) for name, _, _ in listed]
     key = _digest(code_key(), manifest_warnings, keys, batch_files)
     if not rebuild and _current(folder, key):
         return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
