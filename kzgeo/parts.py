@@ -382,13 +382,18 @@ def part_facets(feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
 
 
 def _derived(folder: Path, name: str) -> dict[str, np.ndarray]:
-    """Return what the last merge kept of part ``name`` (its quotes' small columns, its
-    dropped rows and facets), or its small columns read from its quotes file."""
+    """Return what the last merge kept of part ``name`` (its quotes' hashes, its places,
+    its dropped rows and facets), or its small columns read from its quotes file."""
     path = folder / DERIVED / f"{Path(name).name}.pickle"
     with contextlib.suppress(OSError, ValueError, EOFError, pickle.UnpicklingError):
         found = pickle.loads(path.read_bytes())  # one read (npz: one per array, slower)
         if isinstance(found, dict):
             return found
+    return _part_columns(folder, name)
+
+
+def _part_columns(folder: Path, name: str) -> dict[str, np.ndarray]:
+    """Return part ``name``'s quotes' small columns (``PART_COLUMNS``) from its quotes file."""
     quotes = pq.read_table(folder / name / "quotes.parquet", columns=list(PART_COLUMNS))
     return {column: quotes[column].to_numpy() for column in PART_COLUMNS}
 
@@ -508,12 +513,16 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
                 or not np.array_equal(found["dropped"], dropped):
             if "places" not in found:
                 found.update(_place_rows(folder, name))
+            columns = found if "article_pos" in found else _part_columns(folder, name)
             feature = np.repeat(np.arange(len(found["places"]), dtype=np.int32),
                                 found["place_rows"])
-            found = {column: found[column] for column in (*PART_COLUMNS, "places",
-                                                          "place_rows", "articles")}
-            found.update(part_facets(feature, found["article_pos"], found["themes_mask"],
+            found = {column: found[column] for column in ("qhash", "places", "place_rows",
+                                                          "articles")}  # not the columns:
+            # read from the part's quotes file in the rare merge that makes its facets again
+            found.update(part_facets(feature, columns["article_pos"], columns["themes_mask"],
                                      local_kept))
+            found["f_first"] = found["f_first"].astype(np.int32)  # rows within the part
+            found["f_last"] = found["f_last"].astype(np.int32)
             found["dropped"] = dropped
             _save_derived(folder, name, found)
             remade += 1
@@ -523,8 +532,8 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         pieces["f_article"].append(found["f_article"].astype(np.int64) + article_base)
         pieces["f_mask"].append(found["f_mask"])
         pieces["f_quotes"].append(found["f_quotes"])
-        pieces["f_first"].append(found["f_first"] + row_base)
-        pieces["f_last"].append(found["f_last"] + row_base)
+        pieces["f_first"].append(found["f_first"].astype(np.int64) + row_base)
+        pieces["f_last"].append(found["f_last"].astype(np.int64) + row_base)
         row_base += size
         article_base += int(found["articles"])
     empty = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8,
