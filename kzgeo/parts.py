@@ -542,7 +542,9 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
              for key in FACET_KEYS}
     del pieces, derived
     by_feature = np.argsort(facet["f_feature"], kind="stable")  # the parts' order kept within
-    facet = {key: values[by_feature] for key, values in facet.items()}
+    rows_of = np.bincount(facet["f_feature"], minlength=len(ids))
+    facet = {key: values[by_feature] for key, values in facet.items() if key != "f_feature"}
+    facet["f_feature"] = np.repeat(np.arange(len(ids), dtype=np.int32), rows_of)  # sorted
     quote_counts = np.bincount(facet["f_feature"], weights=facet["f_quotes"],
                                minlength=len(ids)).astype(np.int64)
     theme_bits = np.zeros(len(ids), np.int64)
