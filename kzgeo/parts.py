@@ -53,7 +53,7 @@ from kzgeo.corpus import (
     corpus_of,
     read_manifest,
 )
-from kzgeo.files import pickle_atomic, write_atomic
+from kzgeo.files import pickle_atomic, write_atomic, write_atomic_with
 from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
     MENTION_GROUP_ROWS,
@@ -470,6 +470,43 @@ def group_sums(folder: Path, names: Sequence[str]) -> dict:
     return sums
 
 
+def group_articles(folder: Path, names: Sequence[str]) -> pa.Table:
+    """Return the articles tables of the parts ``names`` one after the other, kept in
+    ``sums/`` (Arrow IPC: read without decoding Parquet) for the next merge."""
+    path = folder / SUMS / f"{_hash(list(names))}.arrow"
+    with contextlib.suppress(OSError, pa.ArrowInvalid), pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+    table = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
+                              for name in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic_with(path, lambda handle: _write_ipc(handle, table))
+    return table
+
+
+def _write_ipc(handle: Any, table: pa.Table) -> None:
+    with pa.ipc.new_file(handle, table.schema) as writer:
+        writer.write_table(table)
+
+
+LAYERS = "layers.pickle"  # in the store folder: the map layers as last read, by code key
+
+
+def _layers(folder: Path, load: Callable[[], dict]) -> dict:
+    """Return ``load()`` (the map layers), kept in the store folder while the code key (which
+    covers the geodata files) is the same: parsing their GeoJSON takes a good part of a
+    second."""
+    path = folder / LAYERS
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError, AttributeError,
+                             ImportError, pickle.UnpicklingError):
+        found = pickle.loads(path.read_bytes())
+        if found.get("key") == code_key():
+            return found["layers"]
+    layers = load()
+    with contextlib.suppress(OSError):
+        pickle_atomic(path, {"key": code_key(), "layers": layers})
+    return layers
+
+
 def _save_derived(folder: Path, name: str, derived: dict[str, np.ndarray]) -> None:
     """Keep what the merge derived from part ``name`` for the next merge (atomically)."""
     target = folder / DERIVED / f"{Path(name).name}.pickle"
@@ -558,7 +595,7 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
         places.append(place_of(pid, Entry._make(entries[pid]), partial))
     places.sort(key=lambda p: (-p.mention_count, p.id))
-    collection = build_index(Geoparse(places, [], 0.0), load_layers())
+    collection = build_index(Geoparse(places, [], 0.0), _layers(folder, load_layers))
     light = []
     for feature_dict in collection["features"]:
         feature_dict = light_feature(feature_dict)
@@ -567,8 +604,8 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
             feature_dict["properties"]["quote_count"] = int(quote_counts[position])
         light.append(feature_dict)
 
-    articles = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
-                                 for name in parts]) if parts else articles_table([])
+    articles = pa.concat_tables([group_articles(folder, group) for group in groups]) \
+        if parts else articles_table([])
     used = np.flatnonzero(quote_counts)  # the features with quotes, their codes in id order
     renumber = np.zeros(len(ids), np.int32)
     renumber[used] = np.arange(len(used), dtype=np.int32)
@@ -1047,7 +1084,8 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
             path.unlink(missing_ok=True)
     parts = meta["parts"]
     sums = {f"{_hash(parts[i:i + SUM_GROUP])}.pickle" for i in range(0, len(parts), SUM_GROUP)}
-    for path in (folder / SUMS).glob("*.pickle"):
+    sums |= {name.replace(".pickle", ".arrow") for name in sums}
+    for path in (folder / SUMS).glob("*.*"):
         if path.name not in sums:
             path.unlink(missing_ok=True)
     for path in caches.glob("*.pickle") if caches.is_dir() else ():
