@@ -1082,6 +1082,7 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
     for path in (folder / DERIVED).glob("*.*"):
         if path.stem not in keep or path.suffix != ".pickle":  # .npz: an earlier form
             path.unlink(missing_ok=True)
+    (folder / "catalogue.pickle").unlink(missing_ok=True)  # the catalogue's earlier form
     parts = meta["parts"]
     sums = {f"{_hash(parts[i:i + SUM_GROUP])}.pickle" for i in range(0, len(parts), SUM_GROUP)}
     sums |= {name.replace(".pickle", ".arrow") for name in sums}
