@@ -758,11 +758,17 @@ def corpus_of(
     warnings: list[str],
     jobs: list[tuple[Path, list[dict]]],
     results: list[tuple],
+    details: dict | None = None,
 ) -> tuple[CorpusLoad, list[list[str | None]]]:
     """Return the corpus that the files' ``_load_file`` results make (repeated articles left
     out, clashing ids renamed, in file order) and, per file, the final id of each of its
     articles (None: left out as a repeat). Only the articles' metadata is read, so results
-    whose articles carry no text give the corpus without text."""
+    whose articles carry no text give the corpus without text.
+
+    ``details``, when given, is filled with how the warnings came about (for a build that
+    later adds files without going over the whole corpus again): ``files``, the warnings of
+    each file that has any ((name, warnings) in file order), ``unused``, the positions in
+    ``entries`` of the entries no article took, and ``skipped``, the files with no article."""
     warnings = list(warnings)
     articles: list[Article] = []
     removed: list[Removal] = []
@@ -773,39 +779,47 @@ def corpus_of(
     used: list[dict] = []
     skipped: set[str] = set()
     for (path, file_entries), loaded in zip(jobs, results, strict=True):
+        name = os.path.basename(path)  # a Path or a string
         file_articles, file_removed, file_warnings, taken, fingerprints = loaded
         removed.extend(file_removed)
         warnings.extend(file_warnings)
         used.extend(file_entries[i] for i in taken)
         fate: list[str | None] = []
         fates.append(fate)
+        before = len(warnings) - len(file_warnings)
         if not file_articles:
-            skipped.add(path.name)
+            skipped.add(name)
         for article, fingerprint in zip(file_articles, fingerprints, strict=True):
             if fingerprint in id_of_body:
                 duplicates.append(
-                    f"{path.name}: '{article.title}' repeats {id_of_body[fingerprint]}"
+                    f"{name}: '{article.title}' repeats {id_of_body[fingerprint]}"
                 )
                 fate.append(None)
                 continue
             if article.id in file_of_id:
                 new_id = unique_id(article.id, file_of_id)
                 warnings.append(
-                    f"{path.name}: article id {quoted(article.id)} is already used by "
+                    f"{name}: article id {quoted(article.id)} is already used by "
                     f"{quoted(file_of_id[article.id])}; this article gets the id '{new_id}'"
                 )
                 article = replace(article, id=new_id)
             id_of_body[fingerprint] = article.id
-            file_of_id[article.id] = path.name
+            file_of_id[article.id] = name
             articles.append(article)
             fate.append(article.id)
-    files = {path.name: path for path in folder.iterdir()}
+        if details is not None and len(warnings) > before:
+            details.setdefault("files", []).append((name, tuple(warnings[before:])))
     used_ids = {id(entry) for entry in used}
+    unused = [entry for entry in entries if id(entry) not in used_ids]
+    if details is not None:
+        details.setdefault("files", [])
+        details["unused"] = [i for i, entry in enumerate(entries) if id(entry) not in used_ids]
+        details["skipped"] = set(skipped)
+    files = {path.name: path for path in folder.iterdir()} if unused else {}  # listed if needed
     warnings.extend(
         message
-        for entry in entries
-        if id(entry) not in used_ids
-        and (message := unused_entry_warning(entry, files, skipped)) is not None
+        for entry in unused
+        if (message := unused_entry_warning(entry, files, skipped)) is not None
     )
     if not jobs:
         warnings.insert(0, f"no article files (.txt or .md) in the corpus folder {folder}")

@@ -46,8 +46,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from kzgeo.config import GEODATA_DIR
-from kzgeo.corpus import Article, CorpusError, corpus_of, file_jobs, file_key, read_manifest
-from kzgeo.files import pickle_atomic, write_atomic
+from kzgeo.corpus import (
+    ARTICLE_SUFFIXES,
+    Article,
+    CorpusError,
+    corpus_of,
+    read_manifest,
+)
+from kzgeo.files import pickle_atomic, write_atomic, write_atomic_with
 from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
     MENTION_GROUP_ROWS,
@@ -65,7 +71,7 @@ log = logging.getLogger("kzgeo.parts")
 
 BATCH_FILES = 500  # files per batch when batches are made; a batch past twice that splits
 PART_COLUMNS = ("article_pos", "themes_mask", "qhash")  # what the merge reads of a part's quotes
-CATALOGUE = "catalogue.pickle"  # in the store folder: each file's load without its text
+CATALOGUE = "catalogue-2.pickle"  # in the store folder: each file's ``_textless`` load
 
 
 # --------------------------------------------------------------------------- batches
@@ -76,7 +82,7 @@ class Batch:
 
     id: str
     first: str
-    files: list[tuple[Path, list[dict]]] = field(default_factory=list)
+    files: list[tuple[str, list[dict]]] = field(default_factory=list)  # (path, entries)
     signature: str = ""
     fates: list[list[str | None] | None] = field(default_factory=list)
     part: str = ""  # its part in the store folder, once built
@@ -127,14 +133,76 @@ def code_key() -> str:
     """Return a hash of what a part depends on besides its files: kzgeo's code and data that
     build it, the gazetteer's inputs and the geodata layers."""
     from kzgeo.gazetteer import input_hash
-    from kzgeo.index import CODE_DIR, index_code
+    from kzgeo.index import CODE_DIR
 
     h = hashlib.sha256(f"format={STORE_FORMAT};{input_hash()}".encode())
-    for path in index_code("parts", CODE_DIR):
+    for path in _code_files(CODE_DIR):
         h.update(str(path.relative_to(CODE_DIR)).encode() + b"\0" + path.read_bytes() + b"\0")
     for path in sorted(GEODATA_DIR.glob("*.geojson")):
         h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()[:20]
+
+
+CODE_MEMO = "code-files.json"  # in the build folder: ``index_code("parts")`` as last found
+
+
+def _code_files(code_dir: Path) -> list[Path]:
+    """Return ``index.index_code("parts", code_dir)``, remembered in the build folder while
+    no file of ``code_dir`` changed (name, size, time): finding a module's imports parses it."""
+    from kzgeo.config import build_dir
+    from kzgeo.index import index_code
+
+    stats = sorted((str(path.relative_to(code_dir)), stat.st_size, stat.st_mtime_ns)
+                   for path in code_dir.rglob("*") if "__pycache__" not in path.parts
+                   and (stat := path.stat()) and path.is_file())
+    stamp = _digest(str(code_dir), stats)
+    memo = build_dir() / CODE_MEMO
+    found = _read_json(memo)
+    if found.get("stamp") == stamp and isinstance(found.get("files"), list):
+        return [code_dir / name for name in found["files"]]
+    files = index_code("parts", code_dir)
+    with contextlib.suppress(OSError):
+        memo.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(memo, json.dumps({"stamp": stamp, "files": [
+            str(path.relative_to(code_dir)) for path in files]}))
+    return files
+
+
+def entries_digest(entries: list[dict]) -> str:
+    """Return the digest of one file's manifest entries that ``corpus.file_key`` holds."""
+    described = json.dumps(entries, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.sha1(described.encode()).hexdigest()
+
+
+def entries_by_file(entries: list[dict], files: Iterable[str] | None = None) -> dict[str, list]:
+    """Return the manifest ``entries`` grouped by the file they name (only ``files``' when
+    given), in manifest order."""
+    wanted = None if files is None else set(files)
+    grouped: dict[str, list[dict]] = {}
+    for entry in entries:
+        if wanted is None or entry["file"] in wanted:
+            grouped.setdefault(entry["file"], []).append(entry)
+    return grouped
+
+
+def list_files(folder: Path) -> list[tuple[str, int, int]]:
+    """Return the article files of ``folder`` as (name, size, modification time in ns), in
+    name order (``corpus.list_article_files`` with one ``os.scandir`` and no paths made)."""
+    found = []
+    with os.scandir(folder) as listing:
+        for entry in listing:
+            name = entry.name
+            if name.lower().endswith(ARTICLE_SUFFIXES) and name[:1] != ".":  # as splitext
+                stat = entry.stat()
+                found.append((name, stat.st_size, stat.st_mtime_ns))
+    found.sort()
+    return found
+
+
+def _digest(*values: Any) -> str:
+    """Return a hash of plain data (strings, numbers, None, lists and tuples of them): its
+    pickle, many times quicker to make than JSON for the 100,000 keys of a large corpus."""
+    return hashlib.sha256(pickle.dumps(values, protocol=5)).hexdigest()[:20]
 
 
 def _hash(*values: Any) -> str:
@@ -167,11 +235,26 @@ def worker_gazetteer() -> Any:
 
 
 def _textless(loaded: tuple) -> tuple:
-    """Return a file's ``corpus._load_file`` result without the articles' text and removals."""
-    from dataclasses import replace
-
+    """Return what the catalogue keeps of a file's ``corpus._load_file`` result: its
+    articles' ids and titles, its warnings, the manifest entries it took and its articles'
+    body fingerprints (plain strings and tuples: quick to pickle and read)."""
     articles, _removed, warnings, taken, fingerprints = loaded
-    return [replace(a, text="") for a in articles], [], warnings, taken, fingerprints
+    return (tuple(a.id for a in articles), tuple(a.title for a in articles), tuple(warnings),
+            tuple(taken), tuple(fingerprints))
+
+
+@dataclass(frozen=True)
+class Named:
+    """What ``corpus.corpus_of`` reads of an article to decide its fate: its id and title."""
+
+    id: str
+    title: str
+
+
+def _loaded(textless: tuple) -> tuple:
+    """Return a catalogue entry as the ``corpus._load_file`` result ``corpus_of`` reads."""
+    ids, titles, warnings, taken, fingerprints = textless
+    return list(map(Named, ids, titles)), [], warnings, taken, fingerprints
 
 
 @gc_paused()  # many small objects and no cycles: collections would walk them again and again
@@ -299,27 +382,136 @@ def part_facets(feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
 
 
 def _derived(folder: Path, name: str) -> dict[str, np.ndarray]:
-    """Return what the last merge kept of part ``name`` (its quotes' small columns, its
-    dropped rows and facets), or its small columns read from its quotes file."""
-    path = folder / DERIVED / f"{Path(name).name}.npz"
-    with contextlib.suppress(OSError, ValueError, KeyError, EOFError), np.load(path) as found:
-        return {key: found[key] for key in found.files}
+    """Return what the last merge kept of part ``name`` (its quotes' hashes, its places,
+    its dropped rows and facets), or its small columns read from its quotes file."""
+    path = folder / DERIVED / f"{Path(name).name}.pickle"
+    with contextlib.suppress(OSError, ValueError, EOFError, pickle.UnpicklingError):
+        found = pickle.loads(path.read_bytes())  # one read (npz: one per array, slower)
+        if isinstance(found, dict):
+            return found
+    return _part_columns(folder, name)
+
+
+def _part_columns(folder: Path, name: str) -> dict[str, np.ndarray]:
+    """Return part ``name``'s quotes' small columns (``PART_COLUMNS``) from its quotes file."""
     quotes = pq.read_table(folder / name / "quotes.parquet", columns=list(PART_COLUMNS))
     return {column: quotes[column].to_numpy() for column in PART_COLUMNS}
 
 
+def _place_rows(folder: Path, name: str) -> dict[str, np.ndarray]:
+    """Return part ``name``'s places in row order, their rows and its articles' count."""
+    with open(folder / name / "partials.pickle", "rb") as handle:
+        part = pickle.load(handle)
+    places = part["places"]
+    order = sorted(places, key=lambda pid: places[pid][0])
+    return {"places": np.array(order, dtype=str),
+            "place_rows": np.array([places[p][1] for p in order], np.int64),
+            "articles": np.array(part["articles"], np.int64)}
+
+
+SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps together
+SUMS = "sums"  # in the store folder: per group of parts, its per-place sums
+
+
+def add_sums(sums: Iterable[dict]) -> dict:
+    """Return the per-place sums of consecutive parts (or groups of them) in corpus order:
+    mentions and thousandths added, surface names counted first seen first, rejected
+    candidates counted with the first seen score and reason, the gazetteer entries united.
+
+    Adding is associative, so groups of parts add up to what their parts add up to.
+
+    >>> a = {"places": {"x": [1, 500, {"X": 1}, {"y": [1, 0.2, "r"]}]}, "entries": {"x": 1}}
+    >>> b = {"places": {"x": [2, 900, {"Xe": 1, "X": 1}, {"y": [2, 0.3, "s"]}]},
+    ...      "entries": {"x": 1}}
+    >>> add_sums([a, b])["places"]
+    {'x': [3, 1400, {'X': 2, 'Xe': 1}, {'y': [3, 0.2, 'r']}]}
+    >>> add_sums([])
+    {'places': {}, 'entries': {}}
+    """
+    places: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
+    entries: dict[str, tuple] = {}
+    for found in sums:
+        entries.update(found["entries"])
+        for pid, (mentions, milli, names, rejected) in found["places"].items():
+            into = places.get(pid)
+            if into is None:
+                places[pid] = [mentions, milli, dict(names),
+                               {cid: list(value) for cid, value in rejected.items()}]
+                continue
+            into[0] += mentions
+            into[1] += milli
+            for surface, count in names.items():
+                into[2][surface] = into[2].get(surface, 0) + count
+            for cid, (count, score, reason) in rejected.items():
+                into[3].setdefault(cid, [0, score, reason])[0] += count
+    return {"places": places, "entries": entries}
+
+
+def part_sums(folder: Path, name: str) -> dict:
+    """Return the per-place sums of one part (``add_sums``' form) from its partials."""
+    with open(folder / name / "partials.pickle", "rb") as handle:
+        part = pickle.load(handle)
+    return {"places": {pid: [mentions, milli, names, rejected] for pid, (
+        _row, _n, mentions, milli, names, rejected) in part["places"].items()},
+        "entries": part["entries"]}
+
+
+def group_sums(folder: Path, names: Sequence[str]) -> dict:
+    """Return ``add_sums`` of the parts ``names``, kept in ``sums/`` for the next merge (a
+    group whose parts did not change is read, not added up again)."""
+    path = folder / SUMS / f"{_hash(list(names))}.pickle"
+    with contextlib.suppress(OSError, EOFError, ValueError, pickle.UnpicklingError):
+        found = pickle.loads(path.read_bytes())
+        if found.get("parts") == list(names):
+            return found["sums"]
+    sums = add_sums(part_sums(folder, name) for name in names)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pickle_atomic(path, {"parts": list(names), "sums": sums})
+    return sums
+
+
+def group_articles(folder: Path, names: Sequence[str]) -> pa.Table:
+    """Return the articles tables of the parts ``names`` one after the other, kept in
+    ``sums/`` (Arrow IPC: read without decoding Parquet) for the next merge."""
+    path = folder / SUMS / f"{_hash(list(names))}.arrow"
+    with contextlib.suppress(OSError, pa.ArrowInvalid), pa.OSFile(str(path)) as source:
+        return pa.ipc.open_file(source).read_all()
+    table = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
+                              for name in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomic_with(path, lambda handle: _write_ipc(handle, table))
+    return table
+
+
+def _write_ipc(handle: Any, table: pa.Table) -> None:
+    with pa.ipc.new_file(handle, table.schema) as writer:
+        writer.write_table(table)
+
+
+LAYERS = "layers.pickle"  # in the store folder: the map layers as last read, by code key
+
+
+def _layers(folder: Path, load: Callable[[], dict]) -> dict:
+    """Return ``load()`` (the map layers), kept in the store folder while the code key (which
+    covers the geodata files) is the same: parsing their GeoJSON takes a good part of a
+    second."""
+    path = folder / LAYERS
+    with contextlib.suppress(OSError, EOFError, ValueError, TypeError, AttributeError,
+                             ImportError, pickle.UnpicklingError):
+        found = pickle.loads(path.read_bytes())
+        if found.get("key") == code_key():
+            return found["layers"]
+    layers = load()
+    with contextlib.suppress(OSError):
+        pickle_atomic(path, {"key": code_key(), "layers": layers})
+    return layers
+
+
 def _save_derived(folder: Path, name: str, derived: dict[str, np.ndarray]) -> None:
     """Keep what the merge derived from part ``name`` for the next merge (atomically)."""
-    target = folder / DERIVED / f"{Path(name).name}.npz"
+    target = folder / DERIVED / f"{Path(name).name}.pickle"
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}-", suffix=".npz", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            np.savez(out, **derived)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
+    pickle_atomic(target, derived)
 
 
 def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
@@ -337,77 +529,73 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     from kzgeo.quotestore import write_facet_arrays
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
-    loaded = []
-    for name in parts:
-        with open(folder / name / "partials.pickle", "rb") as handle:
-            loaded.append(pickle.load(handle))
-    ids = sorted({pid for part in loaded for pid in part["places"]})
+    groups = [parts[i:i + SUM_GROUP] for i in range(0, len(parts), SUM_GROUP)]
+    summed = add_sums([group_sums(folder, group) for group in groups])
+    ids = sorted(summed["places"])
     code = {pid: i for i, pid in enumerate(ids)}
+    id_array = np.array(ids, dtype=str)
     derived = [_derived(folder, name) for name in parts]
     import pandas as pd
 
     hashes = np.concatenate([d["qhash"] for d in derived] or [np.zeros(0, np.uint64)])
-    kept = ~pd.Series(hashes).duplicated(keep="first").to_numpy()  # first in corpus order
+    kept = ~pd.Series(hashes, copy=False).duplicated(keep="first").to_numpy()  # first seen
     del hashes
     pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
     row_base = article_base = remade = 0
-    for name, part, found in zip(parts, loaded, derived, strict=True):
-        places = part["places"]
-        order = sorted(places, key=lambda pid: places[pid][0])
+    for name, found in zip(parts, derived, strict=True):
         size = len(found["qhash"])
         local_kept = kept[row_base:row_base + size]
         dropped = np.flatnonzero(~local_kept)
-        if "f_feature" not in found or not np.array_equal(found["dropped"], dropped):
-            feature = np.repeat(np.arange(len(order), dtype=np.int32),
-                                [places[p][1] for p in order])
-            found = {column: found[column] for column in PART_COLUMNS}
-            found.update(part_facets(feature, found["article_pos"], found["themes_mask"],
+        if "f_feature" not in found or "places" not in found \
+                or not np.array_equal(found["dropped"], dropped):
+            if "places" not in found:
+                found.update(_place_rows(folder, name))
+            columns = found if "article_pos" in found else _part_columns(folder, name)
+            feature = np.repeat(np.arange(len(found["places"]), dtype=np.int32),
+                                found["place_rows"])
+            found = {column: found[column] for column in ("qhash", "places", "place_rows",
+                                                          "articles")}  # not the columns:
+            # read from the part's quotes file in the rare merge that makes its facets again
+            found.update(part_facets(feature, columns["article_pos"], columns["themes_mask"],
                                      local_kept))
+            found["f_first"] = found["f_first"].astype(np.int32)  # rows within the part
+            found["f_last"] = found["f_last"].astype(np.int32)
             found["dropped"] = dropped
             _save_derived(folder, name, found)
             remade += 1
-        codes = np.array([code[p] for p in order], np.int32)
-        pieces["f_feature"].append(codes[found["f_feature"]] if len(order) else
+        codes = np.searchsorted(id_array, found["places"]).astype(np.int32)
+        pieces["f_feature"].append(codes[found["f_feature"]] if len(codes) else
                                    found["f_feature"])
         pieces["f_article"].append(found["f_article"].astype(np.int64) + article_base)
         pieces["f_mask"].append(found["f_mask"])
         pieces["f_quotes"].append(found["f_quotes"])
-        pieces["f_first"].append(found["f_first"] + row_base)
-        pieces["f_last"].append(found["f_last"] + row_base)
+        pieces["f_first"].append(found["f_first"].astype(np.int64) + row_base)
+        pieces["f_last"].append(found["f_last"].astype(np.int64) + row_base)
         row_base += size
-        article_base += part["articles"]
+        article_base += int(found["articles"])
     empty = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8,
              "f_quotes": np.int32, "f_first": np.int64, "f_last": np.int64}
     facet = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, empty[key])
              for key in FACET_KEYS}
     del pieces, derived
     by_feature = np.argsort(facet["f_feature"], kind="stable")  # the parts' order kept within
-    facet = {key: values[by_feature] for key, values in facet.items()}
+    rows_of = np.bincount(facet["f_feature"], minlength=len(ids))
+    facet = {key: values[by_feature] for key, values in facet.items() if key != "f_feature"}
+    facet["f_feature"] = np.repeat(np.arange(len(ids), dtype=np.int32), rows_of)  # sorted
     quote_counts = np.bincount(facet["f_feature"], weights=facet["f_quotes"],
                                minlength=len(ids)).astype(np.int64)
     theme_bits = np.zeros(len(ids), np.int64)
     np.bitwise_or.at(theme_bits, facet["f_feature"], facet["f_mask"].astype(np.int64))
 
-    merged: dict[str, list] = {}  # pid -> [mentions, milli, names, rejected]
-    entries: dict[str, tuple] = {}
-    for part in loaded:
-        entries.update(part["entries"])
-        for pid, (_row, _n, mentions, milli, names, rejected) in part["places"].items():
-            into = merged.setdefault(pid, [0, 0, {}, {}])
-            into[0] += mentions
-            into[1] += milli
-            for surface, count in names.items():
-                into[2][surface] = into[2].get(surface, 0) + count
-            for cid, (count, score, reason) in rejected.items():
-                into[3].setdefault(cid, [0, score, reason])[0] += count
+    entries = summed["entries"]
     places = []
-    for pid, (mentions, milli, names, rejected) in merged.items():
+    for pid, (mentions, milli, names, rejected) in summed["places"].items():
         bits = int(theme_bits[code[pid]])
         themes = frozenset(t for b, t in enumerate(THEME_IDS) if bits >> b & 1)
         partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
         places.append(place_of(pid, Entry._make(entries[pid]), partial))
     places.sort(key=lambda p: (-p.mention_count, p.id))
-    collection = build_index(Geoparse(places, [], 0.0), load_layers())
+    collection = build_index(Geoparse(places, [], 0.0), _layers(folder, load_layers))
     light = []
     for feature_dict in collection["features"]:
         feature_dict = light_feature(feature_dict)
@@ -416,8 +604,8 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
             feature_dict["properties"]["quote_count"] = int(quote_counts[position])
         light.append(feature_dict)
 
-    articles = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
-                                 for name in parts]) if parts else articles_table([])
+    articles = pa.concat_tables([group_articles(folder, group) for group in groups]) \
+        if parts else articles_table([])
     used = np.flatnonzero(quote_counts)  # the features with quotes, their codes in id order
     renumber = np.zeros(len(ids), np.int32)
     renumber[used] = np.arange(len(used), dtype=np.int32)
@@ -449,43 +637,82 @@ def read_manifest_cached(corpus_folder: Path, folder: Path) -> tuple[list[dict],
     """Return ``corpus.read_manifest(corpus_folder)``; a manifest that only grew at its end
     since the last build (articles appended) has only its new end parsed. The memo is kept
     in the store ``folder``."""
+    entries, warnings, _digests = manifest_memo(corpus_folder, folder)
+    return entries, warnings
+
+
+MANIFEST_ADDED = "manifest-added.pickle"  # the entries appended since the memo, kept apart
+MANIFEST_FOLD = 2_000  # appended entries kept apart up to this many, then the memo is rewritten
+
+
+def _read_manifest_memo(folder: Path) -> dict:
+    """Return the manifest memo with the entries appended since (kept apart) added."""
+    memo = pickle.loads((folder / MANIFEST_MEMO).read_bytes())
+    with contextlib.suppress(OSError, ValueError, EOFError, pickle.UnpicklingError):
+        added = pickle.loads((folder / MANIFEST_ADDED).read_bytes())
+        if added["base"] == memo["head"]:
+            return {**added, "base": memo, "entries": memo["entries"] + added["entries"],
+                    "digests": {**memo["digests"], **added["digests"]}}
+    return {**memo, "base": memo}
+
+
+def manifest_memo(corpus_folder: Path, folder: Path) -> tuple[list[dict], list[str], dict]:
+    """Return ``read_manifest_cached`` and, per file the manifest names, its entries'
+    ``entries_digest`` (made again only for the files an appended end names)."""
     import tomllib
 
     from kzgeo.corpus import MANIFEST_NAME, manifest_entries
 
     path = corpus_folder / MANIFEST_NAME
     memo_path = folder / MANIFEST_MEMO
+    base = None
     try:
         data = path.read_bytes()
-        memo = pickle.loads(memo_path.read_bytes())
+        memo = _read_manifest_memo(folder)
         size, rows = memo["size"], memo["rows"]
-        entries, warnings = memo["entries"], memo["warnings"]
+        entries, warnings, digests = memo["entries"], memo["warnings"], memo["digests"]
         if not (0 < size <= len(data)
                 and memo["head"] == hashlib.sha256(data[:size]).hexdigest()):
             raise ValueError("not the manifest the memo was made of")
-        tail = tomllib.loads(data[size:].decode("utf-8")) if len(data) > size else {}
+        if len(data) == size:
+            return entries, warnings, digests
+        tail = tomllib.loads(data[size:].decode("utf-8"))
         if set(tail) - {"article"} or not isinstance(tail.get("article", []), list):
             raise ValueError("the manifest changed beyond appended articles")
         added = tail.get("article", [])
         more_entries, more_warnings = manifest_entries(added, rows + 1)
         entries, warnings = entries + more_entries, warnings + more_warnings
         rows += len(added)
+        grown = entries_by_file(entries, {entry["file"] for entry in more_entries})
+        digests = {**digests, **{name: entries_digest(found) for name, found in grown.items()}}
+        base = memo["base"]
     except (OSError, ValueError, KeyError, TypeError, EOFError, pickle.UnpicklingError,
             UnicodeDecodeError):  # fmt: skip
         entries, warnings = read_manifest(corpus_folder)
+        digests = {name: entries_digest(found)
+                   for name, found in entries_by_file(entries).items()}
         data = path.read_bytes() if path.is_file() else b""
         rows = -1
         if any("ignored, " in w or "no [[article]]" in w or "should be" in w for w in warnings):
-            return entries, warnings  # a manifest with problems is read whole every time
+            return entries, warnings, digests  # a manifest with problems is read whole each time
         with contextlib.suppress(ValueError, UnicodeDecodeError):
             rows = len(tomllib.loads(data.decode("utf-8-sig")).get("article", []))
     if data and rows >= 0 and not data.startswith(b"\xef\xbb\xbf"):
+        head = hashlib.sha256(data).hexdigest()
         with contextlib.suppress(OSError):
             folder.mkdir(parents=True, exist_ok=True)
-            pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
-                                      "warnings": warnings,
-                                      "head": hashlib.sha256(data).hexdigest()})
-    return entries, warnings
+            if base is not None and len(entries) - len(base["entries"]) <= MANIFEST_FOLD:
+                pickle_atomic(folder / MANIFEST_ADDED, {  # the memo itself is not rewritten
+                    "base": base["head"], "size": len(data), "rows": rows, "head": head,
+                    "entries": entries[len(base["entries"]):], "warnings": warnings,
+                    "digests": {name: digests[name] for name in digests
+                                if base["digests"].get(name) != digests[name]}})
+            else:
+                pickle_atomic(memo_path, {"size": len(data), "rows": rows, "entries": entries,
+                                          "warnings": warnings, "digests": digests,
+                                          "head": head})
+                (folder / MANIFEST_ADDED).unlink(missing_ok=True)
+    return entries, warnings, digests
 
 
 def _read_json(path: Path) -> dict:
@@ -496,15 +723,128 @@ def _read_json(path: Path) -> dict:
     return found if isinstance(found, dict) else {}
 
 
-def _catalogue(folder: Path) -> dict:
+def _read_keyed(path: Path, name: str) -> dict:
+    """Return the ``files`` of a pickle written by ``_write_keyed`` with the same loader
+    key (empty when missing, unreadable or of other code)."""
     from kzgeo.geocache import loader_key
 
     with contextlib.suppress(OSError, pickle.UnpicklingError, EOFError, AttributeError,
                              ImportError, ValueError, TypeError, IndexError):
-        found = pickle.loads((folder / CATALOGUE).read_bytes())
-        if isinstance(found, dict) and found.get("key") == loader_key():
+        found = pickle.loads(path.read_bytes())
+        if isinstance(found, dict) and found.get("key") == (loader_key(), name):
             return found["files"]
     return {}
+
+
+def _write_keyed(path: Path, name: str, value: Any) -> None:
+    from kzgeo.geocache import loader_key
+
+    with contextlib.suppress(OSError):
+        pickle_atomic(path, {"key": (loader_key(), name), "files": value})
+
+
+def _catalogue(folder: Path) -> dict:
+    """Return the catalogue: each file's ``_textless`` load by its key (the whole one the
+    last full plan wrote and what later quick plans added)."""
+    return {**_read_keyed(folder / CATALOGUE, CATALOGUE),
+            **_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED)}
+
+
+CATALOGUE_ADDED = "catalogue-added.pickle"  # the files that quick plans added since
+FATES = "fates.pickle"  # in the store folder: what the last build decided the fates from
+
+
+def _manifest_state(corpus_folder: Path, size: int | None = None) -> tuple[int, str]:
+    """Return the size and the hash of the manifest's first ``size`` bytes (all by default)."""
+    from kzgeo.corpus import MANIFEST_NAME
+
+    try:
+        data = (corpus_folder / MANIFEST_NAME).read_bytes()
+    except OSError:
+        data = b""
+    return len(data[:size]), hashlib.sha256(data[:size]).hexdigest()
+
+
+def fates_memo(store_key: str, keys: list, fates: list, loads: Iterable[tuple],
+               details: dict, manifest: tuple[int, str], entries: int) -> dict:
+    """Return what a later build needs to decide the fates of files added alone
+    (``quick_fates``): the files' keys and fates, every article's body fingerprint and
+    id (as loaded and final), the warnings of each file, the unused manifest entries."""
+    fingerprints: set[str] = set()
+    ids: set[str] = set()
+    for (file_ids, _titles, _warnings, _taken, file_fingerprints), fate in zip(
+            loads, fates, strict=True):
+        fingerprints.update(file_fingerprints)
+        ids.update(file_ids)
+        ids.update(final for final in fate if final is not None)
+    return {"store": store_key, "keys": keys, "fates": fates, "fingerprints": fingerprints,
+            "ids": ids, "files": details["files"], "unused": details["unused"],
+            "skipped": details["skipped"], "manifest": manifest, "entries": entries}
+
+
+def quick_fates(corpus_folder: Path, memo: dict, meta: dict, keys: list, jobs: list,
+                entries: list[dict], manifest_warnings: list[str],
+                batch_files: int) -> tuple | None:
+    """Return the fates, the warnings and the new memo when only new files came since the
+    last build (``memo``: its ``fates_memo``) and none of their articles repeats or shares
+    an id with any article before (then no other file's fate changes and theirs are their
+    own ids); None when that cannot be told without going over the whole corpus.
+
+    Also returned: the new files' ``_textless`` loads by key."""
+    from kzgeo.corpus import _load_file, unused_entry_warning
+
+    if not memo or memo.get("store") != meta.get("key") or not memo["keys"] \
+            or not memo["ids"]:  # none before: the corpus' warnings begin with that
+        return None
+    position = {key: i for i, key in enumerate(keys)}
+    old = [position.get(key) for key in memo["keys"]]
+    if None in old or len(keys) - len(old) > batch_files:  # a file changed or went; or many
+        return None
+    size, head = memo["manifest"]
+    if len(entries) < memo["entries"] or _manifest_state(corpus_folder, size) != (size, head):
+        return None  # the manifest changed before its end: the entries' positions moved
+    fates: list = [None] * len(keys)
+    for i, fate in zip(old, memo["fates"], strict=True):
+        fates[i] = fate
+    new = [i for i, fate in enumerate(fates) if fate is None]
+    loads = {keys[i]: _textless(_load_file((Path(jobs[i][0]), jobs[i][1]))) for i in new}
+    fingerprints, ids = memo["fingerprints"], memo["ids"]
+    added_fingerprints: set[str] = set()
+    added_ids: set[str] = set()
+    files = list(memo["files"])
+    skipped = set(memo["skipped"])
+    taken: set[int] = set()  # the new files' entries, as positions in ``entries``
+    position_of = {id(entry): k for k, entry in enumerate(entries)} if new else {}
+    for i in new:
+        file_ids, _titles, file_warnings, file_taken, file_fingerprints = loads[keys[i]]
+        for fingerprint, article_id in zip(file_fingerprints, file_ids, strict=True):
+            if fingerprint in fingerprints or fingerprint in added_fingerprints \
+                    or article_id in ids or article_id in added_ids:
+                return None  # a repeat or an id clash: decided over the whole corpus
+            added_fingerprints.add(fingerprint)
+            added_ids.add(article_id)
+        fates[i] = list(file_ids)
+        name = keys[i][0]
+        if not file_ids:
+            skipped.add(name)
+        if file_warnings:
+            files.append((name, tuple(file_warnings)))
+        taken.update(position_of[id(jobs[i][1][t])] for t in file_taken)
+    files.sort(key=lambda item: item[0])  # file order is name order
+    unused = [k for k in [*memo["unused"], *range(memo["entries"], len(entries))]
+              if k not in taken]
+    listed = {path.name: path for path in corpus_folder.iterdir()} if unused else {}
+    warnings = [*manifest_warnings, *(w for _name, found in files for w in found),
+                *(message for k in unused if (message := unused_entry_warning(
+                    entries[k], listed, skipped)) is not None)]  # fmt: skip
+    updated = {**memo, "keys": keys, "fates": fates, "files": files, "unused": unused,
+               "skipped": skipped, "fingerprints": fingerprints | added_fingerprints,
+               "ids": ids | added_ids, "entries": len(entries)}
+    return fates, warnings, updated, loads
+
+
+def _name(job: tuple[str, list[dict]]) -> str:
+    return os.path.basename(job[0])
 
 
 def cache_dir(corpus_folder: Path) -> Path:
@@ -526,6 +866,7 @@ class PartsBuild:
     geoparsed: int = 0
     seconds: float = 0.0
     faceted: int = 0  # parts whose facets the merge made again (not reused from the last)
+    quick: bool = False  # the fates decided from the last build's (only new files came)
 
 
 Runner = Callable[[list[dict]], Iterable[dict]]  # builds batch jobs, yields their results
@@ -568,10 +909,14 @@ def build_parts(
         load_corpus(corpus_folder)  # raises CorpusError naming the folder
         raise CorpusError(f"corpus path is not a folder: {corpus_folder}")
     folder = store_path(corpus_folder, store_dir)
-    entries, manifest_warnings = read_manifest_cached(corpus_folder, folder)
-    jobs = file_jobs(corpus_folder, entries)
-    keys = [file_key(path, file_entries) for path, file_entries in jobs]
-    key = _hash(code_key(), manifest_warnings, keys, batch_files)
+    entries, manifest_warnings, digests = manifest_memo(corpus_folder, folder)
+    listed = list_files(corpus_folder)
+    none = entries_digest([])
+    keys = [(name, size, time_ns, digests.get(name, none)) for name, size, time_ns in listed]
+    grouped = entries_by_file(entries)
+    base = str(corpus_folder)
+    jobs = [(f"{base}/{name}", grouped.get(name, [])) for name, _, _ in listed]
+    key = _digest(code_key(), manifest_warnings, keys, batch_files)
     if not rebuild and _current(folder, key):
         return PartsBuild(folder, False, 0, 0, 0, round(time.perf_counter() - t0, 3))
     folder.mkdir(parents=True, exist_ok=True)
@@ -617,22 +962,31 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         meta = {}
     if rebuild:
         meta = {}
-    catalogue = _catalogue(folder)
-    missing = [i for i, k in enumerate(keys) if k not in catalogue]
-    if len(missing) <= batch_files:  # few new or changed files: read them now for the fates
-        from kzgeo.corpus import _load_file
+    quick = None if rebuild else quick_fates(
+        corpus_folder, _read_keyed(folder / FATES, FATES), meta, keys, jobs, entries,
+        manifest_warnings, batch_files)
+    details: dict = {}
+    if quick:  # only new files, none repeating or renamed: the others' fates stay
+        fates, warnings, memo, added = quick
+        catalogue: dict = {}
+        known = list(range(len(jobs)))
+    else:
+        catalogue = _catalogue(folder)
+        missing = [i for i, k in enumerate(keys) if k not in catalogue]
+        if len(missing) <= batch_files:  # few new or changed files: read them now
+            from kzgeo.corpus import _load_file
 
-        for i in missing:
-            catalogue[keys[i]] = _textless(_load_file(jobs[i]))
-        missing = []
-    known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
-    fates: list[list[str | None] | None] = [None] * len(jobs)
-    planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
-                        [catalogue[keys[i]] for i in known])
-    for i, fate in zip(known, planned[1], strict=True):
-        fates[i] = fate
+            for i in missing:
+                catalogue[keys[i]] = _textless(_load_file((Path(jobs[i][0]), jobs[i][1])))
+            missing = []
+        known = [i for i, k in enumerate(keys) if k in catalogue]  # unknown files: fates None
+        fates = [None] * len(jobs)
+        planned = corpus_of(corpus_folder, entries, manifest_warnings, [jobs[i] for i in known],
+                            [_loaded(catalogue[keys[i]]) for i in known], details)
+        for i, fate in zip(known, planned[1], strict=True):
+            fates[i] = fate
     previous = {b["id"]: b for b in meta.get("batches", ())}
-    names = [path.name for path, _ in jobs]
+    names = [key[0] for key in keys]
     old_of = {name: b["id"] for b in meta.get("batches", ()) for name in b["files"]}
     batches: list[Batch] = []
     for first, members in plan_batches(names, [b["first"] for b in previous.values()],
@@ -640,7 +994,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         batch = Batch(batch_id(first), first, [jobs[i] for i in members])
         batch.fates = [fates[i] for i in members]
         batch.keys = [keys[i] for i in members]
-        batch.signature = _hash(code_key(), batch.keys, batch.fates)
+        batch.signature = _digest(code_key(), batch.keys, batch.fates)
         known_batch = previous.get(batch.id)
         if known_batch and known_batch["signature"] == batch.signature \
                 and (folder / known_batch["part"]).is_dir():
@@ -654,11 +1008,11 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         for batch in todo:
             batch.part = f"parts/{batch.id}-{batch.signature[:12]}-{stamp}"
         made = [{
-            "folder": str(folder), "files": [(str(p), e) for p, e in batch.files],
+            "folder": str(folder), "files": batch.files,
             "fates": batch.fates, "part": batch.part,
             "cache": str(caches / f"{batch.id}.pickle"),
-            "seeds": sorted({str(caches / f"{old_of[p.name]}.pickle") for p, _ in batch.files
-                             if old_of.get(p.name, batch.id) != batch.id}),
+            "seeds": sorted({str(caches / f"{old_of[n]}.pickle") for n in map(_name, batch.files)
+                             if old_of.get(n, batch.id) != batch.id}),
         } for batch in todo]  # fmt: skip
         results = list(run(made)) if made else []
         for batch, result in zip(todo, results, strict=True):
@@ -667,41 +1021,52 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
         return {batch.id: result for batch, result in zip(todo, results, strict=True)}
 
     done = build([b for b in batches if not b.part])
-    if len(known) == len(jobs):  # every file was known: the batches loaded the same files
+    if quick:
+        final = fates
+    elif len(known) == len(jobs):  # every file was known: the batches loaded the same files
         corpus, final = planned
+        warnings = list(corpus.warnings)
     else:
+        details = {}
         corpus, final = corpus_of(corpus_folder, entries, manifest_warnings, jobs,
-                                  [catalogue[k] for k in keys])
+                                  [_loaded(catalogue[k]) for k in keys], details)
+        warnings = list(corpus.warnings)
     again = []  # batches built with fates that the whole corpus changes (repeats, id clashes)
     position = 0
     for batch in batches:
         wanted = list(final[position:position + len(batch.files)])
         position += len(batch.files)
         used = done[batch.id]["fates"] if batch.id in done else batch.fates
-        batch.fates = wanted
-        batch.signature = _hash(code_key(), batch.keys, wanted)
+        if wanted != batch.fates:
+            batch.fates = wanted
+            batch.signature = _digest(code_key(), batch.keys, wanted)
         if used != wanted:
             again.append(batch)
     done_again = build(again)
     geoparsed = sum(r["geoparsed"] for r in [*done.values(), *done_again.values()])
     merged = merge_parts(folder, [b.part for b in batches])
     meta_new = {
-        "format": STORE_FORMAT, "key": key, "warnings": list(corpus.warnings),
+        "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
         "quotes": merged["quotes"],
         "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
-                     "files": [p.name for p, _ in b.files]} for b in batches],
+                     "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip
     write_atomic(folder / "store.json", json.dumps(meta_new))
-    from kzgeo.geocache import loader_key
-
-    with contextlib.suppress(OSError):
-        pickle_atomic(folder / CATALOGUE, {"key": loader_key(),
-                                           "files": {k: catalogue[k] for k in keys}})
+    if quick:  # the new files' loads added beside the catalogue, not all written again
+        _write_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED,
+                     {**_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED), **added})
+    else:
+        _write_keyed(folder / CATALOGUE, CATALOGUE, {k: catalogue[k] for k in keys})
+        (folder / CATALOGUE_ADDED).unlink(missing_ok=True)
+        memo = fates_memo(key, keys, final, [catalogue[k] for k in keys], details,
+                          _manifest_state(corpus_folder), len(entries))
+    _write_keyed(folder / FATES, FATES, {**memo, "store": key})
     _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
           {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
-                      geoparsed, round(time.perf_counter() - t0, 3), merged["remade"])
+                      geoparsed, round(time.perf_counter() - t0, 3), merged["remade"],
+                      bool(quick))
 
 
 def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
@@ -713,8 +1078,15 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
     for path in folder.glob("merged-*"):
         if path.name != meta["merged"]:
             shutil.rmtree(path, ignore_errors=True)
-    for path in (folder / DERIVED).glob("*.npz"):
-        if path.stem not in keep:
+    for path in (folder / DERIVED).glob("*.*"):
+        if path.stem not in keep or path.suffix != ".pickle":  # .npz: an earlier form
+            path.unlink(missing_ok=True)
+    (folder / "catalogue.pickle").unlink(missing_ok=True)  # the catalogue's earlier form
+    parts = meta["parts"]
+    sums = {f"{_hash(parts[i:i + SUM_GROUP])}.pickle" for i in range(0, len(parts), SUM_GROUP)}
+    sums |= {name.replace(".pickle", ".arrow") for name in sums}
+    for path in (folder / SUMS).glob("*.*"):
+        if path.name not in sums:
             path.unlink(missing_ok=True)
     for path in caches.glob("*.pickle") if caches.is_dir() else ():
         if path.stem not in batch_ids:

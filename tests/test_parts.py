@@ -151,7 +151,8 @@ def test_an_earlier_copy_of_a_sentence_and_removing_the_first_copy_move_the_quot
     assert done.rebuilt == 2 and done.faceted == 3  # the two changed parts, syn-000050's part
 
 
-def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path):
+def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path, monkeypatch):
+    from kzgeo import parts
     from kzgeo.corpus import read_manifest
     from kzgeo.parts import read_manifest_cached
 
@@ -165,7 +166,97 @@ def test_a_manifest_that_grew_at_its_end_is_read_as_a_whole_read_would(tmp_path)
     grown = read_manifest_cached(folder, memo)
     assert grown == read_manifest(folder) and grown[0][-1]["id"] == "neu"
     assert len(grown[1]) >= 2  # the bad date and the bad entry, numbered as a whole read does
+    assert (memo / "manifest-added.pickle").is_file()  # the appended end kept apart
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu-2"\nfile = "neu.txt"\ntitle = "Neu 2"\n')
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)  # as it is now
+    monkeypatch.setattr(parts, "MANIFEST_FOLD", 0)  # the appended end folded into the memo
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "neu-3"\nfile = "neu3.txt"\n')
+    assert read_manifest_cached(folder, memo) == read_manifest(folder)
+    assert not (memo / "manifest-added.pickle").exists()
     text = (folder / "manifest.toml").read_text(encoding="utf-8")
     (folder / "manifest.toml").write_text(text.replace("[[article]]", "[[article]]\n", 1)
                                           + 'url = "x"\n', encoding="utf-8")  # not appended
     assert read_manifest_cached(folder, memo) == read_manifest(folder)
+
+
+def add_file(folder: Path, name: str, text: str, entry: str | None = None) -> None:
+    """Add an article file and, when given, its manifest entry (appended)."""
+    (folder / name).write_text(text, encoding="utf-8")
+    if entry is not None:
+        with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+            manifest.write(f'\n[[article]]\nfile = "{name}"\n{entry}\n')
+
+
+def test_new_files_alone_take_the_quick_plan_and_repeats_or_clashes_the_whole_one(
+        build, archive, monkeypatch):
+    from kzgeo import parts
+
+    monkeypatch.setattr(parts, "SUM_GROUP", 3)  # several groups of sums: some kept, some not
+    folder = Path(shutil.copytree(archive, build / "corpus"))
+    parted(folder, build / "parts", 7)
+
+    def step(quick: bool) -> dict:
+        found, done = parted(folder, build / "parts", 7)
+        assert done.built and done.quick == quick
+        assert found == in_memory(folder, build / "memory")
+        return found
+
+    # a new article with its manifest entry: its fate is its own id, the others' stay
+    add_file(folder, "syn-000030b.txt", "Neue Gespräche in Baku und Aktau.\n\nMehr aus Omsk.",
+             'id = "neu-1"\ntitle = "Neu"\noutlet = "Neue Post"\nlanguage = "de"')
+    found = step(quick=True)
+    assert any(q["article_id"] == "neu-1" for q in found["quotes"]["baku"])
+    # an entry for a file not there yet (warned), then the file: it takes the entry
+    with (folder / "manifest.toml").open("a", encoding="utf-8") as manifest:
+        manifest.write('\n[[article]]\nid = "spaet"\nfile = "syn-000040b.txt"\n'
+                       'title = "Spät"\noutlet = "Neue Post"\nlanguage = "de"\n')
+    found = step(quick=True)
+    assert any("syn-000040b.txt" in w and "not in the corpus folder" in w
+               for w in found["warnings"])
+    add_file(folder, "syn-000040b.txt", "Ein Bericht aus Bischkek über Wasser.")
+    found = step(quick=True)
+    assert not any("syn-000040b.txt" in w and "not in the corpus folder" in w
+                   for w in found["warnings"])
+    assert "spaet" in {a.id for a in found["articles"]}
+    # a new file with no entry (metadata guessed, a warning of its own) and one with no text
+    add_file(folder, "syn-000080b.txt", "Neues aus Semei und Orenburg.")
+    add_file(folder, "syn-000081b.txt", "   \n")
+    found = step(quick=True)
+    assert any(w.startswith("syn-000081b.txt: skipped") for w in found["warnings"])
+    # a new file that repeats an article (an earlier one): decided over the whole corpus
+    add_file(folder, "syn-000012b.txt", (folder / "syn-000005.txt").read_text(encoding="utf-8"))
+    found = step(quick=False)
+    assert "syn-000012b" not in {a.source_file[:-4] for a in found["articles"]}
+    # a new file that an existing later article repeats: that one is left out now
+    add_file(folder, "syn-000006b.txt", (folder / "syn-000033.txt").read_text(encoding="utf-8"))
+    found = step(quick=False)
+    assert "syn-000033" not in {a.source_file[:-4] for a in found["articles"]}
+    # a new file whose id a later article has: the later one is renamed now
+    add_file(folder, "syn-000007b.txt", "Ein Bericht aus Almaty.", 'id = "syn-000050"')
+    found = step(quick=False)
+    assert any("syn-000050.txt: article id" in w for w in found["warnings"])
+    # an edited manifest (not appended): decided over the whole corpus
+    text = (folder / "manifest.toml").read_text(encoding="utf-8")
+    (folder / "manifest.toml").write_text(text.replace('title = "Neu"', 'title = "Neuer"'),
+                                          encoding="utf-8")
+    add_file(folder, "syn-000090b.txt", "Noch ein Bericht aus Duschanbe.")
+    step(quick=False)
+    add_file(folder, "syn-000091b.txt", "Und einer aus Samarkand.")  # quick again after that
+    step(quick=True)
+
+
+def test_the_files_keys_are_the_corpus_file_keys(archive, tmp_path):
+    from kzgeo.corpus import file_jobs, file_key, read_manifest
+    from kzgeo.parts import entries_by_file, entries_digest, list_files, manifest_memo
+
+    entries, _warnings, digests = manifest_memo(archive, tmp_path / "store")
+    listed = list_files(archive)
+    jobs = file_jobs(archive, entries)
+    assert [name for name, _, _ in listed] == [path.name for path, _ in jobs]
+    none = entries_digest([])
+    assert [(name, size, time, digests.get(name, none)) for name, size, time in listed] == \
+        [file_key(path, found) for path, found in jobs]
+    assert entries_by_file(read_manifest(archive)[0]) == entries_by_file(entries)
