@@ -93,7 +93,7 @@ def show_add_form(view: CollectionView) -> None:
         if s["add_done"]:
             st.success(s["add_done"])
         if can_edit:
-            st.markdown(f"**Your collection ({len(view.articles)} articles)**")
+            st.markdown(f"**Your collection ({len(view.articles):,} articles)**")
             st.text_input("Name", value=view.collection.name, key="add_name")
             st.button("Rename", key="add_rename", on_click=add_form.rename, args=(s, cached_store))
             for article in view.articles:
@@ -163,7 +163,7 @@ def show_quotes(corpus: ServedCorpus, feature: dict, filters, languages: dict) -
     ui.show_html(dashboard.quotes_html(page, limit, languages))
     if total > limit:
         more = min(dashboard.QUOTES_PER_PAGE, total - limit)
-        st.caption(f"Showing {limit} of {total} quotes.")
+        st.caption(f"Showing {limit:,} of {total:,} quotes.")
         st.button(f"Show {more} more", key=f"more-{feature['id']}",
                   on_click=lambda: st.session_state.update({shown_key: limit + more}))
 
@@ -187,7 +187,7 @@ def show_overview(corpus: ServedCorpus, visible: tuple, new: tuple, state: ViewS
             st.button(dashboard.mentioned_label(f), key=f"top-{f['id']}", on_click=session.select,
                       args=(st.session_state, f["id"]))  # fmt: skip
     count = corpus.article_count(new)
-    st.subheader(f"Articles ({count})")
+    st.subheader(f"Articles ({count:,})")
     arrivals, now = freshness.corpus_arrivals(config.corpus_dir()), dt.datetime.now(dt.UTC)
     st.caption(dashboard.freshness_caption(arrivals, corpus.files_changed, now))
     page = dashboard.ARTICLES_PER_PAGE

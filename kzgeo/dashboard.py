@@ -656,25 +656,30 @@ DOWNLOAD_QUOTES = 200_000  # quotes a download made on the page may hold (about 
 GEOJSON_BYTES_PER_QUOTE = 510  # measured on the N = 100,000 archive's export
 
 
-def download_note(what: str, quotes: int, limit: int | None = None) -> str | None:
+def download_note(
+    what: str, quotes: int, limit: int | None = None, narrowable: bool = True
+) -> str | None:
     """Return why the page offers no download of ``what`` holding ``quotes`` quotes (it would be
     made in the server's memory), or None when it holds at most ``limit`` (default
-    ``DOWNLOAD_QUOTES``).
+    ``DOWNLOAD_QUOTES``); ``narrowable``: whether the filters can make it smaller.
 
     >>> download_note("This view", 12) is None
     True
-    >>> download_note("The whole dataset", 4_190_000)  # doctest: +NORMALIZE_WHITESPACE
-    'The whole dataset holds 4,190,000 quotes (about 2.1 GB as GeoJSON), too many to download
-    here: narrow the view with the filters, or write it with `python -m kzgeo export
-    OUT.geojson --csv mentions.csv`.'
+    >>> download_note("This view", 250_000)  # doctest: +NORMALIZE_WHITESPACE
+    'This view holds 250,000 quotes (about 128 MB as GeoJSON), too many to download here:
+    narrow it with the filters, or write everything with `python -m kzgeo export OUT.geojson
+    --csv mentions.csv`.'
+    >>> download_note("The whole dataset", 4_190_000, narrowable=False)  # doctest: +ELLIPSIS
+    'The whole dataset holds 4,190,000 quotes (about 2.1 GB as GeoJSON), ...: write it with...'
     """
     if quotes <= (DOWNLOAD_QUOTES if limit is None else limit):
         return None
     size = quotes * GEOJSON_BYTES_PER_QUOTE
     shown = f"{size / 1e9:.1f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
+    how = ("narrow it with the filters, or write everything with" if narrowable
+           else "write it with")
     return (f"{what} holds {quotes:,} quotes (about {shown} as GeoJSON), too many to download "
-            "here: narrow the view with the filters, or write it with "
-            "`python -m kzgeo export OUT.geojson --csv mentions.csv`.")
+            f"here: {how} `python -m kzgeo export OUT.geojson --csv mentions.csv`.")
 
 
 def quotes_csv(

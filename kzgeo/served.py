@@ -173,7 +173,7 @@ class ServedCorpus:
                 Download("This view's quotes (CSV)", lambda: dashboard.quotes_csv(
                     visible, stored()), "kzgeo-view-quotes.csv", "text/csv", 0),
             ]  # fmt: skip
-        if note := dashboard.download_note("The whole dataset", everything, limit):
+        if note := dashboard.download_note("The whole dataset", everything, limit, False):
             downloads.append(Download(note, None, "", "", 1))
         else:
             downloads += [
