@@ -613,14 +613,19 @@ def body_fingerprint(text: str) -> str:
     return hashlib.sha1(words.encode()).hexdigest()
 
 
+def is_article_name(name: str) -> bool:
+    """Return whether a file of this name is an article file (.txt or .md, not hidden).
+
+    >>> is_article_name("a.TXT"), is_article_name(".a.txt"), is_article_name("manifest.toml")
+    (True, False, False)
+    """
+    return name.lower().endswith(ARTICLE_SUFFIXES) and not name.startswith(".")
+
+
 def list_article_files(folder: Path) -> list[Path]:
     """Return the article files of ``folder`` in name order (hidden files left out)."""
     names = sorted(  # by name, as Path order in one folder (strings sort much faster)
-        entry.name
-        for entry in os.scandir(folder)
-        if os.path.splitext(entry.name)[1].lower() in ARTICLE_SUFFIXES
-        and not entry.name.startswith(".")
-    )
+        entry.name for entry in os.scandir(folder) if is_article_name(entry.name))
     return [folder / name for name in names]
 
 
@@ -697,8 +702,13 @@ def file_key(path: Path, entries: list[dict]) -> tuple:
     """Return what one file's load depends on: its name, size and modification time, and its
     manifest entries (a file rewritten in place gets a new time)."""
     stat = path.stat()
+    return (path.name, stat.st_size, stat.st_mtime_ns, entries_digest(entries))
+
+
+def entries_digest(entries: list[dict]) -> str:
+    """Return the digest of one file's manifest entries that ``file_key`` holds."""
     described = json.dumps(entries, sort_keys=True, default=str, ensure_ascii=False)
-    return (path.name, stat.st_size, stat.st_mtime_ns, hashlib.sha1(described.encode()).hexdigest())
+    return hashlib.sha1(described.encode()).hexdigest()
 
 
 def _load_files(
@@ -746,10 +756,19 @@ def load_corpus(
 
 def file_jobs(folder: Path, entries: list[dict]) -> list[tuple[Path, list[dict]]]:
     """Return each article file of ``folder`` (name order) with its manifest entries."""
-    entries_by_file: dict[str, list[dict]] = {}
+    grouped = entries_by_file(entries)
+    return [(path, grouped.get(path.name, [])) for path in list_article_files(folder)]
+
+
+def entries_by_file(entries: list[dict], files: Iterable[str] | None = None) -> dict[str, list]:
+    """Return the manifest ``entries`` grouped by the file they name (only ``files``' when
+    given), in manifest order."""
+    wanted = None if files is None else set(files)
+    grouped: dict[str, list[dict]] = {}
     for entry in entries:
-        entries_by_file.setdefault(entry["file"], []).append(entry)
-    return [(path, entries_by_file.get(path.name, [])) for path in list_article_files(folder)]
+        if wanted is None or entry["file"] in wanted:
+            grouped.setdefault(entry["file"], []).append(entry)
+    return grouped
 
 
 def corpus_of(

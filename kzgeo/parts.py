@@ -47,10 +47,12 @@ import pyarrow.parquet as pq
 
 from kzgeo.config import GEODATA_DIR
 from kzgeo.corpus import (
-    ARTICLE_SUFFIXES,
     Article,
     CorpusError,
     corpus_of,
+    entries_by_file,
+    entries_digest,
+    is_article_name,
     read_manifest,
 )
 from kzgeo.files import pickle_atomic, write_atomic, write_atomic_with
@@ -168,23 +170,6 @@ def _code_files(code_dir: Path) -> list[Path]:
     return files
 
 
-def entries_digest(entries: list[dict]) -> str:
-    """Return the digest of one file's manifest entries that ``corpus.file_key`` holds."""
-    described = json.dumps(entries, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha1(described.encode()).hexdigest()
-
-
-def entries_by_file(entries: list[dict], files: Iterable[str] | None = None) -> dict[str, list]:
-    """Return the manifest ``entries`` grouped by the file they name (only ``files``' when
-    given), in manifest order."""
-    wanted = None if files is None else set(files)
-    grouped: dict[str, list[dict]] = {}
-    for entry in entries:
-        if wanted is None or entry["file"] in wanted:
-            grouped.setdefault(entry["file"], []).append(entry)
-    return grouped
-
-
 def list_files(folder: Path) -> list[tuple[str, int, int]]:
     """Return the article files of ``folder`` as (name, size, modification time in ns), in
     name order (``corpus.list_article_files`` with one ``os.scandir`` and no paths made)."""
@@ -192,7 +177,7 @@ def list_files(folder: Path) -> list[tuple[str, int, int]]:
     with os.scandir(folder) as listing:
         for entry in listing:
             name = entry.name
-            if name.lower().endswith(ARTICLE_SUFFIXES) and name[:1] != ".":  # as splitext
+            if is_article_name(name):
                 stat = entry.stat()
                 found.append((name, stat.st_size, stat.st_mtime_ns))
     found.sort()
