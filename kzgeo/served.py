@@ -154,14 +154,14 @@ class ServedCorpus:
         mention; each is made from the store when its button is clicked. A pair that would
         hold more than ``limit`` quotes (``dashboard.DOWNLOAD_QUOTES``) is a note instead
         (``data`` None): it would be made in the server's memory."""
-        shown = [f["id"] for f in visible if not f["properties"].get("off_theme")]
+        on_theme = [f for f in visible if not f["properties"].get("off_theme")]
+        shown = [f["id"] for f in on_theme]
 
         def stored() -> Any:  # the view's quotes, read from the store
             return self.store.filtered_quotes(shown, dashboard.quote_filter(state), self.themed)
 
         view = {"type": "FeatureCollection"}
-        in_view = sum(dashboard.quote_count(f["properties"]) for f in visible
-                      if not f["properties"].get("off_theme"))  # fmt: skip
+        in_view = sum(dashboard.quote_count(f["properties"]) for f in on_theme)
         everything = self.quotes + sum(dashboard.quote_count(f["properties"]) for f in added)
         downloads = []
         if note := dashboard.download_note("This view", in_view, limit):
