@@ -255,7 +255,6 @@ NO_DATE = np.iinfo(np.int32).min  # an undated article's day number
 PARTS_OPEN = 8  # quotes files kept open (each holds its metadata in memory)
 
 
-FACET_ARRAYS = "facets.npz"  # an earlier partitioned build's facets: numpy arrays to map
 FACET_FOLDER = "facets"  # the partitioned build's facets, ready to serve (``write_facet_arrays``)
 CHUNK_ROWS = 1 << 18  # facet rows counted at a time: bounded temporaries at any archive size
 FACET_COLUMNS = ("feature_id", "article_id", "outlet", "date", "quotes", "themes_mask",
@@ -366,8 +365,6 @@ class QuoteStore:
                 if articles.is_file() else None  # small: no thread pool to start
             if (merged / FACET_FOLDER).is_dir():  # the partitioned build's, ready to serve
                 self._load_ready_facets(merged / FACET_FOLDER, article_table)
-            elif (merged / FACET_ARRAYS).is_file():  # an earlier partitioned build's
-                self._load_facet_arrays(merged / FACET_ARRAYS, article_table)
             else:
                 self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
@@ -464,38 +461,6 @@ class QuoteStore:
         self._art_day[self._art] = days
         self._set_article_days(self._art_outlet, self._art_day)
         self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1))
-
-    def _load_facet_arrays(self, path: Path, articles: pa.Table | None) -> None:
-        """Keep the facets written as arrays by the partitioned build (``FACET_ARRAYS``: rows
-        grouped by feature, articles as rows of the merged ``articles.parquet``)."""
-        with np.load(path) as found:
-            ids, feature, article = found["ids"].tolist(), found["feature"], found["article"]
-            raw, n = found["mask"].astype(np.int64), found["quotes"]
-            first, last = found["first"], found["last"]
-        if articles is None or (len(article) and int(article.max()) >= articles.num_rows):
-            raise ValueError("the facets name articles the store does not hold")
-        if len(feature) and ((np.diff(feature) < 0).any() or int(feature.max()) >= len(ids)):
-            raise ValueError("the facets are not grouped by feature")
-        self._ids = ids
-        self._position = {fid: i for i, fid in enumerate(self._ids)}
-        used, self._art = _present(article, articles.num_rows)
-        all_ids = articles["id"].to_pylist()
-        self._article_ids = [all_ids[i] for i in used.tolist()]
-        self._article_position = {a: i for i, a in enumerate(self._article_ids)}
-        taken = articles.take(pa.array(used, pa.int64()))
-        self.outlets, outlet = _codes(taken["outlet"])
-        self._masks, mask_code = _present(raw, 256)
-        self._masks = self._masks.astype(np.int64)
-        if not len(self._masks):
-            self._masks = np.zeros(1, np.int64)
-        self._width = len(self._masks)
-        self._key = _small(feature.astype(np.int64) * self._width + mask_code)
-        self._n = n.astype(np.int32)
-        self._first, self._last = _small(first), _small(last)
-        days = pc.fill_null(pc.cast(taken["date"], pa.int32()), NO_DATE).to_numpy(
-            zero_copy_only=False)
-        self._set_article_days(np.asarray(outlet, np.int32), np.asarray(days, np.int32))
-        self._starts = np.searchsorted(feature, np.arange(len(self._ids) + 1, dtype=feature.dtype))
 
     def _set_article_days(self, outlet: np.ndarray, days: np.ndarray) -> None:
         """Keep each article's outlet, day and month (counted from the first month)."""
@@ -1068,9 +1033,6 @@ def store_summary(folder: Path) -> StoreSummary:
         count = pq.ParquetFile(articles).metadata.num_rows if articles.is_file() else 0
         if (merged / FACET_FOLDER).is_dir():
             quoted = len(json.loads((merged / FACET_FOLDER / "ids.json").read_text("utf-8")))
-        elif (merged / FACET_ARRAYS).is_file():
-            with np.load(merged / FACET_ARRAYS) as found:
-                quoted = len(found["ids"])
         else:
             quoted = len(pc.unique(pq.read_table(merged / "facets.parquet",
                                                  columns=["feature_id"])["feature_id"]))
@@ -1107,11 +1069,12 @@ QUICK_FILE = "signature.json"  # in a store folder: the quick signature it was s
 
 
 def quick_signature(corpus_folder: Path, corpus_digest: str | None = None) -> str:
-    """Return a digest of the names, sizes and modification times of what an index is built
-    from (``index.inputs_hash`` hashes their contents): the corpus folder's files (or
-    ``corpus_digest``, such a digest of them taken by the caller), the geodata, the gazetteer's
-    data and kzgeo's code and data (all of it: more than the build depends on, found without
-    parsing the modules for their imports, as ``index.index_code`` does)."""
+    """Return a digest of the names, sizes and modification times of what a store is built
+    from (``parts.code_key`` and the batches' signatures hash their contents): the corpus
+    folder's files (or ``corpus_digest``, such a digest of them taken by the caller), the
+    geodata, the gazetteer's data and kzgeo's code and data (all of it: more than the build
+    depends on, found without parsing the modules for their imports, as ``index.index_code``
+    does)."""
     from kzgeo.config import GEODATA_DIR
     from kzgeo.gazetteer import _data_files
     from kzgeo.index import CODE_DIR

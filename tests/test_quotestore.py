@@ -96,7 +96,7 @@ def test_build_store_is_reused_until_rebuilt_and_a_broken_store_is_refused(tmp_p
     assert again.quote_counts() == built.quote_counts()
     assert again.quote_counts() == {f["id"]: len(f["properties"]["quotes"]) for f in quoted(index)}
     merged = again.folder / json.loads((again.folder / "store.json").read_text())["merged"]
-    facets = [merged / name for name in ("facets/key.npy", "facets.npz", "facets.parquet")]
+    facets = [merged / name for name in ("facets/key.npy", "facets.parquet")]
     broken = next(path for path in facets if path.is_file())
     kept = broken.read_bytes()
     broken.write_bytes(b"not facets")

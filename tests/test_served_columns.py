@@ -118,40 +118,6 @@ def test_one_listing_gives_the_signature_and_the_newest_change(tmp_path):
     assert changed == freshness.corpus_changed_at(tmp_path)
 
 
-def test_a_store_with_the_earlier_facets_file_serves_the_same(served, tmp_path):
-    import json
-    import shutil
-
-    import numpy as np
-
-    store = served.store
-    merged = store.folder / json.loads((store.folder / "store.json").read_text())["merged"]
-    ready = merged / quotestore.FACET_FOLDER
-    copy = tmp_path / "store"
-    shutil.copytree(store.folder, copy)
-    copied = copy / merged.name
-    shutil.rmtree(copied / quotestore.FACET_FOLDER)  # as an earlier build wrote it: facets.npz
-
-    def array(name: str) -> np.ndarray:
-        return np.load(ready / f"{name}.npy")
-
-    masks, key = array("masks"), array("key")
-    np.savez(copied / quotestore.FACET_ARRAYS,
-             ids=np.array(json.loads((ready / "ids.json").read_text()), dtype=str),
-             feature=(key // len(masks)).astype(np.int32), article=array("article"),
-             mask=masks[key % len(masks)].astype(np.uint8), quotes=array("quotes"),
-             first=array("first"), last=array("last"))  # fmt: skip
-    earlier = quotestore.QuoteStore.open(copy)
-    ids = [f["id"] for f in store.features]
-    themes = QuoteFilter(themes=("energy",))
-    assert earlier.offsets == store.offsets
-    assert earlier.tallies(themes, served.themed) == store.tallies(themes, served.themed)
-    assert earlier.months(ids) == store.months(ids)
-    for feature_id in sorted(store.offsets)[:5]:
-        assert earlier.page(feature_id, None, 7) == store.page(feature_id, None, 7)
-    assert earlier.articles == store.articles
-
-
 def test_downloads_too_large_for_the_server_are_notes_naming_the_export_command(served):
     state = dashboard.ViewState()
     visible, _ = served.visible(dashboard.filter_key(state))
