@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from operator import attrgetter, itemgetter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import geopandas as gpd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 
@@ -46,6 +45,9 @@ from kzgeo.resolve import (
     unpack_mentions,
 )
 from kzgeo.themes import OTHER_THEME, THEME_IDS
+
+if TYPE_CHECKING:  # geopandas only where layers are read: the merge of a build does without
+    import geopandas as gpd
 
 # Drawing order, bottom to top, as the layer registry lists the layers; resolved places without
 # a layer go into "places".
@@ -137,15 +139,25 @@ def frame_to_features(frame: gpd.GeoDataFrame) -> list[dict]:
     return json.loads(frame.to_json(drop_id=True, to_wgs84=True))["features"]
 
 
-@gc_paused()  # a dict per quote: at N = 2,000 collections would take half the time
+def layer_features(layers: dict[str, gpd.GeoDataFrame]) -> dict[str, list[dict]]:
+    """Return each map layer's rows as plain GeoJSON feature dicts (``frame_to_features``)."""
+    return {layer: frame_to_features(layers[layer]) for layer in LAYER_ORDER}
+
+
 def build_index(parsed: Geoparse, layers: dict[str, gpd.GeoDataFrame]) -> dict:
     """Return the FeatureCollection of everything the map can show: layers, then places."""
+    return collection_of(parsed, layer_features(layers))
+
+
+@gc_paused()  # a dict per quote: at N = 2,000 collections would take half the time
+def collection_of(parsed: Geoparse, layers: dict[str, list[dict]]) -> dict:
+    """Return ``build_index`` from the layers' features (``layer_features``)."""
     places = {place.id: place for place in parsed.places}
     features: list[dict] = []
     drawn: set[str] = set()
     unplaced: list[str] = []
     for layer in LAYER_ORDER:
-        for feature in frame_to_features(layers[layer]):
+        for feature in layers[layer]:
             feature_id = feature["properties"]["id"]
             if feature["geometry"] is None:  # too small to survive simplification
                 unplaced.append(feature_id)

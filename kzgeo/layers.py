@@ -11,13 +11,14 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
-
-import geopandas as gpd
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from kzgeo.config import GEODATA_DIR
 from kzgeo.themes import THEME_IDS
+
+if TYPE_CHECKING:  # imported where frames are made: a build's merge reads none
+    import geopandas as gpd
+    import pandas as pd
 
 # Layer name -> file in geodata/ (adding a layer means adding a row here and a file there).
 LAYER_FILES: dict[str, str] = {
@@ -249,6 +250,8 @@ def frame_features(features: list[dict]) -> gpd.GeoDataFrame:
     >>> frame.loc[0, "themes"], frame.loc[0, "name"] is None, frame.crs.to_string()
     (['security', 'territory'], True, 'EPSG:4326')
     """
+    import geopandas as gpd
+
     if not features:
         return gpd.GeoDataFrame(columns=[*BASE_COLUMNS, "geometry"], geometry="geometry", crs=CRS)
     frame = gpd.GeoDataFrame.from_features(features, crs=CRS)

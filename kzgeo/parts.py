@@ -473,22 +473,26 @@ def _write_ipc(handle: Any, table: pa.Table) -> None:
         writer.write_table(table)
 
 
-LAYERS = "layers.pickle"  # in the store folder: the map layers as last read, by code key
+LAYERS = "layers-2.pickle"  # in the store folder: the map layers' features, by code key
 
 
-def _layers(folder: Path, load: Callable[[], dict]) -> dict:
-    """Return ``load()`` (the map layers), kept in the store folder while the code key (which
-    covers the geodata files) is the same: parsing their GeoJSON takes a good part of a
-    second."""
+def _layer_features(folder: Path) -> dict[str, list[dict]]:
+    """Return each map layer's GeoJSON features (``index.layer_features``), kept in the store
+    folder while the code key (which covers the geodata files) is the same: reading and
+    converting their GeoJSON takes most of a second, and geopandas is not imported."""
     path = folder / LAYERS
     with contextlib.suppress(OSError, EOFError, ValueError, TypeError, AttributeError,
                              ImportError, pickle.UnpicklingError):
         found = pickle.loads(path.read_bytes())
         if found.get("key") == code_key():
             return found["layers"]
-    layers = load()
+    from kzgeo.index import layer_features
+    from kzgeo.layers import load_layers
+
+    layers = layer_features(load_layers())
     with contextlib.suppress(OSError):
         pickle_atomic(path, {"key": code_key(), "layers": layers})
+    (folder / "layers.pickle").unlink(missing_ok=True)  # the earlier form: frames
     return layers
 
 
@@ -499,18 +503,275 @@ def _save_derived(folder: Path, name: str, derived: dict[str, np.ndarray]) -> No
     pickle_atomic(target, derived)
 
 
-def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
+def _place_codes(found: dict, id_array: np.ndarray, row_base: int,
+                 article_base: int) -> dict[str, np.ndarray]:
+    """Return a part's facets (``part_facets``, kept in ``found``) in the merged numbering:
+    places as positions in ``id_array``, articles and rows after those of earlier parts."""
+    codes = np.searchsorted(id_array, found["places"]).astype(np.int32)
+    return {"f_feature": codes[found["f_feature"]] if len(codes) else found["f_feature"],
+            "f_article": found["f_article"].astype(np.int64) + article_base,
+            "f_mask": found["f_mask"], "f_quotes": found["f_quotes"],
+            "f_first": found["f_first"].astype(np.int64) + row_base,
+            "f_last": found["f_last"].astype(np.int64) + row_base}
+
+
+def _faceted(folder: Path, name: str, found: dict, kept: np.ndarray) -> tuple[dict, bool]:
+    """Return what the merge keeps of part ``name`` (``found``: its ``_derived``) with its
+    facets for the rows ``kept``, and whether they were made now (the kept rows differ from
+    the last merge's; then they are saved in ``derived/`` for the next one)."""
+    dropped = np.flatnonzero(~kept)
+    if "f_feature" in found and "places" in found and np.array_equal(found["dropped"], dropped):
+        return found, False
+    if "places" not in found:
+        found.update(_place_rows(folder, name))
+    columns = found if "article_pos" in found else _part_columns(folder, name)
+    feature = np.repeat(np.arange(len(found["places"]), dtype=np.int32), found["place_rows"])
+    found = {column: found[column] for column in ("qhash", "places", "place_rows", "articles")}
+    # not the columns: read from the part's quotes file in the rare merge that needs them
+    found.update(part_facets(feature, columns["article_pos"], columns["themes_mask"], kept))
+    found["f_first"] = found["f_first"].astype(np.int32)  # rows within the part
+    found["f_last"] = found["f_last"].astype(np.int32)
+    found["dropped"] = dropped
+    _save_derived(folder, name, found)
+    return found, True
+
+
+HASH_FILES = ("hashes.npy", "hash_parts.npy")  # in a merged folder: ``HashIndex.base``
+ADDED_FILES = ("hashes-added.npy", "hash_parts-added.npy")  # its ``added``
+HASH_FOLD = 1_000_000  # changes kept apart from the base up to this many, then folded in
+
+
+def _owners(keys: np.ndarray, parts: np.ndarray, hashes: np.ndarray) -> np.ndarray:
+    """Return the part of each of ``hashes`` in sorted ``keys`` (with their ``parts``), -1
+    where it is not there."""
+    if not len(keys):
+        return np.full(len(hashes), -1, np.int32)
+    at = np.minimum(np.searchsorted(keys, hashes), len(keys) - 1)
+    return np.where(keys[at] == hashes, parts[at], -1).astype(np.int32)
+
+
+@dataclass
+class HashIndex:
+    """Each distinct quote hash and the position of the first part that quotes it, in corpus
+    order: a large sorted ``base`` that a patched merge keeps as it is (its files linked, not
+    written again) and the small sorted changes made since (``added``), which win."""
+
+    base: tuple[np.ndarray, np.ndarray]
+    added: tuple[np.ndarray, np.ndarray] = (np.zeros(0, np.uint64), np.zeros(0, np.int32))
+    source: Path | None = None  # the merged folder whose files hold ``base``
+
+    @classmethod
+    def read(cls, folder: Path) -> HashIndex:
+        """Return the index kept in the merged ``folder`` (its base memory-mapped)."""
+        base = tuple(np.load(folder / name, mmap_mode="r") for name in HASH_FILES)
+        added = tuple(np.load(folder / name) for name in ADDED_FILES)
+        return cls(base, added, folder)  # type: ignore[arg-type]
+
+    def owners(self, hashes: np.ndarray) -> np.ndarray:
+        """Return the first part of each of the sorted ``hashes``, -1 where none quotes it."""
+        found = _owners(*self.added, hashes)
+        return np.where(found >= 0, found, _owners(*self.base, hashes))
+
+    def assign(self, hashes: np.ndarray, part: int) -> None:
+        """Make ``part`` the first part of ``hashes``."""
+        keys = np.concatenate([hashes, self.added[0]])
+        parts = np.concatenate([np.full(len(hashes), part, np.int32), self.added[1]])
+        keys, first = np.unique(keys, return_index=True)  # the new part wins
+        self.added = (keys, parts[first])
+
+    def flat(self) -> tuple[np.ndarray, np.ndarray]:
+        """Return the whole index as one sorted array of hashes and their parts."""
+        keys, parts = self.added
+        stay = _owners(keys, parts, np.asarray(self.base[0])) < 0
+        keys = np.concatenate([keys, self.base[0][stay]])
+        parts = np.concatenate([parts, self.base[1][stay]])
+        order = np.argsort(keys, kind="stable")
+        return keys[order], parts[order].astype(np.int32)
+
+    def write(self, folder: Path) -> None:
+        """Write the index in the merged ``folder``: the base linked from ``source`` while
+        the changes are few, else all of it written again."""
+        fold = self.source is None or len(self.added[0]) > HASH_FOLD
+        base, added = (self.flat(), (self.added[0][:0], self.added[1][:0])) if fold \
+            else (self.base, self.added)
+        for name, values in zip(HASH_FILES, base, strict=True):
+            if fold or not _linked(self.source / name, folder / name):  # type: ignore[operator]
+                np.save(folder / name, np.asarray(values))
+        for name, values in zip(ADDED_FILES, added, strict=True):
+            np.save(folder / name, values)
+
+
+def _linked(source: Path, target: Path) -> bool:
+    """Hard-link ``target`` to ``source``; tell whether it could be."""
+    try:
+        os.link(source, target)
+    except OSError:
+        return False
+    return True
+
+
+@dataclass
+class Merged:
+    """The merged facets (``FACET_KEYS``, sorted by place, article and theme set) and what the
+    next merge patches: the rows dropped as repeats, the distinct quote hashes with the first
+    part that quotes each, each part's quote rows and articles."""
+
+    facets: dict[str, np.ndarray]
+    dropped: np.ndarray
+    index: HashIndex
+    rows: list[int]
+    articles: list[int]
+    remade: int
+    patched: bool = False
+
+
+def _sort_facets(facets: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """Return facet rows sorted by place, article and theme set (each row is one of them)."""
+    order = np.lexsort((facets["f_mask"], facets["f_article"], facets["f_feature"]))
+    return {key: values[order] for key, values in facets.items()}
+
+
+def merge_all(folder: Path, parts: Sequence[str], id_array: np.ndarray) -> Merged:
+    """Return the merged facets of all ``parts``: a quote is dropped when an earlier one (in
+    corpus order) has its hash; a part's facets are made again only when its dropped rows
+    differ from the last merge's (``_faceted``), the others are taken from ``derived/``."""
+    derived = [_derived(folder, name) for name in parts]
+    rows = [len(found["qhash"]) for found in derived]
+    bases = np.cumsum([0, *rows])
+    hashes = np.concatenate([d["qhash"] for d in derived] or [np.zeros(0, np.uint64)])
+    distinct, first_rows = np.unique(hashes, return_index=True)  # first seen in corpus order
+    kept = np.zeros(len(hashes), bool)
+    kept[first_rows] = True
+    del hashes
+    pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
+    articles: list[int] = []
+    remade = 0
+    for position, (name, found) in enumerate(zip(parts, derived, strict=True)):
+        found, made = _faceted(folder, name, found, kept[bases[position]:bases[position + 1]])
+        remade += made
+        for key, values in _place_codes(found, id_array, int(bases[position]),
+                                        sum(articles)).items():
+            pieces[key].append(values)
+        articles.append(int(found["articles"]))
+        derived[position] = None  # type: ignore[call-overload]  # freed as the merge goes
+    facets = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, EMPTY[key])
+              for key in FACET_KEYS}
+    hash_part = (np.searchsorted(bases, first_rows, side="right") - 1).astype(np.int32)
+    return Merged(_sort_facets(facets), np.flatnonzero(~kept).astype(np.int64),
+                  HashIndex((distinct, hash_part)), rows, articles, remade)
+
+
+EMPTY = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8, "f_quotes": np.int32,
+         "f_first": np.int64, "f_last": np.int64}  # the facets' types
+MERGE_MEMO = "parts.json"  # in a merged folder: its parts, their quote rows and articles
+
+
+def merge_one(folder: Path, parts: Sequence[str], previous: Path,
+              id_array: np.ndarray) -> Merged | None:
+    """Return ``merge_all(folder, parts, id_array)`` made by patching the merged folder
+    ``previous`` where one part changed (adding an article to a large archive rebuilds one
+    batch); None when it cannot be patched (not one part changed, a part's first copy of a
+    sentence went, the previous folder unreadable).
+
+    Only the changed part's facets are made, and those of the later parts whose quotes the
+    changed part now quotes first (their copies are dropped now)."""
+    memo = _read_json(previous / MERGE_MEMO)
+    old_parts = memo.get("parts")
+    if not isinstance(old_parts, list) or len(old_parts) != len(parts):
+        return None
+    changed = [i for i, (old, new) in enumerate(zip(old_parts, parts, strict=True))
+               if old != new]
+    if len(changed) != 1:
+        return None
+    k = changed[0]
+    try:
+        index = HashIndex.read(previous)
+        old = _served_facets(previous, id_array)
+        dropped = np.load(previous / "dropped.npy")
+        gone_part = np.unique(_derived(folder, old_parts[k])["qhash"])
+        found = _derived(folder, parts[k])
+    except (OSError, ValueError, KeyError):
+        return None
+    if old is None:
+        return None
+    new_hashes, first = np.unique(found["qhash"], return_index=True)
+    gone = np.setdiff1d(gone_part, new_hashes, assume_unique=True)
+    if (index.owners(gone) == k).any():
+        return None  # a sentence it quoted first went: its next copy is in some later part
+    owner = index.owners(new_hashes)
+    affected = sorted(set(owner[owner > k].tolist()))  # their copies are dropped now
+    index.assign(new_hashes[(owner < 0) | (owner > k)], k)
+    kept = np.zeros(len(found["qhash"]), bool)
+    kept[first[(owner < 0) | (owner >= k)]] = True
+    made = {k: _faceted(folder, parts[k], found, kept)[0]}
+    for j in affected:
+        part = _derived(folder, parts[j])
+        distinct, part_first = np.unique(part["qhash"], return_index=True)
+        part_kept = np.zeros(len(part["qhash"]), bool)
+        part_kept[part_first[index.owners(distinct) == j]] = True
+        made[j] = _faceted(folder, parts[j], part, part_kept)[0]
+    rows, articles = list(memo["rows"]), list(memo["articles"])
+    old_bases, old_starts = np.cumsum([0, *rows]), np.cumsum([0, *articles])
+    rows[k], articles[k] = len(found["qhash"]), int(made[k]["articles"])
+    bases, starts = np.cumsum([0, *rows]), np.cumsum([0, *articles])
+    row_shift = int(bases[k + 1] - old_bases[k + 1])
+    article_shift = int(starts[k + 1] - old_starts[k + 1])
+
+    def moved(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return which of the rows ``values`` stay (not of a remade part) and which move."""
+        part_of = np.searchsorted(old_bases, values, side="right") - 1
+        return ~np.isin(part_of, list(made)), part_of > k
+
+    stay, after = moved(old["f_first"])
+    for key in ("f_first", "f_last"):
+        old[key] = old[key] + np.where(after, row_shift, 0)
+    old["f_article"] = old["f_article"] + np.where(after, article_shift, 0)
+    new = _sort_facets({key: np.concatenate([_place_codes(
+        made[j], id_array, int(bases[j]), int(starts[j]))[key] for j in made])
+        for key in FACET_KEYS})
+    width = int(starts[-1]) + 1
+    old_key = (old["f_feature"][stay].astype(np.int64) * width
+               + old["f_article"][stay]) * 256 + old["f_mask"][stay]
+    new_key = (new["f_feature"].astype(np.int64) * width + new["f_article"]) * 256 \
+        + new["f_mask"]
+    at = np.searchsorted(old_key, new_key)
+    facets = {key: np.insert(old[key][stay], at, new[key]) for key in FACET_KEYS}
+    stay, after = moved(dropped)
+    dropped = np.sort(np.concatenate([dropped[stay] + np.where(after[stay], row_shift, 0),
+                                      *(made[j]["dropped"] + bases[j] for j in made)]))
+    return Merged(facets, dropped, index, rows, articles, len(made), True)
+
+
+def _served_facets(merged: Path, id_array: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Return the facets a merged folder serves (``quotestore.write_facet_arrays``) as
+    ``merge_all`` makes them, places as positions in ``id_array`` (None: a place not there)."""
+    from kzgeo.quotestore import FACET_FOLDER
+
+    folder = merged / FACET_FOLDER
+    ids = np.array(json.loads((folder / "ids.json").read_text(encoding="utf-8")), dtype=str)
+    codes = np.minimum(np.searchsorted(id_array, ids), max(len(id_array) - 1, 0))
+    if len(ids) and (not len(id_array) or (id_array[codes] != ids).any()):
+        return None
+    masks = np.load(folder / "masks.npy")
+    key = np.load(folder / "key.npy").astype(np.int64)
+    return {"f_feature": codes.astype(np.int32)[key // len(masks)],
+            "f_article": np.load(folder / "article.npy").astype(np.int64),
+            "f_mask": masks[key % len(masks)].astype(np.uint8),
+            "f_quotes": np.load(folder / "quotes.npy").astype(np.int32),
+            "f_first": np.load(folder / "first.npy").astype(np.int64),
+            "f_last": np.load(folder / "last.npy").astype(np.int64)}
+
+
+def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None) -> dict[str, Any]:
     """Merge the ``parts`` of the store in ``folder`` (in corpus order) into a new folder of
     merged files (features, facets, articles, the rows dropped as repeats); return what
     ``store.json`` says of it.
 
-    A quote is dropped when an earlier quote (in corpus order) has its hash. Each part's
-    facets are made again only when its dropped rows differ from the last merge's (kept in
-    ``derived/``): a new or rebuilt part, or a later one whose sentences a changed part
-    first quoted or no longer quotes; the others are reused, their rows shifted."""
+    A quote is dropped when an earlier quote (in corpus order) has its hash. The facets are
+    patched from the ``previous`` merged folder when one part changed (``merge_one``), else
+    merged from all parts (``merge_all``)."""
     from kzgeo.gazetteer import Entry
-    from kzgeo.index import build_index
-    from kzgeo.layers import load_layers
+    from kzgeo.index import collection_of
     from kzgeo.quotestore import write_facet_arrays
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
@@ -519,54 +780,9 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
     ids = sorted(summed["places"])
     code = {pid: i for i, pid in enumerate(ids)}
     id_array = np.array(ids, dtype=str)
-    derived = [_derived(folder, name) for name in parts]
-    import pandas as pd
-
-    hashes = np.concatenate([d["qhash"] for d in derived] or [np.zeros(0, np.uint64)])
-    kept = ~pd.Series(hashes, copy=False).duplicated(keep="first").to_numpy()  # first seen
-    del hashes
-    pieces: dict[str, list[np.ndarray]] = {key: [] for key in FACET_KEYS}
-    row_base = article_base = remade = 0
-    for name, found in zip(parts, derived, strict=True):
-        size = len(found["qhash"])
-        local_kept = kept[row_base:row_base + size]
-        dropped = np.flatnonzero(~local_kept)
-        if "f_feature" not in found or "places" not in found \
-                or not np.array_equal(found["dropped"], dropped):
-            if "places" not in found:
-                found.update(_place_rows(folder, name))
-            columns = found if "article_pos" in found else _part_columns(folder, name)
-            feature = np.repeat(np.arange(len(found["places"]), dtype=np.int32),
-                                found["place_rows"])
-            found = {column: found[column] for column in ("qhash", "places", "place_rows",
-                                                          "articles")}  # not the columns:
-            # read from the part's quotes file in the rare merge that makes its facets again
-            found.update(part_facets(feature, columns["article_pos"], columns["themes_mask"],
-                                     local_kept))
-            found["f_first"] = found["f_first"].astype(np.int32)  # rows within the part
-            found["f_last"] = found["f_last"].astype(np.int32)
-            found["dropped"] = dropped
-            _save_derived(folder, name, found)
-            remade += 1
-        codes = np.searchsorted(id_array, found["places"]).astype(np.int32)
-        pieces["f_feature"].append(codes[found["f_feature"]] if len(codes) else
-                                   found["f_feature"])
-        pieces["f_article"].append(found["f_article"].astype(np.int64) + article_base)
-        pieces["f_mask"].append(found["f_mask"])
-        pieces["f_quotes"].append(found["f_quotes"])
-        pieces["f_first"].append(found["f_first"].astype(np.int64) + row_base)
-        pieces["f_last"].append(found["f_last"].astype(np.int64) + row_base)
-        row_base += size
-        article_base += int(found["articles"])
-    empty = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8,
-             "f_quotes": np.int32, "f_first": np.int64, "f_last": np.int64}
-    facet = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, empty[key])
-             for key in FACET_KEYS}
-    del pieces, derived
-    by_feature = np.argsort(facet["f_feature"], kind="stable")  # the parts' order kept within
-    rows_of = np.bincount(facet["f_feature"], minlength=len(ids))
-    facet = {key: values[by_feature] for key, values in facet.items() if key != "f_feature"}
-    facet["f_feature"] = np.repeat(np.arange(len(ids), dtype=np.int32), rows_of)  # sorted
+    merged = (merge_one(folder, parts, folder / previous, id_array) if previous else None) \
+        or merge_all(folder, parts, id_array)
+    facet = merged.facets
     quote_counts = np.bincount(facet["f_feature"], weights=facet["f_quotes"],
                                minlength=len(ids)).astype(np.int64)
     theme_bits = np.zeros(len(ids), np.int64)
@@ -580,7 +796,7 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
         partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
         places.append(place_of(pid, Entry._make(entries[pid]), partial))
     places.sort(key=lambda p: (-p.mention_count, p.id))
-    collection = build_index(Geoparse(places, [], 0.0), _layers(folder, load_layers))
+    collection = collection_of(Geoparse(places, [], 0.0), _layer_features(folder))
     light = []
     for feature_dict in collection["features"]:
         feature_dict = light_feature(feature_dict)
@@ -605,13 +821,16 @@ def merge_parts(folder: Path, parts: Sequence[str]) -> dict[str, Any]:
                            facet["f_article"], facet["f_mask"], facet["f_quotes"],
                            facet["f_first"], facet["f_last"])  # ready to serve
         pq.write_table(articles, temp / "articles.parquet", compression="zstd")
-        np.save(temp / "dropped.npy", np.flatnonzero(~kept).astype(np.int64))
+        np.save(temp / "dropped.npy", merged.dropped.astype(np.int64))
+        merged.index.write(temp)
+        (temp / MERGE_MEMO).write_text(json.dumps(
+            {"parts": list(parts), "rows": merged.rows, "articles": merged.articles}))
         os.replace(temp, target)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return {"merged": target.name, "quotes": int(quote_counts.sum()), "features": len(light),
-            "remade": remade}
+            "remade": merged.remade, "patched": merged.patched}
 
 
 # --------------------------------------------------------------------------- the build
@@ -852,6 +1071,7 @@ class PartsBuild:
     seconds: float = 0.0
     faceted: int = 0  # parts whose facets the merge made again (not reused from the last)
     quick: bool = False  # the fates decided from the last build's (only new files came)
+    patched: bool = False  # the merge patched the last one's (one part changed)
 
 
 Runner = Callable[[list[dict]], Iterable[dict]]  # builds batch jobs, yields their results
@@ -872,6 +1092,7 @@ def local_runner(workers: int | None) -> Runner:
     return run
 
 
+@gc_paused()  # plain data (the corpus' keys, memos, facets), no cycles: 1 s of collections
 def build_parts(
     corpus_folder: Path,
     store_dir: Path | None = None,
@@ -1029,7 +1250,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
             again.append(batch)
     done_again = build(again)
     geoparsed = sum(r["geoparsed"] for r in [*done.values(), *done_again.values()])
-    merged = merge_parts(folder, [b.part for b in batches])
+    merged = merge_parts(folder, [b.part for b in batches], meta.get("merged"))
     meta_new = {
         "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
@@ -1051,7 +1272,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
           {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
                       geoparsed, round(time.perf_counter() - t0, 3), merged["remade"],
-                      bool(quick))
+                      bool(quick), merged["patched"])
 
 
 def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:

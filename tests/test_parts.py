@@ -14,7 +14,7 @@ from kzgeo import geocache
 from kzgeo.bench import load_corpus, write_corpus
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
 from kzgeo.index import index_corpus, mentions_table
-from kzgeo.parts import build_parts
+from kzgeo.parts import HashIndex, build_parts
 from kzgeo.quotestore import QuoteStore, write_store
 
 ARCHIVE_PLACES = ["Aktau", "Atyrau", "Taschkent", "Moskau", "Almaty", "Bischkek", "Urumqi",
@@ -50,6 +50,27 @@ def in_memory(folder: Path, store_dir: Path) -> dict:
 def parted(folder: Path, store_dir: Path, batch_files: int, **options) -> tuple[dict, object]:
     done = build_parts(folder, store_dir, batch_files=batch_files, **options)
     return snapshot(QuoteStore.open(done.folder)), done
+
+
+def assert_same_as_a_whole_merge(store: Path) -> None:
+    """Assert that the merged folder of ``store`` (patched from the last one) is byte for byte
+    what a merge of all its parts writes."""
+    from kzgeo.parts import merge_parts
+
+    meta = json.loads((store / "store.json").read_text(encoding="utf-8"))
+    whole = merge_parts(store, meta["parts"])
+    assert not whole["patched"]
+    ours, theirs = store / meta["merged"], store / whole["merged"]
+    names = sorted(str(p.relative_to(ours)) for p in ours.rglob("*") if p.is_file())
+    assert names == sorted(str(p.relative_to(theirs)) for p in theirs.rglob("*") if p.is_file())
+    assert "facets/key.npy" in names and "hashes.npy" in names
+    for name in names:
+        if "hash" not in name:  # the patch keeps the index as its base and the changes since
+            assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    for ours_index, whole_index in zip(HashIndex.read(ours).flat(),
+                                       HashIndex.read(theirs).flat(), strict=True):
+        assert ours_index.tolist() == whole_index.tolist()
+    shutil.rmtree(theirs)
 
 
 @pytest.fixture
@@ -142,6 +163,19 @@ def test_an_earlier_copy_of_a_sentence_and_removing_the_first_copy_move_the_quot
     assert found == in_memory(folder, build / "memory")
     assert quoted_in() == ["syn-000002b"]
     assert done.rebuilt == 1 and done.faceted == 2  # the new copy's part, the old copy's part
+    assert done.patched  # one part changed: the last merge patched
+    assert_same_as_a_whole_merge(done.folder)
+    # the part that quotes a sentence first loses it: its next copy is found by a whole merge
+    (folder / "syn-000002b.txt").unlink()
+    found, done = parted(folder, build / "parts", 7)
+    assert found == in_memory(folder, build / "memory")
+    assert quoted_in() == ["syn-000010"]
+    assert done.rebuilt == 1 and not done.patched and done.faceted == 2
+    (folder / "syn-000002b.txt").write_text(
+        "Aktau und Atyrau liegen am Kaspischen Meer, sagte der Minister in Almaty.",
+        encoding="utf-8")
+    found, done = parted(folder, build / "parts", 7)
+    assert quoted_in() == ["syn-000002b"] and done.patched
     # removing the article that held the first copy: the next copy (a later batch) is quoted
     (folder / "syn-000002b.txt").unlink()
     (folder / "syn-000010.txt").unlink()
@@ -202,7 +236,12 @@ def test_new_files_alone_take_the_quick_plan_and_repeats_or_clashes_the_whole_on
         found, done = parted(folder, build / "parts", 7)
         assert done.built and done.quick == quick
         assert found == in_memory(folder, build / "memory")
+        if done.patched:
+            assert_same_as_a_whole_merge(done.folder)
+        patched.append(done.patched)
         return found
+
+    patched: list[bool] = []
 
     # a new article with its manifest entry: its fate is its own id, the others' stay
     add_file(folder, "syn-000030b.txt", "Neue Gespräche in Baku und Aktau.\n\nMehr aus Omsk.",
@@ -246,6 +285,7 @@ def test_new_files_alone_take_the_quick_plan_and_repeats_or_clashes_the_whole_on
     step(quick=False)
     add_file(folder, "syn-000091b.txt", "Und einer aus Samarkand.")  # quick again after that
     step(quick=True)
+    assert patched.count(True) >= 4  # most steps changed one part: their merges patched
 
 
 def test_the_files_keys_are_the_corpus_file_keys(archive, tmp_path):
@@ -260,3 +300,19 @@ def test_the_files_keys_are_the_corpus_file_keys(archive, tmp_path):
     assert [(name, size, time, digests.get(name, none)) for name, size, time in listed] == \
         [file_key(path, found) for path, found in jobs]
     assert entries_by_file(read_manifest(archive)[0]) == entries_by_file(entries)
+
+
+def test_the_hash_index_keeps_its_base_and_the_changes_since(tmp_path):
+    import numpy as np
+
+    index = HashIndex((np.array([3, 5, 9], np.uint64), np.array([0, 1, 2], np.int32)))
+    index.assign(np.array([5, 7], np.uint64), 0)  # 5 is first quoted earlier now, 7 is new
+    assert index.owners(np.array([3, 5, 7, 8, 9], np.uint64)).tolist() == [0, 0, 0, -1, 2]
+    assert [a.tolist() for a in index.flat()] == [[3, 5, 7, 9], [0, 0, 0, 2]]
+    for folder in (tmp_path / "a", tmp_path / "b"):
+        folder.mkdir()
+        index.write(folder)  # a: without a source, all written; b: the base linked from a
+        index = HashIndex.read(folder)
+    assert (tmp_path / "b" / "hashes.npy").stat().st_ino == \
+        (tmp_path / "a" / "hashes.npy").stat().st_ino
+    assert [a.tolist() for a in index.flat()] == [[3, 5, 7, 9], [0, 0, 0, 2]]
