@@ -59,11 +59,13 @@ from kzgeo.files import pickle_atomic, write_atomic, write_atomic_with
 from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
     MENTION_GROUP_ROWS,
+    MERGE_MEMO,
     QUOTE_FIELDS,
     ROW_GROUP_ROWS,
     STORE_FORMAT,
     articles_table,
     light_feature,
+    row_group_sizes,
     store_path,
     theme_mask,
 )
@@ -71,7 +73,7 @@ from kzgeo.themes import THEME_IDS
 
 log = logging.getLogger("kzgeo.parts")
 
-BATCH_FILES = 500  # files per batch when batches are made; a batch past twice that splits
+BATCH_FILES = 250  # files per batch when batches are made; a batch past twice that splits
 PART_COLUMNS = ("article_pos", "themes_mask", "qhash")  # what the merge reads of a part's quotes
 CATALOGUE = "catalogue-2.pickle"  # in the store folder: each file's ``_textless`` load
 
@@ -394,7 +396,7 @@ def _place_rows(folder: Path, name: str) -> dict[str, np.ndarray]:
             "articles": np.array(part["articles"], np.int64)}
 
 
-SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps together
+SUM_GROUP = 20  # consecutive parts whose per-place sums the merge keeps together
 SUMS = "sums"  # in the store folder: per group of parts, its per-place sums
 
 
@@ -621,6 +623,7 @@ class Merged:
     index: HashIndex
     rows: list[int]
     articles: list[int]
+    groups: list[list[int]]  # each part's row groups (``quotestore.part_groups``)
     remade: int
     patched: bool = False
 
@@ -658,12 +661,12 @@ def merge_all(folder: Path, parts: Sequence[str], id_array: np.ndarray) -> Merge
               for key in FACET_KEYS}
     hash_part = (np.searchsorted(bases, first_rows, side="right") - 1).astype(np.int32)
     return Merged(_sort_facets(facets), np.flatnonzero(~kept).astype(np.int64),
-                  HashIndex((distinct, hash_part)), rows, articles, remade)
+                  HashIndex((distinct, hash_part)), rows, articles,
+                  [row_group_sizes(folder / name / "quotes.parquet") for name in parts], remade)
 
 
 EMPTY = {"f_feature": np.int32, "f_article": np.int64, "f_mask": np.uint8, "f_quotes": np.int32,
          "f_first": np.int64, "f_last": np.int64}  # the facets' types
-MERGE_MEMO = "parts.json"  # in a merged folder: its parts, their quote rows and articles
 
 
 def merge_one(folder: Path, parts: Sequence[str], previous: Path,
@@ -739,7 +742,9 @@ def merge_one(folder: Path, parts: Sequence[str], previous: Path,
     stay, after = moved(dropped)
     dropped = np.sort(np.concatenate([dropped[stay] + np.where(after[stay], row_shift, 0),
                                       *(made[j]["dropped"] + bases[j] for j in made)]))
-    return Merged(facets, dropped, index, rows, articles, len(made), True)
+    groups = list(memo["groups"])
+    groups[k] = row_group_sizes(folder / parts[k] / "quotes.parquet")
+    return Merged(facets, dropped, index, rows, articles, groups, len(made), True)
 
 
 def _served_facets(merged: Path, id_array: np.ndarray) -> dict[str, np.ndarray] | None:
@@ -824,7 +829,8 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
         np.save(temp / "dropped.npy", merged.dropped.astype(np.int64))
         merged.index.write(temp)
         (temp / MERGE_MEMO).write_text(json.dumps(
-            {"parts": list(parts), "rows": merged.rows, "articles": merged.articles}))
+            {"parts": list(parts), "rows": merged.rows, "articles": merged.articles,
+             "groups": merged.groups}))
         os.replace(temp, target)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)

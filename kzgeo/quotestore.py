@@ -323,10 +323,24 @@ def write_facet_arrays(
     return out
 
 
-def _group_sizes(path: Path) -> list[int]:
+def row_group_sizes(path: Path) -> list[int]:
     """Return the number of rows of each row group of a Parquet file."""
     metadata = pq.read_metadata(path)
     return [metadata.row_group(group).num_rows for group in range(metadata.num_row_groups)]
+
+
+MERGE_MEMO = "parts.json"  # in a merged folder: its parts, their quote rows, articles, groups
+
+
+def _merged_groups(merged: Path, parts: list[str]) -> list[list[int]] | None:
+    """Return each part's row group sizes as the merge of the partitioned build kept them
+    (None: not kept, or for other parts): opening 400 quotes files for them takes 0.3 s."""
+    found = json.loads((merged / MERGE_MEMO).read_text(encoding="utf-8")) \
+        if (merged / MERGE_MEMO).is_file() else {}
+    groups = found.get("groups")
+    if found.get("parts") != parts or not isinstance(groups, list) or len(groups) != len(parts):
+        return None
+    return groups
 
 
 def _codes(column: pa.ChunkedArray) -> tuple[list, np.ndarray]:
@@ -368,7 +382,8 @@ class QuoteStore:
             else:
                 self._load_facets(pq.ParquetFile(merged / "facets.parquet"))
             self._part_names: list[str] = list(meta.get("parts", ["."]))
-            sizes = [_group_sizes(self._part_path(part)) for part in range(len(self._part_names))]
+            sizes = _merged_groups(merged, self._part_names) or [
+                row_group_sizes(self._part_path(part)) for part in range(len(self._part_names))]
             self.articles = ArticleTable(article_table if article_table is not None
                                          else articles_table([]))  # fmt: skip
             dropped = merged / "dropped.npy"

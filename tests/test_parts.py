@@ -15,7 +15,7 @@ from kzgeo.bench import load_corpus, write_corpus
 from kzgeo.config import BUILD_ENV_VAR, DEFAULT_CORPUS_DIR
 from kzgeo.index import index_corpus, mentions_table
 from kzgeo.parts import HashIndex, build_parts
-from kzgeo.quotestore import QuoteStore, write_store
+from kzgeo.quotestore import QuoteStore, _merged_groups, row_group_sizes, write_store
 
 ARCHIVE_PLACES = ["Aktau", "Atyrau", "Taschkent", "Moskau", "Almaty", "Bischkek", "Urumqi",
                   "Orenburg", "Omsk", "Semei", "Baku", "Duschanbe", "Samarkand", "Kostanai"]
@@ -67,6 +67,8 @@ def assert_same_as_a_whole_merge(store: Path) -> None:
     for name in names:
         if "hash" not in name:  # the patch keeps the index as its base and the changes since
             assert (ours / name).read_bytes() == (theirs / name).read_bytes(), name
+    assert _merged_groups(ours, meta["parts"]) == [  # what the store opens without the files
+        row_group_sizes(store / part / "quotes.parquet") for part in meta["parts"]]
     for ours_index, whole_index in zip(HashIndex.read(ours).flat(),
                                        HashIndex.read(theirs).flat(), strict=True):
         assert ours_index.tolist() == whole_index.tolist()
