@@ -73,7 +73,7 @@ from kzgeo.themes import THEME_IDS
 
 log = logging.getLogger("kzgeo.parts")
 
-BATCH_FILES = 250  # files per batch when batches are made; a batch past twice that splits
+BATCH_FILES = 500  # files per batch when batches are made; a batch past twice that splits
 PART_COLUMNS = ("article_pos", "themes_mask", "qhash")  # what the merge reads of a part's quotes
 CATALOGUE = "catalogue-2.pickle"  # in the store folder: each file's ``_textless`` load
 
@@ -396,7 +396,7 @@ def _place_rows(folder: Path, name: str) -> dict[str, np.ndarray]:
             "articles": np.array(part["articles"], np.int64)}
 
 
-SUM_GROUP = 20  # consecutive parts whose per-place sums the merge keeps together
+SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps together
 SUMS = "sums"  # in the store folder: per group of parts, its per-place sums
 
 
