@@ -15,7 +15,10 @@ themes, hash): it drops a quote whose place and sentence an earlier quote in cor
 (the batches follow each other in corpus order), makes the features and the facets, and writes
 them in a folder of their own; ``store.json`` is replaced last. What it derived from each
 part (its small columns, dropped rows and facets, in ``derived/``) is reused by the next merge
-for every part whose dropped rows did not change. A batch whose files, their
+for every part whose dropped rows did not change. When one part changed (a new file joined its
+batch), the merge patches the last one instead (``merge_one``): the quote hashes are kept as an
+index beside it (``HashIndex``), so only that part and the later parts whose copies of a
+sentence it now quotes first are looked at. A batch whose files, their
 manifest entries, the articles' fates (left out as repeats, renamed) and the code are unchanged
 keeps its part, so adding an article rebuilds one batch and the merge.
 """
@@ -623,7 +626,7 @@ class Merged:
     index: HashIndex
     rows: list[int]
     articles: list[int]
-    groups: list[list[int]]  # each part's row groups (``quotestore.part_groups``)
+    groups: list[list[int]]  # each part's row group sizes (``quotestore.row_group_sizes``)
     remade: int
     patched: bool = False
 
