@@ -61,12 +61,15 @@ from kzgeo.corpus import (
 from kzgeo.files import pickle_atomic, write_atomic, write_atomic_with
 from kzgeo.parallel import gc_paused
 from kzgeo.quotestore import (
+    COUNTS,
     MENTION_GROUP_ROWS,
     MERGE_MEMO,
     QUOTE_FIELDS,
     ROW_GROUP_ROWS,
     STORE_FORMAT,
     articles_table,
+    facet_arrays,
+    feature_heads,
     light_feature,
     row_group_sizes,
     store_path,
@@ -617,11 +620,13 @@ def _linked(source: Path, target: Path) -> bool:
 
 @dataclass
 class Merged:
-    """The merged facets (``FACET_KEYS``, sorted by place, article and theme set) and what the
-    next merge patches: the rows dropped as repeats, the distinct quote hashes with the first
-    part that quotes each, each part's quote rows and articles."""
+    """The merged facets as the store serves them (``quotestore.facet_arrays`` of the features
+    with quotes, ``ids``) and what the next merge patches: the rows dropped as repeats, the
+    distinct quote hashes with the first part that quotes each, each part's quote rows and
+    articles."""
 
-    facets: dict[str, np.ndarray]
+    served: dict[str, np.ndarray]
+    ids: list[str]
     dropped: np.ndarray
     index: HashIndex
     rows: list[int]
@@ -660,10 +665,18 @@ def merge_all(folder: Path, parts: Sequence[str], id_array: np.ndarray) -> Merge
             pieces[key].append(values)
         articles.append(int(found["articles"]))
         derived[position] = None  # type: ignore[call-overload]  # freed as the merge goes
-    facets = {key: np.concatenate(pieces[key]) if pieces[key] else np.zeros(0, EMPTY[key])
-              for key in FACET_KEYS}
+    facets = _sort_facets({key: np.concatenate(pieces[key]) if pieces[key]
+                           else np.zeros(0, EMPTY[key]) for key in FACET_KEYS})
+    quote_counts = np.bincount(facets["f_feature"], weights=facets["f_quotes"],
+                               minlength=len(id_array))
+    used = np.flatnonzero(quote_counts)  # the features with quotes, their codes in id order
+    renumber = np.zeros(len(id_array), np.int32)
+    renumber[used] = np.arange(len(used), dtype=np.int32)
+    served = facet_arrays(len(used), renumber[facets["f_feature"]], facets["f_article"],
+                          facets["f_mask"], facets["f_quotes"], facets["f_first"],
+                          facets["f_last"])
     hash_part = (np.searchsorted(bases, first_rows, side="right") - 1).astype(np.int32)
-    return Merged(_sort_facets(facets), np.flatnonzero(~kept).astype(np.int64),
+    return Merged(served, id_array[used].tolist(), np.flatnonzero(~kept).astype(np.int64),
                   HashIndex((distinct, hash_part)), rows, articles,
                   [row_group_sizes(folder / name / "quotes.parquet") for name in parts], remade)
 
@@ -683,7 +696,9 @@ def merge_one(folder: Path, parts: Sequence[str], previous: Path,
     changed part now quotes first (their copies are dropped now)."""
     memo = _read_json(previous / MERGE_MEMO)
     old_parts = memo.get("parts")
-    if not isinstance(old_parts, list) or len(old_parts) != len(parts):
+    if not isinstance(old_parts, list) or len(old_parts) != len(parts) or any(
+            not isinstance(memo.get(key), list) or len(memo[key]) != len(parts)
+            for key in ("rows", "articles", "groups")):
         return None
     changed = [i for i, (old, new) in enumerate(zip(old_parts, parts, strict=True))
                if old != new]
@@ -692,13 +707,11 @@ def merge_one(folder: Path, parts: Sequence[str], previous: Path,
     k = changed[0]
     try:
         index = HashIndex.read(previous)
-        old = _served_facets(previous, id_array)
+        served, ids = _read_served(previous)
         dropped = np.load(previous / "dropped.npy")
         gone_part = np.unique(_derived(folder, old_parts[k])["qhash"])
         found = _derived(folder, parts[k])
     except (OSError, ValueError, KeyError):
-        return None
-    if old is None:
         return None
     new_hashes, first = np.unique(found["qhash"], return_index=True)
     gone = np.setdiff1d(gone_part, new_hashes, assume_unique=True)
@@ -720,54 +733,76 @@ def merge_one(folder: Path, parts: Sequence[str], previous: Path,
     old_bases, old_starts = np.cumsum([0, *rows]), np.cumsum([0, *articles])
     rows[k], articles[k] = len(found["qhash"]), int(made[k]["articles"])
     bases, starts = np.cumsum([0, *rows]), np.cumsum([0, *articles])
+    if max(bases[-1], starts[-1]) >= np.iinfo(np.int32).max:
+        return None  # rows past 32 bits: the served arrays' types change
     row_shift = int(bases[k + 1] - old_bases[k + 1])
-    article_shift = int(starts[k + 1] - old_starts[k + 1])
-
-    def moved(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Return which of the rows ``values`` stay (not of a remade part) and which move."""
-        part_of = np.searchsorted(old_bases, values, side="right") - 1
-        return ~np.isin(part_of, list(made)), part_of > k
-
-    stay, after = moved(old["f_first"])
-    for key in ("f_first", "f_last"):
-        old[key] = old[key] + np.where(after, row_shift, 0)
-    old["f_article"] = old["f_article"] + np.where(after, article_shift, 0)
     new = _sort_facets({key: np.concatenate([_place_codes(
         made[j], id_array, int(bases[j]), int(starts[j]))[key] for j in made])
         for key in FACET_KEYS})
-    width = int(starts[-1]) + 1
-    old_key = (old["f_feature"][stay].astype(np.int64) * width
-               + old["f_article"][stay]) * 256 + old["f_mask"][stay]
-    new_key = (new["f_feature"].astype(np.int64) * width + new["f_article"]) * 256 \
-        + new["f_mask"]
-    at = np.searchsorted(old_key, new_key)
-    facets = {key: np.insert(old[key][stay], at, new[key]) for key in FACET_KEYS}
-    stay, after = moved(dropped)
+    served = _patched_served(served, ids, id_array[new["f_feature"]], new, (
+        old_bases, list(made), k, row_shift, int(starts[k + 1] - old_starts[k + 1]),
+        int(starts[-1]) + 1))
+    if served is None:
+        return None
+    stay, after = _moved(dropped, old_bases, list(made), k)
     dropped = np.sort(np.concatenate([dropped[stay] + np.where(after[stay], row_shift, 0),
                                       *(made[j]["dropped"] + bases[j] for j in made)]))
     groups = list(memo["groups"])
     groups[k] = row_group_sizes(folder / parts[k] / "quotes.parquet")
-    return Merged(facets, dropped, index, rows, articles, groups, len(made), True)
+    return Merged(served, ids, dropped, index, rows, articles, groups, len(made), True)
 
 
-def _served_facets(merged: Path, id_array: np.ndarray) -> dict[str, np.ndarray] | None:
-    """Return the facets a merged folder serves (``quotestore.write_facet_arrays``) as
-    ``merge_all`` makes them, places as positions in ``id_array`` (None: a place not there)."""
+def _moved(rows: np.ndarray, bases: np.ndarray, remade: list[int],
+           k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return which of the quote ``rows`` stay (not of a part in ``remade``; ``bases``: where
+    each part's rows start) and which come after part ``k``."""
+    stay = np.ones(len(rows), bool)
+    for j in remade:
+        stay &= (rows < bases[j]) | (rows >= bases[j + 1])
+    return stay, rows >= bases[k + 1]
+
+
+def _read_served(merged: Path) -> tuple[dict[str, np.ndarray], list[str]]:
+    """Return the facets a merged folder serves (``quotestore.facet_arrays``) and their ids."""
     from kzgeo.quotestore import FACET_FOLDER
 
     folder = merged / FACET_FOLDER
-    ids = np.array(json.loads((folder / "ids.json").read_text(encoding="utf-8")), dtype=str)
-    codes = np.minimum(np.searchsorted(id_array, ids), max(len(id_array) - 1, 0))
-    if len(ids) and (not len(id_array) or (id_array[codes] != ids).any()):
-        return None
-    masks = np.load(folder / "masks.npy")
-    key = np.load(folder / "key.npy").astype(np.int64)
-    return {"f_feature": codes.astype(np.int32)[key // len(masks)],
-            "f_article": np.load(folder / "article.npy").astype(np.int64),
-            "f_mask": masks[key % len(masks)].astype(np.uint8),
-            "f_quotes": np.load(folder / "quotes.npy").astype(np.int32),
-            "f_first": np.load(folder / "first.npy").astype(np.int64),
-            "f_last": np.load(folder / "last.npy").astype(np.int64)}
+    served = {name: np.load(folder / f"{name}.npy")
+              for name in ("masks", "key", "article", "quotes", "first", "last")}
+    return served, json.loads((folder / "ids.json").read_text(encoding="utf-8"))
+
+
+def _patched_served(served: dict[str, np.ndarray], ids: list[str], new_ids: np.ndarray,
+                    new: dict[str, np.ndarray], where: tuple) -> dict[str, np.ndarray] | None:
+    """Return the served facets with the rows of the remade parts replaced by ``new`` (their
+    places ``new_ids``) and the rows after part ``k`` shifted (``where``: the old parts' first
+    rows, the remade parts, ``k``, the rows' and the articles' shift, the articles + 1); None
+    when the features with quotes or the theme sets that occur changed (all merged again)."""
+    old_bases, remade, k, row_shift, article_shift, articles = where
+    masks = served["masks"]
+    width = len(masks)
+    used = np.array(ids, dtype=str)
+    position = np.minimum(np.searchsorted(used, new_ids), max(len(used) - 1, 0))
+    mask_code = np.minimum(np.searchsorted(masks, new["f_mask"]), width - 1)
+    if len(new_ids) and (not len(used) or (used[position] != new_ids).any()
+                         or (masks[mask_code] != new["f_mask"]).any()):
+        return None  # a place or a theme set without quotes before
+    stay, after = _moved(served["first"], old_bases, remade, k)
+    for name, shift in (("first", row_shift), ("last", row_shift), ("article", article_shift)):
+        served[name][after] += shift
+    old_key = served["key"][stay].astype(np.int64)
+    order = (old_key // width * articles + served["article"][stay]) * width + old_key % width
+    at = np.searchsorted(order, (position.astype(np.int64) * articles + new["f_article"])
+                         * width + mask_code)
+    out = {"masks": masks, "key": np.insert(served["key"][stay], at, position * width + mask_code)}
+    feature = out["key"] // width
+    if (np.bincount(feature, minlength=len(ids)) == 0).any() \
+            or (np.bincount(out["key"] % width, minlength=width) == 0).any():
+        return None  # a place or a theme set without quotes now
+    for name, column in (("article", "f_article"), ("quotes", "f_quotes"), ("first", "f_first"),
+                         ("last", "f_last")):
+        out[name] = np.insert(served[name][stay], at, new[column])
+    return {**out, **feature_heads(len(ids), feature, out["quotes"], out["first"])}
 
 
 def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None) -> dict[str, Any]:
@@ -790,16 +825,17 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
     id_array = np.array(ids, dtype=str)
     merged = (merge_one(folder, parts, folder / previous, id_array) if previous else None) \
         or merge_all(folder, parts, id_array)
-    facet = merged.facets
-    quote_counts = np.bincount(facet["f_feature"], weights=facet["f_quotes"],
-                               minlength=len(ids)).astype(np.int64)
-    theme_bits = np.zeros(len(ids), np.int64)
-    np.bitwise_or.at(theme_bits, facet["f_feature"], facet["f_mask"].astype(np.int64))
+    served = merged.served
+    width = len(served["masks"])
+    theme_bits = np.zeros(len(merged.ids), np.int64)
+    np.bitwise_or.at(theme_bits, served["key"] // width, served["masks"][served["key"] % width])
+    bits_of = dict(zip(merged.ids, theme_bits.tolist(), strict=True))
+    quotes_of = dict(zip(merged.ids, served["feature_quotes"].tolist(), strict=True))
 
     entries = summed["entries"]
     places = []
     for pid, (mentions, milli, names, rejected) in summed["places"].items():
-        bits = int(theme_bits[code[pid]])
+        bits = bits_of.get(pid, 0)
         themes = frozenset(t for b, t in enumerate(THEME_IDS) if bits >> b & 1)
         partial = PlacePartial([], [], mentions, milli, names, rejected, themes)
         places.append(place_of(pid, Entry._make(entries[pid]), partial))
@@ -808,16 +844,12 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
     light = []
     for feature_dict in collection["features"]:
         feature_dict = light_feature(feature_dict)
-        position = code.get(feature_dict["id"])
-        if position is not None:
-            feature_dict["properties"]["quote_count"] = int(quote_counts[position])
+        if feature_dict["id"] in code:
+            feature_dict["properties"]["quote_count"] = quotes_of.get(feature_dict["id"], 0)
         light.append(feature_dict)
 
     articles = pa.concat_tables([group_articles(folder, group) for group in groups]) \
         if parts else articles_table([])
-    used = np.flatnonzero(quote_counts)  # the features with quotes, their codes in id order
-    renumber = np.zeros(len(ids), np.int32)
-    renumber[used] = np.arange(len(used), dtype=np.int32)
     stamp = _hash(list(parts), time.time_ns())[:12]
     target = folder / f"merged-{stamp}"
     temp = Path(tempfile.mkdtemp(prefix=f".merged-{stamp}-", dir=folder))
@@ -825,9 +857,7 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
         (temp / "features.geojson").write_text(json.dumps(
             {**collection, "features": light}, ensure_ascii=False, separators=(",", ":")),
             encoding="utf-8")
-        write_facet_arrays(temp, [ids[i] for i in used.tolist()], renumber[facet["f_feature"]],
-                           facet["f_article"], facet["f_mask"], facet["f_quotes"],
-                           facet["f_first"], facet["f_last"])  # ready to serve
+        write_facet_arrays(temp, merged.ids, served)  # ready to serve
         pq.write_table(articles, temp / "articles.parquet", compression="zstd")
         np.save(temp / "dropped.npy", merged.dropped.astype(np.int64))
         merged.index.write(temp)
@@ -838,7 +868,8 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return {"merged": target.name, "quotes": int(quote_counts.sum()), "features": len(light),
+    return {"merged": target.name, "quotes": int(served["feature_quotes"].sum()),
+            "features": len(light), "quoted": len(merged.ids), "articles": articles.num_rows,
             "remade": merged.remade, "patched": merged.patched}
 
 
@@ -1263,7 +1294,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
     meta_new = {
         "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
-        "quotes": merged["quotes"],
+        "quotes": merged["quotes"], "counts": {key: merged[key] for key in COUNTS},
         "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
                      "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip

@@ -283,27 +283,21 @@ def _present(values: np.ndarray, size: int) -> tuple[np.ndarray, np.ndarray]:
     return used, code[values]
 
 
-def write_facet_arrays(
-    folder: Path, ids: Sequence[str], feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
+def facet_arrays(
+    features: int, feature: np.ndarray, article: np.ndarray, mask: np.ndarray,
     quotes: np.ndarray, first: np.ndarray, last: np.ndarray,
-) -> Path:
-    """Write the facets as ``QuoteStore`` keeps them, one ``.npy`` file per array in the folder
-    ``FACET_FOLDER`` of ``folder`` (opened memory-mapped: nothing to compute at open).
+) -> dict[str, np.ndarray]:
+    """Return the facets as ``QuoteStore`` keeps them (``write_facet_arrays``).
 
-    The rows are one per (feature, article, set of themes), grouped by ``feature`` (positions
-    in ``ids``); ``article`` are rows of the store's ``articles.parquet``, ``mask`` the theme
+    The rows are one per (feature, article, set of themes), grouped by ``feature`` (below
+    ``features``); ``article`` are rows of the store's ``articles.parquet``, ``mask`` the theme
     bits, ``quotes`` how many such quotes, ``first``/``last`` the rows of the first and last
-    of them in the quotes files. Written: the theme sets that occur (``masks``), each row's
-    feature and theme set as one code (``key``), its article, quotes, first and last row, where
-    each feature's rows start and each feature's first row and number of quotes."""
-    out = Path(folder) / FACET_FOLDER
-    out.mkdir(parents=True, exist_ok=True)
+    of them in the quotes files. Returned: the theme sets that occur (``masks``), each row's
+    feature and theme set as one code (``key``), its article, quotes, first and last row, and
+    ``feature_heads``."""
     masks, mask_code = _present(np.asarray(mask, np.int64), 256)
     masks = masks.astype(np.int64) if len(masks) else np.zeros(1, np.int64)
     feature = np.asarray(feature, np.int64)
-    starts = np.searchsorted(feature, np.arange(len(ids) + 1))
-    heads = starts[:-1]
-    present = len(feature) > 0
     arrays = {
         "masks": masks,
         "key": _small(feature * len(masks) + mask_code),
@@ -311,12 +305,37 @@ def write_facet_arrays(
         "quotes": np.asarray(quotes, np.int32),
         "first": _small(np.asarray(first, np.int64)),
         "last": _small(np.asarray(last, np.int64)),
+    }
+    return {**arrays, **feature_heads(features, feature, arrays["quotes"], arrays["first"])}
+
+
+def feature_heads(features: int, feature: np.ndarray, quotes: np.ndarray,
+                  first: np.ndarray) -> dict[str, np.ndarray]:
+    """Return where each feature's facet rows start (rows grouped by ``feature``) and each
+    feature's first quote row and number of quotes.
+
+    >>> [v.tolist() for v in feature_heads(2, np.array([0, 0, 1]), np.array([2, 1, 4]),
+    ...                                    np.array([5, 3, 9])).values()]
+    [[0, 2, 3], [3, 9], [3, 4]]
+    """
+    starts = np.searchsorted(feature, np.arange(features + 1))
+    heads = starts[:-1]
+    present = len(feature) > 0
+    return {
         "starts": starts.astype(np.int64),
         "feature_first": np.minimum.reduceat(np.asarray(first, np.int64), heads) if present
         else np.zeros(0, np.int64),
         "feature_quotes": np.add.reduceat(np.asarray(quotes, np.int64), heads) if present
         else np.zeros(0, np.int64),
     }
+
+
+def write_facet_arrays(folder: Path, ids: Sequence[str], arrays: dict[str, np.ndarray]) -> Path:
+    """Write the facets (``facet_arrays``, features ``ids``) one ``.npy`` file per array in
+    the folder ``FACET_FOLDER`` of ``folder``, opened memory-mapped: nothing to compute at
+    open."""
+    out = Path(folder) / FACET_FOLDER
+    out.mkdir(parents=True, exist_ok=True)
     for name, values in arrays.items():
         np.save(out / f"{name}.npy", values)
     (out / "ids.json").write_text(json.dumps(list(ids)), encoding="utf-8")
@@ -1037,11 +1056,19 @@ class StoreSummary:
     warnings: tuple[str, ...]
 
 
+COUNTS = ("articles", "features", "quoted")  # what store.json's "counts" hold (``StoreSummary``)
+
+
 def store_summary(folder: Path) -> StoreSummary:
-    """Return the counts of the store in ``folder`` from its small files (raises StoreError)."""
+    """Return the counts of the store in ``folder`` from its small files (raises StoreError):
+    ``store.json``'s counts, which the partitioned build writes, else counted."""
     folder = Path(folder)
     try:
         meta = json.loads((folder / "store.json").read_text(encoding="utf-8"))
+        counts = meta.get("counts")
+        if isinstance(counts, dict) and all(isinstance(counts.get(k), int) for k in COUNTS):
+            return StoreSummary(folder, *(counts[k] for k in COUNTS),
+                                tuple(meta.get("warnings", ())))
         merged = folder / meta.get("merged", ".")
         features = json.loads((merged / "features.geojson").read_text(encoding="utf-8"))
         articles = merged / "articles.parquet"

@@ -318,3 +318,31 @@ def test_the_hash_index_keeps_its_base_and_the_changes_since(tmp_path):
     assert (tmp_path / "b" / "hashes.npy").stat().st_ino == \
         (tmp_path / "a" / "hashes.npy").stat().st_ino
     assert [a.tolist() for a in index.flat()] == [[3, 5, 7, 9], [0, 0, 0, 2]]
+
+
+def test_the_store_summary_reads_the_counts_the_build_wrote(build, archive):
+    from kzgeo.quotestore import store_summary
+
+    done = build_parts(archive, build / "parts", batch_files=7)
+    written = store_summary(done.folder)
+    meta_path = done.folder / "store.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    assert set(meta["counts"]) == {"articles", "features", "quoted"}
+    del meta["counts"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    counted = store_summary(done.folder)  # from the merged files, as for a store without them
+    assert written == counted and counted.articles == 91 and counted.quoted > 10
+
+
+def test_a_merged_folder_of_earlier_code_is_merged_again_not_patched(build, archive):
+    folder = Path(shutil.copytree(archive, build / "corpus"))
+    done = build_parts(folder, build / "parts", batch_files=7)
+    meta = json.loads((done.folder / "store.json").read_text(encoding="utf-8"))
+    memo_path = done.folder / meta["merged"] / "parts.json"
+    memo = json.loads(memo_path.read_text(encoding="utf-8"))
+    del memo["groups"]  # as the merge before row groups were kept wrote it
+    memo_path.write_text(json.dumps(memo), encoding="utf-8")
+    (folder / "syn-000030b.txt").write_text("Neue Gespräche in Baku und Aktau.", encoding="utf-8")
+    found, done = parted(folder, build / "parts", 7)
+    assert done.rebuilt == 1 and not done.patched
+    assert found == in_memory(folder, build / "memory")
