@@ -406,6 +406,16 @@ SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps togethe
 SUMS = "sums"  # in the store folder: per group of parts, its per-place sums
 
 
+def sum_groups(parts: Sequence[str]) -> list[Sequence[str]]:
+    """Return ``parts`` in runs of ``SUM_GROUP``: the groups whose sums ``sums/`` keeps."""
+    return [parts[i:i + SUM_GROUP] for i in range(0, len(parts), SUM_GROUP)]
+
+
+def _group_file(names: Sequence[str], suffix: str) -> str:
+    """Return the name in ``sums/`` of what is kept for the group of parts ``names``."""
+    return f"{_hash(list(names))}{suffix}"
+
+
 def add_sums(sums: Iterable[dict]) -> dict:
     """Return the per-place sums of consecutive parts (or groups of them) in corpus order:
     mentions and thousandths added, surface names counted first seen first, rejected
@@ -452,7 +462,7 @@ def part_sums(folder: Path, name: str) -> dict:
 def group_sums(folder: Path, names: Sequence[str]) -> dict:
     """Return ``add_sums`` of the parts ``names``, kept in ``sums/`` for the next merge (a
     group whose parts did not change is read, not added up again)."""
-    path = folder / SUMS / f"{_hash(list(names))}.pickle"
+    path = folder / SUMS / _group_file(names, ".pickle")
     with contextlib.suppress(OSError, EOFError, ValueError, pickle.UnpicklingError):
         found = pickle.loads(path.read_bytes())
         if found.get("parts") == list(names):
@@ -466,7 +476,7 @@ def group_sums(folder: Path, names: Sequence[str]) -> dict:
 def group_articles(folder: Path, names: Sequence[str]) -> pa.Table:
     """Return the articles tables of the parts ``names`` one after the other, kept in
     ``sums/`` (Arrow IPC: read without decoding Parquet) for the next merge."""
-    path = folder / SUMS / f"{_hash(list(names))}.arrow"
+    path = folder / SUMS / _group_file(names, ".arrow")
     with contextlib.suppress(OSError, pa.ArrowInvalid), pa.OSFile(str(path)) as source:
         return pa.ipc.open_file(source).read_all()
     table = pa.concat_tables([pq.read_table(folder / name / "articles.parquet")
@@ -690,7 +700,8 @@ def merge_one(folder: Path, parts: Sequence[str], previous: Path,
     """Return ``merge_all(folder, parts, id_array)`` made by patching the merged folder
     ``previous`` where one part changed (adding an article to a large archive rebuilds one
     batch); None when it cannot be patched (not one part changed, a part's first copy of a
-    sentence went, the previous folder unreadable).
+    sentence went, a place or a theme set gained or lost its last quotes, the previous folder
+    unreadable or written by earlier code).
 
     Only the changed part's facets are made, and those of the later parts whose quotes the
     changed part now quotes first (their copies are dropped now)."""
@@ -818,7 +829,7 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
     from kzgeo.quotestore import write_facet_arrays
     from kzgeo.resolve import Geoparse, PlacePartial, place_of
 
-    groups = [parts[i:i + SUM_GROUP] for i in range(0, len(parts), SUM_GROUP)]
+    groups = sum_groups(parts)
     summed = add_sums([group_sums(folder, group) for group in groups])
     ids = sorted(summed["places"])
     code = {pid: i for i, pid in enumerate(ids)}
@@ -1294,7 +1305,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
     meta_new = {
         "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
-        "quotes": merged["quotes"], "counts": {key: merged[key] for key in COUNTS},
+        "quotes": merged["quotes"], "counts": {count: merged[count] for count in COUNTS},
         "batches": [{"id": b.id, "first": b.first, "signature": b.signature, "part": b.part,
                      "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip
@@ -1329,8 +1340,8 @@ def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:
             path.unlink(missing_ok=True)
     (folder / "catalogue.pickle").unlink(missing_ok=True)  # the catalogue's earlier form
     parts = meta["parts"]
-    sums = {f"{_hash(parts[i:i + SUM_GROUP])}.pickle" for i in range(0, len(parts), SUM_GROUP)}
-    sums |= {name.replace(".pickle", ".arrow") for name in sums}
+    sums = {_group_file(group, suffix) for group in sum_groups(parts)
+            for suffix in (".pickle", ".arrow")}
     for path in (folder / SUMS).glob("*.*"):
         if path.name not in sums:
             path.unlink(missing_ok=True)
