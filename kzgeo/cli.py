@@ -60,9 +60,9 @@ def run_export(args: argparse.Namespace) -> int:
 def run_build(args: argparse.Namespace) -> int:
     """Build (or check) the gazetteer and the corpus' quote store, what the app serves."""
     from kzgeo.engines import EngineError, build_artifacts
-    from kzgeo.gazetteer import ARTIFACT_PATH, load_gazetteer
+    from kzgeo.gazetteer import ARTIFACT_PATH, ensure_artifact, load_gazetteer
 
-    load_gazetteer(rebuild=args.rebuild_gazetteer)
+    ensure_artifact(rebuild=args.rebuild_gazetteer)  # loaded only where a batch is built
     print(f"gazetteer: {ARTIFACT_PATH}")
     folder = corpus_dir(args.corpus)
     try:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import bisect
 import hashlib
+import io
 import math
 import pickle
 import re
@@ -28,7 +29,7 @@ from kzgeo.parallel import gc_paused
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 ARTIFACT_PATH = BUILD_DIR / "gazetteer.pickle"
-FORMAT_VERSION = 8
+FORMAT_VERSION = 9  # 9: the input hash pickled ahead of the payload (artifact_hash)
 
 # The corpus is about Kazakhstan and its neighbours: the post-Soviet space, China, Mongolia,
 # Turkey, Iran and Afghanistan. Small towns are only worth a candidate there.
@@ -1065,6 +1066,8 @@ def build_gazetteer() -> Gazetteer:
 
 
 # --------------------------------------------------------------------------- artifact
+# The artifact is two pickles: the input hash, then the payload; ``artifact_hash`` reads only
+# the first, so a build can tell the artifact is current without loading it.
 def _dump(gaz: Gazetteer) -> bytes:
     payload = {
         "format": FORMAT_VERSION, "input_hash": gaz.input_hash,
@@ -1081,12 +1084,15 @@ def _dump(gaz: Gazetteer) -> bytes:
         "frequent_words": {lang: sorted(w) for lang, w in gaz.frequent_words.items()},
         "unseen_homonyms": gaz.unseen_homonyms,
     }
-    return pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
+    return pickle.dumps(gaz.input_hash) + pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @gc_paused()  # millions of unpickled objects, then 50,000 entries made
 def _load(blob: bytes) -> Gazetteer:
-    p = pickle.loads(blob)
+    source = io.BytesIO(blob)
+    if not isinstance(pickle.load(source), str):
+        raise ValueError("old gazetteer format")
+    p = pickle.load(source)
     if p.get("format") != FORMAT_VERSION:
         raise ValueError("old gazetteer format")
     return Gazetteer(
@@ -1110,6 +1116,25 @@ def _load(blob: bytes) -> Gazetteer:
 def write_artifact(gaz: Gazetteer, path: Path = ARTIFACT_PATH) -> Path:
     """Write the gazetteer atomically (temp file + os.replace) and return the path."""
     return write_atomic(path, _dump(gaz))
+
+
+def artifact_hash(path: Path = ARTIFACT_PATH) -> str | None:
+    """Return the input hash an artifact was built from (its payload not read), or None when
+    missing or unreadable."""
+    try:
+        with open(path, "rb") as handle:
+            found = pickle.load(handle)
+    except (OSError, pickle.UnpicklingError, EOFError, ValueError):
+        return None
+    return found if isinstance(found, str) else None
+
+
+def ensure_artifact(rebuild: bool = False, path: Path = ARTIFACT_PATH) -> Path:
+    """Build the artifact when missing, stale or asked (``load_gazetteer``); return its path.
+    A current artifact is not loaded."""
+    if rebuild or artifact_hash(path) != input_hash():
+        load_gazetteer(rebuild=True, path=path)
+    return path
 
 
 def read_artifact(path: Path = ARTIFACT_PATH) -> tuple[str, Gazetteer] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import pickle
 import time
 from pathlib import Path
 
@@ -11,7 +12,10 @@ import pytest
 from kzgeo.config import GEODATA_DIR
 from kzgeo.gazetteer import (
     ARTIFACT_PATH,
+    artifact_hash,
     build_gazetteer,
+    ensure_artifact,
+    input_hash,
     load_gazetteer,
     normalize,
     normalize_alias,
@@ -222,6 +226,18 @@ def test_artifact_roundtrip_is_atomic_and_keyed_by_input_hash(gaz, tmp_path: Pat
     assert read_artifact(tmp_path / "missing.pickle") is None
     (tmp_path / "broken.pickle").write_bytes(b"not a pickle")
     assert read_artifact(tmp_path / "broken.pickle") is None
+
+
+def test_the_artifact_tells_its_input_hash_without_its_payload_being_read(gaz, tmp_path):
+    path = write_artifact(gaz, tmp_path / "g.pickle")
+    assert artifact_hash(path) == gaz.input_hash == input_hash()
+    data = path.read_bytes()
+    path.write_bytes(data[:len(data) // 2])  # the payload cut short: only the hash is read
+    assert artifact_hash(path) == gaz.input_hash and read_artifact(path) is None
+    assert ensure_artifact(path=path) == path and path.stat().st_size == len(data) // 2
+    assert artifact_hash(tmp_path / "missing.pickle") is None
+    (tmp_path / "old.pickle").write_bytes(pickle.dumps({"format": 8}))  # an earlier format
+    assert artifact_hash(tmp_path / "old.pickle") is None
 
 
 def test_stale_artifact_is_rebuilt(gaz, tmp_path: Path, monkeypatch):
