@@ -87,7 +87,7 @@ def build_artifacts(
     reached only when a batch is to be built). A build folder that cannot be written to
     raises OSError.
     """
-    from kzgeo.parts import build_parts, local_runner
+    from kzgeo.parts import build_parts, warm_runner
     from kzgeo.quotestore import QuoteStore, store_summary
 
     folder = Path(folder)
@@ -106,7 +106,8 @@ def build_artifacts(
                 runners.append(dask_runner(client, folder))
             return runners[0](jobs)
 
+        local = engine == "local"  # its gazetteer loads in a process of its own meanwhile
         done = build_parts(folder, None, workers, rebuild,
-                           runner=run if engine == "dask" else local_runner(workers))
+                           runner=stack.enter_context(warm_runner(workers)) if local else run)
     return (QuoteStore.open(done.folder) if open_store else store_summary(done.folder),
             done.built)

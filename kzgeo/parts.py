@@ -36,7 +36,8 @@ import shutil
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import lru_cache
 from operator import attrgetter
@@ -281,14 +282,17 @@ def build_batch(job: dict) -> dict:
     resolved, places, stats = resolve_cached(
         articles, Path(job["cache"]), 1, seeds=[Path(p) for p in job["seeds"]],
         loader=worker_gazetteer)
-    write_part(Path(job["folder"]) / job["part"], articles, resolved, places)
+    derived = write_part(Path(job["folder"]) / job["part"], articles, resolved, places)
+    _save_derived(Path(job["folder"]), job["part"], derived)  # the merge reads no part file
     return {"part": job["part"], "loads": loads, "fates": used,
             "geoparsed": len(stats.geoparsed)}
 
 
-def write_part(path: Path, articles: list[Article], resolved: list[list], places: dict) -> Path:
+def write_part(path: Path, articles: list[Article], resolved: list[list],
+               places: dict) -> dict[str, np.ndarray]:
     """Write one batch's part in ``path`` (beside it first, then renamed): quotes, mentions,
-    articles and the per-place partials."""
+    articles and the per-place partials; return what the merge reads of it (``_derived``:
+    the quotes' ``PART_COLUMNS`` and ``_place_rows``)."""
     from kzgeo.index import mentions_table
     from kzgeo.resolve import _source, place_partial
 
@@ -340,7 +344,10 @@ def write_part(path: Path, articles: list[Article], resolved: list[list], places
     except BaseException:
         shutil.rmtree(temp, ignore_errors=True)
         raise
-    return path
+    return {"article_pos": np.array(positions, np.int32), "themes_mask": np.array(masks, np.uint8),
+            "qhash": np.array(hashes, np.uint64), "places": np.array(list(partials), dtype=str),
+            "place_rows": np.array([partial[1] for partial in partials.values()], np.int64),
+            "articles": np.array(len(articles), np.int64)}
 
 
 # --------------------------------------------------------------------------- the merge
@@ -816,33 +823,53 @@ def _patched_served(served: dict[str, np.ndarray], ids: list[str], new_ids: np.n
     return {**out, **feature_heads(len(ids), feature, out["quotes"], out["first"])}
 
 
-def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None) -> dict[str, Any]:
+def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None,
+                known_sums: dict | None = None) -> dict[str, Any]:
     """Merge the ``parts`` of the store in ``folder`` (in corpus order) into a new folder of
     merged files (features, facets, articles, the rows dropped as repeats); return what
     ``store.json`` says of it.
 
     A quote is dropped when an earlier quote (in corpus order) has its hash. The facets are
     patched from the ``previous`` merged folder when one part changed (``merge_one``), else
-    merged from all parts (``merge_all``)."""
-    from kzgeo.gazetteer import Entry
-    from kzgeo.index import collection_of
-    from kzgeo.quotestore import write_facet_arrays
-    from kzgeo.resolve import Geoparse, PlacePartial, place_of
-
+    merged from all parts (``merge_all``). ``known_sums``: ``group_sums`` already made, by
+    the group's parts."""
     groups = sum_groups(parts)
-    summed = add_sums([group_sums(folder, group) for group in groups])
-    ids = sorted(summed["places"])
-    code = {pid: i for i, pid in enumerate(ids)}
-    id_array = np.array(ids, dtype=str)
+    known_sums = known_sums or {}
+    summed = add_sums([known_sums.get(tuple(group)) or group_sums(folder, group)
+                       for group in groups])
+    id_array = np.array(sorted(summed["places"]), dtype=str)
     merged = (merge_one(folder, parts, folder / previous, id_array) if previous else None) \
         or merge_all(folder, parts, id_array)
+    stamp = _hash(list(parts), time.time_ns())[:12]
+    target = folder / f"merged-{stamp}"
+    temp = Path(tempfile.mkdtemp(prefix=f".merged-{stamp}-", dir=folder))
+    try:
+        features = _merged_features(folder, summed, merged)
+        (temp / "features.geojson").write_text(json.dumps(
+            features, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
+        article_count = _write_merged(temp, folder, groups, merged)
+        os.replace(temp, target)
+    except BaseException:
+        shutil.rmtree(temp, ignore_errors=True)
+        raise
+    return {"merged": target.name, "quotes": int(merged.served["feature_quotes"].sum()),
+            "features": len(features["features"]), "quoted": len(merged.ids),
+            "articles": article_count, "remade": merged.remade, "patched": merged.patched}
+
+
+def _merged_features(folder: Path, summed: dict, merged: Merged) -> dict:
+    """Return the map's feature collection (light features) of the merged places (``summed``:
+    ``add_sums`` of all parts) and layers, with each quoted place's themes and quote count."""
+    from kzgeo.gazetteer import Entry
+    from kzgeo.index import collection_of
+    from kzgeo.resolve import Geoparse, PlacePartial, place_of
+
     served = merged.served
     width = len(served["masks"])
     theme_bits = np.zeros(len(merged.ids), np.int64)
     np.bitwise_or.at(theme_bits, served["key"] // width, served["masks"][served["key"] % width])
     bits_of = dict(zip(merged.ids, theme_bits.tolist(), strict=True))
     quotes_of = dict(zip(merged.ids, served["feature_quotes"].tolist(), strict=True))
-
     entries = summed["entries"]
     places = []
     for pid, (mentions, milli, names, rejected) in summed["places"].items():
@@ -855,33 +882,28 @@ def merge_parts(folder: Path, parts: Sequence[str], previous: str | None = None)
     light = []
     for feature_dict in collection["features"]:
         feature_dict = light_feature(feature_dict)
-        if feature_dict["id"] in code:
+        if feature_dict["id"] in summed["places"]:
             feature_dict["properties"]["quote_count"] = quotes_of.get(feature_dict["id"], 0)
         light.append(feature_dict)
+    return {**collection, "features": light}
 
+
+def _write_merged(temp: Path, folder: Path, groups: list[Sequence[str]], merged: Merged) -> int:
+    """Write in ``temp`` what ``merge_parts`` merged besides the features: the served facets,
+    the articles of the part ``groups`` (read from ``folder``), the rows dropped as repeats,
+    the hash index and the memo the next merge patches; return how many articles."""
+    from kzgeo.quotestore import write_facet_arrays
+
+    write_facet_arrays(temp, merged.ids, merged.served)  # ready to serve
     articles = pa.concat_tables([group_articles(folder, group) for group in groups]) \
-        if parts else articles_table([])
-    stamp = _hash(list(parts), time.time_ns())[:12]
-    target = folder / f"merged-{stamp}"
-    temp = Path(tempfile.mkdtemp(prefix=f".merged-{stamp}-", dir=folder))
-    try:
-        (temp / "features.geojson").write_text(json.dumps(
-            {**collection, "features": light}, ensure_ascii=False, separators=(",", ":")),
-            encoding="utf-8")
-        write_facet_arrays(temp, merged.ids, served)  # ready to serve
-        pq.write_table(articles, temp / "articles.parquet", compression="zstd")
-        np.save(temp / "dropped.npy", merged.dropped.astype(np.int64))
-        merged.index.write(temp)
-        (temp / MERGE_MEMO).write_text(json.dumps(
-            {"parts": list(parts), "rows": merged.rows, "articles": merged.articles,
-             "groups": merged.groups}))
-        os.replace(temp, target)
-    except BaseException:
-        shutil.rmtree(temp, ignore_errors=True)
-        raise
-    return {"merged": target.name, "quotes": int(served["feature_quotes"].sum()),
-            "features": len(light), "quoted": len(merged.ids), "articles": articles.num_rows,
-            "remade": merged.remade, "patched": merged.patched}
+        if groups else articles_table([])
+    pq.write_table(articles, temp / "articles.parquet", compression="lz4")  # 4x zstd's speed
+    np.save(temp / "dropped.npy", merged.dropped.astype(np.int64))
+    merged.index.write(temp)
+    (temp / MERGE_MEMO).write_text(json.dumps({
+        "parts": [name for group in groups for name in group], "rows": merged.rows,
+        "articles": merged.articles, "groups": merged.groups}))
+    return articles.num_rows
 
 
 # --------------------------------------------------------------------------- the build
@@ -1143,6 +1165,34 @@ def local_runner(workers: int | None) -> Runner:
     return run
 
 
+@contextlib.contextmanager
+def warm_runner(workers: int | None) -> Iterator[Runner]:
+    """Yield ``local_runner(workers)`` with one process started at once that loads the
+    gazetteer while the build plans: a build of one batch (an article added) is done there,
+    the gazetteer already loaded. Where one process is all ``workers`` allows, it is just
+    ``local_runner``."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from kzgeo.parallel import process_pool, worker_count
+
+    run = local_runner(workers)
+    if worker_count(workers, 1, 0) <= 1:
+        yield run
+        return
+    with process_pool(1, initializer=worker_gazetteer) as warm:
+        warm.submit(int)  # starts the process (and its gazetteer's load) now
+
+        def run_warm(jobs: list[dict]) -> Iterable[dict]:
+            if len(jobs) != 1:
+                return run(jobs)
+            try:
+                return [warm.submit(build_batch, jobs[0]).result()]
+            except BrokenProcessPool:  # it died (out of memory?): built here instead
+                return run(jobs)
+
+        yield run_warm
+
+
 @gc_paused()  # plain data (the corpus' keys, memos, facets), no cycles: 1 s of collections
 def build_parts(
     corpus_folder: Path,
@@ -1277,7 +1327,11 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
                 catalogue[key] = loaded
         return {batch.id: result for batch, result in zip(todo, results, strict=True)}
 
-    done = build([b for b in batches if not b.part])
+    with ThreadPoolExecutor(1) as ahead:  # meanwhile: the batches are built in processes
+        early = ahead.submit(_ahead, folder, [b.part for b in batches],
+                             (memo, added, key) if quick else None)
+        done = build([b for b in batches if not b.part])
+        known_sums = early.result()
     if quick:
         final = fates
     elif len(known) == len(jobs):  # every file was known: the batches loaded the same files
@@ -1301,7 +1355,7 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
             again.append(batch)
     done_again = build(again)
     geoparsed = sum(r["geoparsed"] for r in [*done.values(), *done_again.values()])
-    merged = merge_parts(folder, [b.part for b in batches], meta.get("merged"))
+    merged = merge_parts(folder, [b.part for b in batches], meta.get("merged"), known_sums)
     meta_new = {
         "format": STORE_FORMAT, "key": key, "warnings": warnings,
         "parts": [b.part for b in batches], "merged": merged["merged"],
@@ -1310,20 +1364,31 @@ def _build(corpus_folder: Path, folder: Path, run: Runner, batch_files: int, reb
                      "files": [_name(job) for job in b.files]} for b in batches],
     }  # fmt: skip
     write_atomic(folder / "store.json", json.dumps(meta_new))
-    if quick:  # the new files' loads added beside the catalogue, not all written again
-        _write_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED,
-                     {**_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED), **added})
-    else:
+    if not quick:  # (a quick plan's memos were written meanwhile: ``_ahead``)
         _write_keyed(folder / CATALOGUE, CATALOGUE, {k: catalogue[k] for k in keys})
         (folder / CATALOGUE_ADDED).unlink(missing_ok=True)
         memo = fates_memo(key, keys, final, [catalogue[k] for k in keys], details,
                           _manifest_state(corpus_folder), len(entries))
-    _write_keyed(folder / FATES, FATES, {**memo, "store": key})
+        _write_keyed(folder / FATES, FATES, {**memo, "store": key})
     _tidy(folder, _read_json(folder / "store.json") or meta_new, caches,
           {b.id for b in batches})
     return PartsBuild(folder, True, len(batches), len(done.keys() | done_again.keys()),
                       geoparsed, round(time.perf_counter() - t0, 3), merged["remade"],
                       bool(quick), merged["patched"])
+
+
+def _ahead(folder: Path, parts: list[str | None], quick: tuple | None) -> dict:
+    """Do what a build can while its batches are built: return ``group_sums`` of each group
+    of ``parts`` none of which is rebuilt (None), by its parts; write a quick plan's memos
+    (``quick``: the fates memo, the new files' loads and the store key they are for: a build
+    that fails later leaves a memo of another key, never used)."""
+    if quick:
+        memo, added, key = quick
+        _write_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED,  # beside the catalogue
+                     {**_read_keyed(folder / CATALOGUE_ADDED, CATALOGUE_ADDED), **added})
+        _write_keyed(folder / FATES, FATES, {**memo, "store": key})
+    return {tuple(group): group_sums(folder, group) for group in sum_groups(parts)
+            if all(group)}
 
 
 def _tidy(folder: Path, meta: dict, caches: Path, batch_ids: set[str]) -> None:

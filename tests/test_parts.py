@@ -235,7 +235,8 @@ def test_new_files_alone_take_the_quick_plan_and_repeats_or_clashes_the_whole_on
     parted(folder, build / "parts", 7)
 
     def step(quick: bool) -> dict:
-        found, done = parted(folder, build / "parts", 7)
+        with parts.warm_runner(2) as run:  # as `python -m kzgeo build`: one batch, one process
+            found, done = parted(folder, build / "parts", 7, runner=run)
         assert done.built and done.quick == quick
         assert found == in_memory(folder, build / "memory")
         if done.patched:
@@ -288,6 +289,21 @@ def test_new_files_alone_take_the_quick_plan_and_repeats_or_clashes_the_whole_on
     add_file(folder, "syn-000091b.txt", "Und einer aus Samarkand.")  # quick again after that
     step(quick=True)
     assert patched.count(True) >= 4  # most steps changed one part: their merges patched
+
+
+def test_a_part_returns_what_the_merge_would_read_of_its_files(tmp_path):
+    import numpy as np
+
+    from kzgeo.geocache import resolve_cached
+    from kzgeo.parts import _part_columns, _place_rows, write_part
+
+    articles = load_corpus(DEFAULT_CORPUS_DIR).articles
+    resolved, places, _stats = resolve_cached(articles, None)
+    kept = write_part(tmp_path / "parts" / "p", articles, resolved, places)
+    read = {**_part_columns(tmp_path, "parts/p"), **_place_rows(tmp_path, "parts/p")}
+    assert kept.keys() == read.keys() and len(read["places"]) > 50
+    for name, values in read.items():
+        assert kept[name].dtype == values.dtype and np.array_equal(kept[name], values), name
 
 
 def test_the_files_keys_are_the_corpus_file_keys(archive, tmp_path):
