@@ -81,6 +81,8 @@ def test_bench_cli_writes_every_figure_and_prints_the_table(tmp_path, capsys):
         for figure, value in data["figures"][scale].items():  # a number, or why not
             assert isinstance(value, int | float) or value.startswith("n/a ("), (figure, value)
     assert (data["figures"]["1"]["articles"], data["figures"]["3"]["articles"]) == (1, 3)
+    adds = [note for note in data["notes"] if "each add of one article" in note]
+    assert len(adds) == 2 and all(note.endswith(" s") for note in adds)  # one per scale
     app_figures = ("app_first_s", "app_rerun_s", "app_session_s", "map_mb")
     app = {key: data["figures"]["1"][key] for key in app_figures}
     assert all(isinstance(value, float) and value > 0 for value in app.values()), app
