@@ -58,6 +58,8 @@ def test_a_collection_link_shows_the_added_article_in_another_browser_and_after_
         assert collection and len(collection) >= 22  # >= 128 bits, URL-safe base64
         share = author.page.get_by_text("Share this view and export data")
         edit_link = author.page.locator('[data-testid="stCode"]').filter(has_text="edit=")
+        author.settle()  # the add's reruns opened the expander: a click now would close it
+        author.wait_animations()
         if not edit_link.is_visible():
             share.click()
         edit_link.wait_for()

@@ -274,7 +274,7 @@ def test_clicking_the_btc_pipeline_shows_its_attributes(streamlit_app, app_page)
     table = page.locator("table.kz-attrs").inner_text()
     for expected in ("Operator", "BP", "Official length (km)", "1,768", "Capacity", "Ceyhan"):
         assert expected in table
-    assert page.locator(".kz-quote mark").filter(has_text="Baku–Tiflis–Ceyhan").count() >= 1
+    page.locator(".kz-quote mark").filter(has_text="Baku–Tiflis–Ceyhan").first.wait_for()
     app_page.screenshot("dashboard-btc-click")
     app_page.log.assert_offline()
     app_page.log.assert_no_console_errors()
