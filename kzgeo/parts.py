@@ -345,9 +345,7 @@ def write_part(path: Path, articles: list[Article], resolved: list[list],
         shutil.rmtree(temp, ignore_errors=True)
         raise
     return {"article_pos": np.array(positions, np.int32), "themes_mask": np.array(masks, np.uint8),
-            "qhash": np.array(hashes, np.uint64), "places": np.array(list(partials), dtype=str),
-            "place_rows": np.array([partial[1] for partial in partials.values()], np.int64),
-            "articles": np.array(len(articles), np.int64)}
+            "qhash": np.array(hashes, np.uint64), **_rows_of_places(partials, len(articles))}
 
 
 # --------------------------------------------------------------------------- the merge
@@ -402,11 +400,16 @@ def _place_rows(folder: Path, name: str) -> dict[str, np.ndarray]:
     """Return part ``name``'s places in row order, their rows and its articles' count."""
     with open(folder / name / "partials.pickle", "rb") as handle:
         part = pickle.load(handle)
-    places = part["places"]
+    return _rows_of_places(part["places"], part["articles"])
+
+
+def _rows_of_places(places: dict[str, tuple], articles: int) -> dict[str, np.ndarray]:
+    """Return a part's ``places`` (its partials: first row, rows, ...) in row order, their
+    rows and the part's ``articles`` count, as ``_derived`` keeps them."""
     order = sorted(places, key=lambda pid: places[pid][0])
     return {"places": np.array(order, dtype=str),
             "place_rows": np.array([places[p][1] for p in order], np.int64),
-            "articles": np.array(part["articles"], np.int64)}
+            "articles": np.array(articles, np.int64)}
 
 
 SUM_GROUP = 16  # consecutive parts whose per-place sums the merge keeps together
